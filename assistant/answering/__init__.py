@@ -1,0 +1,1 @@
+"""Answerers: turn retrieved passages into a CitedAnswer (extractive default; LLM backends later)."""

@@ -1,0 +1,282 @@
+"""The offline default answerer: picks the few source sentences that answer the question, cites each one.
+
+Scoring combines the sentence's embedding similarity to the question with lexical evidence (IDF-weighted
+coverage of the question's content words, glossary synonyms and section labels included), the expected
+answer type (who → an agency, when → a date, how many → a number) and the bodies the question names.
+A sentence that does not name its own subject is attributed to its section's body ("UNHCR: They include …").
+When the best evidence is below a threshold calibrated on the golden set, the answerer abstains.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from assistant.answering.question import DATE_PATTERN, NUMBER_PATTERN, QuestionType, question_words
+from assistant.models import CitedAnswer, Citation
+from assistant.retrieval import KeywordIndex
+from ingest.glossary import Glossary
+
+# Calibrated with `python -m evals calibrate` on the golden set: the midpoint between the evidence scores
+# of answerable and unanswerable questions that misclassifies fewest (see README, "Abstention").
+EVIDENCE_THRESHOLD = 0.50
+_PRONOUN_START = re.compile(r"^(?:It|Its|They|Their|This|These|Those|He|She|His|Her)\b")
+
+
+@dataclass
+class Candidate:
+    chunk: Document
+    rank: int
+    start: int
+    end: int
+    text: str
+    section: str | None
+    display: str = ""
+    dense: float = 0.0
+    lexical: float = 0.0
+    score: float = 0.0
+    terms: set[str] = field(default_factory=set)
+
+
+class ExtractiveAnswerer:
+    def __init__(self, embeddings: Embeddings, keyword: KeywordIndex, glossary: Glossary, *,
+                 max_words: int = 60, threshold: float = EVIDENCE_THRESHOLD, max_sentences: int = 3):
+        self.embeddings = embeddings
+        self.keyword = keyword
+        self.glossary = glossary
+        self.max_words = max_words
+        self.threshold = threshold
+        self.max_sentences = max_sentences
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._ignored = {t for w in question_words() for t in keyword.terms(w)}
+        self._synonyms = self._synonym_map()
+
+    # -- public ---------------------------------------------------------------------------------------
+    def answer(self, question: str, docs: list[Document]) -> CitedAnswer:
+        candidates = self._candidates(docs)
+        if not candidates:
+            return self._abstain(question, [], 0.0)
+        qtype = QuestionType.of(question)
+        self._score(question, qtype, candidates)
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.rank, c.start))
+        evidence = ranked[0].dense * 0.5 + ranked[0].lexical * 0.5
+        if evidence < self.threshold:
+            return self._abstain(question, ranked, evidence)
+        chosen = self._select(ranked, qtype)
+        return self._compose(question, chosen, candidates, evidence, qtype)
+
+    # -- candidates -------------------------------------------------------------------------------------
+    def _candidates(self, docs: list[Document]) -> list[Candidate]:
+        seen: set[tuple[str, int, int]] = set()
+        out: list[Candidate] = []
+        for rank, doc in enumerate(docs):
+            meta = doc.metadata
+            base = int(meta["start"])
+            for a, b, kind in json.loads(meta.get("units", "[]")):
+                key = (meta["source"], a, b)
+                if kind != "sentence" or key in seen:
+                    continue
+                seen.add(key)
+                text = doc.page_content[a - base : b - base]
+                if len(text.split()) < 3:
+                    continue
+                cand = Candidate(doc, rank, a, b, text, meta.get("section"))
+                cand.display = self._display(cand)
+                out.append(cand)
+        return out
+
+    def _display(self, cand: Candidate) -> str:
+        """The sentence as shown: whitespace folded, attributed to its section's body if it names none."""
+        text = re.sub(r"\s+", " ", cand.text).strip()
+        body = self._section_body(cand.section)
+        if body and not self.glossary.mentions(text, body):
+            return f"{body.name}: {text}"
+        return text
+
+    def _section_body(self, section: str | None):
+        if not section:
+            return None
+        found = self.glossary.find(section)
+        return found[0] if len(found) == 1 else None
+
+    # -- scoring ----------------------------------------------------------------------------------------
+    def _synonym_map(self) -> dict[str, list[frozenset[str]]]:
+        """stem → alternatives, each a set of stems that must all be present ("witness protection")."""
+        synonyms: dict[str, list[frozenset[str]]] = {}
+        groups = [list(g) for g in self.glossary.term_groups] + [[b.name, *b.spellings] for b in self.glossary.bodies]
+        for group in groups:
+            alternatives = [frozenset(self.keyword.terms(w)) for w in group]
+            alternatives = [a for a in alternatives if a]
+            for alt in alternatives:
+                if len(alt) == 1:
+                    synonyms.setdefault(next(iter(alt)), []).extend(alternatives)
+        return synonyms
+
+    def _matches(self, term: str, terms: set[str]) -> bool:
+        return term in terms or any(alt <= terms for alt in self._synonyms.get(term, ()))
+
+    def _vectorize(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            vectors = self.embeddings.embed_documents(missing)
+            with self._lock:
+                if len(self._vectors) > 50_000:
+                    self._vectors.clear()
+                self._vectors.update(zip(missing, (np.asarray(v, dtype=np.float32) for v in vectors), strict=True))
+        with self._lock:
+            return np.stack([self._vectors[t] for t in texts])
+
+    def question_terms(self, question: str) -> list[str]:
+        return [t for t in dict.fromkeys(self.keyword.terms(question)) if t not in self._ignored]
+
+    def _score(self, question: str, qtype: QuestionType, candidates: list[Candidate]) -> None:
+        qvec = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+        dense = self._vectorize([c.display for c in candidates]) @ qvec
+        qterms = self.question_terms(question)
+        weights = {t: self.keyword.idf.get(t, self.keyword.max_idf) for t in qterms}
+        total = sum(weights.values())
+        named = {b.name for b in self.glossary.find(question) if b.member}
+        chunk_terms: dict[str, set[str]] = {}
+        for cand, sim in zip(candidates, dense, strict=True):
+            body = self._section_body(cand.section)
+            context = " ".join(filter(None, [cand.section, body.full if body else None]))
+            cand.terms = set(self.keyword.terms(f"{cand.display} {context}"))
+            key = cand.chunk.id or ""
+            if key not in chunk_terms:
+                chunk_terms[key] = set(self.keyword.terms(f"{cand.chunk.page_content} {context}"))
+            own = sum(w for t, w in weights.items() if self._matches(t, cand.terms))
+            near = sum(w for t, w in weights.items() if self._matches(t, chunk_terms[key]))
+            cand.dense = float(sim)
+            # Mostly the sentence itself, partly its paragraph: "Victim support…" sits in the trafficking one.
+            cand.lexical = (0.75 * own + 0.25 * near) / total if total else cand.dense
+            cand.score = 0.5 * cand.dense + 0.5 * cand.lexical + self._bonus(cand, qtype, named, body) - 0.01 * cand.rank
+
+    def _bonus(self, cand: Candidate, qtype: QuestionType, named: set[str], body) -> float:
+        bonus = 0.0
+        if qtype.who:
+            bodies = ([body] if body else []) + self.glossary.find(cand.text)
+            if any(b.member for b in bodies):
+                # "Who handles X?" asks which agency: the GMG's own purposes are a weaker answer.
+                bonus += 0.08 if named else 0.2
+            elif bodies:
+                bonus += 0.03
+        if qtype.wants_list and cand.text.rstrip().endswith(":"):
+            bonus += 0.08
+        if qtype.when:
+            bonus += 0.12 if DATE_PATTERN.search(cand.text) else -0.05
+        if qtype.how_many:
+            bonus += 0.12 if NUMBER_PATTERN.search(cand.text) else -0.05
+        if named:
+            mentioned = {b.name for b in self.glossary.find(cand.text)}
+            if (body is not None and body.name in named) or mentioned & named:
+                bonus += 0.08
+            elif body is not None and body.member:
+                bonus -= 0.12
+        return bonus
+
+    # -- selection and composition ---------------------------------------------------------------------
+    def _select(self, ranked: list[Candidate], qtype: QuestionType) -> list[Candidate]:
+        best = ranked[0]
+        chosen = [best]
+        covered = set(best.terms)
+        words = len(best.display.split())
+        for cand in ranked[1 : 12]:
+            if len(chosen) >= self.max_sentences or words >= self.max_words:
+                break
+            new_words = len(cand.display.split())
+            adds_terms = bool(cand.terms - covered) and cand.lexical > 0
+            strong = cand.score >= best.score - 0.05
+            useful = adds_terms and cand.score >= best.score - 0.12 and cand.lexical >= best.lexical * 0.6
+            if (strong or useful) and words + new_words <= self.max_words + 15:
+                chosen.append(cand)
+                covered |= cand.terms
+                words += new_words
+        return chosen
+
+    def _list_items(self, intro: Candidate, candidates: list[Candidate]) -> list[Candidate]:
+        """Items following an intro that ends in ':' (a list), as far as the retrieved text reaches."""
+        if not intro.text.rstrip().endswith(":"):
+            return []
+        source = intro.chunk.metadata["source"]
+        reach = self._coverage(candidates, source, intro.start)
+        items = sorted((c for c in candidates if c.chunk.metadata["source"] == source and c.section == intro.section
+                        and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
+        return items[:12]
+
+    @staticmethod
+    def _coverage(candidates: list[Candidate], source: str, start: int) -> int:
+        """How far the retrieved chunks of `source` cover the text contiguously from `start`."""
+        spans = sorted({(int(c.chunk.metadata["start"]), int(c.chunk.metadata["end"])) for c in candidates
+                        if c.chunk.metadata["source"] == source})
+        reach = start
+        for a, b in spans:
+            if a <= reach < b:
+                reach = b
+        return reach
+
+    @staticmethod
+    def _span_text(candidates: list[Candidate], source: str, start: int, end: int) -> str:
+        """source_text[start:end], stitched from the retrieved chunks that cover it."""
+        pieces: dict[int, str] = {}
+        for c in candidates:
+            meta = c.chunk.metadata
+            if meta["source"] != source:
+                continue
+            base = int(meta["start"])
+            for i, ch in enumerate(c.chunk.page_content):
+                pos = base + i
+                if start <= pos < end:
+                    pieces[pos] = ch
+        if len(pieces) != end - start:
+            raise LookupError("span not covered by the retrieved chunks")
+        return "".join(pieces[p] for p in range(start, end))
+
+    def _compose(self, question: str, chosen: list[Candidate], candidates: list[Candidate], evidence: float,
+                 qtype: QuestionType) -> CitedAnswer:
+        lead, rest = chosen[0], sorted(chosen[1:], key=lambda c: (c.chunk.metadata["source"], c.start))
+        citations: list[Citation] = []
+        sentences: list[str] = []
+        used: set[tuple[str, int]] = set()
+        for cand in [lead, *rest]:
+            key = (cand.chunk.metadata["source"], cand.start)
+            if key in used:
+                continue
+            items = self._list_items(cand, candidates)
+            end, shown = cand.end, cand.display
+            if items:
+                end = items[-1].end
+                listed = "; ".join(re.sub(r"\s+", " ", i.text).rstrip(";,. ") for i in items)
+                shown = f"{cand.display} {listed}."
+                used |= {(i.chunk.metadata["source"], i.start) for i in items}
+            used.add(key)
+            text = self._span_text(candidates, key[0], cand.start, end) if items else cand.text
+            citations.append(self._citation(len(citations) + 1, cand, cand.start, end, text))
+            sentences.append(f"{shown} [{len(citations)}]")
+        return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
+
+    def _citation(self, n: int, cand: Candidate, start: int, end: int, text: str) -> Citation:
+        meta = cand.chunk.metadata
+        return Citation(id=n, source=meta["source"], title=meta.get("title", meta["source"]),
+                        section=meta.get("section"), page=meta.get("page"), start=start, end=end, text=text,
+                        date=meta.get("date"), doc_id=meta.get("doc_id", ""), chunk_id=cand.chunk.id or "")
+
+    def _abstain(self, question: str, ranked: list[Candidate], evidence: float) -> CitedAnswer:
+        closest = []
+        for cand in ranked[:3]:
+            closest.append(self._citation(len(closest) + 1, cand, cand.start, cand.end, cand.text))
+        return CitedAnswer(
+            question=question,
+            answer="The documents don't say. Nothing in the notes answers this question; "
+            "the closest passages are listed for you to check.",
+            abstained=True,
+            closest=closest,
+            evidence=evidence,
+        )

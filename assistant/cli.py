@@ -1,0 +1,205 @@
+"""The `assistant` command: ingest, ask, chat. Runnable as `python -m assistant` and as `assistant`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.models import CitedAnswer
+from assistant.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="A grounded, citing assistant over the Global Migration Group's notes.")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _quiet() -> None:
+    """Keep library chatter (telemetry notices, model-loading warnings) off the user's terminal."""
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.ERROR)
+    for name in ("chromadb", "sentence_transformers", "transformers", "httpx", "bm25s"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _services(settings: Settings):
+    from assistant.embeddings import build_embeddings
+    from assistant.store import build_store
+
+    embeddings = build_embeddings(settings)
+    return embeddings, build_store(settings, embeddings)
+
+
+def _progress_bar(enabled: bool):
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
+
+    def update(done: int, total: int, source: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(source[-40:], refresh=False)
+        bar.refresh()
+
+    return update, bar.close
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders inside the corpus (default: all).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file fails.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load, chunk, embed and index the corpus; only what changed since the last run is touched."""
+    from assistant.indexing import run_ingest
+
+    _quiet()
+    settings = Settings()
+    try:
+        embeddings, store = _services(settings)
+        progress, close = _progress_bar(not dry_run and sys.stderr.isatty())
+        try:
+            report = run_ingest(settings, embeddings, store, paths or None, dry_run=dry_run, progress=progress)
+        finally:
+            close()
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        _fail(str(exc))
+    if as_json:
+        data = report.to_json()
+        typer.echo(json.dumps({k: data[k] for k in ("files", "added", "updated", "removed", "unchanged", "chunks",
+                                                    "failed", "skipped", "embedded", "dry_run", "changes")}))
+    else:
+        verb = "would be" if dry_run else "were"
+        for change in report.changes:
+            typer.echo(f"  {change['status']:<9} {change['path']}")
+        for item in report.skipped:
+            typer.echo(f"  skipped   {item['path']}: {item['reason']}")
+        for item in report.failed:
+            typer.echo(f"  FAILED    {item['error']}")
+        typer.echo(f"{report.files} files: {report.added} added, {report.updated} updated, {report.removed} removed, "
+                   f"{report.unchanged} unchanged ({verb} checked in {report.seconds:.1f}s); "
+                   f"{report.chunks} chunks in the index, {report.embedded} embedded now.")
+    if strict and report.failed:
+        raise typer.Exit(2)
+
+
+def _print_answer(result: CitedAnswer) -> None:
+    if result.standalone_question:
+        typer.echo(f"(searched: {result.standalone_question})")
+    typer.echo(result.answer)
+    listed = result.citations or result.closest
+    if listed:
+        typer.echo("\nSources:" if result.citations else "\nYou may want to read:")
+    for c in listed:
+        quote = " ".join(c.text.split())
+        typer.echo(f"  [{c.id}] {c.label()}\n      “{quote}”")
+
+
+def _build(settings: Settings):
+    from assistant.chain import EmptyIndexError, build_assistant
+
+    try:
+        return build_assistant(settings)
+    except EmptyIndexError as exc:
+        _fail(str(exc))
+    except RuntimeError as exc:
+        _fail(str(exc))
+
+
+@app.command("ask")
+def ask_command(
+    questions: Annotated[list[str], typer.Argument(help="One or more questions (the model loads once).")],
+    k: Annotated[int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer questions from the notes, citing the exact passages."""
+    _quiet()
+    settings = Settings()
+    assistant = _build(settings)
+    failed = False
+    for i, question in enumerate(questions):
+        started = time.perf_counter()
+        try:
+            result = assistant.ask(question, k=k)
+        except ValueError as exc:
+            failed = True
+            if as_json:
+                typer.echo(json.dumps({"question": question, "error": str(exc)}))
+            else:
+                typer.echo(f"error: {exc}", err=True)
+            continue
+        result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if as_json:
+            typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            if i:
+                typer.echo("")
+            if len(questions) > 1:
+                typer.echo(f"Q: {question}")
+            _print_answer(result)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("chat")
+def chat_command() -> None:
+    """Chat in the terminal; follow-up questions use the conversation. Ctrl-D exits."""
+    import readline
+
+    _quiet()
+    settings = Settings()
+    assistant = _build(settings)
+    history_file = settings.data_dir / "chat_history"
+    try:
+        readline.read_history_file(history_file)
+    except OSError:
+        pass
+    history: list[tuple[str, str]] = []
+    typer.echo("Ask about the GMG notes. Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("\nyou> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            break
+        if not question.strip():
+            continue
+        try:
+            result = assistant.ask(question, history=history)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}")
+            continue
+        _print_answer(result)
+        history.append((result.standalone_question or question, result.answer))
+    try:
+        readline.write_history_file(history_file)
+    except OSError:
+        pass
+
+
+def main() -> None:
+    app()

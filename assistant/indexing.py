@@ -1,0 +1,32 @@
+"""run_ingest: the ingest library wired to our settings, embedder and store (used by the CLI and the app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.chain import manifest_path
+from assistant.retrieval import KeywordIndex
+from assistant.settings import Settings
+from assistant.store import collection_name
+from ingest.chunking import Chunker
+from ingest.glossary import Glossary
+from ingest.manifest import Manifest
+from ingest.pipeline import IngestReport, ProgressFn, ingest
+
+
+def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None = None, *, dry_run: bool = False,
+               progress: ProgressFn | None = None) -> IngestReport:
+    """Ingest the corpus (or `paths` inside it) into `store`, then refresh the saved BM25 index."""
+    root = settings.corpus_dir
+    if not root.is_dir():
+        raise FileNotFoundError(f"The corpus folder {root} does not exist; set ASSISTANT_CORPUS_DIR.")
+    name = collection_name(settings.collection, embeddings.model_id)
+    manifest = Manifest.load(manifest_path(settings, name))
+    chunker = Chunker(count_tokens=embeddings.count_tokens, glossary=Glossary.load(root / "glossary.toml"),
+                      max_tokens=settings.chunk_max_tokens)
+    report = ingest(root, store, chunker, manifest, model_id=embeddings.model_id, paths=paths,
+                    text_dir=settings.data_dir / "texts", dry_run=dry_run,
+                    max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
+    if not dry_run:
+        KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
+    return report

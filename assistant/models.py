@@ -1,0 +1,45 @@
+"""The one result type: a CitedAnswer and its Citations, consumed by the CLI, the app and the evals."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    id: int = Field(description="The n of the [n] marker in the answer.")
+    source: str = Field(description="Path relative to the corpus root.")
+    title: str
+    section: str | None = None
+    page: int | None = None
+    start: int
+    end: int
+    text: str = Field(description="Exactly source_text[start:end].")
+    date: str | None = None
+    doc_id: str = ""
+    chunk_id: str = ""
+
+    def label(self) -> str:
+        parts = [self.title + (f" ({self.date})" if self.date else "")]
+        if self.section:
+            parts.append(self.section)
+        if self.page:
+            parts.append(f"p. {self.page}")
+        return " · ".join(parts)
+
+
+class CitedAnswer(BaseModel):
+    question: str
+    answer: str
+    abstained: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    # For an abstention: the closest passages, for the user to check (not cited by the answer).
+    closest: list[Citation] = Field(default_factory=list)
+    standalone_question: str | None = Field(None, description="The follow-up rewritten with the conversation.")
+    evidence: float = Field(0.0, description="Evidence score the abstention decision was made on.")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        data = self.model_dump(include={"question", "answer", "abstained", "timings_ms", "standalone_question"})
+        data["citations"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.citations]
+        data["closest"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.closest]
+        return data

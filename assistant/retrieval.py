@@ -1,0 +1,165 @@
+"""Hybrid retrieval: dense (Chroma, cosine) + BM25 (bm25s, persisted), fused, as a LangChain BaseRetriever."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from ingest.glossary import Glossary
+
+RRF_K = 60
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class KeywordIndex:
+    """A BM25 index over the collection's chunks (text + title + section), saved beside the Chroma data."""
+
+    def __init__(self, bm25, ids: list[str]):
+        self.bm25 = bm25
+        self.ids = ids
+        self.position = {cid: i for i, cid in enumerate(ids)}
+        self._stem = _stemmer()
+        self._lock = threading.Lock()
+        vocab = bm25.vocab_dict if bm25 is not None else {}
+        if bm25 is not None and ids:
+            df = np.diff(bm25.scores["indptr"])
+            n = len(ids)
+            self.idf = {term: math.log((n - df[i] + 0.5) / (df[i] + 0.5) + 1.0)
+                        for term, i in vocab.items() if i < len(df)}
+            self.max_idf = math.log((n + 0.5) / 0.5 + 1.0)
+        else:
+            self.idf, self.max_idf = {}, 1.0
+
+    @staticmethod
+    def document_text(text: str, meta: dict) -> str:
+        return " ".join(filter(None, [meta.get("title"), meta.get("section"), text]))
+
+    @classmethod
+    def build(cls, texts: list[str], ids: list[str]) -> KeywordIndex:
+        import bm25s
+
+        if not ids:
+            return cls(None, [])
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        return cls(bm25, ids)
+
+    @classmethod
+    def load_or_build(cls, store, directory: Path, revision: int) -> KeywordIndex:
+        """Load the saved index for this store revision, or build it from the store's chunks and save it."""
+        import bm25s
+
+        target = directory / f"rev-{revision}"
+        if (target / "ids.json").is_file():
+            bm25 = bm25s.BM25.load(str(target), show_progress=False)
+            return cls(bm25, json.loads((target / "ids.json").read_text()))
+        got = store.get(include=["documents", "metadatas"])
+        texts = [cls.document_text(t, m or {}) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
+        index = cls.build(texts, list(got["ids"]))
+        if index.bm25 is not None:
+            tmp = directory / f"rev-{revision}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            index.bm25.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(index.ids))
+            shutil.rmtree(target, ignore_errors=True)
+            tmp.rename(target)
+            for old in directory.glob("rev-*"):
+                if old != target:
+                    shutil.rmtree(old, ignore_errors=True)
+        return index
+
+    def terms(self, text: str) -> list[str]:
+        import bm25s
+
+        return bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)[0]
+
+    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        if self.bm25 is None:
+            return []
+        terms = [t for t in self.terms(query) if t in self.bm25.vocab_dict]
+        if not terms:
+            return []
+        mask = None
+        if allowed is not None:
+            mask = np.array([1.0 if cid in allowed else 0.0 for cid in self.ids], dtype=np.float32)
+        with self._lock:  # bm25s keeps per-call state; one query at a time
+            docs, scores = self.bm25.retrieve([terms], k=min(k, len(self.ids)), show_progress=False,
+                                              weight_mask=mask, n_threads=1)
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+def fuse(dense: list[str], keyword: list[str], dense_scores: dict[str, float], keyword_scores: dict[str, float],
+         method: str, alpha: float = 0.6) -> dict[str, float]:
+    """Fused score per chunk id: reciprocal rank fusion, or a convex mix of normalised scores."""
+    fused: dict[str, float] = {}
+    if method == "rrf":
+        for ranking in (dense, keyword):
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        return fused
+    top_kw = max(keyword_scores.values(), default=1.0) or 1.0
+    for cid in set(dense) | set(keyword):
+        fused[cid] = alpha * dense_scores.get(cid, 0.0) + (1 - alpha) * keyword_scores.get(cid, 0.0) / top_kw
+    return fused
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + BM25 retrieval fused into one ranking; documents carry their scores in metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: Any
+    keyword: KeywordIndex
+    embeddings: Embeddings
+    glossary: Glossary
+    k: int = 6
+    fetch_k: int = 24
+    fusion: str = "rrf"
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        k = int(kwargs.get("k") or self.k)
+        where = kwargs.get("filter")
+        vector = self.embeddings.embed_query(query)
+        dense_hits = self.store.similarity_search_by_vector_with_relevance_scores(
+            vector, k=max(self.fetch_k, k), filter=where
+        )
+        docs = {d.id: d for d, _ in dense_hits}
+        dense_scores = {d.id: 1.0 - dist for d, dist in dense_hits}
+        allowed = None
+        if where:
+            allowed = set(self.store.get(where=where, include=[])["ids"])
+        expanded = " ".join([query, *self.glossary.expansions(query)])
+        kw_hits = self.keyword.search(expanded, max(self.fetch_k, k), allowed)
+        kw_scores = dict(kw_hits)
+        fused = fuse([d.id for d, _ in dense_hits], [cid for cid, _ in kw_hits], dense_scores, kw_scores, self.fusion)
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
+        missing = [cid for cid in ranked if cid not in docs]
+        if missing:
+            got = self.store.get(ids=missing, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                docs[cid] = Document(page_content=text, metadata=meta or {}, id=cid)
+        results = []
+        for cid in ranked:
+            doc = docs[cid]
+            meta = dict(doc.metadata, id=cid, score=fused[cid], dense=dense_scores.get(cid), bm25=kw_scores.get(cid))
+            results.append(Document(page_content=doc.page_content, metadata=meta, id=cid))
+        return results

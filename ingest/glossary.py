@@ -1,0 +1,104 @@
+"""The reviewed glossary (corpus/glossary.toml): clean names for the bodies the notes mention.
+
+Used at ingest to label sections whose headings carry PDF-extraction artifacts ("UNHCR DUNHCE"), to detect
+agency paragraphs that start a new section without a heading, and at query time to expand questions.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Body:
+    name: str
+    full: str
+    variants: tuple[str, ...] = ()
+    member: bool = False
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, self.full, *self.variants)
+
+
+def _spelling_pattern(spelling: str) -> str:
+    # Acronyms and one-word names match case-sensitively on word boundaries ("ILO", not "silo");
+    # multi-word phrases match in any case.
+    escaped = re.escape(spelling)
+    if " " in spelling:
+        return rf"(?i:\b{escaped}\b)"
+    return rf"(?<![\w/-]){escaped}(?![\w/])"
+
+
+@dataclass
+class Glossary:
+    bodies: list[Body] = field(default_factory=list)
+    term_groups: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._patterns = [
+            (body, re.compile("|".join(_spelling_pattern(s) for s in sorted(body.spellings, key=len, reverse=True))))
+            for body in self.bodies
+        ]
+
+    @classmethod
+    def load(cls, path: Path | None) -> Glossary:
+        """Read a glossary file; a missing file gives an empty glossary (other corpora need none)."""
+        if path is None or not path.is_file():
+            return cls()
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        bodies = [
+            Body(b["name"], b.get("full", b["name"]), tuple(b.get("variants", ())), bool(b.get("member", False)))
+            for b in data.get("bodies", [])
+        ]
+        groups = [tuple(t["words"]) for t in data.get("terms", [])]
+        return cls(bodies, groups)
+
+    @property
+    def members(self) -> list[Body]:
+        return [b for b in self.bodies if b.member]
+
+    def find(self, text: str) -> list[Body]:
+        """Bodies mentioned in `text`, in order of first mention."""
+        hits: list[tuple[int, Body]] = []
+        for body, pattern in self._patterns:
+            m = pattern.search(text)
+            if m:
+                hits.append((m.start(), body))
+        return [b for _, b in sorted(hits, key=lambda h: h[0])]
+
+    def mentions(self, text: str, body: Body) -> bool:
+        return any(b.name == body.name for b in self.find(text))
+
+    def by_name(self, name: str) -> Body | None:
+        return next((b for b in self.bodies if b.name == name), None)
+
+    def heading_label(self, heading: str) -> str | None:
+        """The member agency a heading names, when it names exactly one (agency headings are short)."""
+        members = {b.name for b in self.find(heading) if b.member}
+        if len(members) == 1 and len(heading.split()) <= 8:
+            return members.pop()
+        return None
+
+    def paragraph_agency(self, paragraph: str) -> str | None:
+        """The member agency a paragraph opens with ("UNDP's aim…", "The World Bank's…"), if any."""
+        head = re.sub(r"^(?:The\s+)", "", paragraph.lstrip())[:80]
+        for body, pattern in self._patterns:
+            m = pattern.match(head)
+            if m and body.member:
+                return body.name
+        return None
+
+    def expansions(self, text: str) -> list[str]:
+        """Extra words for keyword search: full names of bodies mentioned and synonyms of topic words."""
+        extra: list[str] = []
+        for body in self.find(text):
+            extra.extend([body.name, body.full])
+        lowered = text.lower()
+        for group in self.term_groups:
+            if any(re.search(rf"\b{re.escape(w.lower())}\b", lowered) for w in group):
+                extra.extend(group)
+        return extra
