@@ -69,7 +69,9 @@ def _progress_bar(enabled: bool):
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders inside the corpus (default: all).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders inside the corpus (default: all).")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file fails.")] = False,
     as_json: JsonOpt = False,

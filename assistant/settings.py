@@ -17,7 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path(".data"), description="Folder for the Chroma index, manifest, BM25 index and feedback.")
-    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to ingest (with catalog.toml, glossary.toml).")
+    corpus_dir: Path = Field(
+        Path("corpus"), description="Folder of documents to ingest (with catalog.toml, glossary.toml)."
+    )
     collection: str = Field("gmg", description="Base name of the Chroma collection; the model id is appended.")
     embedding_model: str = Field(
         BUNDLED_MODEL,
@@ -27,11 +29,15 @@ class Settings(BaseSettings):
     allow_model_download: bool = Field(
         False, description="Let sentence-transformers fetch a named model from the Hugging Face Hub (off: offline)."
     )
-    chroma_host: str | None = Field(None, description="Use a `chroma run` server at this host instead of the local folder.")
+    chroma_host: str | None = Field(
+        None, description="Use a `chroma run` server at this host instead of the local folder."
+    )
     chroma_port: int = Field(8000, description="Port of the Chroma server (with ASSISTANT_CHROMA_HOST).")
     top_k: int = Field(6, ge=1, le=50, description="Passages retrieved per question.")
     fusion: Literal["rrf", "convex"] = Field("rrf", description="How dense and BM25 rankings are fused.")
-    chunk_max_tokens: int = Field(160, ge=32, le=250, description="Largest chunk, in model word pieces (model limit 256).")
+    chunk_max_tokens: int = Field(
+        160, ge=32, le=250, description="Largest chunk, in model word pieces (model limit 256)."
+    )
     answer_max_words: int = Field(60, ge=10, le=400, description="Soft cap on the length of an extractive answer.")
     abstain_threshold: float = Field(
         0.0, description="Shift added to the calibrated evidence threshold (positive: abstain more often)."

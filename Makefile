@@ -1,0 +1,50 @@
+# The two commands: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# pip prints a warning per package for this machine's local mirrors; they are noise.
+PIPQUIET := 2>&1 | grep -v "^WARNING: Location" || true
+
+.PHONY: install run ingest chat test lint bench eval eval-external chroma-server clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@echo "Installing into $(VENV) (torch CPU build first, so pip never pulls a CUDA build)..."
+	@$(PY) -m pip install -q torch==2.13.0 $(PIPQUIET)
+	@$(PY) -m pip install -q -e ".[dev]" $(PIPQUIET)
+	@$(PY) -c "import assistant, ingest, sentence_transformers, chromadb" || (rm -f $(STAMP); exit 1)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+ingest: install
+	$(PY) -m assistant ingest
+
+run: ingest
+	@if [ -f app.py ]; then $(VENV)/bin/streamlit run app.py; else $(PY) -m assistant chat; fi
+
+chat: ingest
+	$(PY) -m assistant chat
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install lint
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench.core
+
+eval: install
+	$(PY) -m evals run
+
+eval-external: install
+	$(PY) -m evals external ../shared/benchmarks/integreat_qa_en
+
+chroma-server: install
+	$(VENV)/bin/chroma run --path .data/chroma-server --host 127.0.0.1 --port 8000
+
+clean:
+	rm -rf .data evals/out bench/out

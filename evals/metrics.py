@@ -1,0 +1,320 @@
+"""Deterministic metrics (no LLM): retrieval, answer facts, citations, abstention, latency.
+
+Everything here is a pure function of plain data (dicts as stored in results.json), so the same code scores
+our system, the baseline and the external benchmark, and the unit tests can feed it hand-made inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from evals.golden_io import ExpectedSource, GoldenCase
+
+MARKER_GROUP = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# "UNHCR: They include …" / "World Bank: The focus …": the answerer's attribution of a sentence to its body.
+ATTRIBUTION = re.compile(r"^(?:[A-Z][\w/&'-]*)(?: [A-Z][\w/&'-]*){0,4}:\s+")
+# List markers at a line start ("- 1. ", "2) ", "• "): the extractive answer quotes list items without them.
+LIST_MARKER = re.compile(r"(?m)^\s*(?:[-*•]\s+(?:\d{1,2}[.)]\s+)?|\d{1,2}[.)]\s+)")
+_WORD = re.compile(r"\w+")
+
+
+# -- text helpers -----------------------------------------------------------------------------------------
+def marker_ids(text: str) -> list[int]:
+    """Every n of every [n] (or [n, m]) marker, in order of appearance."""
+    return [int(n) for m in MARKER.finditer(text) for n in re.split(r"\s*[,;]\s*", m.group(1))]
+
+
+def strip_markers(text: str) -> str:
+    return " ".join(MARKER_GROUP.sub(" ", text).split())
+
+
+def strip_attribution(text: str) -> str:
+    return ATTRIBUTION.sub("", text, count=1)
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def word_count(answer: str) -> int:
+    return len(strip_markers(answer).split())
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(text: str) -> list[str]:
+    text = " ".join(text.split())
+    if not text:
+        return []
+    return [s.strip() for s in _segmenter().segment(text) if _WORD.search(s)]
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str  # without its markers
+    ids: tuple[int, ...]  # the [n] markers that close it (empty: an uncited sentence)
+
+
+def answer_sentences(answer: str) -> list[AnswerSentence]:
+    """The answer cut into sentences; markers attach to the sentence they close."""
+    out: list[AnswerSentence] = []
+    pos = 0
+    pieces: list[tuple[str, tuple[int, ...]]] = []
+    for match in MARKER_GROUP.finditer(answer):
+        pieces.append((answer[pos : match.start()], tuple(marker_ids(match.group(0)))))
+        pos = match.end()
+    pieces.append((answer[pos:], ()))
+    for text, ids in pieces:
+        sentences = split_sentences(text)
+        for i, sentence in enumerate(sentences):
+            out.append(AnswerSentence(sentence, ids if i == len(sentences) - 1 else ()))
+    return out
+
+
+def contains_text(passage: str, sentence: str) -> bool:
+    """True if the sentence's words appear contiguously in the passage (case, punctuation and list markers
+    ignored): "the passage contains the sentence" for quotes that fold whitespace or join list items."""
+    needle = tokens(LIST_MARKER.sub(" ", sentence))
+    if not needle:
+        return False
+    hay = tokens(LIST_MARKER.sub(" ", passage))
+    n = len(needle)
+    first = needle[0]
+    return any(hay[i : i + n] == needle for i, t in enumerate(hay) if t == first)
+
+
+# -- retrieval ----------------------------------------------------------------------------------------------
+def source_matches(meta: dict, expected: ExpectedSource) -> bool:
+    """A retrieved chunk matches if its source is the expected one and, when a section is expected, it is the
+    chunk's section (or one of the sections it spans, for chunks cut without regard to sections)."""
+    if meta.get("source") != expected.source:
+        return False
+    if expected.section is None:
+        return True
+    sections = meta.get("sections") or [meta.get("section")]
+    return expected.section in sections
+
+
+def retrieval_scores(retrieved: Sequence[dict], expected: Sequence[ExpectedSource], k: int) -> dict:
+    """rank of the first matching chunk (1-based, None if absent), hit@1, hit@5, reciprocal rank, recall@k."""
+    rank = next((i for i, meta in enumerate(retrieved, 1) if any(source_matches(meta, e) for e in expected)), None)
+    found = [e for e in expected if any(source_matches(meta, e) for meta in retrieved[:k])]
+    return {
+        "rank": rank,
+        "hit_at_1": rank is not None and rank <= 1,
+        "hit_at_5": rank is not None and rank <= 5,
+        "rr": 1.0 / rank if rank else 0.0,
+        "recall_at_k": len(found) / len(expected) if expected else None,
+    }
+
+
+# -- answers ------------------------------------------------------------------------------------------------
+def facts_found(answer: str, facts: Sequence[Sequence[str]]) -> list[bool]:
+    """For each required fact: is any of its spellings in the answer (case-insensitive substring)?"""
+    text = " ".join(strip_markers(answer).split()).lower()
+    return [any(" ".join(s.split()).lower() in text for s in spellings) for spellings in facts]
+
+
+def forbidden_found(answer: str, forbidden: Iterable[str]) -> list[str]:
+    text = " ".join(answer.split()).lower()
+    return [f for f in forbidden if f.lower() in text]
+
+
+# -- citations ----------------------------------------------------------------------------------------------
+def citation_validity(answer: str, citations: Sequence[dict], source_text: Callable[[str], str | None],
+                      extra: Sequence[dict] = ()) -> list[str]:
+    """Problems with the citations; empty means valid. Every [n] must name a returned citation, and every
+    citation (and every `extra` quoted passage) must be exactly source_text[start:end]."""
+    problems: list[str] = []
+    ids = {c["id"] for c in citations}
+    for n in dict.fromkeys(marker_ids(answer)):
+        if n not in ids:
+            problems.append(f"[{n}] has no citation")
+    for c in [*citations, *extra]:
+        text = source_text(c["source"])
+        if text is None:
+            problems.append(f"[{c['id']}] cites {c['source']}, which is not in the corpus")
+        elif text[c["start"] : c["end"]] != c["text"]:
+            problems.append(f"[{c['id']}] text differs from {c['source']}[{c['start']}:{c['end']}]")
+    return problems
+
+
+def sentence_support(sentence: AnswerSentence, citations: Sequence[dict], facts: Sequence[Sequence[str]] = ()
+                     ) -> str | None:
+    """How a cited sentence is supported by its cited passages: "quote" (the passage contains it), "fact"
+    (a required fact the sentence states is in the passage), or None (unsupported)."""
+    passages = [c["text"] for c in citations if c["id"] in sentence.ids]
+    if not passages:
+        return None
+    variants = {sentence.text, strip_attribution(sentence.text)}
+    if any(contains_text(p, v) for p in passages for v in variants):
+        return "quote"
+    said = " ".join(sentence.text.split()).lower()
+    for spellings in facts:
+        for s in spellings:
+            s = " ".join(s.split()).lower()
+            if s in said and any(s in " ".join(p.split()).lower() for p in passages):
+                return "fact"
+    return None
+
+
+def citation_scores(answer: str, citations: Sequence[dict], facts: Sequence[Sequence[str]] = ()) -> dict:
+    """Coverage (share of sentences with a marker) and support of each cited sentence."""
+    sentences = answer_sentences(answer)
+    cited = [s for s in sentences if s.ids]
+    support = [sentence_support(s, citations, facts) for s in cited]
+    return {
+        "sentences": len(sentences),
+        "cited_sentences": len(cited),
+        "supported_sentences": sum(1 for s in support if s),
+        "coverage": len(cited) / len(sentences) if sentences else None,
+        "support": sum(1 for s in support if s) / len(cited) if cited else None,
+        "unsupported": [s.text for s, how in zip(cited, support, strict=True) if how is None],
+    }
+
+
+def expected_cited(citations: Sequence[dict], expected: Sequence[ExpectedSource]) -> bool | None:
+    if not expected:
+        return None
+    return any(source_matches(c, e) for c in citations for e in expected)
+
+
+# -- one case ---------------------------------------------------------------------------------------------
+def score_case(case: GoldenCase, answer: dict, retrieved: Sequence[dict], k: int,
+               source_text: Callable[[str], str | None]) -> tuple[dict, list[str]]:
+    """Scores of one answered case and the list of what failed (empty: passed)."""
+    text, citations, abstained = answer["answer"], answer.get("citations", []), bool(answer.get("abstained"))
+    s: dict = {"abstained": abstained, "words": None if abstained else word_count(text)}
+    failures: list[str] = []
+    if case.expected_sources:
+        s.update(retrieval_scores(retrieved, case.expected_sources, k))
+        if not s["hit_at_5"]:
+            failures.append("retrieval: no expected source in the top 5")
+    found = facts_found(text, case.required_facts) if not abstained else [False] * len(case.required_facts)
+    s["facts_found"] = found
+    s["fact_pass"] = all(found) if case.required_facts else None
+    failures += [f"missing fact: {case.required_facts[i][0]!r}" for i, ok in enumerate(found) if not ok]
+    s["forbidden_found"] = forbidden_found(text, case.forbidden)
+    failures += [f"forbidden: {f!r}" for f in s["forbidden_found"]]
+    if case.unanswerable and not abstained:
+        failures.append("answered an unanswerable question")
+    if not case.unanswerable and abstained:
+        failures.append("abstained on an answerable question")
+    problems = citation_validity(text, citations, source_text, answer.get("closest", []))
+    s["citation_problems"] = problems
+    s["citation_valid"] = not problems if (citations or marker_ids(text) or answer.get("closest")) else None
+    failures += [f"invalid citation: {p}" for p in problems]
+    if abstained:
+        s.update({"coverage": None, "support": None, "unsupported": [], "cited_sentences": 0,
+                  "supported_sentences": 0, "expected_cited": None})
+    else:
+        s.update(citation_scores(text, citations, case.required_facts))
+        failures += [f"unsupported: {u[:80]!r}" for u in s["unsupported"]]
+        s["expected_cited"] = expected_cited(citations, case.expected_sources)
+        if s["expected_cited"] is False:
+            failures.append("no expected source cited")
+    s["passed"] = bool(
+        (s["fact_pass"] is not False) and not s["forbidden_found"] and abstained == case.unanswerable
+        and not problems
+    )
+    return s, failures
+
+
+# -- aggregates -------------------------------------------------------------------------------------------
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default), p in [0, 100]."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * p / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _mean(values: Iterable) -> float | None:
+    vals = [float(v) for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def abstention_scores(pairs: Sequence[tuple[bool, bool]]) -> dict:
+    """(unanswerable, abstained) pairs → confusion counts, precision, recall, false-abstention rate."""
+    tp = sum(1 for u, a in pairs if u and a)
+    fp = sum(1 for u, a in pairs if not u and a)
+    fn = sum(1 for u, a in pairs if u and not a)
+    tn = sum(1 for u, a in pairs if not u and not a)
+    return {
+        "confusion": {"abstained_unanswerable": tp, "abstained_answerable": fp,
+                      "answered_unanswerable": fn, "answered_answerable": tn},
+        "abstention_precision": tp / (tp + fp) if tp + fp else None,
+        "abstention_recall": tp / (tp + fn) if tp + fn else None,
+        "false_abstention_rate": fp / (fp + tn) if fp + tn else None,
+    }
+
+
+def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
+    """Summary metrics over scored records ({"kind", "unanswerable", "scores", "latency_ms"…})."""
+    scores = [r["scores"] for r in records]
+    answerable = [s for r, s in zip(records, scores, strict=True) if not r["unanswerable"]]
+    with_sources = [s for s in answerable if "rank" in s]
+    answered = [s for s in scores if not s["abstained"]]
+    facts = [f for s in answerable for f in s["facts_found"]]
+    forbidding = [s for r, s in zip(records, scores, strict=True) if r.get("forbidden")]
+    cited = sum(s["cited_sentences"] for s in answered)
+    latencies = [t for r in records for t in r.get("turn_latency_ms", [r.get("latency_ms")]) if t is not None]
+    out = {
+        "n": len(records),
+        "hit_at_1": _mean(s["hit_at_1"] for s in with_sources),
+        "hit_at_5": _mean(s["hit_at_5"] for s in with_sources),
+        "mrr": _mean(s["rr"] for s in with_sources),
+        "recall_at_k": _mean(s["recall_at_k"] for s in with_sources),
+        "fact_recall": _mean(s["fact_pass"] for s in answerable),
+        "fact_recall_micro": _mean(facts),
+        "forbidden_rate": _mean(bool(s["forbidden_found"]) for s in forbidding) if forbidding else 0.0,
+        "answer_words_mean": _mean(s["words"] for s in answered),
+        "answer_words_p50": percentile([s["words"] for s in answered], 50),
+        "citation_validity": _mean(s["citation_valid"] for s in scores),
+        "citation_support": sum(s["supported_sentences"] for s in answered) / cited if cited else None,
+        "citation_coverage": _mean(s["coverage"] for s in answered),
+        "expected_source_cited": _mean((s.get("expected_cited") or False) for s in with_sources),
+        "pass_rate": _mean(s["passed"] for s in scores),
+        **abstention_scores([(r["unanswerable"], s["abstained"]) for r, s in zip(records, scores, strict=True)]),
+        "latency_p50_ms": percentile(latencies, 50),
+        "latency_p95_ms": percentile(latencies, 95),
+    }
+    if per_kind:
+        kinds = sorted({r["kind"] for r in records})
+        out["per_kind"] = {k: aggregate([r for r in records if r["kind"] == k], per_kind=False) for k in kinds}
+    return out
+
+
+# The headline metrics, in display order, with whether higher is better.
+HEADLINE: list[tuple[str, str, bool]] = [
+    ("hit_at_1", "retrieval hit@1", True),
+    ("hit_at_5", "retrieval hit@5", True),
+    ("mrr", "retrieval MRR@10", True),
+    ("recall_at_k", "retrieval recall@k", True),
+    ("fact_recall", "fact recall (all facts)", True),
+    ("fact_recall_micro", "fact recall (per fact)", True),
+    ("forbidden_rate", "forbidden-claim rate", False),
+    ("answer_words_mean", "answer length (words)", False),
+    ("citation_validity", "citation validity", True),
+    ("citation_support", "citation support", True),
+    ("citation_coverage", "citation coverage", True),
+    ("expected_source_cited", "expected source cited", True),
+    ("abstention_precision", "abstention precision", True),
+    ("abstention_recall", "abstention recall", True),
+    ("false_abstention_rate", "false-abstention rate", False),
+    ("pass_rate", "case pass rate", True),
+    ("latency_p50_ms", "latency p50 (ms)", False),
+    ("latency_p95_ms", "latency p95 (ms)", False),
+]

@@ -1,0 +1,294 @@
+"""Reports of an evaluation run: a rich table for the terminal, report.md and report.html (with plots)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+from evals.metrics import HEADLINE
+
+PER_KIND_METRICS = [("fact_recall", "fact recall"), ("hit_at_5", "hit@5"), ("citation_support", "citation support"),
+                    ("pass_rate", "pass rate")]
+
+
+def fmt(key: str, value) -> str:
+    if value is None:
+        return "–"
+    if key.endswith("_ms"):
+        return f"{value:.0f}"
+    if key.startswith("answer_words"):
+        return f"{value:.1f}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _names(results: dict) -> list[str]:
+    return list(results["systems"])
+
+
+def _delta(key: str, a, b) -> str:
+    if a is None or b is None or not isinstance(a, int | float) or not isinstance(b, int | float):
+        return ""
+    d = a - b
+    return f"{d:+.0f}" if key.endswith("_ms") else f"{d:+.3f}"
+
+
+def summary_rows(results: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: metric | ours | baseline | ours − baseline."""
+    names = _names(results)
+    header = ["metric", *names] + (["Δ (ours − baseline)"] if len(names) == 2 else [])
+    rows = []
+    for key, label, _ in HEADLINE:
+        values = [results["systems"][n]["metrics"].get(key) for n in names]
+        if key == "recall_at_k":
+            label = "retrieval recall@k (" + ", ".join(f"k={results['systems'][n]['k']}" for n in names) + ")"
+        row = [label, *(fmt(key, v) for v in values)]
+        if len(names) == 2:
+            row.append(_delta(key, *values))
+        rows.append(row)
+    return header, rows
+
+
+def kind_rows(results: dict) -> tuple[list[str], list[list[str]]]:
+    names = _names(results)
+    header = ["kind", "n"] + [f"{label} ({n})" for key, label in PER_KIND_METRICS for n in names]
+    first = results["systems"][names[0]]["metrics"]["per_kind"]
+    rows = []
+    for kind, m in first.items():
+        row = [kind, str(m["n"])]
+        for key, _ in PER_KIND_METRICS:
+            row += [fmt(key, results["systems"][n]["metrics"]["per_kind"].get(kind, {}).get(key)) for n in names]
+        rows.append(row)
+    return header, rows
+
+
+def print_summary(results: dict, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    header, rows = summary_rows(results)
+    meta = results.get("meta", {})
+    table = Table(title=f"Evaluation: {meta.get('cases', '?')} cases ({meta.get('golden') or 'golden set'})")
+    for i, h in enumerate(header):
+        table.add_column(h, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    kh, krows = kind_rows(results)
+    kinds = Table(title="Per kind")
+    for i, h in enumerate(kh):
+        kinds.add_column(h, justify="left" if i == 0 else "right")
+    for row in krows:
+        kinds.add_row(*row)
+    console.print(kinds)
+
+
+# -- plots ------------------------------------------------------------------------------------------------
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def plots(results: dict) -> dict[str, str]:
+    """base64 PNGs: metric bars per kind, latency histogram, abstention confusion tables."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = _names(results)
+    out: dict[str, str] = {}
+    kinds = list(results["systems"][names[0]]["metrics"]["per_kind"])
+    fig, axes = plt.subplots(1, len(PER_KIND_METRICS), figsize=(4.2 * len(PER_KIND_METRICS), 4), sharey=True)
+    width = 0.8 / len(names)
+    for ax, (key, label) in zip(axes, PER_KIND_METRICS, strict=True):
+        for j, name in enumerate(names):
+            per_kind = results["systems"][name]["metrics"]["per_kind"]
+            values = [per_kind.get(k, {}).get(key) or 0.0 for k in kinds]
+            ax.bar([i + j * width for i in range(len(kinds))], values, width, label=name)
+        ax.set_title(label)
+        ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(kinds))], kinds, rotation=45, ha="right")
+        ax.set_ylim(0, 1.05)
+    axes[0].legend()
+    out["per_kind"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for name in names:
+        lat = [t for r in results["systems"][name]["records"] for t in r["turn_latency_ms"]]
+        ax.hist(lat, bins=30, alpha=0.6, label=name)
+    ax.set_xlabel("latency per question (ms)")
+    ax.set_ylabel("questions")
+    ax.set_yscale("log")
+    ax.legend()
+    out["latency"] = _png(fig)
+
+    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        c = results["systems"][name]["metrics"]["confusion"]
+        grid = [[c["abstained_unanswerable"], c["answered_unanswerable"]],
+                [c["abstained_answerable"], c["answered_answerable"]]]
+        ax.imshow(grid, cmap="Blues")
+        for i in range(2):
+            for j in range(2):
+                ax.text(j, i, str(grid[i][j]), ha="center", va="center", fontsize=14)
+        ax.set_xticks([0, 1], ["abstained", "answered"])
+        ax.set_yticks([0, 1], ["unanswerable", "answerable"])
+        ax.set_title(name)
+    out["confusion"] = _png(fig)
+    return out
+
+
+# -- markdown -------------------------------------------------------------------------------------------
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cite_label(c: dict) -> str:
+    where = c["source"] + (f" § {c['section']}" if c.get("section") else "")
+    return f"[{c['id']}] {where} [{c['start']}:{c['end']}]"
+
+
+def _short(text: str, n: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def question_rows(results: dict, failing_only: bool = False) -> tuple[list[str], list[list[str]]]:
+    names = _names(results)
+    header = ["id", "kind", "question"] + [f"{n} {col}" for n in names for col in ("answer", "citations", "failed")]
+    by_id = {n: {r["id"]: r for r in results["systems"][n]["records"]} for n in names}
+    rows = []
+    for rec in results["systems"][names[0]]["records"]:
+        recs = [by_id[n].get(rec["id"]) for n in names]
+        if failing_only and all(r is None or not r["failures"] for r in recs):
+            continue
+        row = [rec["id"], rec["kind"], " → ".join(rec["turns"])]
+        for r in recs:
+            if r is None:
+                row += ["", "", ""]
+                continue
+            row += [_short(r["answer"]["answer"]), "; ".join(_cite_label(c) for c in r["answer"]["citations"]),
+                    "; ".join(r["failures"]) or "✓"]
+        rows.append(row)
+    return header, rows
+
+
+def to_markdown(results: dict) -> str:
+    meta = results.get("meta", {})
+    parts = [
+        "# Evaluation report",
+        "",
+        f"{meta.get('cases')} golden cases from `{meta.get('golden')}`, run {meta.get('created')} in "
+        f"{meta.get('seconds')} s. Embeddings `{meta.get('embedding_model')}`, top_k {meta.get('top_k')}, fusion "
+        f"{meta.get('fusion')}, abstain_threshold {meta.get('abstain_threshold')}.",
+        "",
+        "## Summary",
+        "",
+        _md_table(*summary_rows(results)),
+        "",
+        "Retrieval metrics are over answerable cases with expected sources; fact recall over answerable cases; "
+        "citation support over cited answer sentences; abstention over all cases.",
+        "",
+        "## Per kind",
+        "",
+        _md_table(*kind_rows(results)),
+        "",
+        "## Abstention confusion",
+        "",
+    ]
+    for name in _names(results):
+        c = results["systems"][name]["metrics"]["confusion"]
+        parts += [f"**{name}**", "", _md_table(["", "abstained", "answered"], [
+            ["unanswerable", str(c["abstained_unanswerable"]), str(c["answered_unanswerable"])],
+            ["answerable", str(c["abstained_answerable"]), str(c["answered_answerable"])]]), ""]
+    parts += ["## Questions", "", _md_table(*question_rows(results)), ""]
+    return "\n".join(parts)
+
+
+# -- html ------------------------------------------------------------------------------------------------
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f3f3f3}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.fail{color:#a00}.ok{color:#070}
+details summary{cursor:pointer}img{max-width:100%}"""
+
+
+def _html_table(header: list[str], rows: list[list[str]], raw: bool = False) -> str:
+    esc = (lambda s: s) if raw else html.escape
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    for row in rows:
+        cells = [f"<td>{esc(row[0])}</td>"] + [f'<td class="num">{esc(c)}</td>' for c in row[1:]]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "\n".join(out) + "</table>"
+
+
+def _question_html(results: dict) -> str:
+    names = _names(results)
+    by_id = {n: {r["id"]: r for r in results["systems"][n]["records"]} for n in names}
+    head = "<tr><th>id</th><th>kind</th><th>question</th>" + "".join(
+        f"<th>{html.escape(n)}: answer</th><th>{html.escape(n)}: citations</th><th>{html.escape(n)}: failed</th>"
+        for n in names) + "</tr>"
+    rows = [head]
+    for rec in results["systems"][names[0]]["records"]:
+        cells = [html.escape(rec["id"]), html.escape(rec["kind"]),
+                 "<br>".join(html.escape(t) for t in rec["turns"])]
+        for n in names:
+            r = by_id[n].get(rec["id"])
+            if r is None:
+                cells += ["", "", ""]
+                continue
+            answer = r["answer"]["answer"]
+            text = html.escape(answer) if len(answer) <= 400 else (
+                f"<details><summary>{html.escape(_short(answer, 200))}</summary>{html.escape(answer)}</details>")
+            cites = "<br>".join(
+                f"<details><summary>{html.escape(_cite_label(c))}</summary>{html.escape(c['text'])}</details>"
+                for c in r["answer"]["citations"])
+            failed = ('<span class="ok">✓</span>' if not r["failures"] else
+                      '<span class="fail">' + "<br>".join(html.escape(f) for f in r["failures"]) + "</span>")
+            cells += [text, cites, failed]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return "<table>" + "\n".join(rows) + "</table>"
+
+
+def to_html(results: dict, images: dict[str, str] | None = None) -> str:
+    images = images if images is not None else plots(results)
+    meta = results.get("meta", {})
+
+    def img(key: str, alt: str) -> str:
+        return f'<img alt="{alt}" src="data:image/png;base64,{images[key]}">' if key in images else ""
+
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation report</title>
+<style>{_CSS}</style></head><body>
+<h1>Evaluation report</h1>
+<p>{html.escape(str(meta.get('cases')))} golden cases from <code>{html.escape(str(meta.get('golden')))}</code>,
+run {html.escape(str(meta.get('created')))} in {html.escape(str(meta.get('seconds')))} s.
+Settings: <code>{html.escape(json.dumps({k: meta.get(k) for k in ('embedding_model', 'top_k', 'fusion',
+                                                                  'abstain_threshold', 'answer_max_words')}))}</code></p>
+<h2>Summary</h2>{_html_table(*summary_rows(results))}
+<h2>Per kind</h2>{_html_table(*kind_rows(results))}{img('per_kind', 'metrics per kind')}
+<h2>Latency</h2>{img('latency', 'latency histogram')}
+<h2>Abstention</h2>{img('confusion', 'abstention confusion')}
+<h2>Questions</h2>{_question_html(results)}
+</body></html>"""
+
+
+def write_reports(results: dict, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "results.json", "md": out / "report.md", "html": out / "report.html"}
+    paths["json"].write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    paths["md"].write_text(to_markdown(results), encoding="utf-8")
+    paths["html"].write_text(to_html(results), encoding="utf-8")
+    return paths

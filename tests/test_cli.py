@@ -1,0 +1,85 @@
+"""The `assistant` command, run as a real subprocess against a real index: the --json contracts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(settings, *args, env_extra=None, check=True):
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir),
+           "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir), **(env_extra or {})}
+    proc = subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_ask_json_contract(ingested):
+    proc = run_cli(ingested, "ask", "--json", "Who handles trafficking victims?", "Who won the 2022 World Cup?")
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(lines) == 2
+    answer, offtopic = lines
+    assert set(answer) >= {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert "UNODC" in answer["answer"] and not answer["abstained"]
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
+    assert markers == {c["id"] for c in answer["citations"]}
+    for c in answer["citations"]:
+        assert set(c) >= {"id", "source", "title", "section", "page", "start", "end", "text"}
+        text = (ingested.corpus_dir / c["source"]).read_bytes().decode("utf-8")
+        assert text[c["start"] : c["end"]] == c["text"]
+    assert offtopic["abstained"] and offtopic["citations"] == []
+
+
+def test_ask_text_mode_lists_sources(ingested):
+    proc = run_cli(ingested, "ask", "Which agency has worked on labour migration since 1919?")
+    assert "ILO" in proc.stdout and "Sources:" in proc.stdout and "[1]" in proc.stdout
+
+
+def test_ask_on_empty_index_says_to_ingest(tmp_path, ingested):
+    env = {"ASSISTANT_DATA_DIR": str(tmp_path / "empty")}
+    proc = run_cli(ingested, "ask", "What is the GMG?", env_extra=env, check=False)
+    assert proc.returncode == 1
+    assert "assistant ingest" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ingest_json_twice_changes_nothing_the_second_time(tmp_path):
+    import shutil
+
+    from conftest import CORPUS, make_settings
+
+    settings = make_settings(tmp_path / "data", tmp_path / "corpus")
+    shutil.copytree(CORPUS, settings.corpus_dir)
+    first = json.loads(run_cli(settings, "ingest", "--json").stdout)
+    second = json.loads(run_cli(settings, "ingest", "--json").stdout)
+    assert (first["added"], first["files"]) == (2, 2)
+    assert (second["added"], second["updated"], second["removed"], second["unchanged"]) == (0, 0, 0, 2)
+    assert second["chunks"] == first["chunks"] and first["failed"] == []
+    dry = run_cli(settings, "ingest", "--dry-run")
+    assert "0 added, 0 updated" in dry.stdout
+
+
+def test_strict_ingest_fails_on_a_bad_file(tmp_path):
+    from conftest import make_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ok.txt").write_text("UNHCR protects refugees.", encoding="utf-8")
+    (corpus / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    settings = make_settings(tmp_path / "data", corpus)
+    lenient = json.loads(run_cli(settings, "ingest", "--json").stdout)
+    assert [f["path"] for f in lenient["failed"]] == ["bad.txt"] and lenient["added"] == 1
+    strict = run_cli(settings, "ingest", "--strict", check=False)
+    assert strict.returncode == 2 and "bad.txt" in strict.stdout
+
+
+@pytest.mark.parametrize("question", ["", "x" * 5000])
+def test_ask_rejects_bad_questions_without_a_traceback(ingested, question):
+    proc = run_cli(ingested, "ask", question, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stderr.startswith("error:")
