@@ -35,7 +35,7 @@ test: install lint
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m bench.core
+	$(PY) -m evals.bench
 
 eval: install
 	$(PY) -m evals run

@@ -11,7 +11,7 @@ from ingest.glossary import Glossary
 from ingest.loaders import LoadedText
 from ingest.sections import Section, Unit, segment
 
-CHUNKER_VERSION = 3  # bump when the chunking logic changes: the manifest re-chunks every file
+CHUNKER_VERSION = 4  # bump when the chunking logic changes: the manifest re-chunks every file
 
 
 @dataclass(frozen=True)
@@ -103,17 +103,24 @@ class Chunker:
         return fitted
 
     def _pack(self, units: list[Unit], text: str) -> list[list[Unit]]:
+        # WordPiece splits on whitespace first, so a span's count is the sum of its units' counts (each unit
+        # counted once, less the two special tokens it was counted with, plus two for the whole chunk).
+        cost = {u: self.count_tokens(text[u.start : u.end]) - 2 for u in units}
+
+        def size(group: list[Unit]) -> int:
+            return sum(cost[u] for u in group) + 2
+
         groups: list[list[Unit]] = []
         current: list[Unit] = []
         for unit in units:
             candidate = [*current, unit]
-            if current and self.count_tokens(text[candidate[0].start : unit.end]) > self.max_tokens:
+            if current and size(candidate) > self.max_tokens:
                 groups.append(current)
                 carried = [u for u in current[-self.overlap_sentences :] if u.kind == "sentence"]
                 if self.overlap_sentences <= 0:
                     carried = []
                 candidate = [*carried, unit]
-                if self.count_tokens(text[candidate[0].start : unit.end]) > self.max_tokens:
+                if size(candidate) > self.max_tokens:
                     candidate = [unit]
             current = candidate
         if current:
