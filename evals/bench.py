@@ -86,7 +86,8 @@ def main() -> None:
         "cold_start_to_answer_s_median": round(statistics.median(cold), 2),
         "cold_start_vs_warm_ask": round(statistics.median(cold) / statistics.median(ours), 1),
         "seconds": {"full_ingest": round(full, 3), "raw_encode": round(raw, 3), "reingest": round(again, 3),
-                    "warm_ask_p50": round(statistics.median(ours), 4), "bare_query_p50": round(statistics.median(bare), 4)},
+                    "warm_ask_p50": round(statistics.median(ours), 4),
+                    "bare_query_p50": round(statistics.median(bare), 4)},
     }
     print(json.dumps(results, indent=2))
     print(f"ingest / raw encode            {results['ingest_vs_raw_encode']}x   (target <= 1.15x)")

@@ -287,6 +287,7 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
         "citation_coverage": _mean(s["coverage"] for s in answered),
         "expected_source_cited": _mean((s.get("expected_cited") or False) for s in with_sources),
         "pass_rate": _mean(s["passed"] for s in scores),
+        "abstention_accuracy": _mean(s["abstained"] == r["unanswerable"] for r, s in zip(records, scores, strict=True)),
         **abstention_scores([(r["unanswerable"], s["abstained"]) for r, s in zip(records, scores, strict=True)]),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
@@ -297,8 +298,8 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
     return out
 
 
-# The headline metrics, in display order, with whether higher is better.
-HEADLINE: list[tuple[str, str, bool]] = [
+# The headline metrics, in display order, with whether higher is better (None: neither).
+HEADLINE: list[tuple[str, str, bool | None]] = [
     ("hit_at_1", "retrieval hit@1", True),
     ("hit_at_5", "retrieval hit@5", True),
     ("mrr", "retrieval MRR@10", True),
@@ -306,7 +307,7 @@ HEADLINE: list[tuple[str, str, bool]] = [
     ("fact_recall", "fact recall (all facts)", True),
     ("fact_recall_micro", "fact recall (per fact)", True),
     ("forbidden_rate", "forbidden-claim rate", False),
-    ("answer_words_mean", "answer length (words)", False),
+    ("answer_words_mean", "answer length (words)", None),
     ("citation_validity", "citation validity", True),
     ("citation_support", "citation support", True),
     ("citation_coverage", "citation coverage", True),

@@ -6,12 +6,13 @@ import base64
 import html
 import io
 import json
+import math
 from pathlib import Path
 
 from evals.metrics import HEADLINE
 
-PER_KIND_METRICS = [("fact_recall", "fact recall"), ("hit_at_5", "hit@5"), ("citation_support", "citation support"),
-                    ("pass_rate", "pass rate")]
+PER_KIND_METRICS = [("fact_recall", "fact recall"), ("hit_at_5", "hit@5"), ("citation_support", "cit. support"),
+                    ("abstention_accuracy", "abst. right"), ("pass_rate", "pass rate")]
 
 
 def fmt(key: str, value) -> str:
@@ -34,7 +35,9 @@ def _delta(key: str, a, b) -> str:
     if a is None or b is None or not isinstance(a, int | float) or not isinstance(b, int | float):
         return ""
     d = a - b
-    return f"{d:+.0f}" if key.endswith("_ms") else f"{d:+.3f}"
+    if key.endswith("_ms"):
+        return f"{d:+.0f}"
+    return f"{d:+.1f}" if key.startswith("answer_words") else f"{d:+.3f}"
 
 
 def summary_rows(results: dict) -> tuple[list[str], list[list[str]]]:
@@ -54,14 +57,16 @@ def summary_rows(results: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def kind_rows(results: dict) -> tuple[list[str], list[list[str]]]:
+    """Rows per kind; each metric cell holds every system's value ("ours / baseline")."""
     names = _names(results)
-    header = ["kind", "n"] + [f"{label} ({n})" for key, label in PER_KIND_METRICS for n in names]
+    header = ["kind", "n"] + [label for _, label in PER_KIND_METRICS]
     first = results["systems"][names[0]]["metrics"]["per_kind"]
     rows = []
     for kind, m in first.items():
         row = [kind, str(m["n"])]
         for key, _ in PER_KIND_METRICS:
-            row += [fmt(key, results["systems"][n]["metrics"]["per_kind"].get(kind, {}).get(key)) for n in names]
+            values = [results["systems"][n]["metrics"]["per_kind"].get(kind, {}).get(key) for n in names]
+            row.append("/".join("–" if v is None else f"{v:.2f}" for v in values))
         rows.append(row)
     return header, rows
 
@@ -80,9 +85,9 @@ def print_summary(results: dict, console=None) -> None:
         table.add_row(*row)
     console.print(table)
     kh, krows = kind_rows(results)
-    kinds = Table(title="Per kind")
+    kinds = Table(title="Per kind", caption="cells: " + " / ".join(_names(results)))
     for i, h in enumerate(kh):
-        kinds.add_column(h, justify="left" if i == 0 else "right")
+        kinds.add_column(h, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in krows:
         kinds.add_row(*row)
     console.print(kinds)
@@ -122,27 +127,33 @@ def plots(results: dict) -> dict[str, str]:
     out["per_kind"] = _png(fig)
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
+    lats = {n: [max(t, 0.1) for r in results["systems"][n]["records"] for t in r["turn_latency_ms"]] for n in names}
+    every = [t for v in lats.values() for t in v] or [1.0]
+    lo, hi = math.log10(min(every)), math.log10(max(every)) + 1e-6
+    bins = [10 ** (lo + (hi - lo) * i / 30) for i in range(31)]
     for name in names:
-        lat = [t for r in results["systems"][name]["records"] for t in r["turn_latency_ms"]]
-        ax.hist(lat, bins=30, alpha=0.6, label=name)
-    ax.set_xlabel("latency per question (ms)")
+        ax.hist(lats[name], bins=bins, alpha=0.6, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("latency per question (ms, log scale)")
     ax.set_ylabel("questions")
-    ax.set_yscale("log")
     ax.legend()
     out["latency"] = _png(fig)
 
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.4), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
         c = results["systems"][name]["metrics"]["confusion"]
         grid = [[c["abstained_unanswerable"], c["answered_unanswerable"]],
                 [c["abstained_answerable"], c["answered_answerable"]]]
-        ax.imshow(grid, cmap="Blues")
+        ax.imshow(grid, cmap="Blues", vmin=0, vmax=max(max(row) for row in grid) or 1)
+        top = max(max(row) for row in grid) or 1
         for i in range(2):
             for j in range(2):
-                ax.text(j, i, str(grid[i][j]), ha="center", va="center", fontsize=14)
+                color = "white" if grid[i][j] > top * 0.6 else "black"
+                ax.text(j, i, str(grid[i][j]), ha="center", va="center", fontsize=14, color=color)
         ax.set_xticks([0, 1], ["abstained", "answered"])
         ax.set_yticks([0, 1], ["unanswerable", "answerable"])
         ax.set_title(name)
+    fig.tight_layout()
     out["confusion"] = _png(fig)
     return out
 
@@ -204,6 +215,8 @@ def to_markdown(results: dict) -> str:
         "citation support over cited answer sentences; abstention over all cases.",
         "",
         "## Per kind",
+        "",
+        "Cells: " + " / ".join(_names(results)) + ".",
         "",
         _md_table(*kind_rows(results)),
         "",
@@ -278,7 +291,7 @@ run {html.escape(str(meta.get('created')))} in {html.escape(str(meta.get('second
 Settings: <code>{html.escape(json.dumps({k: meta.get(k) for k in ('embedding_model', 'top_k', 'fusion',
                                                                   'abstain_threshold', 'answer_max_words')}))}</code></p>
 <h2>Summary</h2>{_html_table(*summary_rows(results))}
-<h2>Per kind</h2>{_html_table(*kind_rows(results))}{img('per_kind', 'metrics per kind')}
+<h2>Per kind</h2><p>Cells: {html.escape(" / ".join(_names(results)))}.</p>{_html_table(*kind_rows(results))}{img('per_kind', 'metrics per kind')}
 <h2>Latency</h2>{img('latency', 'latency histogram')}
 <h2>Abstention</h2>{img('confusion', 'abstention confusion')}
 <h2>Questions</h2>{_question_html(results)}
