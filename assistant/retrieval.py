@@ -36,6 +36,7 @@ class KeywordIndex:
         self.position = {cid: i for i, cid in enumerate(ids)}
         self._stem = _stemmer()
         self._lock = threading.Lock()
+        self._stem_lock = threading.Lock()
         vocab = bm25.vocab_dict if bm25 is not None else {}
         if bm25 is not None and ids:
             df = np.diff(bm25.scores["indptr"])
@@ -88,7 +89,9 @@ class KeywordIndex:
     def terms(self, text: str) -> list[str]:
         import bm25s
 
-        return bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)[0]
+        with self._stem_lock:  # PyStemmer instances must not be shared between threads
+            return bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False,
+                                  show_progress=False)[0]
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         if self.bm25 is None:

@@ -1,0 +1,286 @@
+"""The Streamlit app, driven headless with AppTest over a real ingested index (real Chroma, real model).
+
+The index is built once for the module in a temp folder (corpus copied from corpus/); the app finds it
+through ASSISTANT_DATA_DIR / ASSISTANT_CORPUS_DIR, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+from assistant.agencies import document_html, escape_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 120
+
+
+# What GFM (remark-gfm, used by Streamlit) turns into links inside text, after escapes are resolved.
+GFM_AUTOLINKS = re.compile(r"(https?://|www(?=\.))[-.\w]+|[-.\w+]+@[-\w]+(?:\.[-\w]+)+", re.I)
+
+
+def plain(markdown: str) -> str:
+    """What an escaped Markdown string without URLs shows: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def rendered(markdown: str) -> tuple[str, str, list[str]]:
+    """(HTML, visible text, text nodes) of `markdown` as a CommonMark renderer shows it."""
+    md = MarkdownIt("commonmark")
+    page = md.render(markdown)
+    texts = [child.content for token in md.parse(markdown) if token.type == "inline"
+             for child in token.children or [] if child.type == "text"]
+    return page, html.unescape(re.sub(r"<[^>]+>", "", page)).strip(), texts
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    """A fresh corpus copy ingested into a temp data dir; env vars point the app at it."""
+    from assistant.embeddings import build_embeddings
+    from assistant.indexing import run_ingest
+    from assistant.settings import Settings
+    from assistant.store import build_store
+
+    base = tmp_path_factory.mktemp("app-index")
+    corpus = base / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ASSISTANT_DATA_DIR", str(base / "data"))
+    patch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    settings = Settings()
+    embeddings = build_embeddings(settings)
+    report = run_ingest(settings, embeddings, build_store(settings, embeddings))
+    assert report.chunks > 0 and not report.failed
+    yield settings
+    patch.undo()
+
+
+@pytest.fixture
+def app(index) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def last_answer(at: AppTest):
+    """(answer Markdown element, the turn dict in session state) of the latest turn."""
+    message = at.chat_message[-1]
+    assert message.name == "assistant"
+    return message, at.session_state["messages"][-1]
+
+
+def test_trafficking_question_is_answered_with_citations(app):
+    ask(app, "Who handles trafficking victims?")
+    message, turn = last_answer(app)
+    result = turn["result"]
+    shown = plain(message.markdown[0].value)
+    assert "UNODC" in shown
+    assert "[1]" in shown
+    assert shown == result.answer
+    texts = [plain(m.value) for m in message.markdown]
+    assert "**Sources**" in message.markdown.values or "Sources" in texts
+    for c in result.citations:
+        assert any(t.strip("*").startswith(f"[{c.id}] {c.title}") for t in texts), texts
+        assert "> " + " ".join(c.text.split()) in texts  # the exact quoted passage
+    assert any("Section: UNODC" in plain(c.value) for c in message.caption)
+    assert app.feedback, "every answer offers feedback"
+
+
+def test_off_topic_question_abstains_and_lists_closest_passages(app):
+    ask(app, "Who won the 2022 World Cup?")
+    message, turn = last_answer(app)
+    assert turn["result"].abstained
+    shown = plain(message.markdown[0].value)
+    assert "don't say" in shown or "not in the" in shown.lower()
+    texts = [m.value for m in message.markdown]
+    assert "**You may want to read:**" in texts
+    assert "[1]" not in shown
+
+
+def test_starter_question_is_clickable(app):
+    labels = [b.label for b in app.button]
+    for starter in ("What is the GMG?", "Who are the members of the GMG?", "Who handles trafficking victims?",
+                    "What is the GFMD?"):
+        assert starter in labels
+    app.button(key="starter-3").click().run()
+    assert not app.exception
+    assert app.chat_message[0].name == "user"
+    assert plain(app.chat_message[0].markdown[0].value) == "What is the GFMD?"
+    _, turn = last_answer(app)
+    assert "GFMD" in turn["result"].answer and turn["result"].citations
+    assert "starter-0" not in [b.key for b in app.button], "starters belong to the empty chat only"
+
+
+def test_agencies_view_lists_every_member_with_a_cited_line(app):
+    from ingest.glossary import Glossary
+
+    members = Glossary.load(ROOT / "corpus" / "glossary.toml").members
+    assert len(members) == 10
+    lines = [plain(m.value) for m in app.main.markdown]
+    for body in members:
+        label = f"**{body.name}**" + (f" ({body.full})" if body.full != body.name else "")
+        line = next((t for t in lines if t.startswith(f"{label}: ")), None)
+        assert line is not None, f"no Agencies line for {body.name}"
+        assert line.endswith("[1]"), line
+    sources = [b for b in app.button if (b.key or "").startswith("agency-main-")]
+    assert len(sources) == 10
+    assert all("Global Migration Group: Information Note" in plain(b.label) for b in sources)
+
+
+def test_followup_shows_the_rewritten_question(app):
+    ask(app, "What does UNODC do?")
+    assert not app.chat_message[-1].caption or "Searched:" not in app.chat_message[-1].caption[0].value
+    ask(app, "Which protocols is it custodian of?")
+    message, turn = last_answer(app)
+    searched = [plain(c.value) for c in message.caption if c.value.startswith("Searched:")]
+    assert searched and "UNODC" in searched[0], searched
+    assert turn["result"].standalone_question == searched[0].removeprefix("Searched: ")
+    assert "Protocol" in turn["result"].answer
+
+
+def test_feedback_is_saved_to_sqlite_with_reasons_and_comment(app, index):
+    ask(app, "Who handles trafficking victims?")
+    turn = app.session_state["messages"][-1]
+    app.feedback[-1].set_value(0).run()  # thumbs down
+    assert not app.exception
+    db = index.data_dir / "feedback.sqlite3"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT rating, question, answer, citations, settings, timestamp FROM feedback "
+                            "WHERE message_id = ?", (turn["id"],)).fetchall()
+    assert len(rows) == 1
+    rating, question, answer, citations, settings, timestamp = rows[0]
+    assert (rating, question, answer) == (0, "Who handles trafficking victims?", turn["result"].answer)
+    assert [c["text"] for c in json.loads(citations)] == [c.text for c in turn["result"].citations]
+    assert json.loads(settings)["top_k_used"] == index.top_k and timestamp
+    app.pills(key=f"fbr-{turn['id']}").set_value(["wrong_citation", "incomplete"])
+    app.text_input(key=f"fbc-{turn['id']}").input("Cites the GMG goals, not UNODC.")
+    next(b for b in app.button if b.label == "Save details").click().run()
+    assert not app.exception
+    with sqlite3.connect(db) as conn:
+        reasons, comment = conn.execute("SELECT reasons, comment FROM feedback WHERE message_id = ?",
+                                        (turn["id"],)).fetchone()
+    assert json.loads(reasons) == ["wrong_citation", "incomplete"]
+    assert comment == "Cites the GMG goals, not UNODC."
+    assert any("saved" in c.value for c in app.chat_message[-1].caption)
+    assert {b.label for b in app.sidebar.get("download_button")} >= {"CSV", "JSONL"}
+
+
+def test_open_document_shows_the_whole_text_with_the_passage_highlighted(app, index):
+    ask(app, "Who handles trafficking victims?")
+    citation = app.session_state["messages"][-1]["result"].citations[0]
+    opener = next(b for b in app.button if (b.key or "").endswith(f"-cited-{citation.id}"))
+    opener.click().run()
+    assert not app.exception
+    frames = app.get("iframe")
+    assert len(frames) == 1
+    text = (index.data_dir / "texts" / f"{citation.doc_id}.txt").read_text(encoding="utf-8")
+    assert frames[0].proto.srcdoc == document_html(text, citation.start, citation.end)
+    assert '<mark id="passage">' in frames[0].proto.srcdoc
+
+
+def test_too_long_question_gets_a_clear_message(app, index):
+    ask(app, "why " * (index.max_question_chars // 4 + 10))
+    message, turn = last_answer(app)
+    assert turn["result"] is None
+    assert message.error and "limit is" in message.error[0].value
+    assert not app.exception
+
+
+def test_markup_in_a_question_is_shown_as_text(app):
+    question = "What is ![x](http://127.0.0.1:9/y.png) <img src=x onerror=alert(1)> **the GMG**?"
+    ask(app, question)
+    shown = app.chat_message[0].markdown[0].value
+    assert shown == escape_markdown(question)
+    page, text, nodes = rendered(shown)
+    assert text == question
+    assert "<img" not in page and "<a " not in page and "<strong>" not in page
+    assert not any(GFM_AUTOLINKS.search(t) for t in nodes)
+
+
+def test_sidebar_shows_corpus_status_and_reingests(app, index):
+    status = plain(app.sidebar.markdown[0].value)
+    assert "Documents: 2" in status.replace("**", "")
+    assert "sentence-transformers/all-MiniLM-L6-v2" in status
+    assert re.search(r"Chunks:\*\* [1-9]", status)
+    assert app.sidebar.slider(key="top_k").value == index.top_k
+    assert app.sidebar.selectbox(key="answer_mode").value == "extractive"
+    next(b for b in app.sidebar.button if b.label == "Re-ingest corpus").click().run()
+    assert not app.exception
+    summary = plain(app.sidebar.success[0].value)
+    assert "2 files: 0 added, 0 updated, 0 removed, 2 unchanged" in summary
+    ask(app, "What is the GFMD?")  # the rebuilt assistant answers
+    assert app.session_state["messages"][-1]["result"].citations
+
+
+def test_top_k_setting_is_used(app):
+    app.sidebar.slider(key="top_k").set_value(3).run()
+    ask(app, "What is the GMG?")
+    assert app.session_state["messages"][-1]["settings"]["top_k_used"] == 3
+
+
+def test_empty_index_offers_to_ingest(index, tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "index is empty" in plain(at.warning[0].value)
+    assert at.chat_input[0].proto.disabled
+    next(b for b in at.button if b.label == "Ingest the corpus now").click().run()
+    assert not at.exception, at.exception
+    assert "2 added" in plain(at.sidebar.success[0].value)
+    assert not at.chat_input[0].proto.disabled
+    ask(at, "Who handles trafficking victims?")
+    assert "UNODC" in at.session_state["messages"][-1]["result"].answer
+
+
+def test_startup_failure_is_a_message_not_a_traceback(index, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", "no-such-model")  # not a folder, downloads off
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "could not start" in plain(at.error[0].value) and "no-such-model" in plain(at.error[0].value)
+    assert not at.chat_input
+
+
+def test_escape_markdown_makes_markup_inert():
+    nasty = ("![x](http://127.0.0.1:9/y.png) [link](javascript:alert(1)) <script>window.__pwned=1</script> "
+             "<img src=\"http://127.0.0.1:9/x.png\"> **bold** _it_ `code` ``x` $x^2$ :red[red] www.example.org "
+             "HTTPS://example.org/a_b?c=1&d=`e` a@b.org mailto:c@d.org # heading\n> quote\n1. item &amp; &lt;")
+    escaped = escape_markdown(nasty)
+    page, text, nodes = rendered(escaped)
+    for tag in ("<img", "<a ", "<script", "<strong", "<em", "<h1", "<blockquote", "<ol"):
+        assert tag not in page, (tag, page)
+    assert text == nasty
+    assert not any(GFM_AUTOLINKS.search(t) for t in nodes), nodes  # URLs are only ever in code spans
+    assert "".join(escape_markdown(p) for p in re.split(r"(\s+)", nasty)) == escaped  # safe to stream
+
+
+def test_document_html_escapes_everything_and_allows_no_loads():
+    text = "before <script>window.__pwned=1</script> PASSAGE <img src=x> after ![y](http://127.0.0.1:9/y.png)"
+    start = text.index("PASSAGE")
+    page = document_html(text, start, start + len("PASSAGE <img src=x>"))
+    assert "<script>window.__pwned" not in page and "<img" not in page
+    assert '<mark id="passage">PASSAGE &lt;img src=x&gt;</mark>' in page
+    assert "default-src 'none'" in page and page.count("<script>") == 1
+
+
+def test_app_never_renders_raw_html():
+    source = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert "unsafe_allow_html" not in source
+    assert "st.html(" not in source

@@ -1,0 +1,217 @@
+"""The running app in a real browser: `streamlit run app.py` driven with Debian's Chromium via Playwright.
+
+Skipped when /usr/bin/chromium (or the playwright package) is missing, unless ASSISTANT_REQUIRE_BROWSER=1,
+which turns the skip into a failure (for CI machines that must run it). Install: apt-get install chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ANSWER_TIMEOUT_MS = 180_000
+PAYLOAD_DOC = """# Harbour Quarantine Office
+
+The Harbour Quarantine Office inspects arriving migrant vessels for cholera <script>window.__pwned=1</script> \
+and checks the health certificates of passengers <img src="http://127.0.0.1:9/x.png"> before they land \
+![x](http://127.0.0.1:9/y.png) at the harbour.
+
+The Harbour Quarantine Office reports every inspection of migrant vessels to the port authority.
+"""
+PAYLOAD_QUESTION = "What does the Harbour Quarantine Office inspect?"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser():
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason, sync_playwright = "the playwright package is not installed (pip install playwright)", None
+    if reason is None and not CHROMIUM.is_file():
+        reason = f"{CHROMIUM} is missing; install Debian's Chromium with `apt-get install -y chromium`"
+    if reason:
+        if os.environ.get("ASSISTANT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"ASSISTANT_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"streamlit did not become healthy in {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """An ingested temp index (corpus + a document full of markup) and `streamlit run app.py` over it."""
+    sync_playwright = _require_browser()
+    from assistant.embeddings import build_embeddings
+    from assistant.indexing import run_ingest
+    from assistant.settings import Settings
+    from assistant.store import build_store
+
+    base = tmp_path_factory.mktemp("browser-index")
+    corpus = base / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    (corpus / "harbour-quarantine.md").write_text(PAYLOAD_DOC, encoding="utf-8")
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(base / "data"), "ASSISTANT_CORPUS_DIR": str(corpus),
+           "PYTHONUNBUFFERED": "1"}
+    settings = Settings(data_dir=base / "data", corpus_dir=corpus)
+    embeddings = build_embeddings(settings)
+    report = run_ingest(settings, embeddings, build_store(settings, embeddings))
+    assert report.added == 3 and not report.failed, report
+    del embeddings
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = base / "streamlit.log"
+    launched = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        _wait_healthy(url, proc, log)
+        healthy = time.monotonic() - launched
+        yield {"url": url, "launched": launched, "healthy_s": healthy, "log": log, "playwright": sync_playwright}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture
+def page(server):
+    with server["playwright"]() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.requests = requests
+            page.goto(server["url"], wait_until="domcontentloaded")
+            yield page
+        finally:
+            browser.close()
+
+
+def _ask(page, question: str):
+    """Type `question` in the chat input, press Enter; return the assistant message once it is rendered."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled(timeout=ANSWER_TIMEOUT_MS)
+    page.ready_at = time.monotonic()
+    box.fill(question)
+    box.press("Enter")
+    messages = page.get_by_test_id("stChatMessage")
+    answer = messages.nth(1)
+    expect(answer).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
+    return answer
+
+
+def _wait_idle(page, answer) -> None:
+    """Wait until the turn is fully drawn (feedback widget shown) and the onboarding has been cleared."""
+    from playwright.sync_api import expect
+
+    expect(answer.get_by_role("radio", name="Thumbs up")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_text("The GMG member agencies", exact=True)).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_test_id("stChatMessage").first.scroll_into_view_if_needed()
+
+
+def _open_first_source(page, answer):
+    from playwright.sync_api import expect
+
+    quoted = " ".join(answer.locator("blockquote").first.inner_text().split())
+    answer.get_by_role("button", name="Open the document at this passage").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible(timeout=30_000)
+    passage = dialog.frame_locator("iframe").locator("#passage")
+    expect(passage).to_be_visible(timeout=30_000)
+    expect(passage).to_be_in_viewport(timeout=10_000)  # scrolled to, not just somewhere in the document
+    return quoted, " ".join(passage.inner_text().split()), dialog
+
+
+def test_question_gets_a_cited_answer_and_the_source_opens(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    answer = _ask(page, "Who handles trafficking victims?")
+    first_answer_s = time.monotonic() - server["launched"]
+    expect(answer).to_contain_text("UNODC")
+    expect(answer).to_contain_text("[1]")
+    _wait_idle(page, answer)
+    page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+
+    quoted, highlighted, dialog = _open_first_source(page, answer)
+    assert highlighted == quoted
+    expect(dialog).to_contain_text("Global Migration Group: Information Note")
+    page.screenshot(path=str(tmp_path / "source.png"))
+    report = (f"launch to first answer visible: {first_answer_s:.1f}s (server healthy after "
+              f"{server['healthy_s']:.1f}s, chat input enabled after {page.ready_at - server['launched']:.1f}s); "
+              "screenshots: "
+              f"{tmp_path / 'answer.png'}, {tmp_path / 'source.png'}")
+    print(report)
+    (tmp_path / "timing.txt").write_text(report + "\n")
+
+
+def test_markup_in_documents_is_inert(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    answer = _ask(page, PAYLOAD_QUESTION)
+    expect(answer).to_contain_text("Harbour Quarantine Office")
+    # The markup is shown as text in the answer and in the quoted passage…
+    expect(answer).to_contain_text("<script>window.__pwned=1</script>")
+    expect(answer).to_contain_text('<img src="http://127.0.0.1:9/x.png">')
+    _wait_idle(page, answer)
+    quoted, highlighted, dialog = _open_first_source(page, answer)
+    assert highlighted == quoted
+    document = dialog.frame_locator("iframe").locator("#doc")
+    for markup in ("<script>window.__pwned=1</script>", '<img src="http://127.0.0.1:9/x.png">',
+                   "![x](http://127.0.0.1:9/y.png)"):
+        expect(document).to_contain_text(markup)
+    page.wait_for_timeout(1500)  # give any image or script a chance to load
+    page.screenshot(path=str(tmp_path / "payload.png"))
+
+    # …and never runs or loads, in the page or in any frame.
+    for frame in page.frames:
+        assert frame.evaluate("typeof window.__pwned") == "undefined", frame.url
+        assert frame.locator('img[src*="127.0.0.1:9"], a[href*="127.0.0.1:9"]').count() == 0, frame.url
+    assert not [u for u in page.requests if "127.0.0.1:9/" in u]
+    # No request leaves the app's own origin (no CDN, fonts, telemetry).
+    outside = [u for u in page.requests if not u.startswith((server["url"], "data:", "blob:", "about:"))]
+    assert not outside, outside
