@@ -11,7 +11,7 @@ from ingest.glossary import Glossary
 from ingest.loaders import LoadedText
 from ingest.sections import Section, Unit, segment
 
-CHUNKER_VERSION = 4  # bump when the chunking logic changes: the manifest re-chunks every file
+CHUNKER_VERSION = 5  # bump when the chunking logic changes: the manifest re-chunks every file
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,13 @@ class Chunker:
 
         groups: list[list[Unit]] = []
         current: list[Unit] = []
-        for unit in units:
+        for index, unit in enumerate(units):
+            if current and self._starts_list(units, index, text) and size([*current, unit]) > self.max_tokens // 2:
+                # Keep a list with its introduction: start a fresh chunk at the intro, not mid-list.
+                lead = [current.pop()] if self._short_intro(unit, text) and current else []
+                if current:
+                    groups.append(current)
+                current = lead
             candidate = [*current, unit]
             if current and size(candidate) > self.max_tokens:
                 groups.append(current)
@@ -127,6 +133,16 @@ class Chunker:
             groups.append(current)
         # A section that is only its heading is not worth a chunk of its own.
         return [g for g in groups if any(u.kind == "sentence" for u in g)]
+
+    @staticmethod
+    def _short_intro(unit: Unit, text: str) -> bool:
+        """ "These include:" — a list intro too short to stand without the sentence before it."""
+        return len(text[unit.start : unit.end].split()) <= 6
+
+    @staticmethod
+    def _starts_list(units: list[Unit], index: int, text: str) -> bool:
+        body = text[units[index].start : units[index].end].rstrip()
+        return units[index].kind == "sentence" and body.endswith(":") and index + 1 < len(units)
 
     def _make(
         self, source: str, title: str, section: Section, group: list[Unit], loaded: LoadedText, extra: dict

@@ -72,7 +72,7 @@ class ExtractiveAnswerer:
             return self._abstain(question, [], 0.0)
         # Evidence is the best plain match (similarity + coverage) among all sentences, before type bonuses.
         evidence = max(c.dense * 0.5 + c.lexical * 0.5 for c in ranked)
-        if evidence < self.threshold:
+        if evidence < self.threshold or self._missing_specifics(question, qtype, ranked):
             return self._abstain(question, ranked, evidence)
         chosen = self._select(ranked, qtype)
         return self._compose(question, chosen, candidates, evidence, qtype)
@@ -148,7 +148,9 @@ class ExtractiveAnswerer:
         qterms = self.question_terms(question)
         weights = {t: self.keyword.idf.get(t, self.keyword.max_idf) for t in qterms}
         total = sum(weights.values())
-        named = {b.name for b in self.glossary.find(question) if b.member}
+        mentioned = self.glossary.find(question)
+        named = {b.name for b in mentioned if b.member}
+        names_any = bool(mentioned)
         chunk_terms: dict[str, set[str]] = {}
         for cand, sim in zip(candidates, dense, strict=True):
             body = self._section_body(cand.section)
@@ -162,18 +164,18 @@ class ExtractiveAnswerer:
             cand.dense = float(sim)
             # Mostly the sentence itself, partly its paragraph: "Victim support…" sits in the trafficking one.
             cand.lexical = (0.75 * own + 0.25 * near) / total if total else cand.dense
-            bonus = self._bonus(cand, qtype, named, body)
+            bonus = self._bonus(cand, qtype, named, body, names_any)
             cand.score = 0.5 * cand.dense + 0.5 * cand.lexical + bonus - 0.01 * cand.rank
 
-    def _bonus(self, cand: Candidate, qtype: QuestionType, named: set[str], body) -> float:
+    def _bonus(self, cand: Candidate, qtype: QuestionType, named: set[str], body, names_any: bool) -> float:
         bonus = 0.0
         if qtype.who:
             # "Who handles X?" asks which agency: an agency's own work beats the GMG's shared purposes.
             bodies = ([body] if body else []) + self.glossary.find(cand.text)
             if any(b.member for b in bodies):
-                bonus += 0.08 if named else 0.25
+                bonus += 0.08 if names_any else 0.25
         if qtype.wants_list and cand.text.rstrip().endswith(":"):
-            bonus += 0.08
+            bonus += 0.15
         if qtype.when:
             bonus += 0.12 if DATE_PATTERN.search(cand.text) else -0.05
         if qtype.how_many:
@@ -185,6 +187,17 @@ class ExtractiveAnswerer:
             elif body is not None and body.member:
                 bonus -= 0.12
         return bonus
+
+    def _missing_specifics(self, question: str, qtype: QuestionType, ranked: list[Candidate]) -> bool:
+        """The question pins a detail the best passages lack: a year the notes never mention, or a date or
+        number that "when" / "how many" asks for and none of the leading sentences contains."""
+        for year in re.findall(r"\b(?:19|20)\d\d\b", question):
+            if year not in self.keyword.idf:
+                return True
+        leading = [c.text for c in ranked[:3]]
+        if qtype.when and not any(DATE_PATTERN.search(t) for t in leading):
+            return True
+        return qtype.how_many and not any(NUMBER_PATTERN.search(t) for t in leading)
 
     # -- selection and composition ---------------------------------------------------------------------
     def _select(self, ranked: list[Candidate], qtype: QuestionType) -> list[Candidate]:
@@ -209,13 +222,30 @@ class ExtractiveAnswerer:
 
     def _list_items(self, intro: Candidate, candidates: list[Candidate]) -> list[Candidate]:
         """Items following an intro that ends in ':' (a list), as far as the retrieved text reaches."""
-        if not intro.text.rstrip().endswith(":"):
-            return []
         source = intro.chunk.metadata["source"]
+        if not intro.text.rstrip().endswith(":"):
+            # "…focusing on a number of specific issues. These include:" — the list hangs off the next unit.
+            follower = next((c for c in sorted(candidates, key=lambda c: c.start) if c.start > intro.start
+                             and c.chunk.metadata["source"] == source and c.section == intro.section), None)
+            if follower is None or not follower.text.rstrip().endswith(":") or len(follower.text.split()) > 6:
+                return []
+            return [follower, *self._list_items(follower, candidates)]
         reach = self._coverage(candidates, source, intro.start)
         items = sorted((c for c in candidates if c.chunk.metadata["source"] == source and c.section == intro.section
                         and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
         return items[:12]
+
+    @staticmethod
+    def _join_items(items: list[Candidate]) -> str:
+        """List items as one readable sentence: "These include: a; b; c." """
+        parts: list[str] = []
+        for item in items:
+            text = re.sub(r"\s+", " ", item.text).strip()
+            if text.endswith(":"):
+                parts.append(text + " ")
+            else:
+                parts.append(text.rstrip(";,. ") + "; ")
+        return "".join(parts).rstrip("; ") + "."
 
     @staticmethod
     def _coverage(candidates: list[Candidate], source: str, start: int) -> int:
@@ -259,8 +289,7 @@ class ExtractiveAnswerer:
             end, shown = cand.end, cand.display
             if items:
                 end = items[-1].end
-                listed = "; ".join(re.sub(r"\s+", " ", i.text).rstrip(";,. ") for i in items)
-                shown = f"{cand.display} {listed}."
+                shown = f"{cand.display} {self._join_items(items)}"
                 used |= {(i.chunk.metadata["source"], i.start) for i in items}
             if position == 0 and qtype.who:
                 shown = self._lead_with_body(cand, shown)
@@ -268,6 +297,8 @@ class ExtractiveAnswerer:
             text = self._span_text(candidates, key[0], cand.start, end) if items else cand.text
             citations.append(self._citation(len(citations) + 1, cand, cand.start, end, text))
             sentences.append(f"{shown} [{len(citations)}]")
+            if position == 0 and items:
+                break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
 
     def _lead_with_body(self, cand: Candidate, shown: str) -> str:
