@@ -117,7 +117,7 @@ class ExtractiveAnswerer:
         synonyms: dict[str, list[frozenset[str]]] = {}
         groups = [list(g) for g in self.glossary.term_groups] + [[b.name, *b.spellings] for b in self.glossary.bodies]
         for group in groups:
-            alternatives = [frozenset(self.keyword.terms(w)) for w in group]
+            alternatives = [frozenset(set(self.keyword.terms(w)) - self._ignored) for w in group]
             alternatives = [a for a in alternatives if a]
             for alt in alternatives:
                 if len(alt) == 1:
@@ -140,7 +140,9 @@ class ExtractiveAnswerer:
             return np.stack([self._vectors[t] for t in texts])
 
     def question_terms(self, question: str) -> list[str]:
-        return [t for t in dict.fromkeys(self.keyword.terms(question)) if t not in self._ignored]
+        # What "how many" counts is the topic even when it is a framing word elsewhere ("organizations").
+        counted = set(self.keyword.terms(" ".join(re.findall(r"\bhow many (\w+)", question, re.I))))
+        return [t for t in dict.fromkeys(self.keyword.terms(question)) if t not in self._ignored or t in counted]
 
     def _score(self, question: str, qtype: QuestionType, candidates: list[Candidate]) -> None:
         qvec = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
@@ -178,6 +180,8 @@ class ExtractiveAnswerer:
             bonus += 0.15
         if qtype.when:
             bonus += 0.12 if DATE_PATTERN.search(cand.text) else -0.05
+        if qtype.acronym and re.search(rf"\({re.escape(qtype.acronym)}\)", cand.text):
+            bonus += 0.3  # the sentence spells the acronym out: "… Crisis Initiative (MICI)"
         if qtype.how_many:
             bonus += 0.12 if NUMBER_PATTERN.search(cand.text) else -0.05
         if named:

@@ -12,6 +12,7 @@ _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:agency|agencies|
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
 _WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber of\b|\bhow much\b", re.I)
+_DEFINE = re.compile(r"\bstand(?:s)? for\b|\bfull name\b|\bacronym\b|\babbreviation\b|\bshort for\b", re.I)
 _LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|members?|areas|purposes|objectives)\b", re.I)
 
 DATE_PATTERN = re.compile(
@@ -33,6 +34,7 @@ class QuestionType:
     when: bool
     how_many: bool
     wants_list: bool
+    acronym: str | None = None  # "What does MICI stand for?" → "MICI"
 
     @classmethod
     def of(cls, question: str) -> QuestionType:
@@ -41,4 +43,10 @@ class QuestionType:
             when=bool(_WHEN.search(question)),
             how_many=bool(_HOW_MANY.search(question)),
             wants_list=bool(_LIST.search(question)),
+            acronym=_acronym(question) if _DEFINE.search(question) else None,
         )
+
+
+def _acronym(question: str) -> str | None:
+    found = re.findall(r"\b[A-Z][A-Z0-9-]{1,9}\b", question)
+    return found[-1] if found else None
