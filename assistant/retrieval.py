@@ -135,6 +135,7 @@ class HybridRetriever(BaseRetriever):
     k: int = 6
     fetch_k: int = 24
     fusion: str = "rrf"
+    section_extra: int = 6
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
@@ -165,4 +166,24 @@ class HybridRetriever(BaseRetriever):
             doc = docs[cid]
             meta = dict(doc.metadata, id=cid, score=fused[cid], dense=dense_scores.get(cid), bm25=kw_scores.get(cid))
             results.append(Document(page_content=doc.page_content, metadata=meta, id=cid))
-        return results
+        return results + self._section_neighbours(results, where)
+
+    def _section_neighbours(self, results: list[Document], where: dict | None) -> list[Document]:
+        """When the two best chunks come from one section, the rest of that section (a list, an argument
+        spread over paragraphs) is likely needed too: append up to `section_extra` of its other chunks."""
+        if len(results) < 2 or self.section_extra <= 0:
+            return []
+        first, second = results[0].metadata, results[1].metadata
+        key = (first.get("source"), first.get("section"))
+        if key != (second.get("source"), second.get("section")) or key[1] is None:
+            return []
+        clauses = [{"source": key[0]}, {"section": key[1]}] + ([where] if where else [])
+        got = self.store.get(where={"$and": clauses}, include=["documents", "metadatas"])
+        have = {d.id for d in results}
+        extra = [
+            Document(page_content=text, metadata=dict(meta, id=cid, score=0.0, dense=None, bm25=None), id=cid)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            if cid not in have
+        ]
+        extra.sort(key=lambda d: int(d.metadata.get("start", 0)))
+        return extra[: self.section_extra]

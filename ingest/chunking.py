@@ -11,7 +11,7 @@ from ingest.glossary import Glossary
 from ingest.loaders import LoadedText
 from ingest.sections import Section, Unit, segment
 
-CHUNKER_VERSION = 5  # bump when the chunking logic changes: the manifest re-chunks every file
+CHUNKER_VERSION = 7  # bump when the chunking logic changes: the manifest re-chunks every file
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,9 @@ class Chunker:
     def _pack(self, units: list[Unit], text: str) -> list[list[Unit]]:
         # WordPiece splits on whitespace first, so a span's count is the sum of its units' counts (each unit
         # counted once, less the two special tokens it was counted with, plus two for the whole chunk).
-        cost = {u: self.count_tokens(text[u.start : u.end]) - 2 for u in units}
+        # Each unit is counted with the text between it and the previous unit (list markers live there).
+        cost = {u: self.count_tokens(text[(units[i - 1].end if i else u.start) : u.end]) - 2
+                for i, u in enumerate(units)}
 
         def size(group: list[Unit]) -> int:
             return sum(cost[u] for u in group) + 2

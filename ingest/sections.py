@@ -13,7 +13,8 @@ from functools import lru_cache
 from ingest.glossary import Glossary
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•]\s+(?:\d{1,2}[.)]\s+)?|\d{1,2}[.)]\s+)")
+# Bullets include the private-use glyphs PDF extraction leaves behind (U+F0B7 and friends).
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•\u2022\u25aa\u25cf\ue000-\uf8ff]\s*(?:\d{1,2}[.)]\s+)?|\d{1,2}[.)]\s+)")
 _TERMINAL = tuple(".!?:;")
 _MARKUP = re.compile(r"[#*_`]+")
 
@@ -168,6 +169,10 @@ def segment(text: str, glossary: Glossary) -> tuple[list[Section], list[Unit]]:
             agency = glossary.paragraph_agency(text[start:end])
             if agency and sections[-1].name != agency:
                 sections.append(Section(agency, start))
+        if kind == "item":
+            # Split after the marker, or "- 6. Pooling…" would yield a sentence "6."
+            marker = _LIST_ITEM.match(text[start:end])
+            start += marker.end() if marker else 0
         for a, b in split_sentences(text, start, end):
             units.append(Unit(a, b, "sentence", len(sections) - 1))
     return sections, units

@@ -39,6 +39,7 @@ class Candidate:
     text: str
     section: str | None
     display: str = ""
+    scored_text: str = ""  # what similarity is measured on: the display, plus its items for a list intro
     dense: float = 0.0
     lexical: float = 0.0
     score: float = 0.0
@@ -146,7 +147,10 @@ class ExtractiveAnswerer:
 
     def _score(self, question: str, qtype: QuestionType, candidates: list[Candidate]) -> None:
         qvec = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
-        dense = self._vectorize([c.display for c in candidates]) @ qvec
+        for cand in candidates:
+            items = self._list_items(cand, candidates)
+            cand.scored_text = f"{cand.display} {self._join_items(items)}" if items else cand.display
+        dense = self._vectorize([c.scored_text for c in candidates]) @ qvec
         qterms = self.question_terms(question)
         weights = {t: self.keyword.idf.get(t, self.keyword.max_idf) for t in qterms}
         total = sum(weights.values())
@@ -157,7 +161,7 @@ class ExtractiveAnswerer:
         for cand, sim in zip(candidates, dense, strict=True):
             body = self._section_body(cand.section)
             context = " ".join(filter(None, [cand.section, body.full if body else None]))
-            cand.terms = set(self.keyword.terms(f"{cand.display} {context}"))
+            cand.terms = set(self.keyword.terms(f"{cand.scored_text} {context}"))
             key = cand.chunk.id or ""
             if key not in chunk_terms:
                 chunk_terms[key] = set(self.keyword.terms(f"{cand.chunk.page_content} {context}"))
