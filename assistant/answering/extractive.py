@@ -169,7 +169,7 @@ class ExtractiveAnswerer:
             near = sum(w for t, w in weights.items() if self._matches(t, chunk_terms[key]))
             cand.dense = float(sim)
             # Mostly the sentence itself, partly its paragraph: "Victim support…" sits in the trafficking one.
-            cand.lexical = (0.75 * own + 0.25 * near) / total if total else cand.dense
+            cand.lexical = (0.6 * own + 0.4 * near) / total if total else cand.dense
             bonus = self._bonus(cand, qtype, named, body, names_any)
             cand.score = 0.5 * cand.dense + 0.5 * cand.lexical + bonus - 0.01 * cand.rank
 
