@@ -243,6 +243,28 @@ class ExtractiveAnswerer:
                         and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
         return items[:12]
 
+    def _focus(self, cand: Candidate, question: str) -> str:
+        """A long sentence made of ';'-separated clauses is shown as the clauses that match the question
+        ("UNHCR: They include … provision of assistance for the voluntary repatriation …"). The citation
+        still quotes the whole sentence."""
+        clauses = [c.strip() for c in cand.display.split(";")]
+        if len(cand.display.split()) <= self.max_words or len(clauses) < 3:
+            return cand.display
+        # A rewritten follow-up carries the previous question in brackets; the clause must match the new one.
+        own = re.sub(r"\s*\(.*\)\s*$", "", question)
+        named = {t for b in self.glossary.find(own) for t in self.keyword.terms(b.name)}  # the subject, not a topic
+        qterms = [t for t in self.question_terms(own) if t not in named]
+        hits = [sum(self._matches(t, set(self.keyword.terms(c))) for t in qterms) for c in clauses]
+        best = max(hits)
+        if best == 0:
+            return cand.display
+        keep = [i for i, h in enumerate(hits) if h == best][:2]
+        head = clauses[0] if 0 in keep else " ".join(clauses[0].split()[:3]) + " …"
+        body = "; ".join(clauses[i] for i in keep if i != 0)
+        tail = " …" if keep[-1] < len(clauses) - 1 else ""
+        text = f"{head} {body}{tail}" if body else f"{head}{tail}"
+        return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."
+
     @staticmethod
     def _join_items(items: list[Candidate]) -> str:
         """List items as one readable sentence: "These include: a; b; c." """
@@ -294,7 +316,7 @@ class ExtractiveAnswerer:
             if key in used:
                 continue
             items = self._list_items(cand, candidates)
-            end, shown = cand.end, cand.display
+            end, shown = cand.end, self._focus(cand, question)
             if items:
                 end = items[-1].end
                 shown = f"{cand.display} {self._join_items(items)}"
