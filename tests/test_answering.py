@@ -93,3 +93,31 @@ def test_dense_search_matches_exact_search(assistant):
         exact = [got["ids"][i] for i in np.argsort(-(matrix @ query))[:10]]
         hnsw = [d.id for d, _ in store.similarity_search_by_vector_with_relevance_scores(query.tolist(), k=10)]
         assert hnsw == exact
+
+
+def test_multi_part_question_answers_each_part(assistant, ingested):
+    result = assistant.ask("When was the GMG created, and what work plan was it implementing by 2013?")
+    assert "Multi-Annual Work Plan" in result.answer
+    assert "2003" in result.answer or "2006" in result.answer
+    assert len(result.citations) >= 2
+    _check_citations(result, ingested.corpus_dir)
+
+
+def test_question_about_both_notes_cites_both(assistant, ingested):
+    result = assistant.ask("How do the two notes describe what the GMG is?")
+    assert {c.source for c in result.citations} == {
+        "gmg-information-note-2006.txt", "srsg-gfmd-gmg-coordination-note.txt"}
+    assert "inter-agency group" in result.answer
+    _check_citations(result, ingested.corpus_dir)
+
+
+def test_acronym_question_finds_its_expansion(assistant):
+    result = assistant.ask("What does MICI stand for?")
+    assert "Migrants in Countries in Crisis Initiative" in result.answer
+
+
+def test_long_clause_list_is_focused_but_cites_the_whole_sentence(assistant, ingested):
+    result = assistant.ask("Who helps refugees return home?")
+    assert "repatriation" in result.answer and len(result.answer.split()) < 40
+    assert len(result.citations[0].text.split()) > 60
+    _check_citations(result, ingested.corpus_dir)

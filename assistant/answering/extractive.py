@@ -18,7 +18,15 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from assistant.answering.question import DATE_PATTERN, NUMBER_PATTERN, QuestionType, question_words
+from assistant.answering.question import (
+    DATE_PATTERN,
+    NUMBER_PATTERN,
+    QuestionType,
+    asks_about_each_document,
+    question_words,
+    split_parts,
+    without_document_phrase,
+)
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Glossary
@@ -66,6 +74,9 @@ class ExtractiveAnswerer:
         candidates = self._candidates(docs)
         if not candidates:
             return self._abstain(question, [], 0.0)
+        parts = split_parts(question)
+        if len(parts) > 1 or asks_about_each_document(question):
+            return self._answer_parts(question, parts, candidates)
         qtype = QuestionType.of(question)
         self._score(question, qtype, candidates)
         ranked = sorted((c for c in candidates if not c.fragment), key=lambda c: (-c.score, c.rank, c.start))
@@ -76,7 +87,49 @@ class ExtractiveAnswerer:
         if evidence < self.threshold or self._missing_specifics(question, qtype, ranked):
             return self._abstain(question, ranked, evidence)
         chosen = self._select(ranked, qtype)
-        return self._compose(question, chosen, candidates, evidence, qtype)
+        lead, rest = chosen[0], sorted(chosen[1:], key=lambda c: (c.chunk.metadata["source"], c.start))
+        return self._compose(question, [(c, question, qtype) for c in [lead, *rest]], candidates, evidence)
+
+    def _answer_parts(self, question: str, parts: list[str], candidates: list[Candidate]) -> CitedAnswer:
+        """One sentence per sub-question (or per document, for "how do both notes describe …"), in order."""
+        picks: list[tuple[Candidate, str, QuestionType]] = []
+        evidences: list[float] = []
+        ranked: list[Candidate] = []
+        for part in self._resolve_parts(parts):
+            part = without_document_phrase(part)
+            qtype = QuestionType.of(part)
+            self._score(part, qtype, candidates)
+            ranked = sorted((c for c in candidates if not c.fragment), key=lambda c: (-c.score, c.rank, c.start))
+            if not ranked:
+                continue
+            evidence = max(c.dense * 0.5 + c.lexical * 0.5 for c in ranked)
+            evidences.append(evidence)
+            if evidence < self.threshold or self._missing_specifics(part, qtype, ranked):
+                continue
+            taken = {id(c) for c, _, _ in picks}
+            per_document = asks_about_each_document(question) and len(parts) == 1
+            for cand in ranked:
+                if id(cand) in taken:
+                    continue
+                if per_document and cand.chunk.metadata["source"] in {c.chunk.metadata["source"] for c, _, _ in picks}:
+                    continue
+                picks.append((cand, part, qtype))
+                if not per_document or len({c.chunk.metadata["source"] for c, _, _ in picks}) >= 2:
+                    break
+        if not picks:
+            return self._abstain(question, ranked, max(evidences, default=0.0))
+        return self._compose(question, picks, candidates, max(evidences))
+
+    def _resolve_parts(self, parts: list[str]) -> list[str]:
+        """ "…, and what plan was it implementing?" — 'it' is the body the previous part names."""
+        resolved = []
+        for i, part in enumerate(parts):
+            bodies = self.glossary.find(parts[i - 1]) if i else []
+            if bodies and not self.glossary.find(part):
+                part = re.sub(r"\b(it|they)\b", bodies[0].name, part, count=1, flags=re.I)
+                part = re.sub(r"\b(its|their)\b", f"{bodies[0].name}'s", part, count=1, flags=re.I)
+            resolved.append(part)
+        return resolved
 
     # -- candidates -------------------------------------------------------------------------------------
     def _candidates(self, docs: list[Document]) -> list[Candidate]:
@@ -170,10 +223,19 @@ class ExtractiveAnswerer:
             cand.dense = float(sim)
             # Mostly the sentence itself, partly its paragraph: "Victim support…" sits in the trafficking one.
             cand.lexical = (0.6 * own + 0.4 * near) / total if total else cand.dense
-            bonus = self._bonus(cand, qtype, named, body, names_any)
+            bonus = self._bonus(cand, qtype, named, body, names_any, mentioned)
             cand.score = 0.5 * cand.dense + 0.5 * cand.lexical + bonus - 0.01 * cand.rank
 
-    def _bonus(self, cand: Candidate, qtype: QuestionType, named: set[str], body, names_any: bool) -> float:
+    def _defines(self, text: str, bodies: list) -> bool:
+        for b in bodies:
+            names = "|".join(re.escape(s) for s in sorted(b.spellings, key=len, reverse=True))
+            if re.match(rf"^(?:The\s+)?(?:{names})(?:\s*\([^)]*\))?\s+(?:is|are)\s+(?:a|an|the)\b", text.strip()):
+                return True
+        return False
+
+    def _bonus(self, cand: Candidate, qtype: QuestionType, named: set[str], body, names_any: bool,
+               named_bodies: list | None = None) -> float:
+        named_bodies = named_bodies or []
         bonus = 0.0
         if qtype.who:
             # "Who handles X?" asks which agency: an agency's own work beats the GMG's shared purposes.
@@ -184,6 +246,8 @@ class ExtractiveAnswerer:
             bonus += 0.15
         if qtype.when:
             bonus += 0.12 if DATE_PATTERN.search(cand.text) else -0.05
+        if qtype.definition and self._defines(cand.text, named_bodies):
+            bonus += 0.15  # "The GFMD is a voluntary, informal … process": the defining sentence
         if qtype.acronym and re.search(rf"\({re.escape(qtype.acronym)}\)", cand.text):
             bonus += 0.3  # the sentence spells the acronym out: "… Crisis Initiative (MICI)"
         if qtype.how_many:
@@ -305,29 +369,30 @@ class ExtractiveAnswerer:
             raise LookupError("span not covered by the retrieved chunks")
         return "".join(pieces[p] for p in range(start, end))
 
-    def _compose(self, question: str, chosen: list[Candidate], candidates: list[Candidate], evidence: float,
-                 qtype: QuestionType) -> CitedAnswer:
-        lead, rest = chosen[0], sorted(chosen[1:], key=lambda c: (c.chunk.metadata["source"], c.start))
+    def _compose(self, question: str, chosen: list[tuple[Candidate, str, QuestionType]],
+                 candidates: list[Candidate], evidence: float) -> CitedAnswer:
+        """The answer text: each chosen sentence (with its list, or focused on its clauses) and its [n]."""
         citations: list[Citation] = []
         sentences: list[str] = []
         used: set[tuple[str, int]] = set()
-        for position, cand in enumerate([lead, *rest]):
+        single = len({part for _, part, _ in chosen}) == 1
+        for position, (cand, part, qtype) in enumerate(chosen):
             key = (cand.chunk.metadata["source"], cand.start)
             if key in used:
                 continue
             items = self._list_items(cand, candidates)
-            end, shown = cand.end, self._focus(cand, question)
+            end, shown = cand.end, self._focus(cand, part)
             if items:
                 end = items[-1].end
                 shown = f"{cand.display} {self._join_items(items)}"
                 used |= {(i.chunk.metadata["source"], i.start) for i in items}
-            if position == 0 and qtype.who:
+            if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
             text = self._span_text(candidates, key[0], cand.start, end) if items else cand.text
             citations.append(self._citation(len(citations) + 1, cand, cand.start, end, text))
             sentences.append(f"{shown} [{len(citations)}]")
-            if position == 0 and items:
+            if position == 0 and items and single:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
 

@@ -13,6 +13,8 @@ _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which b
 _WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber of\b|\bhow much\b", re.I)
 _DEFINE = re.compile(r"\bstand(?:s)? for\b|\bfull name\b|\bacronym\b|\babbreviation\b|\bshort for\b", re.I)
+_WHAT_IS = re.compile(r"^\s*(?:and\s+)?what\s+(?:is|are|was)\s+(?:the\s+)?[^,?]{2,60}\??\s*$|\bwhat\s+(?:the\s+)?"
+                      r"[A-Z][\w -]{1,40}\s+is\b|\bdescribe\b", re.I)
 _LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|members?|areas|purposes|objectives)\b", re.I)
 
 DATE_PATTERN = re.compile(
@@ -35,6 +37,7 @@ class QuestionType:
     how_many: bool
     wants_list: bool
     acronym: str | None = None  # "What does MICI stand for?" → "MICI"
+    definition: bool = False  # "What is the GFMD?": a defining sentence ("The GFMD is a …") answers it
 
     @classmethod
     def of(cls, question: str) -> QuestionType:
@@ -44,9 +47,45 @@ class QuestionType:
             how_many=bool(_HOW_MANY.search(question)),
             wants_list=bool(_LIST.search(question)),
             acronym=_acronym(question) if _DEFINE.search(question) else None,
+            definition=bool(_WHAT_IS.search(question)),
         )
 
 
 def _acronym(question: str) -> str | None:
     found = re.findall(r"\b[A-Z][A-Z0-9-]{1,9}\b", question)
     return found[-1] if found else None
+
+
+_WH_START = r"(?:what|which|who|whom|whose|when|where|why|how|is|are|does|do|did|was|were|can|could)\b"
+_PART_SPLIT = re.compile(rf"(?:,\s*and\s+|\?\s+|;\s*|\.\s+|\s+and\s+)(?={_WH_START})", re.I)
+_BOTH_DOCS = re.compile(r"\b(?:both|two|each of the|the two|all)\s+(?:notes|documents|texts|papers)\b", re.I)
+
+
+def split_parts(question: str) -> list[str]:
+    """The sub-questions of a multi-part question ("When was X created, and what plan …?"), in order.
+
+    A leading statement ("The notes mention two dialogues. When were they held?") is kept with the part
+    that follows it. A single question comes back as a one-item list.
+    """
+    pieces = [p.strip(" ,;") for p in _PART_SPLIT.split(question) if p and p.strip(" ,;?.")]
+    parts: list[str] = []
+    carry = ""
+    for piece in pieces:
+        if not re.match(_WH_START, piece, re.I):
+            carry = f"{carry} {piece}".strip()
+            continue
+        parts.append(f"{carry} {piece}".strip() if carry else piece)
+        carry = ""
+    if carry:
+        parts = parts[:-1] + [f"{parts[-1]} {carry}"] if parts else [carry]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    return parts if len(parts) > 1 else [question]
+
+
+def asks_about_each_document(question: str) -> bool:
+    return bool(_BOTH_DOCS.search(question))
+
+
+def without_document_phrase(question: str) -> str:
+    """ "How do the two notes describe X?" → "How do describe X?": the phrase is not the topic."""
+    return _BOTH_DOCS.sub(" ", question)

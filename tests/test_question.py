@@ -1,0 +1,53 @@
+"""Question analysis and follow-up rewriting (pure functions, no model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.answering.question import QuestionType, split_parts
+from assistant.rewrite import rewrite_followup
+from ingest.glossary import Glossary
+
+GLOSSARY = Glossary.load(Path(__file__).resolve().parents[1] / "corpus" / "glossary.toml")
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("Who handles trafficking victims?", 1),
+        ("When was the GMG created, and what work plan was it implementing by 2013?", 2),
+        ("The notes mention two Dialogues. When were they held?", 1),
+        ("Who chaired the first meeting, and who convenes the regular meetings?", 2),
+    ],
+)
+def test_split_parts(question, parts):
+    assert len(split_parts(question)) == parts
+
+
+def test_question_types():
+    assert QuestionType.of("Who handles trafficking victims?").who
+    assert QuestionType.of("When was the GMG created?").when
+    assert QuestionType.of("How many organizations are members?").how_many
+    assert QuestionType.of("What does MICI stand for?").acronym == "MICI"
+    assert QuestionType.of("What is the GFMD?").definition
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        ([("What does UNODC do?", "")], "Which protocols is it custodian of?", "Which protocols is UNODC custodian of?"),
+        ([("What is UNDP's approach to migration?", "")], "And what about UNFPA?", "What is UNFPA's approach to migration?"),
+        ([("Which agency is the focal point for trade?", "UNCTAD, the UN focal point …")], "What are its pillars?",
+         "UNCTAD's pillars"),
+        ([("What does the ILO do on labour migration?", "")], "Since when?", "ILO"),
+        ([], "What is the GMG?", "What is the GMG?"),
+    ],
+)
+def test_follow_up_rewrite(history, question, expected):
+    assert expected in rewrite_followup(question, history, GLOSSARY)
+
+
+def test_standalone_question_is_left_alone():
+    assert rewrite_followup("Who chairs the GMG?", [("What does UNODC do?", "UNODC …")], GLOSSARY) == "Who chairs the GMG?"
