@@ -37,8 +37,10 @@ def test_question_types():
 @pytest.mark.parametrize(
     ("history", "question", "expected"),
     [
-        ([("What does UNODC do?", "")], "Which protocols is it custodian of?", "Which protocols is UNODC custodian of?"),
-        ([("What is UNDP's approach to migration?", "")], "And what about UNFPA?", "What is UNFPA's approach to migration?"),
+        ([("What does UNODC do?", "")], "Which protocols is it custodian of?",
+         "Which protocols is UNODC custodian of?"),
+        ([("What is UNDP's approach to migration?", "")], "And what about UNFPA?",
+         "What is UNFPA's approach to migration?"),
         ([("Which agency is the focal point for trade?", "UNCTAD, the UN focal point …")], "What are its pillars?",
          "UNCTAD's pillars"),
         ([("What does the ILO do on labour migration?", "")], "Since when?", "ILO"),
@@ -50,4 +52,5 @@ def test_follow_up_rewrite(history, question, expected):
 
 
 def test_standalone_question_is_left_alone():
-    assert rewrite_followup("Who chairs the GMG?", [("What does UNODC do?", "UNODC …")], GLOSSARY) == "Who chairs the GMG?"
+    history = [("What does UNODC do?", "UNODC …")]
+    assert rewrite_followup("Who chairs the GMG?", history, GLOSSARY) == "Who chairs the GMG?"
