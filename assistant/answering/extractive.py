@@ -18,6 +18,7 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from assistant.answering.passages import coverage, join_items, span_text
 from assistant.answering.question import (
     DATE_PATTERN,
     NUMBER_PATTERN,
@@ -202,7 +203,7 @@ class ExtractiveAnswerer:
         qvec = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
         for cand in candidates:
             items = self._list_items(cand, candidates)
-            cand.scored_text = f"{cand.display} {self._join_items(items)}" if items else cand.display
+            cand.scored_text = f"{cand.display} {join_items(items)}" if items else cand.display
         dense = self._vectorize([c.scored_text for c in candidates]) @ qvec
         qterms = self.question_terms(question)
         weights = {t: self.keyword.idf.get(t, self.keyword.max_idf) for t in qterms}
@@ -302,7 +303,7 @@ class ExtractiveAnswerer:
             if follower is None or not follower.text.rstrip().endswith(":") or len(follower.text.split()) > 6:
                 return []
             return [follower, *self._list_items(follower, candidates)]
-        reach = self._coverage(candidates, source, intro.start)
+        reach = coverage(candidates, source, intro.start)
         items = sorted((c for c in candidates if c.chunk.metadata["source"] == source and c.section == intro.section
                         and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
         return items[:12]
@@ -329,46 +330,6 @@ class ExtractiveAnswerer:
         text = f"{head} {body}{tail}" if body else f"{head}{tail}"
         return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."
 
-    @staticmethod
-    def _join_items(items: list[Candidate]) -> str:
-        """List items as one readable sentence: "These include: a; b; c." """
-        parts: list[str] = []
-        for item in items:
-            text = re.sub(r"\s+", " ", item.text).strip()
-            if text.endswith(":"):
-                parts.append(text + " ")
-            else:
-                parts.append(text.rstrip(";,. ") + "; ")
-        return "".join(parts).rstrip("; ") + "."
-
-    @staticmethod
-    def _coverage(candidates: list[Candidate], source: str, start: int) -> int:
-        """How far the retrieved chunks of `source` cover the text contiguously from `start`."""
-        spans = sorted({(int(c.chunk.metadata["start"]), int(c.chunk.metadata["end"])) for c in candidates
-                        if c.chunk.metadata["source"] == source})
-        reach = start
-        for a, b in spans:
-            if a <= reach < b:
-                reach = b
-        return reach
-
-    @staticmethod
-    def _span_text(candidates: list[Candidate], source: str, start: int, end: int) -> str:
-        """source_text[start:end], stitched from the retrieved chunks that cover it."""
-        pieces: dict[int, str] = {}
-        for c in candidates:
-            meta = c.chunk.metadata
-            if meta["source"] != source:
-                continue
-            base = int(meta["start"])
-            for i, ch in enumerate(c.chunk.page_content):
-                pos = base + i
-                if start <= pos < end:
-                    pieces[pos] = ch
-        if len(pieces) != end - start:
-            raise LookupError("span not covered by the retrieved chunks")
-        return "".join(pieces[p] for p in range(start, end))
-
     def _compose(self, question: str, chosen: list[tuple[Candidate, str, QuestionType]],
                  candidates: list[Candidate], evidence: float) -> CitedAnswer:
         """The answer text: each chosen sentence (with its list, or focused on its clauses) and its [n]."""
@@ -384,12 +345,12 @@ class ExtractiveAnswerer:
             end, shown = cand.end, self._focus(cand, part)
             if items:
                 end = items[-1].end
-                shown = f"{cand.display} {self._join_items(items)}"
+                shown = f"{cand.display} {join_items(items)}"
                 used |= {(i.chunk.metadata["source"], i.start) for i in items}
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
-            text = self._span_text(candidates, key[0], cand.start, end) if items else cand.text
+            text = span_text(candidates, key[0], cand.start, end) if items else cand.text
             citations.append(self._citation(len(citations) + 1, cand, cand.start, end, text))
             sentences.append(f"{shown} [{len(citations)}]")
             if position == 0 and items and single:
