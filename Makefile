@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # pip prints a warning per package for this machine's local mirrors; they are noise.
 PIPQUIET := 2>&1 | grep -v "^WARNING: Location" || true
 
-.PHONY: install run ingest chat test lint bench eval eval-external chroma-server clean
+.PHONY: install run ingest chat test lint bench eval eval-external eval-calibrate chroma-server clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -37,11 +37,14 @@ test: install lint
 bench: install
 	$(PY) -m evals.bench
 
-eval: install
-	$(PY) -m evals run
+eval: install  ## golden eval, ours vs baseline; reports in evals/out/; fails below evals/thresholds.toml
+	$(PY) -m evals run --check
 
-eval-external: install
+eval-external: install  ## integreat_qa_en benchmark (about 15 min with the first ingest)
 	$(PY) -m evals external ../shared/benchmarks/integreat_qa_en
+
+eval-calibrate: install  ## evidence threshold that best separates answerable from unanswerable questions
+	$(PY) -m evals calibrate
 
 chroma-server: install
 	$(VENV)/bin/chroma run --path .data/chroma-server --host 127.0.0.1 --port 8000

@@ -2,7 +2,8 @@
 
 RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True) over the same corpus
 files, the same embeddings, a separate Chroma collection (cosine space) on the same client, and
-similarity_search(k=4). The answer is the top chunk's text with a single [1] citation to it; it never abstains.
+similarity_search(k=4). The answer is the top chunk's text with a single [1] citation to it; it never
+abstains.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _section_spans(text: str, glossary: Glossary) -> list[tuple[int, int, str | 
 
 
 class UncachedEmbeddings(Embeddings):
-    """The same model, without our query cache: the tutorial has none, and its latency must not borrow ours."""
+    """The same model without our query cache: the tutorial has none; its latency must not borrow ours."""
 
     def __init__(self, inner):
         self.inner = inner
@@ -108,8 +109,10 @@ class TutorialBaseline:
 
     # -- ingest ---------------------------------------------------------------------------------------
     def _fingerprint(self, files: list[Path]) -> str:
-        digest = hashlib.sha256(f"v{BASELINE_VERSION}|{CHUNK_SIZE}|{CHUNK_OVERLAP}|"
-                                f"{getattr(self.embeddings, 'model_id', '')}".encode())
+        digest = hashlib.sha256(
+            f"v{BASELINE_VERSION}|{CHUNK_SIZE}|{CHUNK_OVERLAP}|"
+            f"{getattr(self.embeddings, 'model_id', '')}".encode()
+        )
         for path in files:
             digest.update(str(path.relative_to(self.settings.corpus_dir)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -134,12 +137,16 @@ class TutorialBaseline:
         if count:
             self.store.delete_collection()
             self.store = type(self.store)(
-                collection_name=self.collection, embedding_function=self.embeddings, client=self.client,
-                collection_configuration={"hnsw": {"space": "cosine"}})
+                collection_name=self.collection,
+                embedding_function=self.embeddings,
+                client=self.client,
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
         catalog = load_catalog(root)
         glossary = Glossary.load(root / "glossary.toml")
-        splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP,
-                                                  add_start_index=True)
+        splitter = RecursiveCharacterTextSplitter(
+            chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True
+        )
         texts, metas = [], []
         for path in files:
             source = str(path.relative_to(root)).replace("\\", "/")
@@ -153,8 +160,16 @@ class TutorialBaseline:
                 end = start + len(doc.page_content)
                 over = [name for a, b, name in spans if a < end and start < b and name]
                 texts.append(doc.page_content)
-                metas.append({"source": source, "title": title, "start": start, "end": end,
-                              "section": over[0] if over else "", "sections": json.dumps(over)})
+                metas.append(
+                    {
+                        "source": source,
+                        "title": title,
+                        "start": start,
+                        "end": end,
+                        "section": over[0] if over else "",
+                        "sections": json.dumps(over),
+                    }
+                )
         ids = [hashlib.sha1(f"{m['source']}\x00{m['start']}".encode()).hexdigest() for m in metas]
         for i in range(0, len(texts), 64):
             self.store.add_texts(texts[i : i + 64], metas[i : i + 64], ids=ids[i : i + 64])
@@ -178,8 +193,9 @@ class TutorialBaseline:
         docs = self.store.similarity_search(question, k=k, filter=filter)
         return [self._meta(d) | {"text": d.page_content} for d in docs]
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None,
-            filter: dict | None = None) -> CitedAnswer:  # noqa: A002
+    def ask(
+        self, question: str, history: list[tuple[str, str]] | None = None, filter: dict | None = None
+    ) -> CitedAnswer:  # noqa: A002
         """The tutorial has no memory: the history is ignored, the question is searched as typed."""
         started = time.perf_counter()
         docs = self.store.similarity_search(question, k=self.k, filter=filter)
@@ -187,9 +203,19 @@ class TutorialBaseline:
             return CitedAnswer(question=question, answer="", evidence=0.0)
         top = docs[0]
         meta = top.metadata
-        citation = Citation(id=1, source=meta["source"], title=meta.get("title", meta["source"]),
-                            section=meta.get("section") or None, start=int(meta["start"]), end=int(meta["end"]),
-                            text=top.page_content)
+        citation = Citation(
+            id=1,
+            source=meta["source"],
+            title=meta.get("title", meta["source"]),
+            section=meta.get("section") or None,
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            text=top.page_content,
+        )
         elapsed = (time.perf_counter() - started) * 1000
-        return CitedAnswer(question=question, answer=f"{top.page_content} [1]", citations=[citation],
-                           timings_ms={"total_ms": round(elapsed, 1)})
+        return CitedAnswer(
+            question=question,
+            answer=f"{top.page_content} [1]",
+            citations=[citation],
+            timings_ms={"total_ms": round(elapsed, 1)},
+        )

@@ -81,16 +81,17 @@ def answer_sentences(answer: str) -> list[AnswerSentence]:
     return out
 
 
+def _contiguous(hay: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return bool(needle) and any(hay[i : i + n] == needle for i, t in enumerate(hay) if t == needle[0])
+
+
 def contains_text(passage: str, sentence: str) -> bool:
     """True if the sentence's words appear contiguously in the passage (case, punctuation and list markers
     ignored): "the passage contains the sentence" for quotes that fold whitespace or join list items."""
-    needle = tokens(LIST_MARKER.sub(" ", sentence))
-    if not needle:
-        return False
-    hay = tokens(LIST_MARKER.sub(" ", passage))
-    n = len(needle)
-    first = needle[0]
-    return any(hay[i : i + n] == needle for i, t in enumerate(hay) if t == first)
+    needles = [tokens(LIST_MARKER.sub(" ", sentence)), tokens(sentence)]
+    hays = [tokens(LIST_MARKER.sub(" ", passage)), tokens(passage)]
+    return any(_contiguous(h, n) for h in hays for n in needles)
 
 
 # -- retrieval ----------------------------------------------------------------------------------------------
@@ -107,7 +108,9 @@ def source_matches(meta: dict, expected: ExpectedSource) -> bool:
 
 def retrieval_scores(retrieved: Sequence[dict], expected: Sequence[ExpectedSource], k: int) -> dict:
     """rank of the first matching chunk (1-based, None if absent), hit@1, hit@5, reciprocal rank, recall@k."""
-    rank = next((i for i, meta in enumerate(retrieved, 1) if any(source_matches(meta, e) for e in expected)), None)
+    rank = next(
+        (i for i, meta in enumerate(retrieved, 1) if any(source_matches(meta, e) for e in expected)), None
+    )
     found = [e for e in expected if any(source_matches(meta, e) for meta in retrieved[:k])]
     return {
         "rank": rank,
@@ -131,8 +134,12 @@ def forbidden_found(answer: str, forbidden: Iterable[str]) -> list[str]:
 
 
 # -- citations ----------------------------------------------------------------------------------------------
-def citation_validity(answer: str, citations: Sequence[dict], source_text: Callable[[str], str | None],
-                      extra: Sequence[dict] = ()) -> list[str]:
+def citation_validity(
+    answer: str,
+    citations: Sequence[dict],
+    source_text: Callable[[str], str | None],
+    extra: Sequence[dict] = (),
+) -> list[str]:
     """Problems with the citations; empty means valid. Every [n] must name a returned citation, and every
     citation (and every `extra` quoted passage) must be exactly source_text[start:end]."""
     problems: list[str] = []
@@ -149,8 +156,9 @@ def citation_validity(answer: str, citations: Sequence[dict], source_text: Calla
     return problems
 
 
-def sentence_support(sentence: AnswerSentence, citations: Sequence[dict], facts: Sequence[Sequence[str]] = ()
-                     ) -> str | None:
+def sentence_support(
+    sentence: AnswerSentence, citations: Sequence[dict], facts: Sequence[Sequence[str]] = ()
+) -> str | None:
     """How a cited sentence is supported by its cited passages: "quote" (the passage contains it), "fact"
     (a required fact the sentence states is in the passage), or None (unsupported)."""
     passages = [c["text"] for c in citations if c["id"] in sentence.ids]
@@ -190,8 +198,13 @@ def expected_cited(citations: Sequence[dict], expected: Sequence[ExpectedSource]
 
 
 # -- one case ---------------------------------------------------------------------------------------------
-def score_case(case: GoldenCase, answer: dict, retrieved: Sequence[dict], k: int,
-               source_text: Callable[[str], str | None]) -> tuple[dict, list[str]]:
+def score_case(
+    case: GoldenCase,
+    answer: dict,
+    retrieved: Sequence[dict],
+    k: int,
+    source_text: Callable[[str], str | None],
+) -> tuple[dict, list[str]]:
     """Scores of one answered case and the list of what failed (empty: passed)."""
     text, citations, abstained = answer["answer"], answer.get("citations", []), bool(answer.get("abstained"))
     s: dict = {"abstained": abstained, "words": None if abstained else word_count(text)}
@@ -215,8 +228,16 @@ def score_case(case: GoldenCase, answer: dict, retrieved: Sequence[dict], k: int
     s["citation_valid"] = not problems if (citations or marker_ids(text) or answer.get("closest")) else None
     failures += [f"invalid citation: {p}" for p in problems]
     if abstained:
-        s.update({"coverage": None, "support": None, "unsupported": [], "cited_sentences": 0,
-                  "supported_sentences": 0, "expected_cited": None})
+        s.update(
+            {
+                "coverage": None,
+                "support": None,
+                "unsupported": [],
+                "cited_sentences": 0,
+                "supported_sentences": 0,
+                "expected_cited": None,
+            }
+        )
     else:
         s.update(citation_scores(text, citations, case.required_facts))
         failures += [f"unsupported: {u[:80]!r}" for u in s["unsupported"]]
@@ -224,7 +245,9 @@ def score_case(case: GoldenCase, answer: dict, retrieved: Sequence[dict], k: int
         if s["expected_cited"] is False:
             failures.append("no expected source cited")
     s["passed"] = bool(
-        (s["fact_pass"] is not False) and not s["forbidden_found"] and abstained == case.unanswerable
+        (s["fact_pass"] is not False)
+        and not s["forbidden_found"]
+        and abstained == case.unanswerable
         and not problems
     )
     return s, failures
@@ -253,8 +276,12 @@ def abstention_scores(pairs: Sequence[tuple[bool, bool]]) -> dict:
     fn = sum(1 for u, a in pairs if u and not a)
     tn = sum(1 for u, a in pairs if not u and not a)
     return {
-        "confusion": {"abstained_unanswerable": tp, "abstained_answerable": fp,
-                      "answered_unanswerable": fn, "answered_answerable": tn},
+        "confusion": {
+            "abstained_unanswerable": tp,
+            "abstained_answerable": fp,
+            "answered_unanswerable": fn,
+            "answered_answerable": tn,
+        },
         "abstention_precision": tp / (tp + fp) if tp + fp else None,
         "abstention_recall": tp / (tp + fn) if tp + fn else None,
         "false_abstention_rate": fp / (fp + tn) if fp + tn else None,
@@ -287,14 +314,20 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
         "citation_coverage": _mean(s["coverage"] for s in answered),
         "expected_source_cited": _mean((s.get("expected_cited") or False) for s in with_sources),
         "pass_rate": _mean(s["passed"] for s in scores),
-        "abstention_accuracy": _mean(s["abstained"] == r["unanswerable"] for r, s in zip(records, scores, strict=True)),
-        **abstention_scores([(r["unanswerable"], s["abstained"]) for r, s in zip(records, scores, strict=True)]),
+        "abstention_accuracy": _mean(
+            s["abstained"] == r["unanswerable"] for r, s in zip(records, scores, strict=True)
+        ),
+        **abstention_scores(
+            [(r["unanswerable"], s["abstained"]) for r, s in zip(records, scores, strict=True)]
+        ),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }
     if per_kind:
         kinds = sorted({r["kind"] for r in records})
-        out["per_kind"] = {k: aggregate([r for r in records if r["kind"] == k], per_kind=False) for k in kinds}
+        out["per_kind"] = {
+            k: aggregate([r for r in records if r["kind"] == k], per_kind=False) for k in kinds
+        }
     return out
 
 

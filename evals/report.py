@@ -11,8 +11,13 @@ from pathlib import Path
 
 from evals.metrics import HEADLINE
 
-PER_KIND_METRICS = [("fact_recall", "fact recall"), ("hit_at_5", "hit@5"), ("citation_support", "cit. support"),
-                    ("abstention_accuracy", "abst. right"), ("pass_rate", "pass rate")]
+PER_KIND_METRICS = [
+    ("fact_recall", "fact recall"),
+    ("hit_at_5", "hit@5"),
+    ("citation_support", "cit. support"),
+    ("abstention_accuracy", "abst. right"),
+    ("pass_rate", "pass rate"),
+]
 
 
 def fmt(key: str, value) -> str:
@@ -76,6 +81,8 @@ def print_summary(results: dict, console=None) -> None:
     from rich.table import Table
 
     console = console or Console()
+    if not console.is_terminal:  # piped or redirected: don't squeeze the tables into 80 columns
+        console.width = max(console.width, 110)
     header, rows = summary_rows(results)
     meta = results.get("meta", {})
     table = Table(title=f"Evaluation: {meta.get('cases', '?')} cases ({meta.get('golden') or 'golden set'})")
@@ -121,13 +128,18 @@ def plots(results: dict) -> dict[str, str]:
             values = [per_kind.get(k, {}).get(key) or 0.0 for k in kinds]
             ax.bar([i + j * width for i in range(len(kinds))], values, width, label=name)
         ax.set_title(label)
-        ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(kinds))], kinds, rotation=45, ha="right")
+        ax.set_xticks(
+            [i + width * (len(names) - 1) / 2 for i in range(len(kinds))], kinds, rotation=45, ha="right"
+        )
         ax.set_ylim(0, 1.05)
     axes[0].legend()
     out["per_kind"] = _png(fig)
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    lats = {n: [max(t, 0.1) for r in results["systems"][n]["records"] for t in r["turn_latency_ms"]] for n in names}
+    lats = {
+        n: [max(t, 0.1) for r in results["systems"][n]["records"] for t in r["turn_latency_ms"]]
+        for n in names
+    }
     every = [t for v in lats.values() for t in v] or [1.0]
     lo, hi = math.log10(min(every)), math.log10(max(every)) + 1e-6
     bins = [10 ** (lo + (hi - lo) * i / 30) for i in range(31)]
@@ -142,8 +154,10 @@ def plots(results: dict) -> dict[str, str]:
     fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.4), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
         c = results["systems"][name]["metrics"]["confusion"]
-        grid = [[c["abstained_unanswerable"], c["answered_unanswerable"]],
-                [c["abstained_answerable"], c["answered_answerable"]]]
+        grid = [
+            [c["abstained_unanswerable"], c["answered_unanswerable"]],
+            [c["abstained_answerable"], c["answered_answerable"]],
+        ]
         ax.imshow(grid, cmap="Blues", vmin=0, vmax=max(max(row) for row in grid) or 1)
         top = max(max(row) for row in grid) or 1
         for i in range(2):
@@ -180,7 +194,9 @@ def _short(text: str, n: int = 300) -> str:
 
 def question_rows(results: dict, failing_only: bool = False) -> tuple[list[str], list[list[str]]]:
     names = _names(results)
-    header = ["id", "kind", "question"] + [f"{n} {col}" for n in names for col in ("answer", "citations", "failed")]
+    header = ["id", "kind", "question"] + [
+        f"{n} {col}" for n in names for col in ("answer", "citations", "failed")
+    ]
     by_id = {n: {r["id"]: r for r in results["systems"][n]["records"]} for n in names}
     rows = []
     for rec in results["systems"][names[0]]["records"]:
@@ -192,8 +208,11 @@ def question_rows(results: dict, failing_only: bool = False) -> tuple[list[str],
             if r is None:
                 row += ["", "", ""]
                 continue
-            row += [_short(r["answer"]["answer"]), "; ".join(_cite_label(c) for c in r["answer"]["citations"]),
-                    "; ".join(r["failures"]) or "✓"]
+            row += [
+                _short(r["answer"]["answer"]),
+                "; ".join(_cite_label(c) for c in r["answer"]["citations"]),
+                "; ".join(r["failures"]) or "✓",
+            ]
         rows.append(row)
     return header, rows
 
@@ -204,14 +223,16 @@ def to_markdown(results: dict) -> str:
         "# Evaluation report",
         "",
         f"{meta.get('cases')} golden cases from `{meta.get('golden')}`, run {meta.get('created')} in "
-        f"{meta.get('seconds')} s. Embeddings `{meta.get('embedding_model')}`, top_k {meta.get('top_k')}, fusion "
+        f"{meta.get('seconds')} s. Embeddings `{meta.get('embedding_model')}`, "
+        f"top_k {meta.get('top_k')}, fusion "
         f"{meta.get('fusion')}, abstain_threshold {meta.get('abstain_threshold')}.",
         "",
         "## Summary",
         "",
         _md_table(*summary_rows(results)),
         "",
-        "Retrieval metrics are over answerable cases with expected sources; fact recall over answerable cases; "
+        "Retrieval metrics are over answerable cases with expected sources; "
+        "fact recall over answerable cases; "
         "citation support over cited answer sentences; abstention over all cases.",
         "",
         "## Per kind",
@@ -225,15 +246,25 @@ def to_markdown(results: dict) -> str:
     ]
     for name in _names(results):
         c = results["systems"][name]["metrics"]["confusion"]
-        parts += [f"**{name}**", "", _md_table(["", "abstained", "answered"], [
-            ["unanswerable", str(c["abstained_unanswerable"]), str(c["answered_unanswerable"])],
-            ["answerable", str(c["abstained_answerable"]), str(c["answered_answerable"])]]), ""]
+        parts += [
+            f"**{name}**",
+            "",
+            _md_table(
+                ["", "abstained", "answered"],
+                [
+                    ["unanswerable", str(c["abstained_unanswerable"]), str(c["answered_unanswerable"])],
+                    ["answerable", str(c["abstained_answerable"]), str(c["answered_answerable"])],
+                ],
+            ),
+            "",
+        ]
     parts += ["## Questions", "", _md_table(*question_rows(results)), ""]
     return "\n".join(parts)
 
 
 # -- html ------------------------------------------------------------------------------------------------
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}
+table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f3f3f3}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.fail{color:#a00}.ok{color:#070}
 details summary{cursor:pointer}img{max-width:100%}"""
@@ -251,26 +282,45 @@ def _html_table(header: list[str], rows: list[list[str]], raw: bool = False) -> 
 def _question_html(results: dict) -> str:
     names = _names(results)
     by_id = {n: {r["id"]: r for r in results["systems"][n]["records"]} for n in names}
-    head = "<tr><th>id</th><th>kind</th><th>question</th>" + "".join(
-        f"<th>{html.escape(n)}: answer</th><th>{html.escape(n)}: citations</th><th>{html.escape(n)}: failed</th>"
-        for n in names) + "</tr>"
+    head = (
+        "<tr><th>id</th><th>kind</th><th>question</th>"
+        + "".join(
+            f"<th>{html.escape(n)}: answer</th><th>{html.escape(n)}: citations</th>"
+            f"<th>{html.escape(n)}: failed</th>"
+            for n in names
+        )
+        + "</tr>"
+    )
     rows = [head]
     for rec in results["systems"][names[0]]["records"]:
-        cells = [html.escape(rec["id"]), html.escape(rec["kind"]),
-                 "<br>".join(html.escape(t) for t in rec["turns"])]
+        cells = [
+            html.escape(rec["id"]),
+            html.escape(rec["kind"]),
+            "<br>".join(html.escape(t) for t in rec["turns"]),
+        ]
         for n in names:
             r = by_id[n].get(rec["id"])
             if r is None:
                 cells += ["", "", ""]
                 continue
             answer = r["answer"]["answer"]
-            text = html.escape(answer) if len(answer) <= 400 else (
-                f"<details><summary>{html.escape(_short(answer, 200))}</summary>{html.escape(answer)}</details>")
+            text = (
+                html.escape(answer)
+                if len(answer) <= 400
+                else (
+                    f"<details><summary>{html.escape(_short(answer, 200))}</summary>"
+                    f"{html.escape(answer)}</details>"
+                )
+            )
             cites = "<br>".join(
                 f"<details><summary>{html.escape(_cite_label(c))}</summary>{html.escape(c['text'])}</details>"
-                for c in r["answer"]["citations"])
-            failed = ('<span class="ok">✓</span>' if not r["failures"] else
-                      '<span class="fail">' + "<br>".join(html.escape(f) for f in r["failures"]) + "</span>")
+                for c in r["answer"]["citations"]
+            )
+            failed = (
+                '<span class="ok">✓</span>'
+                if not r["failures"]
+                else '<span class="fail">' + "<br>".join(html.escape(f) for f in r["failures"]) + "</span>"
+            )
             cells += [text, cites, failed]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "<table>" + "\n".join(rows) + "</table>"
@@ -286,14 +336,26 @@ def to_html(results: dict, images: dict[str, str] | None = None) -> str:
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation report</title>
 <style>{_CSS}</style></head><body>
 <h1>Evaluation report</h1>
-<p>{html.escape(str(meta.get('cases')))} golden cases from <code>{html.escape(str(meta.get('golden')))}</code>,
-run {html.escape(str(meta.get('created')))} in {html.escape(str(meta.get('seconds')))} s.
-Settings: <code>{html.escape(json.dumps({k: meta.get(k) for k in ('embedding_model', 'top_k', 'fusion',
-                                                                  'abstain_threshold', 'answer_max_words')}))}</code></p>
+<p>{html.escape(str(meta.get("cases")))} golden cases from <code>{
+        html.escape(str(meta.get("golden")))
+    }</code>,
+run {html.escape(str(meta.get("created")))} in {html.escape(str(meta.get("seconds")))} s.
+Settings: <code>{
+        html.escape(
+            json.dumps(
+                {
+                    k: meta.get(k)
+                    for k in ("embedding_model", "top_k", "fusion", "abstain_threshold", "answer_max_words")
+                }
+            )
+        )
+    }</code></p>
 <h2>Summary</h2>{_html_table(*summary_rows(results))}
-<h2>Per kind</h2><p>Cells: {html.escape(" / ".join(_names(results)))}.</p>{_html_table(*kind_rows(results))}{img('per_kind', 'metrics per kind')}
-<h2>Latency</h2>{img('latency', 'latency histogram')}
-<h2>Abstention</h2>{img('confusion', 'abstention confusion')}
+<h2>Per kind</h2><p>Cells: {html.escape(" / ".join(_names(results)))}.</p>{_html_table(*kind_rows(results))}{
+        img("per_kind", "metrics per kind")
+    }
+<h2>Latency</h2>{img("latency", "latency histogram")}
+<h2>Abstention</h2>{img("confusion", "abstention confusion")}
 <h2>Questions</h2>{_question_html(results)}
 </body></html>"""
 

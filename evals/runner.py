@@ -104,8 +104,12 @@ def ensure_index(services: Services, progress: bool = False) -> dict:
     finally:
         if bar is not None:
             bar.close()
-    return {"chunks": report.chunks, "embedded": report.embedded, "seconds": round(report.seconds, 1),
-            "failed": report.failed}
+    return {
+        "chunks": report.chunks,
+        "embedded": report.embedded,
+        "seconds": round(report.seconds, 1),
+        "failed": report.failed,
+    }
 
 
 def _bar(enabled: bool, desc: str, unit: str):
@@ -158,8 +162,14 @@ def run_case(system, case: GoldenCase, source_text) -> dict:
             result = system.ask(turn, history)
             answer = _answer_json(result)
         except Exception as exc:  # a crash is a failed case, not a failed run
-            answer = {"question": turn, "answer": "", "abstained": False, "citations": [], "closest": [],
-                      "error": f"{type(exc).__name__}: {exc}"}
+            answer = {
+                "question": turn,
+                "answer": "",
+                "abstained": False,
+                "citations": [],
+                "closest": [],
+                "error": f"{type(exc).__name__}: {exc}",
+            }
         latencies.append((time.perf_counter() - started) * 1000)
         history.append((turn, answer["answer"]))
     searched = answer.get("standalone_question") or case.question
@@ -181,8 +191,9 @@ def run_case(system, case: GoldenCase, source_text) -> dict:
         "forbidden": case.forbidden,
         "expected_sources": [{"source": e.source, "section": e.section} for e in case.expected_sources],
         "answer": answer,
-        "retrieved": [{k: m.get(k) for k in ("source", "section", "sections", "start", "end", "id")}
-                      for m in retrieved],
+        "retrieved": [
+            {k: m.get(k) for k in ("source", "section", "sections", "start", "end", "id")} for m in retrieved
+        ],
         "latency_ms": round(latencies[-1], 1),
         "turn_latency_ms": [round(t, 1) for t in latencies],
         "scores": scores,
@@ -201,8 +212,15 @@ def run_system(system, cases: Sequence[GoldenCase], source_text, bar=None) -> di
     return {"k": system.k, "metrics": aggregate(records), "records": records}
 
 
-def run_golden(settings: Settings, cases: Sequence[GoldenCase], *, baseline: bool = True, progress: bool = True,
-               services: Services | None = None, golden_path: str | Path | None = None) -> dict:
+def run_golden(
+    settings: Settings,
+    cases: Sequence[GoldenCase],
+    *,
+    baseline: bool = True,
+    progress: bool = True,
+    services: Services | None = None,
+    golden_path: str | Path | None = None,
+) -> dict:
     """The whole evaluation: index, our system, the baseline, scored; the results.json payload."""
     quiet()
     started = time.perf_counter()

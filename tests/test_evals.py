@@ -1,0 +1,385 @@
+"""The evaluation suite: metric functions on hand-made inputs, then the golden eval against thresholds.toml.
+
+The golden run ingests a copy of corpus/ into a temporary index once per module (about a minute on 2 cores).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evals.calibrate import best_threshold, errors_at
+from evals.compare import compare
+from evals.external import token_scores
+from evals.golden_io import (
+    DEFAULT_THRESHOLDS,
+    ExpectedSource,
+    GoldenError,
+    check_thresholds,
+    load_golden,
+    load_thresholds,
+    parse_case,
+)
+from evals.metrics import (
+    abstention_scores,
+    aggregate,
+    answer_sentences,
+    citation_scores,
+    citation_validity,
+    contains_text,
+    facts_found,
+    forbidden_found,
+    marker_ids,
+    percentile,
+    retrieval_scores,
+    score_case,
+    strip_attribution,
+    word_count,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = (
+    "The GMG meets at regular intervals. The Chair is held on a rotating basis.\n"
+    "- 1. Establishing a plan;\n- 2. Sharing data."
+)
+
+
+def source_text(name: str) -> str | None:
+    return SOURCE if name == "note.txt" else None
+
+
+def cite(n: int, start: int, end: int, source: str = "note.txt", section: str | None = "S") -> dict:
+    return {
+        "id": n,
+        "source": source,
+        "section": section,
+        "start": start,
+        "end": end,
+        "text": SOURCE[start:end],
+    }
+
+
+# -- text helpers ---------------------------------------------------------------------------------------
+def test_markers_and_sentences():
+    answer = "The GMG meets at regular intervals. [1] UNHCR: They include advocacy. [2][3] Uncited tail."
+    assert marker_ids(answer) == [1, 2, 3]
+    assert marker_ids("x [1, 4]") == [1, 4]
+    sentences = answer_sentences(answer)
+    assert [s.ids for s in sentences] == [(1,), (2, 3), ()]
+    assert sentences[0].text == "The GMG meets at regular intervals."
+    assert word_count(answer) == 12
+    assert strip_attribution("World Bank: The focus is data.") == "The focus is data."
+
+
+def test_contains_text_folds_whitespace_and_list_markers():
+    assert contains_text("The Chair is held\non a rotating  basis.", "the chair is held on a rotating basis")
+    assert contains_text(SOURCE, "Establishing a plan; Sharing data.")
+    assert contains_text(SOURCE, "basis. 1; Establishing a plan; 2; Sharing data.")  # enumerators kept
+    assert not contains_text(SOURCE, "The Chair is held on a permanent basis.")
+    assert not contains_text(SOURCE, "")
+
+
+# -- retrieval --------------------------------------------------------------------------------------------
+def test_retrieval_scores_rank_mrr_recall_and_section():
+    expected = [ExpectedSource("a.txt", "ILO")]
+    retrieved = [
+        {"source": "a.txt", "section": "IOM"},
+        {"source": "b.txt", "section": "ILO"},
+        {"source": "a.txt", "section": "ILO"},
+    ]
+    s = retrieval_scores(retrieved, expected, k=2)
+    assert s["rank"] == 3 and not s["hit_at_1"] and s["hit_at_5"] and s["rr"] == pytest.approx(1 / 3)
+    assert s["recall_at_k"] == 0.0  # not in the top 2
+    assert retrieval_scores(retrieved, [ExpectedSource("a.txt")], k=2)["hit_at_1"]
+    # A chunk spanning several sections (the baseline's) matches any of them.
+    assert retrieval_scores([{"source": "a.txt", "section": "IOM", "sections": ["IOM", "ILO"]}], expected, 4)[
+        "hit_at_1"
+    ]
+    miss = retrieval_scores([{"source": "b.txt", "section": "ILO"}], expected, 4)
+    assert miss["rank"] is None and miss["rr"] == 0.0 and not miss["hit_at_5"]
+
+
+# -- answers -----------------------------------------------------------------------------------------------
+def test_facts_and_forbidden():
+    answer = "It was established in early\n2006 by the Secretary-General. [1]"
+    assert facts_found(
+        answer, [["early 2006"], ["Secretary General", "secretary-general"], ["April 2003"]]
+    ) == [True, True, False]
+    assert forbidden_found(answer, ["2005", "SECRETARY"]) == ["SECRETARY"]
+
+
+# -- citations ---------------------------------------------------------------------------------------------
+def test_citation_validity_passes_exact_quotes():
+    answer = "The GMG meets at regular intervals. [1]"
+    assert citation_validity(answer, [cite(1, 0, 35)], source_text) == []
+
+
+def test_citation_validity_catches_dangling_marker_wrong_text_and_unknown_source():
+    bad_text = dict(cite(1, 0, 35), text="The GMG meets every week.")
+    problems = citation_validity(
+        "Claim. [1] Other claim. [2]", [bad_text, cite(3, 0, 5, source="x.txt")], source_text
+    )
+    assert any("[2] has no citation" in p for p in problems)
+    assert any("[1] text differs" in p for p in problems)
+    assert any("x.txt" in p for p in problems)
+
+
+def test_citation_support_and_coverage():
+    citations = [cite(1, 0, 35), cite(2, 36, 74), cite(3, 75, len(SOURCE))]
+    good = (
+        "GMG: The GMG meets at regular intervals. [1] It rotates (rotating basis). [2] "
+        "Establishing a plan; Sharing data. [3]"
+    )
+    s = citation_scores(good, citations, facts=[["rotating basis"]])
+    assert s["support"] == 1.0 and s["coverage"] == 1.0 and s["unsupported"] == []
+    # Not in its passage and stating no required fact: unsupported; an uncited sentence lowers coverage.
+    bad = "The GMG meets every week. [1] The Chair is permanent."
+    s = citation_scores(bad, citations, facts=[["rotating basis"]])
+    assert s["support"] == 0.0 and s["coverage"] == 0.5 and s["unsupported"] == ["The GMG meets every week."]
+    # Citing the wrong passage is unsupported too.
+    assert citation_scores("The GMG meets at regular intervals. [2]", citations)["support"] == 0.0
+
+
+def test_score_case_reports_what_failed():
+    case = parse_case(
+        {
+            "id": "t1",
+            "kind": "lookup",
+            "question": "How often does the GMG meet?",
+            "required_facts": [["regular intervals"], ["monthly"]],
+            "forbidden": ["weekly"],
+            "expected_sources": [{"source": "note.txt", "section": "S"}],
+        }
+    )
+    answer = {
+        "answer": "The GMG meets at regular intervals. [1] Weekly, too. [2]",
+        "abstained": False,
+        "citations": [cite(1, 0, 35)],
+    }
+    scores, failures = score_case(case, answer, [{"source": "note.txt", "section": "S"}], 6, source_text)
+    assert scores["facts_found"] == [True, False] and scores["fact_pass"] is False and not scores["passed"]
+    assert "missing fact: 'monthly'" in failures and "forbidden: 'weekly'" in failures
+    assert any(f.startswith("invalid citation: [2]") for f in failures)
+    assert scores["hit_at_1"] and scores["expected_cited"]
+    ok = {
+        "answer": "The GMG meets at regular intervals. [1]",
+        "abstained": False,
+        "citations": [cite(1, 0, 35)],
+    }
+    case.required_facts = [["regular intervals"]]
+    scores, failures = score_case(case, ok, [{"source": "note.txt", "section": "S"}], 6, source_text)
+    assert failures == [] and scores["passed"]
+
+
+def test_abstention_scores_and_aggregate():
+    pairs = [(True, True), (True, False), (False, True), (False, False), (False, False)]
+    s = abstention_scores(pairs)
+    assert s["abstention_precision"] == 0.5 and s["abstention_recall"] == 0.5
+    assert s["false_abstention_rate"] == pytest.approx(1 / 3)
+    assert abstention_scores([(False, False)])["abstention_precision"] is None
+    records = []
+    for i, (unanswerable, abstained) in enumerate(pairs):
+        scores = {
+            "abstained": abstained,
+            "words": None if abstained else 5,
+            "facts_found": [not abstained],
+            "fact_pass": None if unanswerable else not abstained,
+            "forbidden_found": [],
+            "citation_valid": True,
+            "coverage": None if abstained else 1.0,
+            "cited_sentences": 0 if abstained else 1,
+            "supported_sentences": 0 if abstained else 1,
+            "passed": unanswerable == abstained,
+        }
+        if not unanswerable:
+            scores.update(
+                {
+                    "rank": 1,
+                    "hit_at_1": True,
+                    "hit_at_5": True,
+                    "rr": 1.0,
+                    "recall_at_k": 1.0,
+                    "expected_cited": not abstained,
+                }
+            )
+        records.append(
+            {
+                "id": str(i),
+                "kind": "k",
+                "unanswerable": unanswerable,
+                "scores": scores,
+                "turn_latency_ms": [10.0 * (i + 1)],
+            }
+        )
+    m = aggregate(records)
+    assert m["hit_at_5"] == 1.0 and m["fact_recall"] == pytest.approx(2 / 3)
+    assert m["latency_p50_ms"] == 30.0 and m["per_kind"]["k"]["n"] == 5
+    assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([], 95) is None
+
+
+# -- thresholds, calibration, compare, external --------------------------------------------------------------
+def test_check_thresholds_flags_misses():
+    thresholds = {"min": {"hit_at_5": 0.9, "citation_validity": 1.0}, "max": {"false_abstention_rate": 0.1}}
+    assert (
+        check_thresholds(
+            {"hit_at_5": 0.95, "citation_validity": 1.0, "false_abstention_rate": 0.05}, thresholds
+        )
+        == []
+    )
+    problems = check_thresholds(
+        {"hit_at_5": 0.5, "citation_validity": None, "false_abstention_rate": 0.2}, thresholds
+    )
+    assert len(problems) == 3
+
+
+def test_best_threshold_separates_scores():
+    points = [
+        {"id": str(i), "unanswerable": u, "evidence": e}
+        for i, (u, e) in enumerate(
+            [(False, 0.9), (False, 0.7), (False, 0.55), (True, 0.3), (True, 0.45), (True, 0.6)]
+        )
+    ]
+    best = best_threshold(points)
+    assert best["errors"] == 1 and 0.45 < best["threshold"] <= 0.55
+    assert errors_at(points, 0.0) == (0, 3) and errors_at(points, 1.0) == (3, 0)
+
+
+def test_compare_finds_flips():
+    def run(passed: dict[str, bool], recall: float) -> dict:
+        records = [
+            {"id": i, "answer": {"answer": i}, "failures": [] if p else ["x"], "scores": {"passed": p}}
+            for i, p in passed.items()
+        ]
+        return {"systems": {"ours": {"metrics": {"fact_recall": recall}, "records": records}}}
+
+    diff = compare(run({"a": True, "b": False}, 0.5), run({"a": False, "b": True}, 0.75))["ours"]
+    assert [f["id"] for f in diff["fixed"]] == ["b"] and [f["id"] for f in diff["broken"]] == ["a"]
+    assert diff["metrics"]["fact_recall"]["delta"] == 0.25
+
+
+def test_external_scoring_of_one_question(tmp_path):
+    from evals.baseline import SourceTexts
+    from evals.external import answer_text, score_row
+
+    (tmp_path / "city_1.txt").write_text("Title\nThe office opens at 9.\nBring your passport.\n")
+    texts = SourceTexts(tmp_path)
+    row = {
+        "answerable": True,
+        "reference_doc_ids": ["city_1"],
+        "reference_contexts": ["Bring your passport."],
+        "reference_answer": "Bring your passport.",
+    }
+    cited = {
+        "answer": "Office: Bring your passport. [1]",
+        "abstained": False,
+        "citations": [
+            {"id": 1, "source": "city_1.txt", "start": 29, "end": 49, "text": "Bring your passport."}
+        ],
+    }
+    retrieved = [
+        {"source": "other_2.txt", "start": 0, "end": 5},
+        {"source": "city_1.txt", "start": 24, "end": 50},
+    ]
+    s = score_row(row, cited, retrieved, texts)
+    assert s["doc_rank"] == 2 and s["rr"] == 0.5 and s["passage_hit_at_5"] and s["citation_overlap"]
+    assert s["token_recall"] == 1.0 and s["citation_valid"] and s["passed"]
+    assert answer_text(cited["answer"]) == "Bring your passport."
+    wrong = dict(
+        cited, citations=[dict(cited["citations"][0], start=6, end=26, text="The office opens at X")]
+    )
+    s = score_row(row, wrong, retrieved, texts)
+    assert not s["citation_overlap"] and not s["citation_valid"] and not s["passed"]
+    unanswerable = {
+        "answerable": False,
+        "reference_doc_ids": [],
+        "reference_contexts": [],
+        "reference_answer": "",
+    }
+    assert score_row(unanswerable, {"answer": "No.", "abstained": True, "citations": []}, [], texts)["passed"]
+
+
+def test_token_scores():
+    assert token_scores("The Münchner Kammerspiele.", "the Münchner Kammerspiele")["f1"] == 1.0
+    s = token_scores("theater box office", "box office hours")
+    assert s["recall"] == pytest.approx(2 / 3) and s["precision"] == pytest.approx(2 / 3)
+    assert token_scores("", "anything")["f1"] == 0.0
+
+
+# -- the golden file itself ----------------------------------------------------------------------------------
+def test_golden_file_is_consistent_with_the_corpus():
+    from ingest.glossary import Glossary
+    from ingest.sections import segment
+
+    cases = load_golden()
+    assert len(cases) >= 100 and len({c.id for c in cases}) == len(cases)
+    glossary = Glossary.load(ROOT / "corpus" / "glossary.toml")
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "corpus").glob("*.txt")}
+    sections = {name: {s.name for s in segment(text, glossary)[0]} for name, text in texts.items()}
+    corpus = " ".join(" ".join(t.split()).lower() for t in texts.values())
+    for case in cases:
+        assert case.unanswerable or case.required_facts, case.id
+        for e in case.expected_sources:
+            assert e.source in texts, case.id
+            assert e.section is None or e.section in sections[e.source], (case.id, e.section)
+        for spellings in case.required_facts:
+            assert any(" ".join(s.split()).lower() in corpus for s in spellings), (case.id, spellings)
+
+
+def test_golden_loader_rejects_bad_cases(tmp_path):
+    with pytest.raises(GoldenError):
+        parse_case({"id": "x"})
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q"}\n{"id": "a", "question": "q"}\n')
+    with pytest.raises(GoldenError, match="duplicate"):
+        load_golden(bad)
+
+
+# -- the golden evaluation ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def golden_results(tmp_path_factory):
+    from assistant.settings import Settings
+    from evals.runner import run_golden
+
+    tmp = tmp_path_factory.mktemp("evals")
+    corpus = tmp / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    settings = Settings(_env_file=None, data_dir=tmp / "data", corpus_dir=corpus, chroma_host=None)
+    return run_golden(settings, load_golden(), baseline=True, progress=False)
+
+
+THRESHOLDS = load_thresholds(DEFAULT_THRESHOLDS)
+PINNED = [(bound, key, value) for bound in ("min", "max") for key, value in THRESHOLDS[bound].items()]
+
+
+@pytest.mark.parametrize(("bound", "key", "limit"), PINNED, ids=[f"{b}-{k}" for b, k, _ in PINNED])
+def test_metric_meets_pinned_threshold(golden_results, bound, key, limit):
+    value = golden_results["systems"]["ours"]["metrics"][key]
+    assert value is not None, key
+    if bound == "min":
+        assert value >= limit, f"{key} = {value:.3f} < pinned minimum {limit}"
+    else:
+        assert value <= limit, f"{key} = {value:.3f} > pinned maximum {limit}"
+
+
+def test_baseline_runs_through_the_same_harness(golden_results):
+    ours = golden_results["systems"]["ours"]["metrics"]
+    base = golden_results["systems"]["baseline"]["metrics"]
+    assert base["n"] == ours["n"]
+    assert base["citation_validity"] == 1.0  # its single citation is an exact span of the file
+    assert base["abstention_recall"] == 0.0  # it never abstains
+    assert ours["fact_recall"] > base["fact_recall"]
+    assert ours["citation_coverage"] > base["citation_coverage"]
+
+
+def test_reports_are_written(golden_results, tmp_path):
+    from evals.report import write_reports
+
+    paths = write_reports(golden_results, tmp_path)
+    data = json.loads(paths["json"].read_text())
+    assert set(data["systems"]) == {"ours", "baseline"}
+    html = paths["html"].read_text()
+    assert html.count("data:image/png;base64,") == 3 and "gmg-138" in html
+    assert "| retrieval hit@5 |" in paths["md"].read_text()
