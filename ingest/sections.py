@@ -92,6 +92,7 @@ def _blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, str]]:
     flags: list[bool] = []
     for i, line in enumerate(lines):
         flags.append(bool(_MD_HEADING.match(line.text)) or _is_plain_heading(lines, i, flags))
+    title = _title_lines(lines)
     blocks: list[list] = []
     gap = False
     for i, line in enumerate(lines):
@@ -99,7 +100,12 @@ def _blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, str]]:
         if not s:
             gap = True
             continue
-        if flags[i]:
+        if i in title:
+            if blocks and blocks[-1][2] == "title":
+                blocks[-1][1] = line.end
+            else:
+                blocks.append([line.start, line.end, "title"])
+        elif flags[i]:
             blocks.append([line.start, line.end, "heading"])
         elif _LIST_ITEM.match(line.text):
             blocks.append([line.start, line.end, "item"])
@@ -108,12 +114,33 @@ def _blocks(text: str, lines: list[_Line]) -> list[tuple[int, int, str]]:
         else:
             blocks.append([line.start, line.end, "prose"])
         gap = False
-    return [(b[0], b[1], b[2]) for b in blocks]
+    return [(b[0], b[1], "heading" if b[2] == "title" else b[2]) for b in blocks]
+
+
+def _title_lines(lines: list[_Line]) -> set[int]:
+    """The document's title: an opening paragraph without a full stop (up to 40 words), or else an
+    opening line of up to 15 words without one. It must not run into the first sentence."""
+    first = next((i for i, line in enumerate(lines) if line.stripped), None)
+    if first is None or _MD_HEADING.match(lines[first].text) or _LIST_ITEM.match(lines[first].text):
+        return set()
+    para = []
+    for i in range(first, len(lines)):
+        if not lines[i].stripped:
+            break
+        para.append(i)
+    words = sum(len(lines[i].stripped.split()) for i in para)
+    ends_open = not lines[para[-1]].stripped.endswith(_TERMINAL)
+    if ends_open and words <= 40 and len(para) < len([x for x in lines if x.stripped]):
+        return set(para)
+    opening = lines[first].stripped
+    if len(para) > 1 and len(opening.split()) <= 15 and not opening.endswith((*_TERMINAL, ",")):
+        return {first}
+    return set()
 
 
 def _continues(block: list, text: str, line: str, gap: bool) -> bool:
     start, end, kind = block
-    if kind == "heading":
+    if kind in ("heading", "title"):
         return False
     previous = text[start:end].rstrip()
     open_sentence = not previous.endswith((*_TERMINAL, '"', "”", ")"))

@@ -15,7 +15,7 @@ _HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber of\b|\bhow much\b", re.I)
 _DEFINE = re.compile(r"\bstand(?:s)? for\b|\bfull name\b|\bacronym\b|\babbreviation\b|\bshort for\b", re.I)
 _WHAT_IS = re.compile(r"^\s*(?:and\s+)?what\s+(?:is|are|was)\s+(?:the\s+)?[^,?]{2,60}\??\s*$|\bwhat\s+(?:the\s+)?"
                       r"[A-Z][\w -]{1,40}\s+is\b|\bdescribe\b", re.I)
-_LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|members?|areas|purposes|objectives)\b", re.I)
+_LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|members|areas|purposes|objectives)\b", re.I)
 
 DATE_PATTERN = re.compile(
     r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
