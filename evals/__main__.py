@@ -130,6 +130,28 @@ def compare_command(
         sys.stdout.write(json.dumps(diff, ensure_ascii=False) + "\n")
 
 
+@app.command("promote-feedback")
+def promote_feedback_command(
+    out: Annotated[Path, typer.Option("--out", help="Draft cases file (JSONL, appended).")] = Path(
+        "evals/golden/drafts.jsonl"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Turn thumbs-down feedback from the app into draft golden cases to complete and commit."""
+    from assistant.settings import Settings
+    from evals.promote import promote
+
+    settings = Settings()
+    try:
+        drafts = promote(settings.data_dir / "feedback.sqlite3", out)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(drafts, ensure_ascii=False))
+    else:
+        typer.echo(f"{len(drafts)} new draft case(s) appended to {out}; complete required_facts and "
+                   "expected_sources, remove \"draft\"/\"todo\", then move them into gmg.jsonl.")
+
+
 @app.command("calibrate")
 def calibrate_command(golden: GoldenOpt = None, as_json: JsonOpt = False) -> None:
     """Evidence scores of answerable vs unanswerable cases (abstention off) and the best threshold."""
