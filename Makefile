@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # pip prints a warning per package for this machine's local mirrors; they are noise.
 PIPQUIET := 2>&1 | grep -v "^WARNING: Location" || true
 
-.PHONY: install run ingest chat test lint bench eval eval-external eval-calibrate chroma-server clean
+.PHONY: install run ingest chat test lint bench eval eval-external eval-calibrate bench-scale load-test chroma-server clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,12 @@ eval-external: install  ## integreat_qa_en benchmark (about 15 min with the firs
 
 eval-calibrate: install  ## evidence threshold that best separates answerable from unanswerable questions
 	$(PY) -m evals calibrate
+
+bench-scale: install  ## ingest/query/RSS/disk at 1k, 10k and 100k chunks (long: the 100k step takes tens of minutes)
+	$(PY) -m evals.bench_scale --sizes 1000,10000,100000
+
+load-test: install  ## 20 concurrent sessions x 25 questions against one shared assistant, during a re-ingest
+	$(PY) -m evals.load --sessions 20 --questions 25
 
 chroma-server: install
 	$(VENV)/bin/chroma run --path .data/chroma-server --host 127.0.0.1 --port 8000

@@ -1,12 +1,16 @@
 """The chat front end: `streamlit run app.py`. Settings come from ASSISTANT_* environment variables / .env.
 
 A thin shell over the assistant: heavy objects are built once per process (`load_services`), everything
-per user lives in st.session_state. Untrusted text (documents, questions, answers) is only ever rendered
-escaped: `escape_markdown` for Markdown, `document_html` (HTML-escaped, own CSP) for the document viewer.
+per user lives in st.session_state. With ASSISTANT_LLM set, answers stream sentence by sentence as the model
+writes them (each sentence shown only once checked against its passage), then the sources appear; a failing
+model gives the extractive answer with a visible warning. Untrusted text (documents, questions, answers)
+is only ever rendered escaped: `escape_markdown` for Markdown, `document_html` (HTML-escaped, own CSP) for
+the document viewer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -81,7 +85,9 @@ class Services:
         with self.agencies_lock:
             if self._agencies.get("revision") != assistant.manifest.revision:
                 job = {"revision": assistant.manifest.revision, "done": 0, "result": None, "error": None}
-                threading.Thread(target=self._summarise, args=(assistant, job), daemon=True).start()
+                # Quoted sentences, never the model: ten questions in the background must not queue on it.
+                threading.Thread(target=self._summarise, args=(assistant.extractive_only(), job),
+                                 daemon=True).start()
                 self._agencies = job
             return self._agencies
 
@@ -95,8 +101,18 @@ class Services:
 
 
 @st.cache_resource(show_spinner="Loading the embedding model and the index…")
-def load_services(settings_json: str) -> Services:
-    return Services(Settings.model_validate_json(settings_json))
+def load_services(settings_json: str, secret_digest: str, _settings: Settings) -> Services:
+    """One Services per distinct configuration (the JSON masks the API key: its digest is in the key too)."""
+    return Services(_settings)
+
+
+def answer_modes(assistant) -> dict[str, str]:
+    """The answer modes offered: the configured model first (the default), then the extractive answerer."""
+    modes = {}
+    if assistant is not None and assistant.llm is not None:
+        modes[assistant.backend] = (f"Model ({assistant.backend}): writes the answer from the retrieved passages; "
+                                    "each sentence is checked against the passage it cites before it is shown.")
+    return {**modes, **ANSWER_MODES}
 
 
 # -- rendering ----------------------------------------------------------------------------------------------
@@ -180,7 +196,16 @@ def stream_words(text: str):
         time.sleep(min(0.02, 0.6 / len(words)))
 
 
-def render_turn(msg: dict, stream: bool = False) -> None:
+def render_notes(result: CitedAnswer) -> None:
+    """A model that was unavailable is a warning; what the checks changed is a caption."""
+    fallback = result.checks.get("fallback")
+    for note in result.notes:
+        (st.warning if note == fallback else st.caption)(esc(note))
+    if result.backend != "extractive" and not result.abstained:
+        st.caption(esc(f"Written by {result.backend}; each sentence was checked against the passage it cites."))
+
+
+def render_turn(msg: dict) -> None:
     with st.chat_message("user"):
         st.markdown(esc(msg["question"]))
     with st.chat_message("assistant"):
@@ -190,10 +215,8 @@ def render_turn(msg: dict, stream: bool = False) -> None:
         result: CitedAnswer = msg["result"]
         if result.standalone_question:
             st.caption(f"Searched: {esc(result.standalone_question)}")
-        if stream:
-            st.write_stream(stream_words(result.answer))
-        else:
-            st.markdown(esc(result.answer))
+        st.markdown(esc(result.answer))
+        render_notes(result)
         render_sources(result, msg["id"])
         render_feedback(msg)
 
@@ -217,22 +240,49 @@ def render_agencies(assistant, where: str) -> None:
             show_document(s.citation)
 
 
-def answer(question: str, assistant) -> dict:
+def answer_live(question: str, assistant) -> dict:
+    """Ask, rendering the turn as it streams: the rewrite, then the checked answer text, then notes and sources."""
     history = [(m["result"].standalone_question or m["question"], m["result"].answer)
                for m in state.messages if m["result"] is not None]
     k = int(state.get("top_k", settings.top_k))
+    mode = "extractive" if state.get("answer_mode", "extractive") == "extractive" else None
     msg = {"id": uuid.uuid4().hex[:12], "question": question, "result": None, "error": None,
            "settings": {**settings.model_dump(mode="json"), "top_k_used": k, "answer_mode": "extractive",
                         "embedding_model": assistant.embeddings.model_id,
                         "index_revision": assistant.manifest.revision}}
-    try:
-        with st.spinner("Searching the notes…"):
-            msg["result"] = assistant.ask(question, history=history, k=k)
-    except ValueError as exc:  # empty or too long: the message says what to do
-        msg["error"] = str(exc)
-    except Exception as exc:
-        log.exception("ask failed")
-        msg["error"] = f"The assistant could not answer ({type(exc).__name__}): {exc}"
+    with st.chat_message("user"):
+        st.markdown(esc(question))
+    with st.chat_message("assistant"):
+        searched, body = st.empty(), st.empty()
+        body.caption("Searching the notes…")
+        shown = ""
+        try:
+            for event in assistant.stream(question, history=history, k=k, mode=mode):
+                if isinstance(event, CitedAnswer):
+                    msg["result"] = event
+                elif event.kind == "searched":
+                    searched.caption(f"Searched: {esc(event.text)}")
+                elif event.kind == "text":
+                    shown += event.text
+                    body.markdown(esc(shown) + " ▌")
+        except ValueError as exc:  # empty or too long: the message says what to do
+            msg["error"] = str(exc)
+        except Exception as exc:
+            log.exception("ask failed")
+            msg["error"] = f"The assistant could not answer ({type(exc).__name__}): {exc}"
+        if msg["error"]:
+            body.error(esc(msg["error"]))
+            return msg
+        result: CitedAnswer = msg["result"]
+        msg["settings"]["answer_mode"] = result.backend
+        if not shown:  # an extractive answer or an abstention arrives whole: show it word by word for the eye
+            for partial in stream_words(result.answer):
+                shown += partial
+                body.markdown(shown + " ▌")
+        body.markdown(esc(result.answer))  # the checked answer, also when it replaces a partial model answer
+        render_notes(result)
+        render_sources(result, msg["id"])
+        render_feedback(msg)
     return msg
 
 
@@ -276,8 +326,9 @@ def render_sidebar(assistant):
         getattr(st, kind)(esc("\n".join(lines)))
     st.header("Answers")
     st.slider("Passages to retrieve (top-k)", 1, max(20, settings.top_k), settings.top_k, key="top_k")
-    mode = st.selectbox("Answer mode", list(ANSWER_MODES), key="answer_mode")
-    st.caption(ANSWER_MODES[mode])
+    modes = answer_modes(assistant)
+    mode = st.selectbox("Answer mode", list(modes), key="answer_mode")
+    st.caption(esc(modes.get(mode, "")))
     st.header("Feedback")
     count = services.feedback.count()
     st.caption(f"{count} rated answer{'s' * (count != 1)}, stored in {esc(services.feedback.path)}.")
@@ -297,7 +348,8 @@ state = st.session_state
 for name, default in (("messages", []), ("feedback_rows", {}), ("session_id", uuid.uuid4().hex)):
     state.setdefault(name, default)
 try:
-    services = load_services(settings.model_dump_json())
+    secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+    services = load_services(settings.model_dump_json(), hashlib.sha256(secret.encode()).hexdigest(), settings)
     current = services.current()
 except Exception as exc:  # the model or the Chroma server is missing: say what is wrong, no stack trace
     log.exception("startup failed")
@@ -321,9 +373,7 @@ question = prompt or pending
 for turn in state.messages:
     render_turn(turn)
 if question:
-    turn = answer(question, current)
-    state.messages.append(turn)
-    render_turn(turn, stream=True)
+    state.messages.append(answer_live(question, current))
 elif not state.messages:
     st.markdown("**Try one of these questions:**")
     columns = st.columns(2)

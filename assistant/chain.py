@@ -1,18 +1,25 @@
-"""build_assistant(settings) → Assistant: the retriever | answerer runnable and the objects behind it.
+"""build_assistant(settings) → Assistant: the rewrite | retrieve | answer runnable and the objects behind it.
 
-Heavy objects (embedding model, Chroma client) are built once and can be passed in, so the CLI, the app,
-the evals and the tests share or swap them.
+Heavy objects (embedding model, Chroma client, chat model) are built once and can be passed in, so the CLI,
+the app, the evals and the tests share or swap them. With ASSISTANT_LLM set, the chat model writes the answers
+(checked, see answering/llm.py) and rewrites follow-ups; the extractive answerer stays as gate and fallback.
+`chain.invoke` returns a CitedAnswer; `chain.stream` yields Events (the rewritten question, checked answer
+text) and ends with the CitedAnswer.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
 from assistant.models import CitedAnswer
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import rewrite_followup
@@ -29,6 +36,19 @@ def manifest_path(settings: Settings, collection: str) -> Path:
     return settings.data_dir / "manifests" / f"{collection}.json"
 
 
+class _AnswerStep(Runnable[dict, Any]):
+    """The last step of the chain: invoke → CitedAnswer; stream → Events, then the CitedAnswer."""
+
+    def __init__(self, assistant: Assistant):
+        self.assistant = assistant
+
+    def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> CitedAnswer:  # noqa: A002
+        return final(self.assistant._answer_events(input))
+
+    def stream(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any):  # noqa: A002
+        yield from self.assistant._answer_events(input)
+
+
 @dataclass
 class Assistant:
     settings: Settings
@@ -38,15 +58,42 @@ class Assistant:
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
     manifest: Manifest
+    llm: LLMAnswerer | None = None
+    rewriter: LLMRewriter | None = None
+
+    @property
+    def backend(self) -> str:
+        """What writes the answers: "extractive" or the configured model (e.g. "ollama:llama3.2")."""
+        return self.llm.label if self.llm is not None else "extractive"
+
+    def extractive_only(self) -> Assistant:
+        """The same assistant without the model (for bulk work such as the app's Agencies view)."""
+        return replace(self, llm=None, rewriter=None)
 
     @property
     def chain(self) -> Runnable:
-        """question dict {"question", "history"?, "k"?, "filter"?} → CitedAnswer, as a LangChain runnable."""
-        return RunnableLambda(self._standalone) | RunnableLambda(self._retrieve) | RunnableLambda(self._answer)
+        """question dict {"question", "history"?, "k"?, "filter"?, "mode"?} → CitedAnswer, as a LangChain runnable.
+
+        "mode": None (the configured backend) or "extractive" (no model for this question)."""
+        return RunnableLambda(self._standalone) | RunnableLambda(self._retrieve) | _AnswerStep(self)
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
-            filter: dict | None = None) -> CitedAnswer:  # noqa: A002 - LangChain's name for metadata filters
-        return self.chain.invoke({"question": question, "history": history or [], "k": k, "filter": filter})
+            filter: dict | None = None, mode: str | None = None) -> CitedAnswer:  # noqa: A002
+        return self.chain.invoke(self._inputs(question, history, k, filter, mode))
+
+    def stream(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
+               filter: dict | None = None, mode: str | None = None) -> Iterator[Event | CitedAnswer]:  # noqa: A002
+        """Events as the answer is written (checked sentence by sentence), then the CitedAnswer."""
+        yield from self.chain.stream(self._inputs(question, history, k, filter, mode))
+
+    @staticmethod
+    def _inputs(question, history, k, filter, mode) -> dict:  # noqa: A002
+        if mode not in (None, "extractive", "llm"):
+            raise ValueError(f"Unknown answer mode {mode!r}; use 'extractive' or 'llm'.")
+        return {"question": question, "history": history or [], "k": k, "filter": filter, "mode": mode}
+
+    def _uses_llm(self, inputs: dict) -> bool:
+        return self.llm is not None and inputs.get("mode") != "extractive"
 
     def _standalone(self, inputs: dict) -> dict:
         question = " ".join(str(inputs["question"]).split())
@@ -57,9 +104,26 @@ class Assistant:
                 f"The question is {len(question)} characters long; the limit is {self.settings.max_question_chars}."
                 " Shorten it (ASSISTANT_MAX_QUESTION_CHARS sets the limit)."
             )
-        history = list(inputs.get("history") or [])[-self.settings.max_history_turns :]
-        standalone = rewrite_followup(question, history, self.glossary)
-        return {**inputs, "question": question, "standalone": standalone, "timings": {}}
+        turns = self.settings.max_history_turns
+        history = list(inputs.get("history") or [])[-turns:] if turns else []
+        state = {**inputs, "question": question, "timings": {}, "notes": [], "unavailable": None}
+        if history and self.rewriter is not None and self._uses_llm(inputs):
+            started = time.perf_counter()
+            try:
+                standalone = self.rewriter.rewrite(question, history)
+            except RewriteRejected as exc:
+                standalone = rewrite_followup(question, history, self.glossary)
+                state["notes"].append(f"The model's rewrite of the follow-up was not usable ({exc}); the built-in "
+                                      "rewrite was used.")
+            except Exception as exc:  # noqa: BLE001 - a failing model must not stop the answer
+                standalone = rewrite_followup(question, history, self.glossary)
+                state["unavailable"] = self.llm.describe(exc)
+                state["notes"].append("The follow-up was rewritten by the built-in heuristic: the model was "
+                                      "unavailable.")
+            state["timings"]["rewrite_ms"] = (time.perf_counter() - started) * 1000
+        else:
+            standalone = rewrite_followup(question, history, self.glossary)
+        return {**state, "standalone": standalone}
 
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
@@ -68,22 +132,40 @@ class Assistant:
         state["timings"]["retrieve_ms"] = (time.perf_counter() - started) * 1000
         return {**state, "docs": docs}
 
-    def _answer(self, state: dict) -> CitedAnswer:
+    def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
+        if state["standalone"] != state["question"]:
+            yield Event("searched", state["standalone"])
         started = time.perf_counter()
-        result = self.answerer.answer(state["standalone"], state["docs"])
+        if self._uses_llm(state):
+            events = self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"))
+        else:
+            events = iter([self.answerer.answer(state["standalone"], state["docs"])])
+        result = None
+        for event in events:
+            if isinstance(event, CitedAnswer):
+                result = event
+            else:
+                yield event
         state["timings"]["answer_ms"] = (time.perf_counter() - started) * 1000
         result.question = state["question"]
         if state["standalone"] != state["question"]:
             result.standalone_question = state["standalone"]
-        result.timings_ms = {k: round(v, 1) for k, v in state["timings"].items()}
-        return result
+        result.timings_ms = {**{k: round(v, 1) for k, v in state["timings"].items()}, **result.timings_ms}
+        result.notes = [*state["notes"], *result.notes]
+        yield result
 
 
-def build_assistant(settings: Settings, embeddings=None, client=None, store=None) -> Assistant:
-    """Wire the assistant over an existing index; raises EmptyIndexError when nothing has been ingested."""
+def build_assistant(settings: Settings, embeddings=None, client=None, store=None, chat_model=None) -> Assistant:
+    """Wire the assistant over an existing index; raises EmptyIndexError when nothing has been ingested and
+    LLMConfigError (a RuntimeError naming the fix) when ASSISTANT_LLM cannot be used.
+
+    `chat_model`: a LangChain chat model to answer with instead of the one settings.llm names (tests, notebooks).
+    """
     from assistant.embeddings import build_embeddings
+    from assistant.llm import build_chat_model
     from assistant.store import build_store, collection_name
 
+    chat_model = chat_model if chat_model is not None else build_chat_model(settings)
     embeddings = embeddings if embeddings is not None else build_embeddings(settings)
     store = store if store is not None else build_store(settings, embeddings, client)
     name = collection_name(settings.collection, embeddings.model_id)
@@ -96,7 +178,19 @@ def build_assistant(settings: Settings, embeddings=None, client=None, store=None
                                 k=settings.top_k, fusion=settings.fusion)
     answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words,
                                   threshold=_threshold(settings))
-    return Assistant(settings, embeddings, store, glossary, retriever, answerer, manifest)
+    assistant = Assistant(settings, embeddings, store, glossary, retriever, answerer, manifest)
+    if chat_model is not None:
+        assistant.llm, assistant.rewriter = _llm_parts(settings, chat_model, answerer)
+    return assistant
+
+
+def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> tuple[LLMAnswerer, LLMRewriter]:
+    from assistant.llm import describe_failure, parse_llm
+
+    mode, _ = parse_llm(settings.llm)
+    label = settings.llm if mode != "extractive" else f"custom:{getattr(chat_model, '_llm_type', 'chat-model')}"
+    llm = LLMAnswerer(chat_model, answerer, label=label, describe=partial(describe_failure, settings=settings))
+    return llm, LLMRewriter(chat_model, settings.max_question_chars)
 
 
 def _threshold(settings: Settings) -> float:

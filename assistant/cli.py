@@ -30,12 +30,8 @@ def _quiet() -> None:
     logging.basicConfig(level=logging.ERROR)
     for name in ("chromadb", "sentence_transformers", "transformers", "httpx", "bm25s"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-    except ImportError:
-        pass
+    # No `import transformers` here: it costs ~0.5 s on a path that may never load it (the ONNX query embedder),
+    # and HF_HUB_DISABLE_PROGRESS_BARS above already turns its progress bars off when it is imported later.
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -109,16 +105,39 @@ def ingest_command(
         raise typer.Exit(2)
 
 
-def _print_answer(result: CitedAnswer) -> None:
-    if result.standalone_question:
-        typer.echo(f"(searched: {result.standalone_question})")
-    typer.echo(result.answer)
+def _print_sources(result: CitedAnswer) -> None:
+    for note in result.notes:
+        typer.echo(f"Note: {note}")
     listed = result.citations or result.closest
     if listed:
         typer.echo("\nSources:" if result.citations else "\nYou may want to read:")
     for c in listed:
         quote = " ".join(c.text.split())
         typer.echo(f"  [{c.id}] {c.label()}\n      “{quote}”")
+
+
+def _stream_answer(assistant, question: str, history=None, k: int | None = None) -> CitedAnswer:
+    """Print the answer as it is written (each sentence once checked), then the notes and the sources."""
+    from assistant.answering.llm import Event
+
+    shown, result = "", None
+    for event in assistant.stream(question, history=history, k=k):
+        if isinstance(event, Event) and event.kind == "searched":
+            typer.echo(f"(searched: {event.text})")
+        elif isinstance(event, Event) and event.kind == "text":
+            typer.echo(event.text, nl=False)  # click flushes: the sentence shows at once
+            shown += event.text
+        elif isinstance(event, CitedAnswer):
+            result = event
+    if shown and result.answer != shown:
+        typer.echo("\n[the model stopped before finishing; its partial answer above is replaced by:]")
+        typer.echo(result.answer)
+    elif shown:
+        typer.echo("")
+    else:
+        typer.echo(result.answer)
+    _print_sources(result)
+    return result
 
 
 def _build(settings: Settings):
@@ -138,7 +157,7 @@ def ask_command(
     k: Annotated[int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Answer questions from the notes, citing the exact passages."""
+    """Answer questions from the notes, citing the exact passages (streamed as written, unless --json)."""
     _quiet()
     settings = Settings()
     assistant = _build(settings)
@@ -146,7 +165,14 @@ def ask_command(
     for i, question in enumerate(questions):
         started = time.perf_counter()
         try:
-            result = assistant.ask(question, k=k)
+            if as_json:
+                result = assistant.ask(question, k=k)
+            else:
+                if i:
+                    typer.echo("")
+                if len(questions) > 1:
+                    typer.echo(f"Q: {question}")
+                result = _stream_answer(assistant, question, k=k)
         except ValueError as exc:
             failed = True
             if as_json:
@@ -157,12 +183,6 @@ def ask_command(
         result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
         if as_json:
             typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
-        else:
-            if i:
-                typer.echo("")
-            if len(questions) > 1:
-                typer.echo(f"Q: {question}")
-            _print_answer(result)
     if failed:
         raise typer.Exit(1)
 
@@ -191,11 +211,10 @@ def chat_command() -> None:
         if not question.strip():
             continue
         try:
-            result = assistant.ask(question, history=history)
+            result = _stream_answer(assistant, question, history=history)
         except ValueError as exc:
             typer.echo(f"error: {exc}")
             continue
-        _print_answer(result)
         history.append((result.standalone_question or question, result.answer))
     try:
         readline.write_history_file(history_file)

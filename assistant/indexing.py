@@ -1,10 +1,15 @@
-"""run_ingest: the ingest library wired to our settings, embedder and store (used by the CLI and the app)."""
+"""run_ingest: the ingest library wired to our settings, embedder and store (used by the CLI and the app).
+
+After an ingest, the bundled model is exported to ONNX for the query path if it is not already (see
+assistant/embeddings.py): ingest has sentence-transformers loaded, queries then never need torch.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from assistant.chain import manifest_path
+from assistant.embeddings import ensure_onnx_export
 from assistant.retrieval import KeywordIndex
 from assistant.settings import Settings
 from assistant.store import collection_name
@@ -29,4 +34,5 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
                     max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
     if not dry_run:
         KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
+        ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
     return report

@@ -37,9 +37,13 @@ class CitedAnswer(BaseModel):
     standalone_question: str | None = Field(None, description="The follow-up rewritten with the conversation.")
     evidence: float = Field(0.0, description="Evidence score the abstention decision was made on.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    backend: str = Field("extractive", description="Who wrote the answer: `extractive` or the ASSISTANT_LLM model.")
+    notes: list[str] = Field(default_factory=list, description="Notes for the reader (fallbacks, what checks changed).")
+    checks: dict = Field(default_factory=dict, description="Outcome of the citation checks on a model's answer.")
 
     def to_json(self) -> dict:
         data = self.model_dump(include={"question", "answer", "abstained", "timings_ms", "standalone_question"})
         data["citations"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.citations]
         data["closest"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.closest]
+        data.update(backend=self.backend, notes=list(self.notes), checks=self.checks)
         return data

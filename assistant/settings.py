@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         description="Sentence-transformers model: the bundled all-MiniLM-L6-v2 (default), a local path or a name.",
     )
     embedding_device: str = Field("cpu", description="Torch device for the embedding model.")
+    query_embedder: Literal["auto", "onnx", "sentence-transformers"] = Field(
+        "auto",
+        description="Runtime for the bundled model: auto (ONNX when ingest exported it, else sentence-transformers), "
+        "onnx (export now if missing) or sentence-transformers (the reference; always used for other models).",
+    )
     allow_model_download: bool = Field(
         False, description="Let sentence-transformers fetch a named model from the Hugging Face Hub (off: offline)."
     )
@@ -45,6 +50,39 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     max_history_turns: int = Field(6, ge=0, description="Earlier turns used to rewrite a follow-up question.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped at ingest.")
+    max_top_k: int = Field(
+        20, ge=1, le=50, description="Largest top-k a question may ask for (app slider, `ask -k`); more is capped."
+    )
+    max_answer_chars: int = Field(
+        4000, ge=200, description="Hard cap on an answer's length; longer answers are cut at a cited sentence."
+    )
+    auth: Literal["off", "password", "oidc"] = Field(
+        "off",
+        description="Sign-in for the app: off, password (ASSISTANT_AUTH_PASSWORD or .streamlit/secrets.toml) or oidc "
+        "(Streamlit's st.login with the [auth] section of .streamlit/secrets.toml).",
+    )
+    auth_password: SecretStr | None = Field(
+        None, description="Shared app password for ASSISTANT_AUTH=password (compared in constant time)."
+    )
+    llm: str = Field(
+        "extractive",
+        description="Answer backend: `extractive` (offline default), `ollama:<model>` or `openai:<model>` "
+        "(any OpenAI-compatible server).",
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="URL of the model server: default http://127.0.0.1:11434 for ollama; required for openai "
+        "(the URL ending in /v1).",
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key sent to the openai: server (only to ASSISTANT_LLM_BASE_URL); none for ollama."
+    )
+    llm_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds the model server may stay silent before the extractive answer is given "
+        "instead."
+    )
+    llm_max_tokens: int = Field(512, ge=16, le=32768, description="Largest answer the model may write, in tokens.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the model (0: steadiest).")
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,27 +1,42 @@
 """ingest(root, store, chunker, manifest) → IngestReport: load, chunk, embed and upsert what changed.
 
 Idempotent and incremental: chunk ids are deterministic; unchanged files are skipped without embedding;
-changed files have stale chunks removed; deleted files lose their chunks. Each bad file is reported and
-skipped while the rest ingests. The store is written before the manifest, so a crash at any point leaves
-work that the next run redoes (upserts are idempotent) and a `dirty` flag that triggers an orphan sweep.
+changed files have stale chunks removed (and chunks whose id and metadata are already in the store are reused,
+not re-embedded); deleted files lose their chunks and saved text. All deletions happen in one sweep at the end
+of a run (every chunk the manifest no longer lists), so readers see old + new chunks during an ingest, never
+a file with neither. Each bad file is reported with a reason and
+skipped while the rest ingests; nothing outside the corpus folder is ever opened (links out of it are reported).
+
+Crash safety (see ingest/manifest.py for the rules): the store is written before the manifest, a `dirty` flag
+brackets every writing run, and a run that starts dirty re-checks the store against the manifest and sweeps
+orphans. tests/test_crash.py SIGKILLs ingest at 20+ points and checks the index equals a clean ingest.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ingest.chunking import Chunk, Chunker
+from ingest.chunking import Chunk, Chunker, doc_id_for
 from ingest.loaders import LOADERS, LoadError, load_bytes
 from ingest.manifest import FileEntry, Manifest
 
 CORPUS_METADATA_FILES = {"catalog.toml", "glossary.toml"}
 ProgressFn = Callable[[int, int, str], None]
+# Chroma caps the ids of one call; pages of this size stay well under it.
+_PAGE = 2000
+# The manifest is saved at most this often while a run is going (and always at its end): a crash loses at most
+# this much bookkeeping, which the next run redoes cheaply (chunks already stored are reused, not re-embedded).
+_SAVE_EVERY_S = 2.0
+# Chunks written per window (one existence check, then length-sorted batches that may span files).
+_WINDOW = 512
 
 
 @dataclass
@@ -38,6 +53,9 @@ class IngestReport:
     changes: list[dict] = field(default_factory=list)  # {"path", "status"} for every non-unchanged file
     dry_run: bool = False
     seconds: float = 0.0
+    reused: int = 0  # chunks of changed files already in the store (same id and metadata): not re-embedded
+    repaired: int = 0  # files redone because the store lacked some of their chunks (after a crash)
+    swept: int = 0  # chunks deleted by the closing sweep: old versions, removed files, leftovers of a crash
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -47,7 +65,6 @@ class IngestReport:
 class _Candidate:
     source: str
     path: Path
-    data: bytes
     sha256: str
 
 
@@ -58,18 +75,46 @@ def load_catalog(root: Path) -> dict[str, dict]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _discover(root: Path, paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Files to consider (sorted, hidden ones skipped) and the source prefixes this run is responsible for."""
+def _catalog(root: Path, report: IngestReport) -> dict[str, dict]:
+    """The catalog, or none (reported) when catalog.toml is unreadable: titles fall back to file names."""
+    try:
+        catalog = load_catalog(root)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        report.failed.append({"path": "catalog.toml", "error": f"catalog.toml is not valid TOML ({exc}); "
+                              "titles fall back to file names"})
+        return {}
+    return {k: v for k, v in catalog.items() if isinstance(v, dict)}
+
+
+def _source(root: Path, path: Path) -> str:
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
+
+
+def _discover(root: Path, paths: list[Path], report: IngestReport | None = None) -> tuple[list[Path], list[str]]:
+    """Files to consider (sorted, hidden ones skipped) and the source prefixes this run is responsible for.
+
+    Links to folders are never followed (a link out of the corpus, or a loop, is reported and skipped);
+    links to files are followed only when they resolve inside the corpus (checked again when reading).
+    """
     files: list[Path] = []
     scopes: list[str] = []
     for path in paths:
-        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-        if rel.startswith(".."):
-            raise ValueError(f"{path} is outside the corpus folder {root}; set ASSISTANT_CORPUS_DIR to its folder")
+        rel = _check_path(root, path)
         if path.is_dir():
             scopes.append("" if rel == "." else rel.replace(os.sep, "/") + "/")
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for dirpath, dirnames, filenames in os.walk(path, onerror=_walk_error(root, report)):
+                keep = []
+                for d in sorted(dirnames):
+                    if d.startswith("."):
+                        continue
+                    full = Path(dirpath) / d
+                    if full.is_symlink():
+                        if report is not None:
+                            report.skipped.append({"path": _source(root, full), "reason": "is a link to a folder; "
+                                                   "links to folders are not followed (copy the folder in instead)"})
+                        continue
+                    keep.append(d)
+                dirnames[:] = keep
                 files.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
         else:
             scopes.append(rel.replace(os.sep, "/"))
@@ -77,23 +122,65 @@ def _discover(root: Path, paths: list[Path]) -> tuple[list[Path], list[str]]:
     return files, scopes
 
 
+def _check_path(root: Path, path: Path) -> str:
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    if rel == ".." or rel.startswith(".." + os.sep):
+        raise ValueError(f"{path} is outside the corpus folder {root}; set ASSISTANT_CORPUS_DIR to its folder")
+    if path.is_symlink() and path.is_dir() and rel != ".":
+        raise ValueError(f"{path} is a link to a folder; links to folders are not followed")
+    return rel
+
+
+def _walk_error(root: Path, report: IngestReport | None):
+    def onerror(exc: OSError) -> None:
+        if report is not None and exc.filename:
+            report.failed.append({"path": _source(root, Path(exc.filename)),
+                                  "error": f"{_source(root, Path(exc.filename))} is a folder that cannot be listed "
+                                           f"({exc.strerror})"})
+    return onerror
+
+
 def _in_scope(source: str, scopes: list[str]) -> bool:
     return any(source == s or (s.endswith("/") or s == "") and source.startswith(s) for s in scopes)
 
 
 def _read(root: Path, path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, if it is a regular file inside the corpus within the size cap; else LoadError.
+
+    Opened without following a final link and without blocking (a FIFO or device never hangs the run), then
+    checked with fstat on the open descriptor, so a file swapped for something else after the checks is
+    still refused.
+    """
     real = path.resolve()
     if not real.is_relative_to(root.resolve()):
         raise LoadError("is a link to a file outside the corpus folder; copy the file in instead")
-    if not real.is_file():
-        raise LoadError("is not a regular file")
-    size = real.stat().st_size
-    if size > max_bytes:
-        raise LoadError(f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap (ASSISTANT_MAX_FILE_MB)")
     try:
-        return real.read_bytes()
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LoadError("is a link that changed while it was read; run ingest again") from None
+        raise LoadError(f"cannot be read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise LoadError("is not a regular file (a pipe, device or socket)")
+        if info.st_size > max_bytes:
+            raise LoadError(f"is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap "
+                            "(ASSISTANT_MAX_FILE_MB)")
+        chunks, total = [], 0
+        while True:
+            block = os.read(fd, 1 << 20)
+            if not block:
+                break
+            total += len(block)
+            if total > max_bytes:
+                raise LoadError(f"grew over the {max_bytes / 1e6:.0f} MB cap while it was read (ASSISTANT_MAX_FILE_MB)")
+            chunks.append(block)
+        return b"".join(chunks)
     except OSError as exc:
         raise LoadError(f"cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
 
 
 def ingest(
@@ -111,36 +198,98 @@ def ingest(
     progress: ProgressFn | None = None,
 ) -> IngestReport:
     """Bring `store` (a langchain_chroma.Chroma) in line with the files under `root` (or `paths` in it)."""
-    started = time.perf_counter()
+    started, wall_start = time.perf_counter(), time.time()
     root = Path(root)
+    batch_size = max(1, int(batch_size))
     report = IngestReport(dry_run=dry_run)
-    files, scopes = _discover(root, [Path(p) for p in (paths or [root])])
-    catalog = load_catalog(root)
+    requested = [Path(p) for p in (paths or [root])]
+    for path in requested:  # refuse paths outside the corpus before anything is locked or written
+        _check_path(root, path)
+    catalog = _catalog(root, report)
     fingerprint = f"{chunker.fingerprint}|{model_id}"
     with manifest.lock():
         fresh = Manifest.load(manifest.path)
         manifest.files, manifest.dirty, manifest.revision = fresh.files, fresh.dirty, fresh.revision
-        todo = _classify(root, files, manifest, fingerprint, max_bytes, report)
-        gone = [s for s in manifest.files if _in_scope(s, scopes) and s not in {c.source for c in todo[1]}]
-        gone = [s for s in gone if not (root / s).exists()]
+        if not dry_run:
+            manifest.remove_stale_temporaries()
+            if not manifest.dirty and _count(store) != manifest.chunk_count():
+                manifest.dirty = True  # the store was changed behind the manifest's back: re-check it
+            if manifest.dirty:
+                _recheck(store, manifest, report)
+                requested = [root]  # a repair covers the whole corpus, not only the paths asked for
+            _recheck_texts(text_dir, manifest, report)
+        files, scopes = _discover(root, requested, report)
+        changed, seen = _classify(root, files, manifest, fingerprint, max_bytes, report)
+        readable = {c.source for c in seen}
+        gone = [s for s in manifest.files if _in_scope(s, scopes) and s not in readable and not (root / s).exists()]
         if dry_run:
             report.removed = len(gone)
             report.changes += [{"path": s, "status": "removed"} for s in gone]
             report.chunks = manifest.chunk_count()
             report.seconds = time.perf_counter() - started
             return report
-        if todo[0] or gone or manifest.dirty:
+        if changed or gone or manifest.dirty:
             manifest.dirty = True
             manifest.save()
-            _apply(root, store, chunker, manifest, todo[0], gone, catalog, fingerprint, model_id, text_dir,
-                   batch_size, progress, report)
-            _sweep_orphans(store, manifest)
+            writer = _Writer(root, store, chunker, manifest, catalog, fingerprint, model_id, text_dir, max_bytes,
+                             batch_size, progress, report)
+            writer.apply(changed, gone)
+            report.swept = _sweep_orphans(store, manifest)
             manifest.dirty = False
             manifest.revision += 1
             manifest.save()
+        if text_dir is not None:
+            _sweep_texts(text_dir, manifest, older_than=wall_start)
         report.chunks = manifest.chunk_count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _count(store) -> int:
+    try:
+        return int(store._collection.count())
+    except Exception:  # noqa: BLE001 - a store without a count: fall back to trusting the manifest
+        return -1
+
+
+def _store_ids(store) -> set[str]:
+    return set(store.get(include=[])["ids"])
+
+
+def _recheck(store, manifest: Manifest, report: IngestReport) -> None:
+    """After an interrupted run: files whose chunks are not all in the store are redone by this run."""
+    present = _store_ids(store)
+    for entry in manifest.files.values():
+        if not set(entry.chunk_ids) <= present:
+            entry.sha256 = ""  # never matches a file's hash: _classify sends the file to be ingested again
+            report.repaired += 1
+
+
+def _recheck_texts(text_dir: Path | None, manifest: Manifest, report: IngestReport) -> None:
+    """Files whose saved text is missing (a crash, a hand-cleaned folder) are redone: their chunks are reused."""
+    if text_dir is None:
+        return
+    for source, entry in manifest.files.items():
+        if entry.sha256 and not (text_dir / f"{doc_id_for(source)}.txt").is_file():
+            entry.sha256 = ""
+            report.repaired += 1
+
+
+def _sweep_texts(text_dir: Path, manifest: Manifest, older_than: float) -> None:
+    """Delete saved texts no manifest in the folder lists (removed files). Texts written since `older_than` are
+    kept: an ingest into another collection may have written them and not yet saved its manifest."""
+    if not text_dir.is_dir():
+        return
+    known: set[str] = set()
+    for path in manifest.path.parent.glob("*.json"):
+        listed = manifest if path == manifest.path else Manifest.load(path)
+        known |= {doc_id_for(source) for source in listed.files}
+    for text in text_dir.glob("*.txt"):
+        try:
+            if text.stem not in known and text.stat().st_mtime < older_than:
+                text.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _classify(root, files, manifest, fingerprint, max_bytes, report) -> tuple[list[_Candidate], list[_Candidate]]:
@@ -148,7 +297,7 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report) -> tuple[li
     changed: list[_Candidate] = []
     seen: list[_Candidate] = []
     for path in files:
-        source = os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
+        source = _source(root, path)
         if path.name in CORPUS_METADATA_FILES and path.parent == root:
             continue
         if path.suffix.lower() not in LOADERS:
@@ -160,7 +309,7 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report) -> tuple[li
         except LoadError as exc:
             report.failed.append({"path": source, "error": f"{source} {exc}"})
             continue
-        candidate = _Candidate(source, path, data, hashlib.sha256(data).hexdigest())
+        candidate = _Candidate(source, path, hashlib.sha256(data).hexdigest())
         seen.append(candidate)
         entry = manifest.files.get(source)
         if entry and entry.sha256 == candidate.sha256 and entry.fingerprint == fingerprint:
@@ -172,58 +321,135 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report) -> tuple[li
     return changed, seen
 
 
-def _apply(root, store, chunker, manifest, changed, gone, catalog, fingerprint, model_id, text_dir,
-           batch_size, progress, report) -> None:
-    prepared: list[tuple[_Candidate, list[Chunk], str]] = []
-    for candidate in changed:
-        meta = catalog.get(candidate.source, {})
+@dataclass
+class _Writer:
+    root: Path
+    store: object
+    chunker: Chunker
+    manifest: Manifest
+    catalog: dict
+    fingerprint: str
+    model_id: str
+    text_dir: Path | None
+    max_bytes: int
+    batch_size: int
+    progress: ProgressFn | None
+    report: IngestReport
+    _saved_at: float = 0.0
+    done: int = 0
+    total: int = 0
+
+    def apply(self, changed: list[_Candidate], gone: list[str]) -> None:
+        if self.text_dir is not None and self.text_dir.is_dir():
+            for leftover in self.text_dir.glob(".*.tmp*"):  # from a write killed before its os.replace
+                leftover.unlink(missing_ok=True)
+        prepared = [p for p in (self._prepare(c) for c in changed) if p is not None]
+        self.total = sum(len(chunks) for _, chunks, _ in prepared)
+        # Files are written in windows of at least `_WINDOW` chunks: one existence check per window and batches
+        # of `batch_size` chunks that span files (a corpus of small files would otherwise embed a few chunks per
+        # call). A file enters the manifest only once all of its chunks are stored.
+        window: list[tuple[_Candidate, list[Chunk], str]] = []
+        size = 0
+        for item in prepared:
+            window.append(item)
+            size += len(item[1])
+            if size >= max(_WINDOW, self.batch_size):
+                self._write_window(window)
+                window, size = [], 0
+        if window:
+            self._write_window(window)
+        for source in gone:
+            # Its chunks are now orphans and its saved text unlisted: the sweeps at the end of the run delete them.
+            del self.manifest.files[source]
+            self.report.removed += 1
+            self.report.changes.append({"path": source, "status": "removed"})
+            self._checkpoint()
+
+    def _fail(self, candidate: _Candidate, exc: LoadError) -> None:
+        self.report.failed.append({"path": candidate.source, "error": f"{candidate.source} {exc}"})
+        self.report.changes = [c for c in self.report.changes if c["path"] != candidate.source]
+
+    def _prepare(self, candidate: _Candidate) -> tuple[_Candidate, list[Chunk], str] | None:
         try:
-            loaded = load_bytes(candidate.path.suffix, candidate.data)
+            # Read again (nothing is kept in memory between the passes); the hash recorded is of what was loaded.
+            data = _read(self.root, candidate.path, self.max_bytes)
+            candidate.sha256 = hashlib.sha256(data).hexdigest()
+            loaded = load_bytes(candidate.path.suffix, data)
         except LoadError as exc:
-            report.failed.append({"path": candidate.source, "error": f"{candidate.source} {exc}"})
-            report.changes = [c for c in report.changes if c["path"] != candidate.source]
-            continue
-        title = meta.get("title") or candidate.path.stem.replace("-", " ").replace("_", " ")
-        extra = {k: meta[k] for k in ("date", "body") if meta.get(k)}
-        chunks = chunker.chunk(candidate.source, title, loaded, extra)
-        if text_dir is not None and chunks:
-            text_dir.mkdir(parents=True, exist_ok=True)
-            (text_dir / f"{chunks[0].doc_id}.txt").write_text(loaded.text, encoding="utf-8")
-        prepared.append((candidate, chunks, title))
-    total = sum(len(c) for _, c, _ in prepared)
-    done = 0
-    for candidate, chunks, title in prepared:
-        for i in range(0, len(chunks), batch_size):
-            batch = chunks[i : i + batch_size]
-            store.add_texts([c.text for c in batch], [c.metadata(model_id) for c in batch], ids=[c.id for c in batch])
-            done += len(batch)
-            report.embedded += len(batch)
-            if progress:
-                progress(done, total, candidate.source)
-        new_ids = [c.id for c in chunks]
-        old = manifest.files.get(candidate.source)
-        stale = sorted(set(old.chunk_ids) - set(new_ids)) if old else []
-        if stale:
-            store.delete(ids=stale)
-        if old:
-            report.updated += 1
-        else:
-            report.added += 1
-        manifest.files[candidate.source] = FileEntry(candidate.sha256, fingerprint, new_ids, title, time.time())
-        manifest.save()
-    for source in gone:
-        entry = manifest.files.pop(source)
-        if entry.chunk_ids:
-            store.delete(ids=entry.chunk_ids)
-        report.removed += 1
-        report.changes.append({"path": source, "status": "removed"})
-        manifest.save()
+            self._fail(candidate, exc)
+            return None
+        del data
+        meta = self.catalog.get(candidate.source, {})
+        title = str(meta.get("title") or candidate.path.stem.replace("-", " ").replace("_", " "))
+        extra = {k: v if isinstance(v, str | int | float) else str(v)
+                 for k in ("date", "body") if (v := meta.get(k))}
+        chunks = self.chunker.chunk(candidate.source, title, loaded, extra)
+        if not chunks:
+            self._fail(candidate, LoadError("has no text that makes a passage (only headings or fragments)"))
+            return None
+        unique: dict[str, Chunk] = {}
+        for chunk in chunks:
+            unique.setdefault(chunk.id, chunk)
+        if self.text_dir is not None:
+            _write_atomic(self.text_dir / f"{chunks[0].doc_id}.txt", loaded.text)
+        return candidate, list(unique.values()), title
+
+    def _existing(self, ids: list[str]) -> dict[str, dict]:
+        """Metadata of the chunks among `ids` that the store already holds."""
+        found: dict[str, dict] = {}
+        for i in range(0, len(ids), _PAGE):
+            got = self.store.get(ids=ids[i : i + _PAGE], include=["metadatas"])
+            found.update(zip(got["ids"], (m or {} for m in got["metadatas"]), strict=True))
+        return found
+
+    def _write_window(self, window: list[tuple[_Candidate, list[Chunk], str]]) -> None:
+        existing = self._existing([c.id for _, chunks, _ in window for c in chunks])
+        todo = [(candidate.source, c) for candidate, chunks, _ in window for c in chunks
+                if existing.get(c.id) != c.metadata(self.model_id)]
+        # Batches of similar lengths: the model pads a batch to its longest text, so file order (long and short
+        # chunks mixed) costs up to twice the compute of length order. Order within a window does not matter.
+        todo.sort(key=lambda item: len(item[1].text))
+        reused = sum(len(chunks) for _, chunks, _ in window) - len(todo)
+        self.report.reused += reused
+        self.done += reused
+        for i in range(0, len(todo), self.batch_size):
+            batch = [c for _, c in todo[i : i + self.batch_size]]
+            self.store.add_texts([c.text for c in batch], [c.metadata(self.model_id) for c in batch],
+                                 ids=[c.id for c in batch])
+            self.done += len(batch)
+            self.report.embedded += len(batch)
+            if self.progress:
+                self.progress(self.done, self.total, todo[i + len(batch) - 1][0])
+        for candidate, chunks, title in window:
+            # The old version's chunks that are not in the new one are not deleted here but by the sweep at the end
+            # of the run: until then the store holds both versions (each chunk still quotes its own version
+            # correctly), so a reader with an index snapshot from before this run rarely meets a vanished id.
+            if candidate.source in self.manifest.files:
+                self.report.updated += 1
+            else:
+                self.report.added += 1
+            self.manifest.files[candidate.source] = FileEntry(candidate.sha256, self.fingerprint,
+                                                              [c.id for c in chunks], title, time.time())
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        now = time.monotonic()
+        if now - self._saved_at >= _SAVE_EVERY_S:
+            self.manifest.save()
+            self._saved_at = now
 
 
-def _sweep_orphans(store, manifest: Manifest) -> None:
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _sweep_orphans(store, manifest: Manifest) -> int:
     """Delete chunks the manifest does not list (left by a crash between upsert and manifest save)."""
-    known = {cid for entry in manifest.files.values() for cid in entry.chunk_ids}
-    present = store.get(include=[])["ids"]
-    orphans = [cid for cid in present if cid not in known]
-    for i in range(0, len(orphans), 5000):
-        store.delete(ids=orphans[i : i + 5000])
+    known = manifest.chunk_ids()
+    orphans = [cid for cid in store.get(include=[])["ids"] if cid not in known]
+    for i in range(0, len(orphans), _PAGE):
+        store.delete(ids=orphans[i : i + _PAGE])
+    return len(orphans)

@@ -36,7 +36,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def embeddings():
-    return build_embeddings(Settings(_env_file=None))
+    # The reference embedder, sentence-transformers, whether or not the local .data holds an ONNX export.
+    return build_embeddings(Settings(_env_file=None, query_embedder="sentence-transformers"))
 
 
 @pytest.fixture(scope="session")

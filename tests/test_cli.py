@@ -71,7 +71,7 @@ def test_strict_ingest_fails_on_a_bad_file(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "ok.txt").write_text("UNHCR protects refugees.", encoding="utf-8")
-    (corpus / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    (corpus / "bad.txt").write_bytes(b"caf\xe9 \x81 not UTF-8")
     settings = make_settings(tmp_path / "data", corpus)
     lenient = json.loads(run_cli(settings, "ingest", "--json").stdout)
     assert [f["path"] for f in lenient["failed"]] == ["bad.txt"] and lenient["added"] == 1

@@ -1,0 +1,184 @@
+"""Optional sign-in for the app (`ASSISTANT_AUTH`, off by default). app.py calls `require_login(settings)` first.
+
+- `off`: no sign-in; `require_login` returns None and draws nothing.
+- `password`: a sign-in form (name + password). The password is `ASSISTANT_AUTH_PASSWORD` (shared; the name
+  is then what the user says it is, recorded on feedback, not proof of identity), or per-user passwords in
+  `.streamlit/secrets.toml`:
+
+      [assistant_auth]
+      password = "shared password"        # optional, instead of ASSISTANT_AUTH_PASSWORD
+      [assistant_auth.users]
+      alice = "her own password"          # when present, only these names can sign in (with their password)
+
+  Passwords are compared in constant time (hmac.compare_digest of SHA-256 digests, so lengths do not leak);
+  after 5 failures a name is locked for 30 s in this process.
+- `oidc`: Streamlit's own `st.login()` with the `[auth]` section of `.streamlit/secrets.toml` (client id and
+  secret, server_metadata_url, redirect_uri, cookie_secret); the user is `st.user.email` (or name).
+
+The signed-in user lives in the Streamlit session (`st.session_state["auth_user"]`); `logout()` clears it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+import unicodedata
+from collections.abc import Mapping
+
+from assistant.settings import Settings
+
+SESSION_KEY = "auth_user"
+MAX_FAILURES = 5
+LOCK_SECONDS = 30.0
+MAX_NAME = 64
+
+
+class AuthConfigError(RuntimeError):
+    """ASSISTANT_AUTH asks for sign-in but nothing to sign in with is configured."""
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+def _secrets_section(secrets: Mapping | None) -> Mapping:
+    try:
+        section = (secrets or {}).get("assistant_auth") or {}
+        return section if isinstance(section, Mapping) else {}
+    except Exception:  # noqa: BLE001 - st.secrets raises when there is no secrets.toml at all
+        return {}
+
+
+def password_config(settings: Settings, secrets: Mapping | None = None) -> tuple[str | None, dict[str, str]]:
+    """(shared password or None, {user: password}) from settings and secrets.toml."""
+    section = _secrets_section(secrets)
+    shared = settings.auth_password.get_secret_value() if settings.auth_password is not None else None
+    if not shared and isinstance(section.get("password"), str):
+        shared = section["password"]
+    users = section.get("users") or {}
+    users = {str(k): str(v) for k, v in users.items() if isinstance(v, str) and v} if isinstance(users, Mapping) else {}
+    return (shared or None), users
+
+
+def clean_name(name: str) -> str | None:
+    """A user name as recorded: trimmed, NFC, printable, at most 64 characters; None if unusable."""
+    name = unicodedata.normalize("NFC", " ".join(str(name or "").split()))
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        return None
+    return name
+
+
+def check_password(settings: Settings, user: str, password: str, secrets: Mapping | None = None) -> bool:
+    """True when `password` is right for `user`. Always does one constant-time comparison, known user or not."""
+    shared, users = password_config(settings, secrets)
+    if users:
+        expected = users.get(user)
+    else:
+        expected = shared
+    if not (shared or users):
+        return False
+    # Compare against a dummy when the user is unknown, so the time taken does not tell which names exist.
+    matched = hmac.compare_digest(_digest(password or ""), _digest(expected if expected is not None else "\x00"))
+    return bool(matched and expected is not None)
+
+
+class _Throttle:
+    """Per-name failure counts in this process: MAX_FAILURES wrong passwords lock the name for LOCK_SECONDS."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, tuple[int, float]] = {}
+        self.lock = threading.Lock()
+
+    def locked_for(self, name: str) -> float:
+        with self.lock:
+            count, since = self.failures.get(name, (0, 0.0))
+            if count < MAX_FAILURES:
+                return 0.0
+            left = LOCK_SECONDS - (time.monotonic() - since)
+            if left <= 0:
+                del self.failures[name]
+                return 0.0
+            return left
+
+    def fail(self, name: str) -> None:
+        with self.lock:
+            count, _ = self.failures.get(name, (0, 0.0))
+            self.failures[name] = (count + 1, time.monotonic())
+
+    def succeed(self, name: str) -> None:
+        with self.lock:
+            self.failures.pop(name, None)
+
+
+THROTTLE = _Throttle()
+
+
+def _secrets(st) -> Mapping | None:
+    try:
+        return st.secrets
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def require_login(settings: Settings, st=None) -> str | None:
+    """The signed-in user's name, None when sign-in is off; otherwise draws the sign-in UI and stops the run."""
+    if settings.auth == "off":
+        return None
+    if st is None:
+        import streamlit as st
+    if settings.auth == "oidc":
+        return _oidc(st)
+    user = st.session_state.get(SESSION_KEY)
+    if user:
+        return user
+    secrets = _secrets(st)
+    shared, users = password_config(settings, secrets)
+    if not (shared or users):
+        st.error("Sign-in is on (ASSISTANT_AUTH=password) but no password is set: set ASSISTANT_AUTH_PASSWORD or "
+                 "[assistant_auth] in .streamlit/secrets.toml.")
+        st.stop()
+    st.title("Sign in")
+    with st.form("assistant-login"):
+        name = st.text_input("Your name", max_chars=MAX_NAME)
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in")
+    if submitted:
+        cleaned = clean_name(name)
+        wait = THROTTLE.locked_for(cleaned or "")
+        if cleaned is None:
+            st.error("Type your name (at most 64 printable characters).")
+        elif wait:
+            st.error(f"Too many wrong passwords for this name; try again in {wait:.0f} s.")
+        elif check_password(settings, cleaned, password, secrets):
+            THROTTLE.succeed(cleaned)
+            st.session_state[SESSION_KEY] = cleaned
+            st.rerun()
+        else:
+            THROTTLE.fail(cleaned)
+            st.error("Wrong name or password.")
+    st.stop()
+    return None  # not reached: st.stop() ends the run
+
+
+def _oidc(st) -> str | None:
+    if getattr(st.user, "is_logged_in", False):
+        return str(st.user.get("email") or st.user.get("name") or st.user.get("sub") or "signed-in user")
+    st.title("Sign in")
+    try:
+        if st.button("Sign in with your organisation's account"):
+            st.login()
+    except Exception as exc:  # noqa: BLE001 - Streamlit raises when [auth] is missing from secrets.toml
+        st.error(f"Sign-in is on (ASSISTANT_AUTH=oidc) but not configured: {exc}. Add an [auth] section to "
+                 ".streamlit/secrets.toml (see Streamlit's st.login documentation).")
+    st.stop()
+    return None
+
+
+def logout(settings: Settings, st=None) -> None:
+    if st is None:
+        import streamlit as st
+    st.session_state.pop(SESSION_KEY, None)
+    if settings.auth == "oidc":
+        st.logout()
