@@ -161,6 +161,8 @@ class HybridRetriever(BaseRetriever):
             got = self.store.get(ids=missing, include=["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 docs[cid] = Document(page_content=text, metadata=meta or {}, id=cid)
+        # A BM25 hit whose chunk a concurrent re-ingest has just deleted is not in the store any more: drop it.
+        ranked = [cid for cid in ranked if cid in docs]
         results = []
         for cid in ranked:
             doc = docs[cid]
