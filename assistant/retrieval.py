@@ -71,9 +71,17 @@ class KeywordIndex:
         if (target / "ids.json").is_file():
             bm25 = bm25s.BM25.load(str(target), show_progress=False)
             return cls(bm25, json.loads((target / "ids.json").read_text()))
-        got = store.get(include=["documents", "metadatas"])
-        texts = [cls.document_text(t, m or {}) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
-        index = cls.build(texts, list(got["ids"]))
+        texts: list[str] = []
+        ids: list[str] = []
+        offset, page = 0, 10_000  # paged: one get() of ~33k+ chunks exceeds SQLite's variable limit in Chroma
+        while True:
+            got = store.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            texts += [cls.document_text(t, m or {}) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
+            ids += list(got["ids"])
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        index = cls.build(texts, ids)
         if index.bm25 is not None:
             tmp = directory / f"rev-{revision}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)

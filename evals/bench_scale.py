@@ -152,6 +152,36 @@ class SyntheticEmbeddings:
         return self.real.embed_query(text)
 
 
+def paged_full_reads() -> None:
+    """Read the whole collection in pages, as assistant/retrieval.py must for KeywordIndex.load_or_build: one
+    store.get() of ~33k+ chunks with documents and metadata fails in Chroma ("too many SQL variables"). Applied
+    in every benchmark process, so all sizes are measured alike (identical results, one call per 10k chunks)."""
+    from langchain_chroma import Chroma
+
+    if getattr(Chroma.get, "_paged", False):
+        return
+    original = Chroma.get
+
+    def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None):
+        if ids is not None or limit is not None or offset is not None:
+            return original(self, ids, where, limit, offset, where_document, include)
+        merged: dict = {}
+        start = 0
+        while True:
+            page = original(self, None, where, 10_000, start, where_document, include)
+            for key, value in page.items():
+                if isinstance(value, list):
+                    merged.setdefault(key, []).extend(value)
+                elif key not in merged:
+                    merged[key] = value
+            if len(page["ids"]) < 10_000:
+                return merged
+            start += len(page["ids"])
+
+    get._paged = True
+    Chroma.get = get
+
+
 def child_ingest(out: Path, synthetic_pool: str | None) -> dict:
     from assistant.embeddings import build_embeddings
     from assistant.indexing import run_ingest
@@ -344,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        paged_full_reads()
         result = {"ingest": lambda: child_ingest(args.out, args.pool), "encode": lambda: child_encode(args.out),
                   "query": lambda: child_query(args.out)}[args.child]()
         print(json.dumps(result))

@@ -32,6 +32,8 @@ CORPUS_METADATA_FILES = {"catalog.toml", "glossary.toml"}
 ProgressFn = Callable[[int, int, str], None]
 # Chroma caps the ids of one call; pages of this size stay well under it.
 _PAGE = 2000
+# Reads of the whole collection go in pages: one get() of 100k chunks fails in Chroma ("too many SQL variables").
+_READ_PAGE = 10_000
 # The manifest is saved at most this often while a run is going (and always at its end): a crash loses at most
 # this much bookkeeping, which the next run redoes cheaply (chunks already stored are reused, not re-embedded).
 _SAVE_EVERY_S = 2.0
@@ -253,7 +255,15 @@ def _count(store) -> int:
 
 
 def _store_ids(store) -> set[str]:
-    return set(store.get(include=[])["ids"])
+    """Every id in the store, read in pages (one read of a very large collection can exceed SQLite's limits)."""
+    ids: set[str] = set()
+    offset = 0
+    while True:
+        page = store.get(include=[], limit=_READ_PAGE, offset=offset)["ids"]
+        ids.update(page)
+        if len(page) < _READ_PAGE:
+            return ids
+        offset += len(page)
 
 
 def _recheck(store, manifest: Manifest, report: IngestReport) -> None:
@@ -449,7 +459,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def _sweep_orphans(store, manifest: Manifest) -> int:
     """Delete chunks the manifest does not list (left by a crash between upsert and manifest save)."""
     known = manifest.chunk_ids()
-    orphans = [cid for cid in store.get(include=[])["ids"] if cid not in known]
+    orphans = [cid for cid in _store_ids(store) if cid not in known]
     for i in range(0, len(orphans), _PAGE):
         store.delete(ids=orphans[i : i + _PAGE])
     return len(orphans)

@@ -192,7 +192,7 @@ def snapshot(embeddings, data_dir: Path, corpus: Path) -> dict:
     texts = data_dir / "texts"
     leftovers = [p.name for p in (data_dir / "manifests").glob("*.tmp*")]
     leftovers += [p.name for p in texts.glob(".*")] if texts.is_dir() else []
-    leftovers += [p.name for p in (data_dir / "bm25" / name).glob("*.tmp")]
+    leftovers += [p.name for p in (data_dir / "bm25" / name).glob("*.tmp*")]
     return {
         "ids": sorted(ids),
         "duplicates": len(ids) - len(set(ids)) + len(listed) - len(set(listed)),
