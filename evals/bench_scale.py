@@ -153,9 +153,9 @@ class SyntheticEmbeddings:
 
 
 def paged_full_reads() -> None:
-    """Read the whole collection in pages, as assistant/retrieval.py must for KeywordIndex.load_or_build: one
-    store.get() of ~33k+ chunks with documents and metadata fails in Chroma ("too many SQL variables"). Applied
-    in every benchmark process, so all sizes are measured alike (identical results, one call per 10k chunks)."""
+    """Read the whole collection in pages: one store.get() of ~33k+ chunks with documents and metadata fails in
+    Chroma ("too many SQL variables"). KeywordIndex.load_or_build now pages itself; this keeps any other full read
+    in the benchmark's processes safe too (identical results, one call per 10k chunks)."""
     from langchain_chroma import Chroma
 
     if getattr(Chroma.get, "_paged", False):
