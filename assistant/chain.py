@@ -9,6 +9,7 @@ text) and ends with the CitedAnswer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -105,7 +106,9 @@ class Assistant:
                 " Shorten it (ASSISTANT_MAX_QUESTION_CHARS sets the limit)."
             )
         turns = self.settings.max_history_turns
-        history = list(inputs.get("history") or [])[-turns:] if turns else []
+        # Each earlier turn is capped too: a pasted 1 MB "answer" in the history must not reach the model.
+        history = [(str(q)[: self.settings.max_question_chars], str(a)[: self.settings.max_answer_chars])
+                   for q, a in list(inputs.get("history") or [])[-turns:]] if turns else []
         state = {**inputs, "question": question, "timings": {}, "notes": [], "unavailable": None}
         if history and self.rewriter is not None and self._uses_llm(inputs):
             started = time.perf_counter()
@@ -127,7 +130,10 @@ class Assistant:
 
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
-        k = min(int(state.get("k") or self.settings.top_k), 50)
+        asked = int(state.get("k") or self.settings.top_k)
+        k = max(1, min(asked, self.settings.max_top_k))
+        if asked > k:
+            state["notes"].append(f"Top-k {asked} was capped to {k} passages (ASSISTANT_MAX_TOP_K).")
         docs = self.retriever.invoke(state["standalone"], k=k, filter=state.get("filter"))
         state["timings"]["retrieve_ms"] = (time.perf_counter() - started) * 1000
         return {**state, "docs": docs}
@@ -140,12 +146,17 @@ class Assistant:
             events = self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"))
         else:
             events = iter([self.answerer.answer(state["standalone"], state["docs"])])
-        result = None
+        result, shown, limit = None, 0, self.settings.max_answer_chars
         for event in events:
             if isinstance(event, CitedAnswer):
                 result = event
+            elif event.kind == "text":  # streamed text stops at the cap; the final answer is cut the same way
+                if shown < limit:
+                    yield Event("text", event.text[: limit - shown])
+                shown += len(event.text)
             else:
                 yield event
+        result = cap_answer(result, limit)
         state["timings"]["answer_ms"] = (time.perf_counter() - started) * 1000
         result.question = state["question"]
         if state["standalone"] != state["question"]:
@@ -153,6 +164,22 @@ class Assistant:
         result.timings_ms = {**{k: round(v, 1) for k, v in state["timings"].items()}, **result.timings_ms}
         result.notes = [*state["notes"], *result.notes]
         yield result
+
+
+_SENTENCE_END = re.compile(r"[.!?…](?:\s*\[\d+\])*(?=\s|$)|(?:\[\d+\])+(?=\s|$)")
+
+
+def cap_answer(result: CitedAnswer, limit: int) -> CitedAnswer:
+    """`result` with its answer cut to `limit` characters: after the last whole (cited) sentence that fits, or
+    at the limit with "…" when even the first sentence is longer; citations the cut answer no longer uses go."""
+    if len(result.answer) <= limit:
+        return result
+    ends = [m.end() for m in _SENTENCE_END.finditer(result.answer) if m.end() <= limit]
+    answer = result.answer[: ends[-1]] if ends else result.answer[: limit - 1].rstrip() + "…"
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+    citations = [c for c in result.citations if c.id in used] if used else result.citations
+    note = f"The answer was cut to {limit} characters (ASSISTANT_MAX_ANSWER_CHARS)."
+    return result.model_copy(update={"answer": answer, "citations": citations, "notes": [*result.notes, note]})
 
 
 def build_assistant(settings: Settings, embeddings=None, client=None, store=None, chat_model=None) -> Assistant:

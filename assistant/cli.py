@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import time
 import warnings
@@ -28,14 +29,30 @@ def _quiet() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.ERROR)
+    for handler in logging.getLogger().handlers:  # bm25s sets its own logger to DEBUG when imported
+        handler.setLevel(logging.ERROR)
     for name in ("chromadb", "sentence_transformers", "transformers", "httpx", "bm25s"):
         logging.getLogger(name).setLevel(logging.ERROR)
     # No `import transformers` here: it costs ~0.5 s on a path that may never load it (the ONNX query embedder),
     # and HF_HUB_DISABLE_PROGRESS_BARS above already turns its progress bars off when it is imported later.
 
 
+# Terminal control characters (ESC sequences can rewrite the screen or the window title, retitle links, hide
+# text) and bidi overrides (reorder what is shown) in documents, answers or file names never reach the terminal.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    return _UNSAFE.sub("", str(text))
+
+
+def _say(text: str = "", **kwargs) -> None:
+    """typer.echo for human-readable output, with control characters removed (--json output is escaped JSON)."""
+    typer.echo(terminal_safe(text), **kwargs)
+
+
 def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
+    _say(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -57,7 +74,7 @@ def _progress_bar(enabled: bool):
     def update(done: int, total: int, source: str) -> None:
         bar.total = total
         bar.n = done
-        bar.set_postfix_str(source[-40:], refresh=False)
+        bar.set_postfix_str(terminal_safe(source[-40:]), refresh=False)
         bar.refresh()
 
     return update, bar.close
@@ -93,12 +110,12 @@ def ingest_command(
     else:
         verb = "would be" if dry_run else "were"
         for change in report.changes:
-            typer.echo(f"  {change['status']:<9} {change['path']}")
+            _say(f"  {change['status']:<9} {change['path']}")
         for item in report.skipped:
-            typer.echo(f"  skipped   {item['path']}: {item['reason']}")
+            _say(f"  skipped   {item['path']}: {item['reason']}")
         for item in report.failed:
-            typer.echo(f"  FAILED    {item['error']}")
-        typer.echo(f"{report.files} files: {report.added} added, {report.updated} updated, {report.removed} removed, "
+            _say(f"  FAILED    {item['error']}")
+        _say(f"{report.files} files: {report.added} added, {report.updated} updated, {report.removed} removed, "
                    f"{report.unchanged} unchanged ({verb} checked in {report.seconds:.1f}s); "
                    f"{report.chunks} chunks in the index, {report.embedded} embedded now.")
     if strict and report.failed:
@@ -107,13 +124,13 @@ def ingest_command(
 
 def _print_sources(result: CitedAnswer) -> None:
     for note in result.notes:
-        typer.echo(f"Note: {note}")
+        _say(f"Note: {note}")
     listed = result.citations or result.closest
     if listed:
-        typer.echo("\nSources:" if result.citations else "\nYou may want to read:")
+        _say("\nSources:" if result.citations else "\nYou may want to read:")
     for c in listed:
         quote = " ".join(c.text.split())
-        typer.echo(f"  [{c.id}] {c.label()}\n      “{quote}”")
+        _say(f"  [{c.id}] {c.label()}\n      “{quote}”")
 
 
 def _stream_answer(assistant, question: str, history=None, k: int | None = None) -> CitedAnswer:
@@ -123,19 +140,19 @@ def _stream_answer(assistant, question: str, history=None, k: int | None = None)
     shown, result = "", None
     for event in assistant.stream(question, history=history, k=k):
         if isinstance(event, Event) and event.kind == "searched":
-            typer.echo(f"(searched: {event.text})")
+            _say(f"(searched: {event.text})")
         elif isinstance(event, Event) and event.kind == "text":
-            typer.echo(event.text, nl=False)  # click flushes: the sentence shows at once
+            _say(event.text, nl=False)  # click flushes: the sentence shows at once
             shown += event.text
         elif isinstance(event, CitedAnswer):
             result = event
     if shown and result.answer != shown:
-        typer.echo("\n[the model stopped before finishing; its partial answer above is replaced by:]")
-        typer.echo(result.answer)
+        _say("\n[the model stopped before finishing; its partial answer above is replaced by:]")
+        _say(result.answer)
     elif shown:
-        typer.echo("")
+        _say("")
     else:
-        typer.echo(result.answer)
+        _say(result.answer)
     _print_sources(result)
     return result
 
@@ -169,16 +186,16 @@ def ask_command(
                 result = assistant.ask(question, k=k)
             else:
                 if i:
-                    typer.echo("")
+                    _say("")
                 if len(questions) > 1:
-                    typer.echo(f"Q: {question}")
+                    _say(f"Q: {question}")
                 result = _stream_answer(assistant, question, k=k)
         except ValueError as exc:
             failed = True
             if as_json:
                 typer.echo(json.dumps({"question": question, "error": str(exc)}))
             else:
-                typer.echo(f"error: {exc}", err=True)
+                _say(f"error: {exc}", err=True)
             continue
         result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
         if as_json:
@@ -201,19 +218,19 @@ def chat_command() -> None:
     except OSError:
         pass
     history: list[tuple[str, str]] = []
-    typer.echo("Ask about the GMG notes. Ctrl-D to quit.")
+    _say("Ask about the GMG notes. Ctrl-D to quit.")
     while True:
         try:
             question = input("\nyou> ")
         except (EOFError, KeyboardInterrupt):
-            typer.echo("")
+            _say("")
             break
         if not question.strip():
             continue
         try:
             result = _stream_answer(assistant, question, history=history)
         except ValueError as exc:
-            typer.echo(f"error: {exc}")
+            _say(f"error: {exc}")
             continue
         history.append((result.standalone_question or question, result.answer))
     try:

@@ -27,7 +27,7 @@ REASONS: dict[str, str] = {
     "incomplete": "Incomplete",
 }
 RATINGS = {1: "up", 0: "down"}
-COLUMNS = ("id", "timestamp", "updated_at", "session_id", "message_id", "rating", "reasons", "comment",
+COLUMNS = ("id", "timestamp", "updated_at", "user", "session_id", "message_id", "rating", "reasons", "comment",
            "question", "standalone_question", "answer", "abstained", "citations", "settings")
 JSON_COLUMNS = ("reasons", "citations", "settings")
 
@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     timestamp TEXT NOT NULL,            -- when the answer was first rated (UTC, ISO 8601)
     updated_at TEXT NOT NULL,
+    user TEXT NOT NULL DEFAULT '',      -- the signed-in user (ASSISTANT_AUTH), '' when sign-in is off
     session_id TEXT NOT NULL DEFAULT '',
     message_id TEXT NOT NULL DEFAULT '',
     rating INTEGER,                     -- 1 thumbs up, 0 thumbs down, NULL withdrawn
@@ -76,6 +77,9 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            known = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+            if "user" not in known:  # a store made before sign-in existed: add the column, keep the rows
+                db.execute("ALTER TABLE feedback ADD COLUMN user TEXT NOT NULL DEFAULT ''")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -90,12 +94,13 @@ class FeedbackStore:
             db.close()
 
     def record(self, result: CitedAnswer, *, rating: int | None, settings: dict, reasons: Iterable[str] = (),
-               comment: str = "", session_id: str = "", message_id: str = "") -> int:
+               comment: str = "", session_id: str = "", message_id: str = "", user: str | None = None) -> int:
         """Store feedback on `result`; returns the row id (pass it to `update` for later changes)."""
         cited = result.citations if not result.abstained else result.closest
         now = _now()
         row = {
-            "timestamp": now, "updated_at": now, "session_id": session_id, "message_id": message_id,
+            "timestamp": now, "updated_at": now, "user": user or "", "session_id": session_id,
+            "message_id": message_id,
             "rating": _check_rating(rating), "reasons": json.dumps(_check_reasons(reasons)),
             "comment": comment.strip(), "question": result.question,
             "standalone_question": result.standalone_question, "answer": result.answer,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import socket
 import threading
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,45 @@ from pydantic import ConfigDict
 from ingest.glossary import Glossary
 
 RRF_K = 60
+STALE_TMP_SECONDS = 3600  # a temporary BM25 folder of another host's builder is removed after this long
+
+
+def _builder_tag() -> str:
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+def _builder_alive(name: str) -> bool:
+    """Whether the builder that made temporary folder `name` (".rev-N.<host>.<pid>.<token>.tmp") may still run."""
+    parts = name.split(".")
+    host, pid = ".".join(parts[2:-3]), parts[-3]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's builder: only its age tells
+    if int(pid) == os.getpid():
+        return True  # another thread of this process
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(directory: Path, revision: int) -> None:
+    """Drop saved indexes of older revisions and temporary folders whose builder died (never a live one's)."""
+    for path in directory.iterdir():
+        name = path.name
+        if name.startswith("rev-") and name[4:].isdigit() and int(name[4:]) < revision:
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith("rev-") and name.endswith(".tmp"):  # left by a crashed build of an older version
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(".rev-") and name.endswith(".tmp"):
+            try:
+                old = time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
+            except OSError:
+                continue
+            if old or not _builder_alive(name):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _stemmer():
@@ -64,13 +107,28 @@ class KeywordIndex:
 
     @classmethod
     def load_or_build(cls, store, directory: Path, revision: int) -> KeywordIndex:
-        """Load the saved index for this store revision, or build it from the store's chunks and save it."""
+        """Load the saved index for this store revision, or build it from the store's chunks and save it.
+
+        Several processes (app replicas, a CLI ingest) and threads may do this at once over one folder: each
+        builds in its own temporary folder and renames it into place; the first rename wins and the others
+        drop their copy. Only older revisions and temporary folders of dead builders are removed."""
         import bm25s
 
         target = directory / f"rev-{revision}"
         if (target / "ids.json").is_file():
-            bm25 = bm25s.BM25.load(str(target), show_progress=False)
-            return cls(bm25, json.loads((target / "ids.json").read_text()))
+            try:
+                bm25 = bm25s.BM25.load(str(target), show_progress=False)
+                return cls(bm25, json.loads((target / "ids.json").read_text()))
+            except (OSError, ValueError):  # removed or half-written under us: build it again
+                pass
+        index = cls.build(*cls._read_store(store))
+        if index.bm25 is not None:
+            cls._save(index, directory, target)
+            _remove_stale(directory, revision)
+        return index
+
+    @classmethod
+    def _read_store(cls, store) -> tuple[list[str], list[str]]:
         texts: list[str] = []
         ids: list[str] = []
         offset, page = 0, 10_000  # paged: one get() of ~33k+ chunks exceeds SQLite's variable limit in Chroma
@@ -79,20 +137,22 @@ class KeywordIndex:
             texts += [cls.document_text(t, m or {}) for t, m in zip(got["documents"], got["metadatas"], strict=True)]
             ids += list(got["ids"])
             if len(got["ids"]) < page:
-                break
+                return texts, ids
             offset += page
-        index = cls.build(texts, ids)
-        if index.bm25 is not None:
-            tmp = directory / f"rev-{revision}.tmp"
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    @staticmethod
+    def _save(index: KeywordIndex, directory: Path, target: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".{target.name}.{_builder_tag()}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
             index.bm25.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(index.ids))
-            shutil.rmtree(target, ignore_errors=True)
-            tmp.rename(target)
-            for old in directory.glob("rev-*"):
-                if old != target:
-                    shutil.rmtree(old, ignore_errors=True)
-        return index
+            os.rename(tmp, target)  # atomic; fails if another builder got there first, whose copy is as good
+        except OSError:
+            if not (target / "ids.json").is_file():
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def terms(self, text: str) -> list[str]:
         import bm25s

@@ -83,3 +83,24 @@ def test_strict_ingest_fails_on_a_bad_file(tmp_path):
 def test_ask_rejects_bad_questions_without_a_traceback(ingested, question):
     proc = run_cli(ingested, "ask", question, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stderr.startswith("error:")
+
+
+def test_terminal_output_carries_no_control_sequences(tmp_path):
+    """Escape sequences in a file's name, its text or a question never reach the terminal (they could clear
+    the screen, retitle the window or hide text); ingest prints no library debug chatter either."""
+    from conftest import make_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    evil = "\x1b]0;pwned\x07\x1b[2J"
+    (corpus / f"note{evil}.txt").write_text(
+        f"Harbour pilots\n\nThe Harbour Pilots Guild{evil} trains pilots for the port of Ostrava. "
+        "It was founded in 1911 and certifies forty pilots a year.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "data", corpus)
+    ingest = run_cli(settings, "ingest")
+    ask = run_cli(settings, "ask", f"Who trains harbour pilots?{evil}", "When was the Harbour Pilots Guild founded?")
+    for proc in (ingest, ask):
+        for stream in (proc.stdout, proc.stderr):
+            assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", stream), repr(stream[-500:])
+    assert "1 added" in ingest.stdout and "DEBUG" not in ingest.stderr
+    assert "Q: Who trains harbour pilots?]0;pwned" in ask.stdout and "1911" in ask.stdout

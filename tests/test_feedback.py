@@ -121,3 +121,19 @@ def test_concurrent_sessions_do_not_lose_feedback(store):
     assert not errors
     rows = store.rows()
     assert len(rows) == 60 and all(r["comment"] == "c" + r["question"][1:] for r in rows)
+
+
+def test_a_store_from_before_sign_in_gains_the_user_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "feedback.sqlite3"
+    with sqlite3.connect(path) as db:  # the schema as it was before the user column
+        db.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT NOT NULL, "
+                   "updated_at TEXT NOT NULL, session_id TEXT NOT NULL DEFAULT '', message_id TEXT NOT NULL "
+                   "DEFAULT '', rating INTEGER, reasons TEXT NOT NULL DEFAULT '[]', comment TEXT NOT NULL DEFAULT "
+                   "'', question TEXT NOT NULL, standalone_question TEXT, answer TEXT NOT NULL, abstained INTEGER "
+                   "NOT NULL DEFAULT 0, citations TEXT NOT NULL, settings TEXT NOT NULL)")
+        db.execute("INSERT INTO feedback (timestamp, updated_at, question, answer, citations, settings) "
+                   "VALUES ('t', 't', 'old question', 'old answer', '[]', '{}')")
+    store = FeedbackStore(path)
+    store.record(_answer(), rating=0, settings={}, user="ada")
+    rows = store.rows()
+    assert [(r["question"], r["user"]) for r in rows] == [("old question", ""), (_answer().question, "ada")]

@@ -232,5 +232,9 @@ def test_caps_on_history_and_top_k_hold(assistant):
     started = time.perf_counter()
     result = assistant.ask("Who chairs it?", history=long_history)
     assert result.answer and time.perf_counter() - started < 60
+    for asked, expected in ((10**6, settings.max_top_k), (-3, 1), (0, settings.top_k)):
+        state = assistant._retrieve(assistant._standalone({"question": "Who handles trafficking victims?",
+                                                           "k": asked}))
+        assert len(state["docs"]) <= expected, (asked, len(state["docs"]))
     result = assistant.ask("Who handles trafficking victims?", k=10**6)
-    assert len({c.chunk_id for c in result.citations}) <= 50
+    assert f"capped to {settings.max_top_k}" in " ".join(result.notes)

@@ -185,6 +185,33 @@ def test_streaming_yields_checked_sentences_before_the_model_has_finished(assist
     check_citations(result, ingested.corpus_dir)
 
 
+def test_a_long_answer_is_cut_at_a_cited_sentence_while_streaming_and_after(assistant, ingested, embeddings,
+                                                                             passages):
+    reply = f"{quote(passages[0])[:-1]} [1]. {quote(passages[1])[:-1]} [2]. {quote(passages[2])[:-1]} [3]."
+    full = llm_assistant(assistant, ingested, embeddings, fake(reply)).ask(QUESTION, k=4).answer
+    limit = full.index("[2]") + len("[2]") + 5  # room for two sentences, not the third
+    assert limit >= 200 and limit < len(full)
+    capped = llm_assistant(assistant, ingested, embeddings, fake(reply), max_answer_chars=limit)
+    events = list(capped.stream(QUESTION, k=4))
+    result = events[-1]
+    assert result.answer == full[: full.index("[2]") + len("[2]")]
+    assert [c.id for c in result.citations] == [1, 2] and "ASSISTANT_MAX_ANSWER_CHARS" in result.notes[-1]
+    streamed = "".join(e.text for e in events if isinstance(e, Event) and e.kind == "text")
+    assert len(streamed) <= limit and streamed.startswith(result.answer)
+    check_citations(result, ingested.corpus_dir)
+
+
+def test_history_turns_are_capped_before_they_reach_the_model(assistant, ingested, embeddings, passages):
+    history = [("What does UNODC do? " * 500, "It works on crime. [1] " * 2000)]
+    model = fake("Which protocols is UNODC custodian of?", f"{quote(passages[0])[:-1]} [1].")
+    smart = llm_assistant(assistant, ingested, embeddings, model, max_question_chars=300, max_answer_chars=400)
+    smart.ask("Which protocols is it custodian of?", history=history)
+    _, user = model.received[0]
+    assert 0 < user.content.count("What does UNODC do?") <= 300 // len("What does UNODC do? ") + 1
+    assert 0 < user.content.count("It works on crime.") <= 400 // len("It works on crime. [1] ") + 1
+    assert len(user.content) < 2_000
+
+
 def test_a_model_failing_mid_stream_gives_the_extractive_answer_with_a_note(assistant, ingested, embeddings,
                                                                            passages):
     reply = f"{quote(passages[0])[:-1]} [1]. {quote(passages[1])[:-1]} [2]."

@@ -3,6 +3,8 @@ the corpus is re-ingested into the same store. No errors, no hung sessions, ever
 
 from __future__ import annotations
 
+import json
+
 from evals.load import run
 
 
@@ -18,3 +20,47 @@ def test_concurrent_sessions_during_a_reingest(tmp_path, embeddings):
     assert result["citations"] > 0 and result["citations_unresolved"] == 0, result["unresolved_samples"]
     assert len(result["reingests"]) == 1 and result["reingests"][0]["embedded"] > 0
     assert result["assistant_builds"] >= 2  # rebuilt after the re-ingest, as the app does
+
+
+def test_concurrent_bm25_builds_of_one_revision_share_the_folder_safely(tmp_path, ingested, embeddings):
+    """App replicas and a CLI ingest may build the same revision's BM25 index at once: each builds in its own
+    temporary folder, the first rename wins, nobody fails; a dead builder's leftovers go, a live one's stay."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    from assistant.retrieval import KeywordIndex
+    from assistant.store import build_store
+
+    store = build_store(ingested, embeddings)
+    directory = tmp_path / "bm25"
+    directory.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    dead_tmp = directory / f".rev-6.{host}.{dead.pid}.deadbeef.tmp"
+    live_tmp = directory / f".rev-7.{host}.{os.getpid()}.cafecafe.tmp"  # another thread of this process
+    for folder in (dead_tmp, live_tmp, directory / "rev-5", directory / "rev-6.tmp"):
+        folder.mkdir()
+    barrier, results, errors = threading.Barrier(8), [], []
+
+    def build():
+        try:
+            barrier.wait()
+            results.append(KeywordIndex.load_or_build(store, directory, 7))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert len(results) == 8 and all(sorted(r.ids) == sorted(results[0].ids) for r in results)
+    assert results[0].ids and results[0].search("trafficking victims", 3)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(["rev-7", live_tmp.name])
+    again = KeywordIndex.load_or_build(store, directory, 7)  # loaded from disk, same ids
+    assert again.ids == json.loads((directory / "rev-7" / "ids.json").read_text())
