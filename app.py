@@ -13,91 +13,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 import time
 import uuid
 from datetime import datetime
 
 import streamlit as st
 
-from assistant.agencies import agency_summaries, document_html, read_document
+from assistant.agencies import document_html, read_document
 from assistant.agencies import escape_markdown as esc
-from assistant.feedback import REASONS, FeedbackStore
+from assistant.auth import logout, require_login
+from assistant.feedback import REASONS
 from assistant.models import Citation, CitedAnswer
+from assistant.services import Services
 from assistant.settings import Settings
 
 log = logging.getLogger("assistant.app")
 STARTERS = ["What is the GMG?", "Who are the members of the GMG?", "Who handles trafficking victims?",
             "What is the GFMD?"]
+VIEWS = {"chat": "Chat", "evaluate": "Evaluate"}
 ANSWER_MODES = {"extractive": "Extractive: answers are sentences quoted from the notes, each cited."}
-
-
-class Services:
-    """Process-wide objects: embedding model, Chroma store, feedback store, and the assistant over them."""
-
-    def __init__(self, settings: Settings):
-        from assistant.embeddings import build_embeddings
-        from assistant.store import build_client, build_store, collection_name
-
-        self.settings = settings
-        self.embeddings = build_embeddings(settings)
-        self.client = build_client(settings)
-        self.store = build_store(settings, self.embeddings, self.client)
-        self.collection = collection_name(settings.collection, self.embeddings.model_id)
-        self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-        self.lock, self.ingest_lock, self.agencies_lock = threading.RLock(), threading.Lock(), threading.Lock()
-        self.assistant, self.empty_message, self._agencies = None, None, {}
-        self.reload()
-
-    def reload(self) -> None:
-        """(Re)build the assistant over the shared model and store, so the BM25 index and manifest reload."""
-        from assistant.chain import EmptyIndexError, build_assistant
-
-        with self.lock:
-            try:
-                self.assistant = build_assistant(self.settings, self.embeddings, self.client, store=self.store)
-                self.empty_message = None
-            except EmptyIndexError as exc:
-                self.assistant, self.empty_message = None, str(exc)
-
-    def current(self):
-        """The assistant (None while the index is empty), rebuilt if the index changed under it (CLI ingest)."""
-        from assistant.chain import manifest_path
-        from ingest.manifest import Manifest
-
-        revision = Manifest.load(manifest_path(self.settings, self.collection)).revision
-        with self.lock:
-            if self.assistant is None or self.assistant.manifest.revision != revision:
-                self.reload()
-            return self.assistant
-
-    def ingest(self, progress=None):
-        from assistant.indexing import run_ingest
-
-        with self.ingest_lock:
-            report = run_ingest(self.settings, self.embeddings, self.store, progress=progress)
-        self.reload()
-        return report
-
-    def agencies(self, assistant) -> dict:
-        """The Agencies view for this index revision, built once in the background: a job dict whose
-        "result" is set when done (the page waits for it in a loop a new question can interrupt)."""
-        with self.agencies_lock:
-            if self._agencies.get("revision") != assistant.manifest.revision:
-                job = {"revision": assistant.manifest.revision, "done": 0, "result": None, "error": None}
-                # Quoted sentences, never the model: ten questions in the background must not queue on it.
-                threading.Thread(target=self._summarise, args=(assistant.extractive_only(), job),
-                                 daemon=True).start()
-                self._agencies = job
-            return self._agencies
-
-    @staticmethod
-    def _summarise(assistant, job: dict) -> None:
-        try:
-            job["result"] = agency_summaries(assistant, lambda done, total: job.update(done=done))
-        except Exception as exc:
-            log.exception("agency summaries failed")
-            job["error"] = f"{type(exc).__name__}: {exc}"
 
 
 @st.cache_resource(show_spinner="Loading the embedding model and the index…")
@@ -163,7 +97,7 @@ def _rated(mid: str) -> None:
             services.feedback.update(rows[mid], rating=rating)
         else:
             rows[mid] = services.feedback.record(msg["result"], rating=rating, settings=msg["settings"],
-                                                 session_id=state.session_id, message_id=mid)
+                                                 session_id=state.session_id, message_id=mid, user=user)
         state.feedback_notice = (mid, "Thanks, your rating was saved.")
     except Exception as exc:  # a full disk or a locked database must not break the chat
         state.feedback_notice = (mid, f"Could not save the feedback: {exc}")
@@ -309,6 +243,20 @@ def run_ingest_ui() -> None:
     st.rerun()
 
 
+def render_account_and_view() -> str:
+    """Top of the sidebar: who is signed in, and the Chat / Evaluate switch (kept in the URL as ?view=)."""
+    if user is not None:
+        st.caption(f"Signed in as **{esc(user)}**")
+        if st.button("Sign out", icon=":material/logout:", key="sign-out"):
+            logout(settings)
+            st.rerun()
+    if "view" not in state:
+        state.view = st.query_params.get("view") if st.query_params.get("view") in VIEWS else "chat"
+    view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key="view") or "chat"
+    st.query_params["view"] = view
+    return view
+
+
 def render_sidebar(assistant):
     st.header("Corpus")
     manifest = assistant.manifest if assistant else None
@@ -325,7 +273,8 @@ def render_sidebar(assistant):
         kind, lines = state.ingest_summary
         getattr(st, kind)(esc("\n".join(lines)))
     st.header("Answers")
-    st.slider("Passages to retrieve (top-k)", 1, max(20, settings.top_k), settings.top_k, key="top_k")
+    st.slider("Passages to retrieve (top-k)", 1, settings.max_top_k, min(settings.top_k, settings.max_top_k),
+              key="top_k")
     modes = answer_modes(assistant)
     mode = st.selectbox("Answer mode", list(modes), key="answer_mode")
     st.caption(esc(modes.get(mode, "")))
@@ -344,6 +293,7 @@ def render_sidebar(assistant):
 
 st.set_page_config(page_title="GMG notes assistant")  # no page_icon: a material icon favicon loads from Google
 settings = Settings()
+user = require_login(settings)  # None when ASSISTANT_AUTH=off; otherwise the sign-in form stops the run here
 state = st.session_state
 for name, default in (("messages", []), ("feedback_rows", {}), ("session_id", uuid.uuid4().hex)):
     state.setdefault(name, default)
@@ -354,6 +304,14 @@ try:
 except Exception as exc:  # the model or the Chroma server is missing: say what is wrong, no stack trace
     log.exception("startup failed")
     st.error(esc(f"The assistant could not start: {exc}"))
+    st.stop()
+
+with st.sidebar:
+    view = render_account_and_view()
+if view == "evaluate":  # the evaluator page: run the golden evaluation, read reports, drill into questions
+    from evals.page import render as render_evaluator
+
+    render_evaluator(services, settings, state)
     st.stop()
 
 st.title("GMG notes assistant")

@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.services import Services
+
 REPO = Path(__file__).resolve().parents[1]
 EDITED = ("gmg-information-note-2006.txt", "srsg-gfmd-gmg-coordination-note.txt")
 ADDED = "load-test-extra.txt"
@@ -50,45 +52,20 @@ def golden_conversations() -> list[list[str]]:
     return conversations
 
 
-class SharedAssistant:
-    """What app.py's Services does with the assistant: built once, shared by every session, rebuilt when the
-    manifest revision changes (after a re-ingest); `reload=False` keeps the first one forever."""
+class SharedAssistant(Services):
+    """The app's Services (built once, shared by every session, rebuilt when the manifest revision changes after a
+    re-ingest); `reload=False` keeps the first assistant forever, to show what a stale index does."""
 
     def __init__(self, settings, embeddings, store, reload: bool = True):
-        from assistant.chain import build_assistant, manifest_path
-        from assistant.store import collection_name
-
-        self.settings, self.embeddings, self.store, self.reload_enabled = settings, embeddings, store, reload
-        self._build = build_assistant
-        self._manifest = manifest_path(settings, collection_name(settings.collection, embeddings.model_id))
-        self.lock, self.ingest_lock = threading.RLock(), threading.Lock()
-        self.assistant = build_assistant(settings, embeddings, store=store)
-        self.builds = 1
-
-    def reload(self) -> None:
-        with self.lock:
-            self.assistant = self._build(self.settings, self.embeddings, store=self.store)
-            self.builds += 1
+        self.reload_enabled = reload
+        super().__init__(settings, embeddings, store=store)
 
     def current(self):
-        from ingest.manifest import Manifest
+        return super().current() if self.reload_enabled else self.assistant
 
-        if not self.reload_enabled:
-            return self.assistant
-        revision = Manifest.load(self._manifest).revision
-        with self.lock:
-            if self.assistant.manifest.revision != revision:
-                self.reload()
-            return self.assistant
-
-    def ingest(self):
-        from assistant.indexing import run_ingest
-
-        with self.ingest_lock:
-            report = run_ingest(self.settings, self.embeddings, self.store)
-        if self.reload_enabled:
-            self.reload()
-        return report
+    def reload(self) -> None:
+        if self.reload_enabled or self.assistant is None:
+            super().reload()
 
 
 @dataclass

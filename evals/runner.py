@@ -201,7 +201,7 @@ def run_case(system, case: GoldenCase, source_text) -> dict:
     }
 
 
-def run_system(system, cases: Sequence[GoldenCase], source_text, bar=None) -> dict:
+def run_system(system, cases: Sequence[GoldenCase], source_text, bar=None, on_case=None) -> dict:
     records = []
     for case in cases:
         if bar is not None:
@@ -209,6 +209,8 @@ def run_system(system, cases: Sequence[GoldenCase], source_text, bar=None) -> di
         records.append(run_case(system, case, source_text))
         if bar is not None:
             bar.update(1)
+        if on_case is not None:
+            on_case(system.name, case.id)
     return {"k": system.k, "metrics": aggregate(records), "records": records}
 
 
@@ -220,8 +222,11 @@ def run_golden(
     progress: bool = True,
     services: Services | None = None,
     golden_path: str | Path | None = None,
+    on_case=None,
 ) -> dict:
-    """The whole evaluation: index, our system, the baseline, scored; the results.json payload."""
+    """The whole evaluation: index, our system, the baseline, scored; the results.json payload.
+
+    `on_case(system name, case id)` is called after each scored case (the app's progress bar)."""
     quiet()
     started = time.perf_counter()
     services = services or build_services(settings)
@@ -236,7 +241,7 @@ def run_golden(
 
         bar = tqdm(total=len(cases) * len(systems), desc="eval", unit="case", file=sys.stderr)
     try:
-        results = {s.name: run_system(s, cases, source_text, bar) for s in systems}
+        results = {s.name: run_system(s, cases, source_text, bar, on_case) for s in systems}
     finally:
         if bar is not None:
             bar.close()

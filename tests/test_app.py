@@ -280,7 +280,40 @@ def test_document_html_escapes_everything_and_allows_no_loads():
     assert "default-src 'none'" in page and page.count("<script>") == 1
 
 
-def test_app_never_renders_raw_html():
-    source = (ROOT / "app.py").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", ["app.py", "evals/page.py"])
+def test_app_never_renders_raw_html(page):
+    source = (ROOT / page).read_text(encoding="utf-8")
     assert "unsafe_allow_html" not in source
     assert "st.html(" not in source
+
+
+def test_sign_in_guards_the_app_and_feedback_records_the_user(index, monkeypatch):
+    from assistant import auth
+
+    auth.THROTTLE.failures.clear()
+    monkeypatch.setenv("ASSISTANT_AUTH", "password")
+    monkeypatch.setenv("ASSISTANT_AUTH_PASSWORD", "open sesame")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.chat_input and len(at.text_input) == 2  # only the sign-in form
+    at.text_input[0].input("Ada Lovelace")
+    at.text_input[1].input("wrong")
+    at.button[0].click().run()
+    assert not at.chat_input and "Wrong name or password" in at.error[0].value
+    at.text_input[1].input("open sesame")
+    at.button[0].click().run()
+    assert not at.exception and at.chat_input
+    assert any("Signed in as" in c.value and "Ada Lovelace" in c.value for c in at.sidebar.caption)
+    ask(at, "Who handles trafficking victims?")
+    turn = at.session_state["messages"][-1]
+    at.feedback[-1].set_value(1).run()
+    with sqlite3.connect(index.data_dir / "feedback.sqlite3") as conn:
+        user = conn.execute("SELECT user FROM feedback WHERE message_id = ?", (turn["id"],)).fetchone()
+    assert user == ("Ada Lovelace",)
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert not at.exception and not at.chat_input and len(at.text_input) == 2
+
+
+def test_top_k_slider_stops_at_the_cap(index, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_MAX_TOP_K", "8")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert at.sidebar.slider(key="top_k").max == 8

@@ -1,0 +1,86 @@
+"""The process-wide objects one app process shares between its sessions (app.py builds one with cache_resource).
+
+Embedding model, Chroma client and store, feedback store, and the assistant over them: built once, rebuilt when
+the index revision changes under it (a CLI ingest, another replica), re-ingested under a lock. `evals.load`
+drives this same class with many sessions at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from assistant.agencies import agency_summaries
+from assistant.feedback import FeedbackStore
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Embedding model, Chroma store, feedback store, and the assistant over them (None while the index is empty)."""
+
+    def __init__(self, settings: Settings, embeddings=None, client=None, store=None):
+        from assistant.embeddings import build_embeddings
+        from assistant.store import build_client, build_store, collection_name
+
+        self.settings = settings
+        self.embeddings = embeddings if embeddings is not None else build_embeddings(settings)
+        self.client = client if client is not None or store is not None else build_client(settings)
+        self.store = store if store is not None else build_store(settings, self.embeddings, self.client)
+        self.collection = collection_name(settings.collection, self.embeddings.model_id)
+        self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+        self.lock, self.ingest_lock, self.agencies_lock = threading.RLock(), threading.Lock(), threading.Lock()
+        self.assistant, self.empty_message, self._agencies, self.builds = None, None, {}, 0
+        self.reload()
+
+    def reload(self) -> None:
+        """(Re)build the assistant over the shared model and store, so the BM25 index and manifest reload."""
+        from assistant.chain import EmptyIndexError, build_assistant
+
+        with self.lock:
+            try:
+                self.assistant = build_assistant(self.settings, self.embeddings, self.client, store=self.store)
+                self.empty_message = None
+            except EmptyIndexError as exc:
+                self.assistant, self.empty_message = None, str(exc)
+            self.builds += 1
+
+    def current(self):
+        """The assistant (None while the index is empty), rebuilt if the index changed under it (CLI ingest)."""
+        from assistant.chain import manifest_path
+        from ingest.manifest import Manifest
+
+        revision = Manifest.load(manifest_path(self.settings, self.collection)).revision
+        with self.lock:
+            if self.assistant is None or self.assistant.manifest.revision != revision:
+                self.reload()
+            return self.assistant
+
+    def ingest(self, progress=None):
+        from assistant.indexing import run_ingest
+
+        with self.ingest_lock:
+            report = run_ingest(self.settings, self.embeddings, self.store, progress=progress)
+        self.reload()
+        return report
+
+    def agencies(self, assistant) -> dict:
+        """The Agencies view for this index revision, built once in the background: a job dict whose
+        "result" is set when done (the page waits for it in a loop a new question can interrupt)."""
+        with self.agencies_lock:
+            if self._agencies.get("revision") != assistant.manifest.revision:
+                job = {"revision": assistant.manifest.revision, "done": 0, "result": None, "error": None}
+                # Quoted sentences, never the model: ten questions in the background must not queue on it.
+                threading.Thread(target=self._summarise, args=(assistant.extractive_only(), job),
+                                 daemon=True).start()
+                self._agencies = job
+            return self._agencies
+
+    @staticmethod
+    def _summarise(assistant, job: dict) -> None:
+        try:
+            job["result"] = agency_summaries(assistant, lambda done, total: job.update(done=done))
+        except Exception as exc:
+            log.exception("agency summaries failed")
+            job["error"] = f"{type(exc).__name__}: {exc}"

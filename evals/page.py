@@ -1,0 +1,302 @@
+"""The app's evaluator page: run the golden evaluation, read the report and its plots, drill into a question.
+
+Runs started here go to settings.data_dir / "eval-runs" / <UTC time> (results.json, report.md, report.html,
+as `python -m evals run` writes them); the page lists those and `evals/out/results.json` (`make eval`). A run
+works in a background thread over the app's shared model and store, so the page stays usable and shows its
+progress; its job dict lives in the user's session. Every string from a run (questions, answers, quotes) is
+shown escaped or in a dataframe, never as markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.agencies import escape_markdown as esc
+from evals.golden_io import DEFAULT_GOLDEN, check_thresholds, load_golden, load_thresholds
+
+CLI_RESULTS = Path(__file__).parent / "out" / "results.json"
+GOLDEN_DIR = DEFAULT_GOLDEN.parent
+FILTERS = {"failing": "Failing (ours)", "flipped": "Ours fails, baseline passes", "all": "All questions"}
+
+
+def runs_dir(settings) -> Path:
+    return settings.data_dir / "eval-runs"
+
+
+def saved_runs(settings) -> list[Path]:
+    """results.json of every run, newest first: the app's runs, then the CLI's latest (`make eval`)."""
+    found = sorted(runs_dir(settings).glob("*/results.json"), reverse=True)
+    return found + ([CLI_RESULTS] if CLI_RESULTS.is_file() else [])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_results(path: str, mtime: float) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@st.cache_data(max_entries=4, show_spinner="Drawing the plots…")
+def report_plots(path: str, mtime: float) -> dict[str, bytes]:
+    from evals.report import plots
+
+    return {name: base64.b64decode(png) for name, png in plots(load_results(path, mtime)).items()}
+
+
+def run_label(path: Path, results: dict) -> str:
+    meta, ours = results.get("meta", {}), results["systems"].get("ours", {}).get("metrics", {})
+    where = "make eval" if path == CLI_RESULTS else "app"
+    created = (meta.get("created") or "?").replace("T", " ")[:16]
+    passed = ours.get("pass_rate")
+    return (f"{created} UTC · {meta.get('cases', '?')} cases · pass rate "
+            f"{'–' if passed is None else f'{passed:.3f}'} · {where}")
+
+
+# -- running ----------------------------------------------------------------------------------------------
+
+def start_run(services, settings, golden: Path, kinds: list[str], limit: int, baseline: bool) -> dict:
+    """Start an evaluation in a background thread; returns its job dict (progress, then "out" or "error")."""
+    cases = [c for c in load_golden(golden) if not kinds or c.kind in kinds]
+    cases = cases[:limit] if limit else cases
+    if not cases:
+        raise ValueError("No golden case matches these filters.")
+    out = runs_dir(settings) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    job = {"done": 0, "total": len(cases) * (2 if baseline else 1), "label": "preparing the index",
+           "out": None, "error": None, "started": time.monotonic()}
+    threading.Thread(target=_run, args=(job, services, settings, golden, cases, baseline, out), daemon=True).start()
+    return job
+
+
+def _run(job: dict, services, settings, golden: Path, cases: list, baseline: bool, out: Path) -> None:
+    from evals.report import write_reports
+    from evals.runner import Services, run_golden
+
+    def on_case(system: str, case_id: str) -> None:
+        job.update(done=job["done"] + 1, label=f"{system} {case_id}")
+
+    try:
+        shared = Services(settings, services.embeddings, services.client, services.store)
+        results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
+                             golden_path=golden, on_case=on_case)
+        full = len(cases) == len(load_golden(golden)) and golden == DEFAULT_GOLDEN
+        results["meta"]["subset"] = not full
+        results["meta"]["threshold_violations"] = (
+            check_thresholds(results["systems"]["ours"]["metrics"], load_thresholds()) if full else None)
+        write_reports(results, out)
+        job["out"] = out / "results.json"
+    except Exception as exc:  # noqa: BLE001 - shown on the page; the chat must not suffer
+        job["error"] = f"{type(exc).__name__}: {exc}"
+
+
+def render_run_form(services, settings, state) -> None:
+    job = state.get("eval_job")
+    running = job is not None and job["out"] is None and job["error"] is None
+    with st.expander("Run the evaluation", expanded=not saved_runs(settings) or running):
+        goldens = sorted(GOLDEN_DIR.glob("*.jsonl"), key=lambda p: (p != DEFAULT_GOLDEN, p.name))
+        golden = st.selectbox("Golden set", goldens, format_func=lambda p: p.name, key="eval_golden")
+        try:
+            kinds_known = sorted({c.kind for c in load_golden(golden)})
+        except Exception as exc:  # noqa: BLE001 - a draft file that is not complete yet
+            st.error(esc(f"{golden.name} cannot be used: {exc}"))
+            return
+        kinds = st.multiselect("Kinds (none selected: all)", kinds_known, key="eval_kinds")
+        limit = st.number_input("Only the first N matching cases (0: all)", 0, 10_000, 0, key="eval_limit")
+        baseline = st.checkbox("Also score the baseline (LangChain tutorial RAG), side by side", True,
+                               key="eval_baseline")
+        if st.button("Run the evaluation", type="primary", icon=":material/play_arrow:", disabled=running):
+            try:
+                state.eval_job = start_run(services, settings, golden, kinds, int(limit), baseline)
+            except ValueError as exc:
+                st.error(esc(str(exc)))
+    _show_progress(state)
+
+
+def _show_progress(state) -> None:
+    job = state.get("eval_job")
+    if job is None:
+        return
+    slot = st.empty()
+    while job["out"] is None and job["error"] is None:  # each st call lets a click interrupt the wait
+        slot.progress(job["done"] / max(job["total"], 1),
+                      text=esc(f"Evaluating… {job['done']}/{job['total']} cases ({job['label']}), "
+                               f"{time.monotonic() - job['started']:.0f} s"))
+        time.sleep(0.5)
+    slot.empty()
+    if job["error"]:
+        st.error(esc(f"The evaluation failed: {job['error']}"))
+    elif not job.get("announced"):
+        job["announced"] = True
+        state["eval_report_pick"] = job["out"]  # show the new run
+        st.success(f"Evaluation finished in {time.monotonic() - job['started']:.0f} s.")
+
+
+# -- the report -------------------------------------------------------------------------------------------
+
+def render_report(path: Path) -> None:
+    results = load_results(str(path), path.stat().st_mtime)
+    meta, names = results.get("meta", {}), list(results["systems"])
+    st.caption(esc(f"Golden set {meta.get('golden') or '?'} · model {meta.get('embedding_model', '?')} · top-k "
+                   f"{meta.get('top_k', '?')} · fusion {meta.get('fusion', '?')} · {meta.get('seconds', '?')} s"))
+    violations = meta.get("threshold_violations")
+    if meta.get("subset"):
+        st.info("A subset of the golden set: the pinned thresholds (evals/thresholds.toml) are not checked.")
+    elif violations:
+        st.error(esc("Below the pinned thresholds:\n" + "\n".join(f"- {v}" for v in violations)))
+    elif violations is not None:
+        st.success("Every pinned threshold (evals/thresholds.toml) holds.")
+    _summary_tables(results)
+    _judge(results)
+    images = report_plots(str(path), path.stat().st_mtime)
+    for key, caption in (("per_kind", "Metrics per kind of question"), ("latency", "Latency per question"),
+                         ("confusion", "Abstention: unanswerable vs answerable")):
+        if key in images:
+            st.image(images[key], caption=caption)
+    _downloads(path)
+    render_questions(results, names)
+
+
+def _summary_tables(results: dict) -> None:
+    from evals.report import kind_rows, summary_rows
+
+    header, rows = summary_rows(results)
+    st.subheader("Summary")
+    st.dataframe([dict(zip(header, row, strict=True)) for row in rows], hide_index=True)
+    header, rows = kind_rows(results)
+    st.subheader("Per kind")
+    st.caption(esc("Cells: " + " / ".join(results["systems"])))
+    st.dataframe([dict(zip(header, row, strict=True)) for row in rows], hide_index=True)
+
+
+def _judge(results: dict) -> None:
+    judge = results.get("judge")
+    if not judge:
+        return
+    st.subheader("LLM-judged (trend only, never gated)")
+    if judge.get("error"):
+        st.warning(esc(f"The judge could not run: {judge['error']}"))
+    values = {k: judge.get(k) for k in ("backend", "runs", "faithfulness", "answer_relevancy",
+                                        "failed_judgements")}
+    st.dataframe([{"metric": k, "value": "–" if v is None else str(v)} for k, v in values.items()], hide_index=True)
+
+
+def _downloads(path: Path) -> None:
+    cols = st.columns(3)
+    for col, (name, mime) in zip(cols, (("results.json", "application/json"), ("report.md", "text/markdown"),
+                                        ("report.html", "text/html")), strict=True):
+        file = path.parent / name
+        if file.is_file():
+            col.download_button(name, file.read_bytes(), name, mime, on_click="ignore",
+                                icon=":material/download:", key=f"eval-dl-{name}")
+
+
+def render_questions(results: dict, names: list[str]) -> None:
+    st.subheader("Questions")
+    by_id = {n: {r["id"]: r for r in results["systems"][n]["records"]} for n in names}
+    ours = results["systems"][names[0]]["records"]
+    which = st.segmented_control("Show", list(FILTERS), format_func=FILTERS.get, default="failing",
+                                 key="eval_filter") or "failing"
+    other = names[1] if len(names) > 1 else None
+
+    def keep(r: dict) -> bool:
+        if which == "failing":
+            return bool(r["failures"])
+        if which == "flipped":
+            return bool(r["failures"]) and other is not None and not by_id[other][r["id"]]["failures"]
+        return True
+
+    shown = [r for r in ours if keep(r)]
+    st.caption(f"{len(shown)} of {len(ours)} questions.")
+    if not shown:
+        st.success("No question to show with this filter.")
+        return
+    st.dataframe([{"id": r["id"], "kind": r["kind"], "question": " → ".join(r["turns"]),
+                   **{f"{n} passed": not by_id[n][r["id"]]["failures"] for n in names},
+                   "what failed (ours)": "; ".join(r["failures"]) or "✓"} for r in shown], hide_index=True)
+    case_id = st.selectbox("Drill into a question", [r["id"] for r in shown], key="eval_case",
+                           format_func=lambda i: f"{i}: {by_id[names[0]][i]['turns'][-1][:90]}")
+    render_case([by_id[n][case_id] for n in names], names)
+
+
+def render_case(records: list[dict], names: list[str]) -> None:
+    first = records[0]
+    st.markdown(f"**{esc(first['id'])}** ({esc(first['kind'])}"
+                + (", the notes do not answer it" if first["unanswerable"] else "") + ")")
+    for n, turn in enumerate(first["turns"], 1):
+        st.markdown(f"{n}. " + esc(turn))
+    if first["required_facts"]:
+        st.caption(esc("Required facts (any spelling): " + "; ".join(" | ".join(f) for f in first["required_facts"])))
+    if first["forbidden"]:
+        st.caption(esc("Must not say: " + "; ".join(first["forbidden"])))
+    if first["expected_sources"]:
+        st.caption(esc("Expected sources: " + "; ".join(
+            e["source"] + (f" › {e['section']}" if e.get("section") else "") for e in first["expected_sources"])))
+    if len(first["turns"]) == 1:
+        st.button("Ask it in the chat", icon=":material/chat:", key="eval_ask_in_chat", on_click=_ask_in_chat,
+                  args=(first["turns"][0],), help="Opens the chat view with this question asked (today's index).")
+    for col, record, name in zip(st.columns(len(records)), records, names, strict=True):
+        with col:
+            _record(record, name)
+
+
+def _ask_in_chat(question: str) -> None:
+    st.session_state["view"] = "chat"
+    st.session_state["pending"] = question  # app.py asks a pending question on its next run
+
+
+def _record(record: dict, name: str) -> None:
+    from evals.metrics import facts_found
+
+    answer = record["answer"]
+    st.markdown(f"#### {esc(name)}")
+    for failure in record["failures"]:
+        st.error(esc(failure))
+    if not record["failures"]:
+        st.success("Passed")
+    if answer.get("standalone_question"):
+        st.caption(esc(f"Searched: {answer['standalone_question']}"))
+    st.markdown(esc(answer.get("answer") or "(no answer)"))
+    if record["required_facts"]:
+        found = facts_found(answer.get("answer") or "", record["required_facts"])
+        st.caption(esc("Facts: " + "; ".join(f"{'✓' if ok else '✗'} {fact[0]}"
+                                             for fact, ok in zip(record["required_facts"], found, strict=True))))
+    cited = answer.get("citations") or answer.get("closest") or []
+    if cited:
+        st.markdown("**Cited**" if answer.get("citations") else "**Closest passages (abstained)**")
+    for c in cited:
+        st.markdown(esc(f"[{c['id']}] {c.get('source')}" + (f" › {c['section']}" if c.get("section") else "")))
+        st.caption(esc(" ".join(str(c.get("text", "")).split())))
+    st.caption(esc(f"{record['latency_ms']:.0f} ms · retrieved: " + "; ".join(
+        f"{i}. {m.get('source')}" + (f" › {m['section']}" if m.get("section") else "")
+        for i, m in enumerate(record["retrieved"][:5], 1))))
+    with st.expander("Scores"):
+        st.json(record["scores"])
+
+
+def render(services, settings, state) -> None:
+    """The whole page."""
+    st.title("Evaluate answer quality")
+    st.caption("The golden questions (evals/golden) scored deterministically: retrieval, facts, citations and "
+               "abstention, ours beside the LangChain tutorial baseline. `make eval` runs the same from a terminal.")
+    render_run_form(services, settings, state)
+    runs = saved_runs(settings)
+    if not runs:
+        st.info("No evaluation has been run yet: run one above (about two minutes for the whole golden set).")
+        return
+    if state.get("eval_report_pick") not in runs:  # e.g. its folder was removed
+        state.pop("eval_report_pick", None)
+    labels = {}
+    for p in runs:
+        try:
+            labels[p] = run_label(p, load_results(str(p), p.stat().st_mtime))
+        except (OSError, ValueError, KeyError) as exc:
+            labels[p] = f"{p} (unreadable: {type(exc).__name__})"
+    chosen = st.selectbox("Report", runs, format_func=labels.get, key="eval_report_pick")
+    try:
+        render_report(chosen)
+    except (OSError, ValueError, KeyError) as exc:
+        st.error(esc(f"This report cannot be read ({type(exc).__name__}: {exc}); run the evaluation again."))

@@ -1,0 +1,100 @@
+"""The app's evaluator page, driven with AppTest over a real index: run the golden evaluation (a small subset,
+ours and the baseline), read the report with its plots, drill into a question."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, embeddings):
+    from conftest import make_settings
+
+    from assistant.indexing import run_ingest
+    from assistant.store import build_store
+
+    base = tmp_path_factory.mktemp("app-evals")
+    shutil.copytree(ROOT / "corpus", base / "corpus")
+    settings = make_settings(base / "data", base / "corpus")
+    assert run_ingest(settings, embeddings, build_store(settings, embeddings)).chunks > 0
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
+    patch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
+    yield settings
+    patch.undo()
+
+
+def evaluator() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["view"] = "evaluate"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "error", "success", "info", "warning") for e in at.get(kind)]
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))  # Markdown escapes removed
+
+
+def test_evaluator_page_runs_a_subset_and_drills_into_a_question(env):
+    at = evaluator()
+    assert at.title[0].value == "Evaluate answer quality"
+    assert not at.chat_input  # the chat is another view
+    at.number_input(key="eval_limit").set_value(3)
+    at.multiselect(key="eval_kinds").set_value(["lookup"])
+    next(b for b in at.button if b.label == "Run the evaluation").click().run()
+    assert not at.exception, at.exception
+    assert any("Evaluation finished" in s.value for s in at.success), text_of(at)
+    [run] = sorted((env.data_dir / "eval-runs").glob("*/results.json"))
+    assert {p.name for p in run.parent.iterdir()} >= {"results.json", "report.md", "report.html"}
+    results = json.loads(run.read_text())
+    assert set(results["systems"]) == {"ours", "baseline"} and results["meta"]["cases"] == 3
+    assert {r["kind"] for r in results["systems"]["ours"]["records"]} == {"lookup"}
+    assert at.selectbox(key="eval_report_pick").value == run
+    assert "A subset of the golden set" in text_of(at)
+    summary = at.dataframe[0].value
+    assert list(summary.columns)[:3] == ["metric", "ours", "baseline"] and "case pass rate" in set(summary["metric"])
+    assert len(at.get("image")) == 3  # per-kind bars, latency histogram, abstention confusion
+    assert {b.label for b in at.get("download_button")} >= {"results.json", "report.md", "report.html"}
+
+    at.segmented_control(key="eval_filter").set_value("all").run()
+    assert not at.exception, at.exception
+    ids = [r["id"] for r in results["systems"]["ours"]["records"]]
+    assert at.selectbox(key="eval_case").options == [f"{i}: " + r["turns"][-1][:90] for i, r in zip(
+        ids, results["systems"]["ours"]["records"], strict=True)]
+    record = next(r for r in results["systems"]["ours"]["records"] if r["required_facts"])
+    at.selectbox(key="eval_case").set_value(record["id"]).run()
+    page = text_of(at)
+    assert record["turns"][-1] in page
+    assert "#### ours" in page and "#### baseline" in page
+    assert ("Passed" in page) or any(f in page for f in record["failures"])
+    assert ("✓" in page or "✗" in page)
+    next(b for b in at.button if b.label == "Ask it in the chat").click().run()
+    assert not at.exception, at.exception
+    assert at.chat_input and at.session_state["messages"][-1]["question"] == record["turns"][-1]
+
+
+def test_an_unusable_golden_file_is_an_error_not_a_crash(env, monkeypatch):
+    from evals import page
+
+    golden = env.data_dir.parent / "golden"
+    golden.mkdir(exist_ok=True)
+    (golden / "gmg.jsonl").write_text((page.DEFAULT_GOLDEN).read_text(encoding="utf-8"), encoding="utf-8")
+    (golden / "drafts.jsonl").write_text('{"id": "draft-1", "turns": ["half written"]\n', encoding="utf-8")
+    monkeypatch.setattr(page, "GOLDEN_DIR", golden)
+    at = evaluator()
+    at.selectbox(key="eval_golden").set_value(golden / "drafts.jsonl").run()
+    assert not at.exception, at.exception
+    assert "drafts.jsonl cannot be used" in text_of(at) and "not JSON" in text_of(at)
+    assert not [b for b in at.button if b.label == "Run the evaluation"]  # nothing to run with a broken file
