@@ -215,3 +215,24 @@ def test_markup_in_documents_is_inert(server, page, tmp_path):
     # No request leaves the app's own origin (no CDN, fonts, telemetry).
     outside = [u for u in page.requests if not u.startswith((server["url"], "data:", "blob:", "about:"))]
     assert not outside, outside
+
+
+def test_evaluator_page_runs_and_shows_the_report(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(server["url"] + "/?view=evaluate", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Evaluate answer quality")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    limit = page.get_by_label("Only the first N matching cases (0: all)")
+    if not limit.is_visible():  # the form starts folded when a report exists (e.g. a `make eval` one)
+        page.get_by_test_id("stExpander").locator("summary").first.click()
+    limit.fill("2")
+    limit.press("Enter")
+    page.get_by_text("Also score the baseline", exact=False).click()  # off: ours only, quicker
+    page.get_by_role("button", name="Run the evaluation").click()
+    expect(page.get_by_text("Evaluation finished", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_test_id("stImage")).to_have_count(3, timeout=30_000)
+    page.get_by_text("All questions", exact=True).click()
+    expect(page.get_by_text("2 of 2 questions.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="ours")).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "evaluate.png"), full_page=True)
+    print(f"evaluator page screenshot: {tmp_path / 'evaluate.png'}")
