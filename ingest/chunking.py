@@ -68,7 +68,7 @@ class Chunker:
 
     @property
     def fingerprint(self) -> str:
-        return f"v{CHUNKER_VERSION}:max{self.max_tokens}:ov{self.overlap_sentences}"
+        return f"v{CHUNKER_VERSION}:max{self.max_tokens}:ov{self.overlap_sentences}:gl{self.glossary.digest}"
 
     def chunk(self, source: str, title: str, loaded: LoadedText, extra: dict | None = None) -> list[Chunk]:
         text = loaded.text

@@ -6,6 +6,7 @@ agency paragraphs that start a new section without a heading, and at query time 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ class Glossary:
         ]
         groups = [tuple(t["words"]) for t in data.get("terms", [])]
         return cls(bodies, groups)
+
+    @property
+    def digest(self) -> str:
+        """Short hash of the bodies (they decide agency sections at ingest): a change re-chunks the corpus."""
+        return hashlib.sha256(repr(self.bodies).encode("utf-8")).hexdigest()[:12]
 
     @property
     def members(self) -> list[Body]:

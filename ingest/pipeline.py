@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import stat
 import time
@@ -221,7 +222,7 @@ def ingest(
                 requested = [root]  # a repair covers the whole corpus, not only the paths asked for
             _recheck_texts(text_dir, manifest, report)
         files, scopes = _discover(root, requested, report)
-        changed, seen = _classify(root, files, manifest, fingerprint, max_bytes, report)
+        changed, seen = _classify(root, files, manifest, fingerprint, max_bytes, report, catalog)
         readable = {c.source for c in seen}
         gone = [s for s in manifest.files if _in_scope(s, scopes) and s not in readable and not (root / s).exists()]
         if dry_run:
@@ -302,7 +303,15 @@ def _sweep_texts(text_dir: Path, manifest: Manifest, older_than: float) -> None:
             pass
 
 
-def _classify(root, files, manifest, fingerprint, max_bytes, report) -> tuple[list[_Candidate], list[_Candidate]]:
+def file_fingerprint(base: str, catalog: dict[str, dict], source: str) -> str:
+    """What a file's chunks depend on besides its bytes: chunker, glossary and model (`base`) and its catalog
+    entry (title, date, body), so editing catalog.toml or glossary.toml re-ingests the files it changes."""
+    entry = json.dumps(catalog.get(source, {}), sort_keys=True, default=str)
+    return f"{base}|cat:{hashlib.sha256(entry.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _classify(root, files, manifest, fingerprint, max_bytes, report, catalog=None) -> tuple[list[_Candidate],
+                                                                                             list[_Candidate]]:
     """Split files into (to ingest, all readable); count unchanged ones and report unreadable ones."""
     changed: list[_Candidate] = []
     seen: list[_Candidate] = []
@@ -322,7 +331,8 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report) -> tuple[li
         candidate = _Candidate(source, path, hashlib.sha256(data).hexdigest())
         seen.append(candidate)
         entry = manifest.files.get(source)
-        if entry and entry.sha256 == candidate.sha256 and entry.fingerprint == fingerprint:
+        if entry and entry.sha256 == candidate.sha256 and entry.fingerprint == file_fingerprint(fingerprint,
+                                                                                                 catalog or {}, source):
             report.unchanged += 1
         else:
             status = "updated" if entry else "added"
@@ -438,7 +448,8 @@ class _Writer:
                 self.report.updated += 1
             else:
                 self.report.added += 1
-            self.manifest.files[candidate.source] = FileEntry(candidate.sha256, self.fingerprint,
+            fingerprint = file_fingerprint(self.fingerprint, self.catalog, candidate.source)
+            self.manifest.files[candidate.source] = FileEntry(candidate.sha256, fingerprint,
                                                               [c.id for c in chunks], title, time.time())
         self._checkpoint()
 

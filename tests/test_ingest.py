@@ -73,6 +73,31 @@ def test_changed_file_is_replaced_and_deleted_file_removed(workspace, embeddings
     assert len(_ids(store)) == report.chunks
 
 
+def test_catalog_and_glossary_edits_reach_the_index(workspace, counting):
+    """catalog.toml names documents in citations and glossary.toml labels agency sections: editing either
+    re-ingests the files it changes (and only those), without re-embedding chunks whose text did not change."""
+    store = build_store(workspace, counting)
+    run_ingest(workspace, counting, store)
+    catalog = workspace.corpus_dir / "catalog.toml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace('date = "September 2006"',
+                                                                   'date = "12 September 2006"'), encoding="utf-8")
+    report = run_ingest(workspace, counting, store)
+    assert (report.updated, report.unchanged) == (1, 1)
+    dates = {m["date"] for m in store.get(where={"source": "gmg-information-note-2006.txt"},
+                                          include=["metadatas"])["metadatas"]}
+    assert dates == {"12 September 2006"}
+    assert run_ingest(workspace, counting, store).unchanged == 2  # and then it is settled
+
+    glossary = workspace.corpus_dir / "glossary.toml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") + '\n[[bodies]]\nname = "GFMD Friends"\n'
+                        'full = "Friends of the Global Forum"\n', encoding="utf-8")
+    counting.embedded = 0
+    report = run_ingest(workspace, counting, store)
+    assert report.updated == 2 and report.unchanged == 0  # every file is sectioned again with the new bodies
+    assert counting.embedded == 0  # the new body is not in the notes: the same chunks, reused
+    assert run_ingest(workspace, counting, store).unchanged == 2
+
+
 def test_dry_run_reports_without_writing(workspace, embeddings):
     store = build_store(workspace, embeddings)
     report = run_ingest(workspace, embeddings, store, dry_run=True)
