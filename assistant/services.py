@@ -35,27 +35,37 @@ class Services:
         self.reload()
 
     def reload(self) -> None:
-        """(Re)build the assistant over the shared model and store, so the BM25 index and manifest reload."""
+        """(Re)build the assistant over the shared model and store, so the BM25 index and manifest reload.
+        The new one replaces the old in one assignment: sessions holding the old one finish with it."""
         from assistant.chain import EmptyIndexError, build_assistant
 
-        with self.lock:
+        with self.lock:  # one build at a time
             try:
-                self.assistant = build_assistant(self.settings, self.embeddings, self.client, store=self.store)
-                self.empty_message = None
+                fresh, message = build_assistant(self.settings, self.embeddings, self.client, store=self.store), None
             except EmptyIndexError as exc:
-                self.assistant, self.empty_message = None, str(exc)
+                fresh, message = None, str(exc)
+            self.assistant, self.empty_message = fresh, message
             self.builds += 1
 
     def current(self):
-        """The assistant (None while the index is empty), rebuilt if the index changed under it (CLI ingest)."""
+        """The assistant (None while the index is empty), rebuilt if the index changed under it (a CLI ingest,
+        another replica). While one session rebuilds it, the others keep answering with the one they have
+        instead of queueing behind the build (a few seconds at 100k chunks)."""
         from assistant.chain import manifest_path
         from ingest.manifest import Manifest
 
         revision = Manifest.load(manifest_path(self.settings, self.collection)).revision
-        with self.lock:
+        assistant = self.assistant
+        if assistant is not None and assistant.manifest.revision == revision:
+            return assistant
+        if not self.lock.acquire(blocking=assistant is None):
+            return assistant  # being rebuilt right now
+        try:
             if self.assistant is None or self.assistant.manifest.revision != revision:
                 self.reload()
             return self.assistant
+        finally:
+            self.lock.release()
 
     def ingest(self, progress=None):
         from assistant.indexing import run_ingest

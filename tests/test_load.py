@@ -64,3 +64,42 @@ def test_concurrent_bm25_builds_of_one_revision_share_the_folder_safely(tmp_path
     assert sorted(p.name for p in directory.iterdir()) == sorted(["rev-7", live_tmp.name])
     again = KeywordIndex.load_or_build(store, directory, 7)  # loaded from disk, same ids
     assert again.ids == json.loads((directory / "rev-7" / "ids.json").read_text())
+
+
+def test_sessions_keep_answering_while_another_rebuilds_the_assistant(tmp_path, embeddings):
+    """After a re-ingest elsewhere (the CLI, another replica), one session rebuilds the shared assistant; the
+    others get the one they had at once instead of queueing behind the build, then the new one."""
+    import threading
+
+    from conftest import copy_corpus, make_settings
+
+    from assistant.indexing import run_ingest
+    from assistant.services import Services
+    from assistant.store import build_store
+
+    settings = make_settings(tmp_path / "data", copy_corpus(tmp_path / "corpus"))
+    store = build_store(settings, embeddings)
+    run_ingest(settings, embeddings, store)
+    services = Services(settings, embeddings, store=store)
+    old = services.current()
+    note = settings.corpus_dir / "gmg-information-note-2006.txt"
+    note.write_text(note.read_text(encoding="utf-8") + "\nThe GMG meets in Vienna every spring.\n", encoding="utf-8")
+    run_ingest(settings, embeddings, store)  # behind the services' back, as `assistant ingest` does
+    building, release = threading.Event(), threading.Event()
+
+    def rebuild_in_progress():
+        with services.lock:
+            building.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=rebuild_in_progress)
+    holder.start()
+    building.wait(10)
+    try:
+        assert services.current() is old  # not blocked: answers go on with the current index
+    finally:
+        release.set()
+        holder.join(10)
+    fresh = services.current()
+    assert fresh is not old and fresh.manifest.revision > old.manifest.revision
+    assert "Vienna" in fresh.ask("Where does the GMG meet every spring?").answer
