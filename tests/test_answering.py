@@ -42,13 +42,26 @@ def test_sentence_without_a_subject_is_attributed(assistant):
 @pytest.mark.parametrize(
     "question",
     ["Who won the 2022 World Cup?", "How do I make a lasagna?", "What's the weather in Geneva tomorrow?",
-     "How much money did migrants send home in remittances in 2005?"],
+     "How much money did migrants send home in remittances in 2005?",
+     # plausible facts the notes never state, next to passages that look close
+     "What is the GMG's annual budget?", "How many staff work for the GMG?",
+     "How long does each GMG chair serve before the chair rotates?", "What is the GMG's email address?"],
 )
 def test_questions_the_notes_do_not_answer_abstain(assistant, question):
     result = assistant.ask(question)
     assert result.abstained, result.answer
     assert result.answer.startswith("The documents don't say")
     assert result.citations == [] and result.closest
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("How many organizations make up the GMG?", "10 organizations"),
+     ("How many working groups and task forces does the GMG operate through?", "five working groups")],
+)
+def test_counts_the_notes_give_are_answered(assistant, question, fact):
+    result = assistant.ask(question)
+    assert not result.abstained and fact in result.answer, result.answer
 
 
 def test_answers_are_short(assistant):

@@ -32,6 +32,22 @@ def test_question_types():
     assert QuestionType.of("How many organizations are members?").how_many
     assert QuestionType.of("What does MICI stand for?").acronym == "MICI"
     assert QuestionType.of("What is the GFMD?").definition
+    assert QuestionType.of("How long does each chair serve?").how_long
+    assert QuestionType.of("How many staff work for the GMG?").counted == "staff"
+    assert QuestionType.of("What is the GMG's annual budget?").attributes
+    assert not QuestionType.of("How does UNHCR address mixed migration?").attributes  # a verb, not an address
+
+
+def test_attribute_evidence_words():
+    from assistant.answering.question import attribute_words, count_synonyms, has_evidence_word
+
+    budget = next(evidence for asked, evidence in attribute_words() if "budget" in asked)
+    assert has_evidence_word("It is financed by voluntary contributions.", budget)
+    assert has_evidence_word("The plan costs $2 million.", budget)
+    assert not has_evidence_word("The GMG is implementing a Multi-Annual Work Plan.", budget)
+    email = next(evidence for asked, evidence in attribute_words() if "email" in asked)
+    assert has_evidence_word("Write to info@example.org for details.", email)
+    assert "inhabitants" in count_synonyms()["people"]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from assistant.answering.question import (
     split_parts,
     without_document_phrase,
 )
+from assistant.answering.specifics import missing_specifics
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Glossary
@@ -263,15 +264,7 @@ class ExtractiveAnswerer:
         return bonus
 
     def _missing_specifics(self, question: str, qtype: QuestionType, ranked: list[Candidate]) -> bool:
-        """The question pins a detail the best passages lack: a year the notes never mention, or a date or
-        number that "when" / "how many" asks for and none of the leading sentences contains."""
-        for year in re.findall(r"\b(?:19|20)\d\d\b", question):
-            if year not in self.keyword.idf:
-                return True
-        leading = [c.text for c in ranked[:3]]
-        if qtype.when and not any(DATE_PATTERN.search(t) for t in leading):
-            return True
-        return qtype.how_many and not any(NUMBER_PATTERN.search(t) for t in leading)
+        return missing_specifics(question, qtype, [c.text for c in ranked], self.keyword, self.glossary)
 
     # -- selection and composition ---------------------------------------------------------------------
     def _select(self, ranked: list[Candidate], qtype: QuestionType) -> list[Candidate]:

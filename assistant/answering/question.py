@@ -12,11 +12,16 @@ _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:agency|agencies|
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
 _WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber of\b|\bhow much\b", re.I)
+_COUNTED = re.compile(r"\bhow\s+many\s+([a-z][a-z-]+)", re.I)  # "how many staff …" → "staff"
+_HOW_LONG = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I)
 _DEFINE = re.compile(r"\bstand(?:s)? for\b|\bfull name\b|\bacronym\b|\babbreviation\b|\bshort for\b", re.I)
 _WHAT_IS = re.compile(r"^\s*(?:and\s+)?what\s+(?:is|are|was)\s+(?:the\s+)?[^,?]{2,60}\??\s*$|\bwhat\s+(?:the\s+)?"
                       r"[A-Z][\w -]{1,40}\s+is\b|\bdescribe\b", re.I)
 _LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|members|areas|purposes|objectives)\b", re.I)
 
+DURATION_PATTERN = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an|half)\s+(?:\w+\s+)?(?:years?|months?|"
+    r"weeks?|days?|hours?)\b|\b(?:annual|annually|yearly|biennial|monthly|weekly|daily)\b", re.I)
 DATE_PATTERN = re.compile(
     r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b", re.I)
@@ -30,6 +35,45 @@ def question_words() -> frozenset[str]:
     return frozenset(w.strip().lower() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def attribute_words() -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
+    """(words a question asks with, evidence words a passage must hold) per line of data/attribute_words.txt."""
+    text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
+    rules = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith(("#", "=")):
+            continue
+        asked, evidence = line.split("|")
+        rules.append((frozenset(w.strip().lower() for w in asked.split(",")),
+                      tuple(w.strip().lower() for w in evidence.split(","))))
+    return tuple(rules)
+
+
+@lru_cache(maxsize=1)
+def count_synonyms() -> dict[str, frozenset[str]]:
+    """noun → the nouns that count the same thing ("=" lines of data/attribute_words.txt)."""
+    text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
+    groups = [frozenset(w.strip().lower() for w in line[1:].split(",")) for line in text.splitlines()
+              if line.startswith("=")]
+    return {word: group for group in groups for word in group}
+
+
+def has_evidence_word(text: str, evidence: tuple[str, ...]) -> bool:
+    """Whether `text` holds one of the evidence words (a trailing * matches a prefix; symbols match anywhere)."""
+    lowered = text.lower()
+    words = set(re.findall(r"[\w$€@-]+", lowered))
+    for word in evidence:
+        if word.endswith("*"):
+            if any(w.startswith(word[:-1]) for w in words):
+                return True
+        elif not word.isalnum():
+            if word in lowered:
+                return True
+        elif word in words:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class QuestionType:
     who: bool
@@ -38,6 +82,9 @@ class QuestionType:
     wants_list: bool
     acronym: str | None = None  # "What does MICI stand for?" → "MICI"
     definition: bool = False  # "What is the GFMD?": a defining sentence ("The GFMD is a …") answers it
+    how_long: bool = False  # a duration: a passage without a number or a period of time cannot answer it
+    counted: str | None = None  # "How many staff …?" → "staff": the count must be of that
+    attributes: tuple[tuple[str, ...], ...] = ()  # evidence words of each attribute asked (budget, email, …)
 
     @classmethod
     def of(cls, question: str) -> QuestionType:
@@ -48,6 +95,10 @@ class QuestionType:
             wants_list=bool(_LIST.search(question)),
             acronym=_acronym(question) if _DEFINE.search(question) else None,
             definition=bool(_WHAT_IS.search(question)),
+            how_long=bool(_HOW_LONG.search(question)),
+            counted=m.group(1).lower() if (m := _COUNTED.search(question)) else None,
+            attributes=tuple(evidence for asked, evidence in attribute_words()
+                             if asked & set(re.findall(r"[a-z-]+", question.lower()))),
         )
 
 
