@@ -42,11 +42,28 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _llm_backend(settings) -> str | None:
-    for name in ("llm_backend", "llm_provider", "llm_model", "answerer"):
-        value = getattr(settings, name, None)
-        if value and str(value).lower() not in {"none", "off", "extractive", ""}:
-            return str(value)
-    return None
+    """settings.llm when it names a model backend (`openai:…`, `ollama:…`), None for `extractive`."""
+    from assistant.llm import LLMConfigError, parse_llm
+
+    try:
+        mode, _ = parse_llm(settings.llm)
+    except LLMConfigError as exc:
+        _fail(str(exc))
+    return None if mode == "extractive" else settings.llm
+
+
+def _judge_model(settings, console):
+    """The chat model the judge uses (settings.llm), or None, saying why the judge is skipped."""
+    from assistant.llm import LLMConfigError, build_chat_model
+
+    if _llm_backend(settings) is None:
+        console.print("LLM judge skipped: no LLM backend is configured (set ASSISTANT_LLM, see README); only the "
+                      "deterministic metrics are reported.", soft_wrap=True, markup=False)
+        return None
+    try:
+        return build_chat_model(settings)
+    except LLMConfigError as exc:
+        _fail(str(exc))
 
 
 def _cases(golden: Path | None):
@@ -68,8 +85,12 @@ def run_command(
     as_json: JsonOpt = False,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Only run our system.")] = False,
     judge: Annotated[
-        bool, typer.Option("--judge", help="Also score answers with an LLM judge, if configured.")
+        bool, typer.Option("--judge", help="Also score our answers with the LLM of ASSISTANT_LLM (a trend, never "
+                           "gated): faithfulness and answer relevancy.")
     ] = False,
+    judge_runs: Annotated[
+        int, typer.Option("--judge-runs", min=1, help="Runs of the LLM judge to average (with --judge).")
+    ] = 3,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if a metric misses evals/thresholds.toml.")
     ] = False,
@@ -83,18 +104,19 @@ def run_command(
     console = _console(as_json)
     settings = Settings()
     path, cases = _cases(golden)
-    if judge:
-        backend = _llm_backend(settings)
-        note = (
-            "no LLM backend is configured"
-            if backend is None
-            else f"the LLM judge is not implemented for backend {backend!r} yet"
-        )
-        console.print(f"LLM judge skipped: {note}; only the deterministic metrics are reported.")
+    judge_model = _judge_model(settings, console) if judge else None
     try:
-        results = run_golden(settings, cases, baseline=not no_baseline, golden_path=path)
+        services = None
+        if judge_model is not None:  # the judge embeds with the eval's own embeddings
+            from evals.runner import build_services, quiet
+
+            quiet()
+            services = build_services(settings)
+        results = run_golden(settings, cases, baseline=not no_baseline, golden_path=path, services=services)
     except RuntimeError as exc:
         _fail(str(exc))
+    if judge_model is not None:
+        results["judge"] = _run_judge(settings, judge_model, services.embeddings, results, judge_runs, console)
     violations = check_thresholds(results["systems"]["ours"]["metrics"], load_thresholds())
     results["meta"]["threshold_violations"] = violations
     paths = write_reports(results, out)
@@ -108,6 +130,27 @@ def run_command(
         sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")
     if check and violations:
         raise typer.Exit(1)
+
+
+def _run_judge(settings, model, embeddings, results: dict, runs: int, console) -> dict:
+    from assistant.llm import describe_failure
+    from evals.judge import run_judge
+
+    console.print(f"LLM judge: {settings.llm}, {runs} run(s) of our answered questions (a trend, not gated).",
+                  markup=False)
+    try:
+        section = run_judge(model, embeddings, results["systems"]["ours"]["records"], runs=runs,
+                            backend=settings.llm, progress=True, describe=lambda exc: describe_failure(exc, settings))
+    except Exception as exc:  # the judge is optional: nothing it does may lose the deterministic results
+        section = {"backend": settings.llm, "runs": runs, "faithfulness": None, "answer_relevancy": None,
+                   "per_run": [], "per_question": {}, "failed_judgements": 0, "error": f"{type(exc).__name__}: {exc}"}
+    if section["error"]:
+        console.print(f"LLM judge: {section['error']} The deterministic results are written all the same.",
+                      style="yellow", markup=False, soft_wrap=True)
+    elif section["failed_judgements"]:
+        console.print(f"LLM judge: {section['failed_judgements']} judgement(s) failed (replies that could not be "
+                      "read); see results.json, judge.per_question.", markup=False)
+    return section
 
 
 @app.command("compare")

@@ -78,26 +78,31 @@ def kind_rows(results: dict) -> tuple[list[str], list[list[str]]]:
 
 def print_summary(results: dict, console=None) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = console or Console()
     if not console.is_terminal:  # piped or redirected: don't squeeze the tables into 80 columns
         console.width = max(console.width, 110)
-    header, rows = summary_rows(results)
     meta = results.get("meta", {})
-    table = Table(title=f"Evaluation: {meta.get('cases', '?')} cases ({meta.get('golden') or 'golden set'})")
+    title = f"Evaluation: {meta.get('cases', '?')} cases ({meta.get('golden') or 'golden set'})"
+    console.print(_rich_table(title, *summary_rows(results), wrap=True))
+    console.print(_rich_table("Per kind", *kind_rows(results), caption="cells: " + " / ".join(_names(results))))
+    if "judge" in results:
+        from evals.judge import TITLE, judge_note, judge_rows
+
+        console.print(_rich_table(TITLE, *judge_rows(results["judge"])))
+        console.print(judge_note(results["judge"]), markup=False, highlight=False)
+
+
+def _rich_table(title: str, header: list[str], rows: list[list[str]], caption: str | None = None, wrap=False):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, caption=escape(caption) if caption else None)
     for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i == 0 else "right")
+        table.add_column(h, justify="left" if i == 0 else "right", no_wrap=i == 0 and not wrap)
     for row in rows:
         table.add_row(*row)
-    console.print(table)
-    kh, krows = kind_rows(results)
-    kinds = Table(title="Per kind", caption="cells: " + " / ".join(_names(results)))
-    for i, h in enumerate(kh):
-        kinds.add_column(h, justify="left" if i == 0 else "right", no_wrap=i == 0)
-    for row in krows:
-        kinds.add_row(*row)
-    console.print(kinds)
+    return table
 
 
 # -- plots ------------------------------------------------------------------------------------------------
@@ -235,6 +240,7 @@ def to_markdown(results: dict) -> str:
         "fact recall over answerable cases; "
         "citation support over cited answer sentences; abstention over all cases.",
         "",
+        *_judge_markdown(results),
         "## Per kind",
         "",
         "Cells: " + " / ".join(_names(results)) + ".",
@@ -260,6 +266,14 @@ def to_markdown(results: dict) -> str:
         ]
     parts += ["## Questions", "", _md_table(*question_rows(results)), ""]
     return "\n".join(parts)
+
+
+def _judge_markdown(results: dict) -> list[str]:
+    if "judge" not in results:
+        return []
+    from evals.judge import TITLE, judge_note, judge_rows
+
+    return [f"## {TITLE}", "", judge_note(results["judge"]), "", _md_table(*judge_rows(results["judge"])), ""]
 
 
 # -- html ------------------------------------------------------------------------------------------------
@@ -326,6 +340,15 @@ def _question_html(results: dict) -> str:
     return "<table>" + "\n".join(rows) + "</table>"
 
 
+def _judge_html(results: dict) -> str:
+    if "judge" not in results:
+        return ""
+    from evals.judge import TITLE, judge_note, judge_rows
+
+    return (f"\n<h2>{html.escape(TITLE)}</h2><p>{html.escape(judge_note(results['judge']))}</p>"
+            + _html_table(*judge_rows(results["judge"])))
+
+
 def to_html(results: dict, images: dict[str, str] | None = None) -> str:
     images = images if images is not None else plots(results)
     meta = results.get("meta", {})
@@ -350,7 +373,7 @@ Settings: <code>{
             )
         )
     }</code></p>
-<h2>Summary</h2>{_html_table(*summary_rows(results))}
+<h2>Summary</h2>{_html_table(*summary_rows(results))}{_judge_html(results)}
 <h2>Per kind</h2><p>Cells: {html.escape(" / ".join(_names(results)))}.</p>{_html_table(*kind_rows(results))}{
         img("per_kind", "metrics per kind")
     }
