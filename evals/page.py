@@ -173,15 +173,15 @@ def _summary_tables(results: dict) -> None:
 
 
 def _judge(results: dict) -> None:
+    from evals.judge import TITLE, judge_note, judge_rows
+
     judge = results.get("judge")
     if not judge:
         return
-    st.subheader("LLM-judged (trend only, never gated)")
-    if judge.get("error"):
-        st.warning(esc(f"The judge could not run: {judge['error']}"))
-    values = {k: judge.get(k) for k in ("backend", "runs", "faithfulness", "answer_relevancy",
-                                        "failed_judgements")}
-    st.dataframe([{"metric": k, "value": "–" if v is None else str(v)} for k, v in values.items()], hide_index=True)
+    st.subheader(TITLE)
+    (st.warning if judge.get("error") else st.caption)(esc(judge_note(judge)))
+    header, rows = judge_rows(judge)
+    st.dataframe([dict(zip(header, row, strict=True)) for row in rows], hide_index=True)
 
 
 def _downloads(path: Path) -> None:

@@ -43,7 +43,8 @@ def evaluator() -> AppTest:
 
 
 def text_of(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "error", "success", "info", "warning") for e in at.get(kind)]
+    kinds = ("markdown", "subheader", "caption", "error", "success", "info", "warning")
+    parts = [e.value for kind in kinds for e in at.get(kind)]
     return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))  # Markdown escapes removed
 
 
@@ -98,3 +99,21 @@ def test_an_unusable_golden_file_is_an_error_not_a_crash(env, monkeypatch):
     assert not at.exception, at.exception
     assert "drafts.jsonl cannot be used" in text_of(at) and "not JSON" in text_of(at)
     assert not [b for b in at.button if b.label == "Run the evaluation"]  # nothing to run with a broken file
+
+
+def test_a_judged_report_shows_its_trend_section(env):
+    """A results.json with the --judge section (as `python -m evals run --judge` writes it) shows it as a trend."""
+    [run] = sorted((env.data_dir / "eval-runs").glob("*/results.json"))
+    results = json.loads(run.read_text())
+    results["judge"] = {"backend": "openai:stub", "runs": 2, "answers": 3, "faithfulness": 0.75,
+                        "answer_relevancy": 0.61, "failed_judgements": 1, "error": None, "per_question": {},
+                        "per_run": [{"run": 1, "faithfulness": 0.7, "answer_relevancy": 0.6, "failed": 1},
+                                    {"run": 2, "faithfulness": 0.8, "answer_relevancy": 0.62, "failed": 0}]}
+    judged = run.parent.parent / "99999999T999999999999Z" / "results.json"  # sorts first: the newest
+    judged.parent.mkdir()
+    judged.write_text(json.dumps(results))
+    at = evaluator()
+    page = text_of(at)
+    assert "LLM-judged (trend only, not gated)" in page and "openai:stub" in page
+    table = next(d.value for d in at.dataframe if "run 2" in d.value.columns)
+    assert list(table["mean"])[:2] == ["0.750", "0.610"]
