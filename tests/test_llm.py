@@ -386,3 +386,20 @@ def test_reasoning_blocks_are_not_checked_or_shown(assistant, ingested, embeddin
     result = llm_assistant(assistant, ingested, embeddings, fake(reply)).ask(QUESTION, k=4)
     assert result.answer == f"{quote(passages[1])} [1]" and result.notes == []
     assert len(result.checks["sentences"]) == 1
+
+
+def test_a_sentence_that_enumerates_a_list_quotes_the_whole_list(assistant, ingested, embeddings):
+    """Each list item adds little on its own; the quote must still run to the last item the sentence names."""
+    question = "Which organizations make up the GMG?"
+    docs = assistant.retriever.invoke(question, k=4)
+    n, doc = next((i, d) for i, d in enumerate(docs, 1) if "consists of 10 organizations" in d.page_content)
+    named = re.findall(r"^- (.+)$", doc.page_content, re.M)  # the items, as the note spells them
+    assert len(named) >= 5
+    reply = f"The GMG consists of 10 organizations: {', '.join(named)} [{n}]."
+    model = fake(reply)
+    result = llm_assistant(assistant, ingested, embeddings, model).ask(question, k=4)
+    assert not result.abstained and result.citations, result
+    quote = result.citations[0].text
+    assert "consists of 10 organizations" in quote
+    assert [a for a in named if a not in quote] == []
+    check_citations(result, ingested.corpus_dir)

@@ -297,17 +297,22 @@ class SupportChecker:
         whole = (base, base + len(passage.doc.page_content))
         claim = self.claim_terms(sentence)
         total = sum(self.weight(t) for t in claim) or 1.0
-        chosen: list[tuple[int, int]] = []
+        chosen: list[int] = []  # indexes into passage.units
         covered: set[str] = set()
-        remaining = list(passage.units)
-        while remaining:
-            gains = [(sum(self.weight(t) for t in (terms & claim) - covered), a, b, terms) for a, b, terms in remaining]
-            gain, a, b, terms = max(gains, key=lambda g: (g[0], -g[1]))
-            if gain <= 0 or (chosen and gain < 0.15 * total):
-                break  # a far sentence that adds one common word would stretch the quote
-            chosen.append((a, b))
-            covered |= terms & claim
-            remaining = [u for u in remaining if u[0] != a]
+        units = passage.units
+        while len(chosen) < len(units):
+            gains = [(sum(self.weight(t) for t in (units[i][2] & claim) - covered), i)
+                     for i in range(len(units)) if i not in chosen]
+            gain, i = max(gains, key=lambda g: (g[0], -g[1]))
+            if chosen and gain < 0.15 * total:
+                # A far sentence that adds one common word would stretch the quote; but the next item of a list
+                # the sentence enumerates ("… ILO, IOM, …, the World Bank") adds little each and belongs in it.
+                near = [g for g in gains if g[1] in (min(chosen) - 1, max(chosen) + 1)]
+                gain, i = max(near, key=lambda g: (g[0], -g[1])) if near else (0.0, -1)
+            if gain <= 0:
+                break
+            chosen.append(i)
+            covered |= units[i][2] & claim
         if not chosen:
             return whole
-        return min(a for a, _ in chosen), max(b for _, b in chosen)
+        return min(units[i][0] for i in chosen), max(units[i][1] for i in chosen)
