@@ -167,6 +167,16 @@ def import_breakdown(env: dict, question: str) -> dict:
 
 # -- the app --------------------------------------------------------------------------------------------------
 
+def stop_process(proc: subprocess.Popen, grace_s: float = 15) -> None:
+    """Terminate a server process; kill it if it has not exited after `grace_s` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=grace_s)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -241,12 +251,7 @@ def app_figures(env: dict, work: Path, label: str, questions: int = APP_QUESTION
             memory = _rss_mb(proc.pid)
         finally:
             browser.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+            stop_process(proc)
     return {"launch_to_first_answer_s": round(first_s, 2), "page_served_s": round(served_s, 2),
             "chat_input_ready_s": round(ready_s, 2), "cpu_s_to_first_answer": round(first_cpu, 2),
             "questions": questions,

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from evals.bench import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -107,12 +109,7 @@ def server(tmp_path_factory):
         healthy = time.monotonic() - launched
         yield {"url": url, "launched": launched, "healthy_s": healthy, "log": log, "playwright": sync_playwright}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
 
 
 @pytest.fixture
