@@ -179,6 +179,8 @@ def _oidc(st) -> str | None:
 def logout(settings: Settings, st=None) -> None:
     if st is None:
         import streamlit as st
-    st.session_state.pop(SESSION_KEY, None)
+    # Everything of the session goes, not only the name: the next person to sign in on this tab must not see
+    # (or rate, or continue) the previous user's conversation.
+    st.session_state.clear()
     if settings.auth == "oidc":
         st.logout()

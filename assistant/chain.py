@@ -150,10 +150,10 @@ class Assistant:
         for event in events:
             if isinstance(event, CitedAnswer):
                 result = event
-            elif event.kind == "text":  # streamed text stops at the cap; the final answer is cut the same way
-                if shown < limit:
-                    yield Event("text", event.text[: limit - shown])
+            elif event.kind == "text":  # whole checked sentences while they fit; the final answer is cut there too
                 shown += len(event.text)
+                if shown <= limit:
+                    yield event
             else:
                 yield event
         result = cap_answer(result, limit)
@@ -166,18 +166,21 @@ class Assistant:
         yield result
 
 
-_SENTENCE_END = re.compile(r"[.!?…](?:\s*\[\d+\])*(?=\s|$)|(?:\[\d+\])+(?=\s|$)")
+_SENTENCE_END = re.compile(r"(?:\[\d+\])+(?=\s|$)")  # every answer sentence ends with its [n] markers
 
 
 def cap_answer(result: CitedAnswer, limit: int) -> CitedAnswer:
-    """`result` with its answer cut to `limit` characters: after the last whole (cited) sentence that fits, or
-    at the limit with "…" when even the first sentence is longer; citations the cut answer no longer uses go."""
+    """`result` with its answer cut to `limit` characters: after the last [n] marker that fits (every answer
+    sentence ends with its markers), or at the limit with "…" when even the first sentence is longer; citations
+    the cut answer no longer uses go."""
     if len(result.answer) <= limit:
         return result
     ends = [m.end() for m in _SENTENCE_END.finditer(result.answer) if m.end() <= limit]
     answer = result.answer[: ends[-1]] if ends else result.answer[: limit - 1].rstrip() + "…"
-    used = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
-    citations = [c for c in result.citations if c.id in used] if used else result.citations
+    first = next(_SENTENCE_END.finditer(result.answer), None)  # a cut first sentence still rests on its passages
+    kept = answer if ends else result.answer[: first.end() if first else 0]
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", kept)}
+    citations = [c for c in result.citations if c.id in used]
     note = f"The answer was cut to {limit} characters (ASSISTANT_MAX_ANSWER_CHARS)."
     return result.model_copy(update={"answer": answer, "citations": citations, "notes": [*result.notes, note]})
 

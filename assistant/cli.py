@@ -43,7 +43,14 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(text: str) -> str:
-    return _UNSAFE.sub("", str(text))
+    # A form feed or carriage return between two words (PDF text) still separates them.
+    return _UNSAFE.sub("", re.sub(r"[\x0b\x0c\r]+", " ", str(text)))
+
+
+def json_line(data) -> str:
+    """One JSON document for --json output: readable Unicode, but control and bidi characters as \\u escapes
+    (json.dumps leaves C1 controls, DEL and bidi overrides raw, and a terminal would act on them)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
 def _say(text: str = "", **kwargs) -> None:
@@ -193,13 +200,13 @@ def ask_command(
         except ValueError as exc:
             failed = True
             if as_json:
-                typer.echo(json.dumps({"question": question, "error": str(exc)}))
+                typer.echo(json_line({"question": question, "error": str(exc)}))
             else:
                 _say(f"error: {exc}", err=True)
             continue
         result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
         if as_json:
-            typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            typer.echo(json_line(result.to_json()))
     if failed:
         raise typer.Exit(1)
 

@@ -79,7 +79,11 @@ class FeedbackStore:
             db.executescript(_SCHEMA)
             known = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
             if "user" not in known:  # a store made before sign-in existed: add the column, keep the rows
-                db.execute("ALTER TABLE feedback ADD COLUMN user TEXT NOT NULL DEFAULT ''")
+                try:
+                    db.execute("ALTER TABLE feedback ADD COLUMN user TEXT NOT NULL DEFAULT ''")
+                except sqlite3.OperationalError:  # another process (app replica) added it a moment ago
+                    if "user" not in {row[1] for row in db.execute("PRAGMA table_info(feedback)")}:
+                        raise
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

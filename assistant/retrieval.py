@@ -47,6 +47,16 @@ def _builder_alive(name: str) -> bool:
     return True
 
 
+def _discard(folder: Path) -> None:
+    """Move a damaged index folder aside (atomic, so readers never see half of it), then delete it."""
+    aside = folder.parent / f".{folder.name}.{_builder_tag()}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        os.rename(folder, aside)
+    except OSError:
+        return  # gone already, or another process moved it
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def _remove_stale(directory: Path, revision: int) -> None:
     """Drop saved indexes of older revisions and temporary folders whose builder died (never a live one's)."""
     for path in directory.iterdir():
@@ -119,8 +129,8 @@ class KeywordIndex:
             try:
                 bm25 = bm25s.BM25.load(str(target), show_progress=False)
                 return cls(bm25, json.loads((target / "ids.json").read_text()))
-            except (OSError, ValueError):  # removed or half-written under us: build it again
-                pass
+            except (OSError, ValueError):  # damaged, or removed under us: replace it with a fresh build
+                _discard(target)
         index = cls.build(*cls._read_store(store))
         if index.bm25 is not None:
             cls._save(index, directory, target)
@@ -147,10 +157,17 @@ class KeywordIndex:
         try:
             index.bm25.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(index.ids))
-            os.rename(tmp, target)  # atomic; fails if another builder got there first, whose copy is as good
-        except OSError:
-            if not (target / "ids.json").is_file():
-                raise
+            try:
+                os.rename(tmp, target)  # atomic; fails if another builder got there first, whose copy is as good
+            except OSError:
+                if (target / "ids.json").is_file():
+                    return
+                _discard(target)  # a leftover without ids.json (a crash while it was removed): replace it
+                try:
+                    os.rename(tmp, target)
+                except OSError:
+                    if not (target / "ids.json").is_file():
+                        raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -44,7 +44,8 @@ class Services:
                 fresh, message = build_assistant(self.settings, self.embeddings, self.client, store=self.store), None
             except EmptyIndexError as exc:
                 fresh, message = None, str(exc)
-            self.assistant, self.empty_message = fresh, message
+            self.empty_message = message  # first: a reader that sees assistant None finds the reason set
+            self.assistant = fresh
             self.builds += 1
 
     def current(self):

@@ -220,9 +220,11 @@ def _judge_one(judge: Judge, item: Item, run: int) -> dict:
                 out["claims"] = len(claims)
             else:
                 out[metric] = judge.relevancy(item)
-        except Malformed as exc:
+        except JudgeUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an odd reply (NaN, Infinity, a huge number) is one failed judgement
             out[metric] = None
-            out["failures"].append(f"run {run} {metric}: {exc}")
+            out["failures"].append(f"run {run} {metric}: {exc if isinstance(exc, Malformed) else repr(exc)}")
     return out
 
 

@@ -23,6 +23,7 @@ from evals.golden_io import DEFAULT_GOLDEN, check_thresholds, load_golden, load_
 
 CLI_RESULTS = Path(__file__).parent / "out" / "results.json"
 GOLDEN_DIR = DEFAULT_GOLDEN.parent
+_RUN_LOCK = threading.Lock()
 FILTERS = {"failing": "Failing (ours)", "flipped": "Ours fails, baseline passes", "all": "All questions"}
 
 
@@ -74,20 +75,26 @@ def start_run(services, settings, golden: Path, kinds: list[str], limit: int, ba
 
 def _run(job: dict, services, settings, golden: Path, cases: list, baseline: bool, out: Path) -> None:
     from evals.report import write_reports
-    from evals.runner import Services, run_golden
+    from evals.runner import Services, ensure_index, run_golden
 
     def on_case(system: str, case_id: str) -> None:
         job.update(done=job["done"] + 1, label=f"{system} {case_id}")
 
     try:
-        shared = Services(settings, services.embeddings, services.client, services.store)
-        results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
-                             golden_path=golden, on_case=on_case)
+        job["label"] = "waiting for another evaluation to finish"
+        with _RUN_LOCK:  # one at a time per process: runs share the baseline's collection and the CPU
+            job["label"] = "preparing the index"
+            shared = Services(settings, services.embeddings, services.client, services.store)
+            with services.ingest_lock:  # not while the sidebar's re-ingest runs on the same store
+                ensure_index(shared)
+            results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
+                                 golden_path=golden, on_case=on_case)
         full = len(cases) == len(load_golden(golden)) and golden == DEFAULT_GOLDEN
         results["meta"]["subset"] = not full
         results["meta"]["threshold_violations"] = (
             check_thresholds(results["systems"]["ours"]["metrics"], load_thresholds()) if full else None)
         write_reports(results, out)
+        job["seconds"] = time.monotonic() - job["started"]
         job["out"] = out / "results.json"
     except Exception as exc:  # noqa: BLE001 - shown on the page; the chat must not suffer
         job["error"] = f"{type(exc).__name__}: {exc}"
@@ -132,7 +139,7 @@ def _show_progress(state) -> None:
     elif not job.get("announced"):
         job["announced"] = True
         state["eval_report_pick"] = job["out"]  # show the new run
-        st.success(f"Evaluation finished in {time.monotonic() - job['started']:.0f} s.")
+        st.success(f"Evaluation finished in {job['seconds']:.0f} s.")
 
 
 # -- the report -------------------------------------------------------------------------------------------
@@ -293,10 +300,10 @@ def render(services, settings, state) -> None:
     for p in runs:
         try:
             labels[p] = run_label(p, load_results(str(p), p.stat().st_mtime))
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # noqa: BLE001 - listed as unreadable, the others still show
             labels[p] = f"{p} (unreadable: {type(exc).__name__})"
     chosen = st.selectbox("Report", runs, format_func=labels.get, key="eval_report_pick")
     try:
         render_report(chosen)
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a hand-edited or truncated results.json must not break the page
         st.error(esc(f"This report cannot be read ({type(exc).__name__}: {exc}); run the evaluation again."))

@@ -7,9 +7,12 @@ import html
 import io
 import json
 import math
+import threading
 from pathlib import Path
 
 from evals.metrics import HEADLINE
+
+_PLOT_LOCK = threading.Lock()
 
 PER_KIND_METRICS = [
     ("fact_recall", "fact recall"),
@@ -116,7 +119,13 @@ def _png(fig) -> str:
 
 
 def plots(results: dict) -> dict[str, str]:
-    """base64 PNGs: metric bars per kind, latency histogram, abstention confusion tables."""
+    """base64 PNGs: metric bars per kind, latency histogram, abstention confusion tables (one drawing at a time:
+    pyplot's state is global, and the app may draw a report while an evaluation thread writes another)."""
+    with _PLOT_LOCK:
+        return _plots(results)
+
+
+def _plots(results: dict) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -78,14 +78,15 @@ def load_catalog(root: Path) -> dict[str, dict]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _catalog(root: Path, report: IngestReport) -> dict[str, dict]:
-    """The catalog, or none (reported) when catalog.toml is unreadable: titles fall back to file names."""
+def _catalog(root: Path, report: IngestReport) -> dict[str, dict] | None:
+    """The catalog, or None (reported) when catalog.toml is unreadable: files that change meanwhile get file-name
+    titles, and unchanged files keep the titles they have (a typo must not re-embed the whole corpus)."""
     try:
         catalog = load_catalog(root)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         report.failed.append({"path": "catalog.toml", "error": f"catalog.toml is not valid TOML ({exc}); "
-                              "titles fall back to file names"})
-        return {}
+                              "unchanged files keep their titles, changed ones fall back to file names"})
+        return None
     return {k: v for k, v in catalog.items() if isinstance(v, dict)}
 
 
@@ -234,7 +235,7 @@ def ingest(
         if changed or gone or manifest.dirty:
             manifest.dirty = True
             manifest.save()
-            writer = _Writer(root, store, chunker, manifest, catalog, fingerprint, model_id, text_dir, max_bytes,
+            writer = _Writer(root, store, chunker, manifest, catalog or {}, fingerprint, model_id, text_dir, max_bytes,
                              batch_size, progress, report)
             writer.apply(changed, gone)
             report.swept = _sweep_orphans(store, manifest)
@@ -310,8 +311,8 @@ def file_fingerprint(base: str, catalog: dict[str, dict], source: str) -> str:
     return f"{base}|cat:{hashlib.sha256(entry.encode('utf-8')).hexdigest()[:12]}"
 
 
-def _classify(root, files, manifest, fingerprint, max_bytes, report, catalog=None) -> tuple[list[_Candidate],
-                                                                                             list[_Candidate]]:
+def _classify(root, files, manifest, fingerprint, max_bytes, report,
+              catalog: dict | None) -> tuple[list[_Candidate], list[_Candidate]]:
     """Split files into (to ingest, all readable); count unchanged ones and report unreadable ones."""
     changed: list[_Candidate] = []
     seen: list[_Candidate] = []
@@ -331,8 +332,9 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report, catalog=Non
         candidate = _Candidate(source, path, hashlib.sha256(data).hexdigest())
         seen.append(candidate)
         entry = manifest.files.get(source)
-        if entry and entry.sha256 == candidate.sha256 and entry.fingerprint == file_fingerprint(fingerprint,
-                                                                                                 catalog or {}, source):
+        same = (entry.fingerprint.split("|cat:")[0] == fingerprint if catalog is None and entry
+                else entry and entry.fingerprint == file_fingerprint(fingerprint, catalog, source))
+        if entry and entry.sha256 == candidate.sha256 and same:
             report.unchanged += 1
         else:
             status = "updated" if entry else "added"

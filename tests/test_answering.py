@@ -57,7 +57,10 @@ def test_questions_the_notes_do_not_answer_abstain(assistant, question):
 @pytest.mark.parametrize(
     ("question", "fact"),
     [("How many organizations make up the GMG?", "10 organizations"),
-     ("How many working groups and task forces does the GMG operate through?", "five working groups")],
+     ("How many working groups and task forces does the GMG operate through?", "five working groups"),
+     ("How many UN agencies are in the GMG?", "10 organizations"),  # counted: the head noun, not "UN"
+     ("How long has the ILO been dealing with labour migration?", "1919"),  # a start answers "how long has"
+     ("For how many years has the ILO worked on labour migration?", "1919")],
 )
 def test_counts_the_notes_give_are_answered(assistant, question, fact):
     result = assistant.ask(question)

@@ -311,6 +311,11 @@ def test_sign_in_guards_the_app_and_feedback_records_the_user(index, monkeypatch
     assert user == ("Ada Lovelace",)
     next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
     assert not at.exception and not at.chat_input and len(at.text_input) == 2
+    at.text_input[0].input("Grace Hopper")  # the next person on this tab starts from a clean session
+    at.text_input[1].input("open sesame")
+    at.button[0].click().run()
+    assert not at.exception and at.chat_input and at.session_state["messages"] == []
+    assert not at.chat_message and not at.session_state["feedback_rows"]
 
 
 def test_top_k_slider_stops_at_the_cap(index, monkeypatch):

@@ -104,3 +104,6 @@ def test_terminal_output_carries_no_control_sequences(tmp_path):
             assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", stream), repr(stream[-500:])
     assert "1 added" in ingest.stdout and "DEBUG" not in ingest.stderr
     assert "Q: Who trains harbour pilots?]0;pwned" in ask.stdout and "1911" in ask.stdout
+    as_json = run_cli(settings, "ask", "--json", "Who trains harbour pilots?\x9b2J\u202e\x7f")
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", as_json.stdout)
+    assert json.loads(as_json.stdout)["question"].endswith("\x9b2J\u202e\x7f")  # escaped, not lost

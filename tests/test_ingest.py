@@ -87,6 +87,14 @@ def test_catalog_and_glossary_edits_reach_the_index(workspace, counting):
                                           include=["metadatas"])["metadatas"]}
     assert dates == {"12 September 2006"}
     assert run_ingest(workspace, counting, store).unchanged == 2  # and then it is settled
+    good = catalog.read_text(encoding="utf-8")
+    catalog.write_text(good + "\n[broken\n", encoding="utf-8")  # a typo must not rewrite the whole index
+    counting.embedded = 0
+    report = run_ingest(workspace, counting, store)
+    assert [f["path"] for f in report.failed] == ["catalog.toml"] and report.unchanged == 2
+    assert counting.embedded == 0
+    catalog.write_text(good, encoding="utf-8")
+    assert run_ingest(workspace, counting, store).unchanged == 2
 
     glossary = workspace.corpus_dir / "glossary.toml"
     glossary.write_text(glossary.read_text(encoding="utf-8") + '\n[[bodies]]\nname = "GFMD Friends"\n'

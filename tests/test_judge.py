@@ -178,6 +178,15 @@ def test_malformed_replies_are_failed_judgements_not_crashes():
     assert half["answer_relevancy"] == 1.0 and half["claims"] is None
 
 
+def test_an_odd_number_in_a_reply_is_one_failed_judgement():
+    records = [record("odd", ITEM.question, ITEM.answer, [PASSAGE])]
+    odd = '{"verdicts": [{"claim": Infinity, "verdict": 1}, {"claim": 2, "verdict": 1}]}'
+    model = scripted(claims_reply(CLAIMS[:2]), odd, questions_reply([ITEM.question]))
+    section = run_judge(model, WordEmbeddings(), records, runs=1)
+    assert section["error"] is None and section["failed_judgements"] == 1
+    assert section["answer_relevancy"] == 1.0 and len(section["per_run"]) == 1
+
+
 def test_a_server_going_down_stops_the_judge_and_keeps_the_completed_runs():
     records = [record("q1", ITEM.question, ITEM.answer, [PASSAGE])]
     model = scripted(claims_reply(CLAIMS[:2]), verdicts_reply([1, 1]), questions_reply([ITEM.question]),

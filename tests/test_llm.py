@@ -197,7 +197,7 @@ def test_a_long_answer_is_cut_at_a_cited_sentence_while_streaming_and_after(assi
     assert result.answer == full[: full.index("[2]") + len("[2]")]
     assert [c.id for c in result.citations] == [1, 2] and "ASSISTANT_MAX_ANSWER_CHARS" in result.notes[-1]
     streamed = "".join(e.text for e in events if isinstance(e, Event) and e.kind == "text")
-    assert len(streamed) <= limit and streamed.startswith(result.answer)
+    assert streamed == result.answer  # whole sentences only: the terminal never shows a cut-off fragment
     check_citations(result, ingested.corpus_dir)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from evals.load import run
 
 
@@ -103,3 +105,25 @@ def test_sessions_keep_answering_while_another_rebuilds_the_assistant(tmp_path, 
     fresh = services.current()
     assert fresh is not old and fresh.manifest.revision > old.manifest.revision
     assert "Vienna" in fresh.ask("Where does the GMG meet every spring?").answer
+
+
+@pytest.mark.parametrize("damage", ["no ids.json", "corrupt files"])
+def test_a_damaged_bm25_folder_is_replaced_not_fatal(tmp_path, ingested, embeddings, damage):
+    from assistant.retrieval import KeywordIndex
+    from assistant.store import build_store
+
+    store = build_store(ingested, embeddings)
+    directory = tmp_path / "bm25"
+    good = KeywordIndex.load_or_build(store, directory, 3)
+    target = directory / "rev-3"
+    if damage == "no ids.json":  # a crash while the folder was being removed
+        (target / "ids.json").unlink()
+    else:
+        for f in target.iterdir():
+            if f.name != "ids.json":
+                f.write_bytes(b"\x00garbage")
+    index = KeywordIndex.load_or_build(store, directory, 3)
+    assert sorted(index.ids) == sorted(good.ids) and index.search("trafficking victims", 3)
+    again = KeywordIndex.load_or_build(store, directory, 3)  # and the repaired copy loads from disk
+    assert again.ids == json.loads((target / "ids.json").read_text())
+    assert [p.name for p in directory.iterdir()] == ["rev-3"]

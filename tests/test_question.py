@@ -48,6 +48,8 @@ def test_attribute_evidence_words():
     email = next(evidence for asked, evidence in attribute_words() if "email" in asked)
     assert has_evidence_word("Write to info@example.org for details.", email)
     assert "inhabitants" in count_synonyms()["people"]
+    headquarters = next(evidence for asked, evidence in attribute_words() if "headquarters" in asked)
+    assert has_evidence_word("IOM is a Geneva-based organization.", headquarters)
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,14 @@ _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:agency|agencies|
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
 _WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber of\b|\bhow much\b", re.I)
-_COUNTED = re.compile(r"\bhow\s+many\s+([a-z][a-z-]+)", re.I)  # "how many staff …" → "staff"
+_COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s+){0,3}[\w-]+)", re.I)  # "how many UN agencies are …"
+# Words that end the counted noun phrase ("how many UN agencies | are in the GMG?").
+_PHRASE_END = frozenset("are is were was do does did have has had can could will would should may might must "
+                        "in of on at for to from by with and or make made work live there exist currently".split())
 _HOW_LONG = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I)
+# "How long has the ILO worked on …?" is answered by a start: "since 1919", "established in April 2003".
+_HOW_LONG_SINCE = re.compile(r"\bhow\s+long\s+(?:has|have|had)\b|\bhow\s+many\s+years\s+(?:has|have|had)\b", re.I)
+_TIME_UNITS = frozenset({"years", "months", "weeks", "days", "hours", "decades"})
 _DEFINE = re.compile(r"\bstand(?:s)? for\b|\bfull name\b|\bacronym\b|\babbreviation\b|\bshort for\b", re.I)
 _WHAT_IS = re.compile(r"^\s*(?:and\s+)?what\s+(?:is|are|was)\s+(?:the\s+)?[^,?]{2,60}\??\s*$|\bwhat\s+(?:the\s+)?"
                       r"[A-Z][\w -]{1,40}\s+is\b|\bdescribe\b", re.I)
@@ -58,10 +64,27 @@ def count_synonyms() -> dict[str, frozenset[str]]:
     return {word: group for group in groups for word in group}
 
 
+def counted_noun(question: str) -> str | None:
+    """The head noun of "how many …": "How many UN agencies are in the GMG?" → "agencies"; None for periods
+    of time ("how many years", a duration) and when nothing is counted."""
+    m = _COUNTED.search(question)
+    if not m:
+        return None
+    words: list[str] = []
+    for word in m.group(1).lower().split():
+        if word in _PHRASE_END:
+            break
+        words.append(word)
+    if not words or words[-1] in _TIME_UNITS:
+        return None
+    return words[-1]
+
+
 def has_evidence_word(text: str, evidence: tuple[str, ...]) -> bool:
     """Whether `text` holds one of the evidence words (a trailing * matches a prefix; symbols match anywhere)."""
     lowered = text.lower()
     words = set(re.findall(r"[\w$€@-]+", lowered))
+    words |= {part for w in words if "-" in w for part in w.split("-")}  # "Geneva-based", "co-financed"
     for word in evidence:
         if word.endswith("*"):
             if any(w.startswith(word[:-1]) for w in words):
@@ -83,6 +106,7 @@ class QuestionType:
     acronym: str | None = None  # "What does MICI stand for?" → "MICI"
     definition: bool = False  # "What is the GFMD?": a defining sentence ("The GFMD is a …") answers it
     how_long: bool = False  # a duration: a passage without a number or a period of time cannot answer it
+    how_long_since: bool = False  # "how long has …": a start ("since 1919") answers it too
     counted: str | None = None  # "How many staff …?" → "staff": the count must be of that
     attributes: tuple[tuple[str, ...], ...] = ()  # evidence words of each attribute asked (budget, email, …)
 
@@ -96,7 +120,8 @@ class QuestionType:
             acronym=_acronym(question) if _DEFINE.search(question) else None,
             definition=bool(_WHAT_IS.search(question)),
             how_long=bool(_HOW_LONG.search(question)),
-            counted=m.group(1).lower() if (m := _COUNTED.search(question)) else None,
+            how_long_since=bool(_HOW_LONG_SINCE.search(question)),
+            counted=counted_noun(question),
             attributes=tuple(evidence for asked, evidence in attribute_words()
                              if asked & set(re.findall(r"[a-z-]+", question.lower()))),
         )

@@ -28,7 +28,8 @@ def missing_specifics(question: str, qtype: QuestionType, ranked: list[str], key
     leading = ranked[:3]
     if qtype.when and not any(DATE_PATTERN.search(t) for t in leading):
         return True
-    if qtype.how_long and not any(DURATION_PATTERN.search(t) for t in leading):
+    if qtype.how_long and not any(DURATION_PATTERN.search(t) or (qtype.how_long_since and (
+            DATE_PATTERN.search(t) or re.search(r"\bsince\b", t, re.I))) for t in leading):
         return True
     if qtype.attributes and not any(has_evidence_word(t, words) for t in leading for words in qtype.attributes):
         return True  # "What is the GMG's budget?" and no passage near the top speaks of money
