@@ -46,8 +46,8 @@ eval-external: install  ## integreat_qa_en benchmark (about 15 min with the firs
 eval-calibrate: install  ## evidence threshold that best separates answerable from unanswerable questions
 	$(PY) -m evals calibrate
 
-bench-scale: install  ## ingest/query/RSS/disk at 1k, 10k and 100k chunks (long: the 100k step takes tens of minutes)
-	$(PY) -m evals.bench_scale --sizes 1000,10000,100000
+bench-scale: install  ## ingest/query/RSS/disk at 1k, 10k and 100k chunks, all embedded for real (about 2.5 h on 2 cores)
+	$(PY) -m evals.bench_scale --sizes 1000,10000,100000 --always-real 100000
 
 load-test: install  ## 20 concurrent sessions x 25 questions against one shared assistant, during a re-ingest
 	$(PY) -m evals.load --sessions 20 --questions 25

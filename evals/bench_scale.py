@@ -1,6 +1,9 @@
 """`make bench-scale`: ingest and query cost at 1k, 10k and 100k chunks, in one run, as ratios to the bare parts.
 
-    python -m evals.bench_scale [--sizes 1000,10000,100000] [--questions 30] [--budget-min 40]
+    python -m evals.bench_scale [--sizes 1000,10000,100000] [--questions 30] [--budget-min 40] [--always-real N]
+
+`make bench-scale` passes --always-real 100000: every size is embedded for real (the 100k ingest took 82 min on
+this project's 2-core machine). Without it, a quick run reuses vectors above 10k (see below).
 
 Corpus recipe (deterministic): the external benchmark's 619 pages (../shared/benchmarks/integreat_qa_en/docs,
 CC BY 4.0, Hinz et al. KONVENS 2024), then generated variants of them — variant v of a page keeps its title line
