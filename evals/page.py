@@ -284,6 +284,32 @@ def _record(record: dict, name: str) -> None:
         st.json(record["scores"])
 
 
+def render_comparison(chosen: Path, others: list[Path], labels: dict) -> None:
+    """`python -m evals compare` in the page: this report (B) against an earlier one (A)."""
+    from evals.compare import compare
+
+    if not others:
+        return
+    with st.expander("Compare with another run (metric deltas, questions that flipped)"):
+        earlier = st.selectbox("Earlier run (A)", others, format_func=labels.get, key="eval_compare_pick")
+        a = load_results(str(earlier), earlier.stat().st_mtime)
+        b = load_results(str(chosen), chosen.stat().st_mtime)
+        for name, d in compare(a, b).items():
+            st.markdown(f"**{esc(name)}**: A = the earlier run, B = this report")
+            st.dataframe([{"metric": m["label"], "A": _cell(m["a"]), "B": _cell(m["b"]),
+                           "Δ (B − A)": "" if m["delta"] is None else f"{m['delta']:+.3f}"}
+                          for m in d["metrics"].values()], hide_index=True)
+            st.caption(esc(f"Fixed ({len(d['fixed'])}): " + (", ".join(f["id"] for f in d["fixed"]) or "none")))
+            for f in d["broken"]:
+                st.error(esc(f"Broken: {f['id']}: {'; '.join(f['failures'])}"))
+            if not d["broken"]:
+                st.caption("Broken (0): none")
+
+
+def _cell(value) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
 def render(services, settings, state) -> None:
     """The whole page."""
     st.title("Evaluate answer quality")
@@ -304,6 +330,7 @@ def render(services, settings, state) -> None:
             labels[p] = f"{p} (unreadable: {type(exc).__name__})"
     chosen = st.selectbox("Report", runs, format_func=labels.get, key="eval_report_pick")
     try:
+        render_comparison(chosen, [p for p in runs if p != chosen], labels)
         render_report(chosen)
     except Exception as exc:  # noqa: BLE001 - a hand-edited or truncated results.json must not break the page
         st.error(esc(f"This report cannot be read ({type(exc).__name__}: {exc}); run the evaluation again."))

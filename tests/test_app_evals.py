@@ -64,7 +64,7 @@ def test_evaluator_page_runs_a_subset_and_drills_into_a_question(env):
     assert {r["kind"] for r in results["systems"]["ours"]["records"]} == {"lookup"}
     assert at.selectbox(key="eval_report_pick").value == run
     assert "A subset of the golden set" in text_of(at)
-    summary = at.dataframe[0].value
+    summary = next(d.value for d in at.dataframe if "metric" in d.value.columns and "ours" in d.value.columns)
     assert list(summary.columns)[:3] == ["metric", "ours", "baseline"] and "case pass rate" in set(summary["metric"])
     assert len(at.get("image")) == 3  # per-kind bars, latency histogram, abstention confusion
     assert {b.label for b in at.get("download_button")} >= {"results.json", "report.md", "report.html"}
@@ -115,5 +115,9 @@ def test_a_judged_report_shows_its_trend_section(env):
     at = evaluator()
     page = text_of(at)
     assert "LLM-judged (trend only, not gated)" in page and "openai:stub" in page
+    assert at.selectbox(key="eval_compare_pick").value == run  # the earlier run, compared with this one
+    deltas = next(d.value for d in at.dataframe if "Δ (B − A)" in d.value.columns)
+    assert set(deltas["Δ (B − A)"]) <= {"+0.000", ""}  # the same answers: nothing moved
+    assert "Fixed (0): none" in page and "Broken (0): none" in page
     table = next(d.value for d in at.dataframe if "run 2" in d.value.columns)
     assert list(table["mean"])[:2] == ["0.750", "0.610"]
