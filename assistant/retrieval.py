@@ -23,6 +23,7 @@ from pydantic import ConfigDict
 from ingest.glossary import Glossary
 
 RRF_K = 60
+LEADER_RANK = 2  # where a retriever's best hit that fusion left out is put back (0-based)
 STALE_TMP_SECONDS = 3600  # a temporary BM25 folder of another host's builder is removed after this long
 
 
@@ -241,6 +242,11 @@ class HybridRetriever(BaseRetriever):
         kw_scores = dict(kw_hits)
         fused = fuse([d.id for d, _ in dense_hits], [cid for cid, _ in kw_hits], dense_scores, kw_scores, self.fusion)
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
+        # Each retriever's best hit always reaches the answer step: rank fusion can bury a passage that BM25
+        # finds by far the best (the question's exact words) when the dense side ranks it low, and vice versa.
+        for leader in (kw_hits[0][0] if kw_hits else None, dense_hits[0][0].id if dense_hits else None):
+            if leader is not None and leader not in ranked and k > 1:
+                ranked = [*ranked[:LEADER_RANK], leader, *ranked[LEADER_RANK : k - 1]]
         missing = [cid for cid in ranked if cid not in docs]
         if missing:
             got = self.store.get(ids=missing, include=["documents", "metadatas"])
