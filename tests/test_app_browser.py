@@ -219,9 +219,13 @@ def test_evaluator_page_runs_and_shows_the_report(server, page, tmp_path):
 
     page.goto(server["url"] + "/?view=evaluate", wait_until="domcontentloaded")
     expect(page.get_by_role("heading", name="Evaluate answer quality")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expander = page.get_by_test_id("stExpander").first
+    expect(expander).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     limit = page.get_by_label("Only the first N matching cases (0: all)")
-    if not limit.is_visible():  # the form starts folded when a report exists (e.g. a `make eval` one)
-        page.get_by_test_id("stExpander").locator("summary").first.click()
+    try:
+        expect(limit).to_be_visible(timeout=10_000)
+    except AssertionError:  # the form starts folded when a report exists (e.g. a `make eval` one)
+        expander.locator("summary").click()
     limit.fill("2")
     limit.press("Enter")
     page.get_by_text("Also score the baseline", exact=False).click()  # off: ours only, quicker
