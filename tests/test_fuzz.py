@@ -238,3 +238,23 @@ def test_caps_on_history_and_top_k_hold(assistant):
         assert len(state["docs"]) <= expected, (asked, len(state["docs"]))
     result = assistant.ask("Who handles trafficking victims?", k=10**6)
     assert f"capped to {settings.max_top_k}" in " ".join(result.notes)
+
+
+def test_a_long_answer_is_cut_only_after_a_citation_marker():
+    """Abbreviations ("e.g.") end no sentence: a cut there would leave an uncited fragment."""
+    from assistant.chain import cap_answer
+    from assistant.models import Citation, CitedAnswer
+
+    def cite(n: int) -> Citation:
+        return Citation(id=n, source="note.txt", title="Note", start=0, end=1, text="x")
+
+    first = "UNHCR works with refugees, e.g. in camps and in cities, and with the states that host them. [1]"
+    result = CitedAnswer(question="q", answer=f"{first} It also helps returnees. [2] And more. [3]",
+                         citations=[cite(1), cite(2), cite(3)])
+    for limit in (len(first), len(first) + 20):
+        cut = cap_answer(result, limit)
+        assert cut.answer == first and [c.id for c in cut.citations] == [1]
+        assert "ASSISTANT_MAX_ANSWER_CHARS" in cut.notes[-1]
+    tiny = cap_answer(result, 40)  # even the first sentence is too long: cut with "…", its citation kept
+    assert tiny.answer.endswith("…") and len(tiny.answer) <= 40 and [c.id for c in tiny.citations] == [1]
+    assert cap_answer(result, 10_000) is result
