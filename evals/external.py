@@ -23,7 +23,9 @@ from evals.baseline import SourceTexts
 from evals.metrics import (
     abstention_scores,
     citation_validity,
+    mean,
     percentile,
+    ranking_means,
     strip_attribution,
     strip_markers,
     word_count,
@@ -127,11 +129,6 @@ def score_row(row: dict, answer: dict, retrieved: Sequence[dict], texts: SourceT
     return s
 
 
-def _mean(values) -> float | None:
-    vals = [float(v) for v in values if v is not None]
-    return sum(vals) / len(vals) if vals else None
-
-
 def aggregate_external(records: Sequence[dict]) -> dict:
     scores = [r["scores"] for r in records]
     ans = [s for r, s in zip(records, scores, strict=True) if r["answerable"]]
@@ -139,19 +136,17 @@ def aggregate_external(records: Sequence[dict]) -> dict:
     return {
         "n": len(records),
         "answerable": len(ans),
-        "hit_at_1": _mean(s["hit_at_1"] for s in ans),
-        "hit_at_5": _mean(s["hit_at_5"] for s in ans),
-        "mrr": _mean(s["rr"] for s in ans),
-        "passage_hit_at_5": _mean(s["passage_hit_at_5"] for s in ans),
-        "token_recall": _mean(s["token_recall"] for s in ans),
-        "token_f1": _mean(s["token_f1"] for s in ans),
-        "citation_overlap": _mean(s["citation_overlap"] for s in ans),
-        "citation_validity": _mean(s["citation_valid"] for s in scores),
-        "answer_words_mean": _mean(s["words"] for s in scores),
+        **ranking_means(ans),
+        "passage_hit_at_5": mean(s["passage_hit_at_5"] for s in ans),
+        "token_recall": mean(s["token_recall"] for s in ans),
+        "token_f1": mean(s["token_f1"] for s in ans),
+        "citation_overlap": mean(s["citation_overlap"] for s in ans),
+        "citation_validity": mean(s["citation_valid"] for s in scores),
+        "answer_words_mean": mean(s["words"] for s in scores),
         **abstention_scores(
             [(not r["answerable"], s["abstained"]) for r, s in zip(records, scores, strict=True)]
         ),
-        "pass_rate": _mean(s["passed"] for s in scores),
+        "pass_rate": mean(s["passed"] for s in scores),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }

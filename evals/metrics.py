@@ -264,9 +264,16 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def _mean(values: Iterable) -> float | None:
+def mean(values: Iterable) -> float | None:
+    """Mean of the values that are not None (None when there are none)."""
     vals = [float(v) for v in values if v is not None]
     return sum(vals) / len(vals) if vals else None
+
+
+def ranking_means(scores: Sequence[dict]) -> dict:
+    """hit@1, hit@5 and MRR over per-case scores holding "hit_at_1", "hit_at_5" and "rr"."""
+    return {"hit_at_1": mean(s["hit_at_1"] for s in scores), "hit_at_5": mean(s["hit_at_5"] for s in scores),
+            "mrr": mean(s["rr"] for s in scores)}
 
 
 def abstention_scores(pairs: Sequence[tuple[bool, bool]]) -> dict:
@@ -300,21 +307,19 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
     latencies = [t for r in records for t in r.get("turn_latency_ms", [r.get("latency_ms")]) if t is not None]
     out = {
         "n": len(records),
-        "hit_at_1": _mean(s["hit_at_1"] for s in with_sources),
-        "hit_at_5": _mean(s["hit_at_5"] for s in with_sources),
-        "mrr": _mean(s["rr"] for s in with_sources),
-        "recall_at_k": _mean(s["recall_at_k"] for s in with_sources),
-        "fact_recall": _mean(s["fact_pass"] for s in answerable),
-        "fact_recall_micro": _mean(facts),
-        "forbidden_rate": _mean(bool(s["forbidden_found"]) for s in forbidding) if forbidding else 0.0,
-        "answer_words_mean": _mean(s["words"] for s in answered),
+        **ranking_means(with_sources),
+        "recall_at_k": mean(s["recall_at_k"] for s in with_sources),
+        "fact_recall": mean(s["fact_pass"] for s in answerable),
+        "fact_recall_micro": mean(facts),
+        "forbidden_rate": mean(bool(s["forbidden_found"]) for s in forbidding) if forbidding else 0.0,
+        "answer_words_mean": mean(s["words"] for s in answered),
         "answer_words_p50": percentile([s["words"] for s in answered], 50),
-        "citation_validity": _mean(s["citation_valid"] for s in scores),
+        "citation_validity": mean(s["citation_valid"] for s in scores),
         "citation_support": sum(s["supported_sentences"] for s in answered) / cited if cited else None,
-        "citation_coverage": _mean(s["coverage"] for s in answered),
-        "expected_source_cited": _mean((s.get("expected_cited") or False) for s in with_sources),
-        "pass_rate": _mean(s["passed"] for s in scores),
-        "abstention_accuracy": _mean(
+        "citation_coverage": mean(s["coverage"] for s in answered),
+        "expected_source_cited": mean((s.get("expected_cited") or False) for s in with_sources),
+        "pass_rate": mean(s["passed"] for s in scores),
+        "abstention_accuracy": mean(
             s["abstained"] == r["unanswerable"] for r, s in zip(records, scores, strict=True)
         ),
         **abstention_scores(

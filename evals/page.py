@@ -62,18 +62,21 @@ def run_label(path: Path, results: dict) -> str:
 
 def start_run(services, settings, golden: Path, kinds: list[str], limit: int, baseline: bool) -> dict:
     """Start an evaluation in a background thread; returns its job dict (progress, then "out" or "error")."""
-    cases = [c for c in load_golden(golden) if not kinds or c.kind in kinds]
+    every = load_golden(golden)
+    cases = [c for c in every if not kinds or c.kind in kinds]
     cases = cases[:limit] if limit else cases
+    full = len(cases) == len(every) and golden == DEFAULT_GOLDEN  # thresholds are pinned for the whole set
     if not cases:
         raise ValueError("No golden case matches these filters.")
     out = runs_dir(settings) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     job = {"done": 0, "total": len(cases) * (2 if baseline else 1), "label": "preparing the index",
            "out": None, "error": None, "started": time.monotonic()}
-    threading.Thread(target=_run, args=(job, services, settings, golden, cases, baseline, out), daemon=True).start()
+    threading.Thread(target=_run, args=(job, services, settings, golden, cases, baseline, full, out),
+                     daemon=True).start()
     return job
 
 
-def _run(job: dict, services, settings, golden: Path, cases: list, baseline: bool, out: Path) -> None:
+def _run(job: dict, services, settings, golden: Path, cases: list, baseline: bool, full: bool, out: Path) -> None:
     from evals.report import write_reports
     from evals.runner import Services, ensure_index, run_golden
 
@@ -89,7 +92,6 @@ def _run(job: dict, services, settings, golden: Path, cases: list, baseline: boo
                 ensure_index(shared)
             results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
                                  golden_path=golden, on_case=on_case)
-        full = len(cases) == len(load_golden(golden)) and golden == DEFAULT_GOLDEN
         results["meta"]["subset"] = not full
         results["meta"]["threshold_violations"] = (
             check_thresholds(results["systems"]["ours"]["metrics"], load_thresholds()) if full else None)
