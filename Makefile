@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # pip prints a warning per package for this machine's local mirrors; they are noise.
 PIPQUIET := 2>&1 | grep -v "^WARNING: Location" || true
 
-.PHONY: install run ingest chat test lint bench eval eval-external eval-calibrate bench-scale load-test chroma-server clean
+.PHONY: install run ingest chat test lint bench eval eval-external fit-reader bench-scale load-test chroma-server clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -40,11 +40,11 @@ bench: install
 eval: install  ## golden eval, ours vs baseline; reports in evals/out/; fails below evals/thresholds.toml
 	$(PY) -m evals run --check
 
-eval-external: install  ## integreat_qa_en benchmark (about 15 min with the first ingest)
-	$(PY) -m evals external ../shared/benchmarks/integreat_qa_en
+eval-external: install  ## integreat_qa_en benchmark, tune and test pages (about 10 min with the first ingest)
+	$(PY) -m evals external --check
 
-eval-calibrate: install  ## evidence threshold that best separates answerable from unanswerable questions
-	$(PY) -m evals calibrate
+fit-reader: install  ## refit the reader's models on the tune splits (golden + benchmark) into assistant/data/reader.json
+	$(PY) -m evals fit-reader
 
 bench-scale: install  ## ingest/query/RSS/disk at 1k, 10k and 100k chunks, all embedded for real (about 2.5 h on 2 cores)
 	$(PY) -m evals.bench_scale --sizes 1000,10000,100000 --always-real 100000

@@ -22,6 +22,7 @@ import streamlit as st
 from assistant.agencies import document_html, read_document
 from assistant.agencies import escape_markdown as esc
 from assistant.auth import logout, require_login
+from assistant.conversation import Conversation
 from assistant.feedback import REASONS
 from assistant.models import Citation, CitedAnswer
 from assistant.services import Services
@@ -176,8 +177,6 @@ def render_agencies(assistant, where: str) -> None:
 
 def answer_live(question: str, assistant) -> dict:
     """Ask, rendering the turn as it streams: the rewrite, then the checked answer text, then notes and sources."""
-    history = [(m["result"].standalone_question or m["question"], m["result"].answer)
-               for m in state.messages if m["result"] is not None]
     k = int(state.get("top_k", settings.top_k))
     mode = "extractive" if state.get("answer_mode", "extractive") == "extractive" else None
     msg = {"id": uuid.uuid4().hex[:12], "question": question, "result": None, "error": None,
@@ -191,7 +190,7 @@ def answer_live(question: str, assistant) -> dict:
         body.caption("Searching the notes…")
         shown = ""
         try:
-            for event in assistant.stream(question, history=history, k=k, mode=mode):
+            for event in state.conversation.stream(assistant, question, k=k, mode=mode):
                 if isinstance(event, CitedAnswer):
                     msg["result"] = event
                 elif event.kind == "searched":
@@ -295,7 +294,8 @@ st.set_page_config(page_title="GMG notes assistant")  # no page_icon: a material
 settings = Settings()
 user = require_login(settings)  # None when ASSISTANT_AUTH=off; otherwise the sign-in form stops the run here
 state = st.session_state
-for name, default in (("messages", []), ("feedback_rows", {}), ("session_id", uuid.uuid4().hex)):
+for name, default in (("messages", []), ("feedback_rows", {}), ("session_id", uuid.uuid4().hex),
+                      ("conversation", Conversation())):
     state.setdefault(name, default)
 try:
     secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""

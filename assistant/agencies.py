@@ -1,8 +1,8 @@
 """Data for the app's Agencies view, and the safe-text helpers the app renders documents and answers with.
 
 The Agencies view lists every GMG member (from the reviewed glossary) with a one-line summary taken from
-the index by the assistant itself: it asks "What does <full name> do?" restricted to the member's section,
-and keeps the first cited sentence that names the member, with its citation. Nothing is typed by hand.
+the index: the first sentence of the member's own section that names it, with its citation. Nothing is typed
+by hand.
 
 Document text, questions and answers are untrusted: `escape_markdown` makes any text inert for
 `st.markdown`, and `document_html` builds a self-contained page (every character of the document
@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from langchain_core.documents import Document
+
 from assistant.models import Citation
 
-_MARKER = re.compile(r"\s*\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character; CommonMark can escape each
 _DOC_ID = re.compile(r"[0-9a-f]{8,64}")
 SUMMARY_MAX_WORDS = 30
@@ -38,43 +39,29 @@ class AgencySummary:
     citation: Citation | None
 
 
-def summary_question(full_name: str) -> str:
-    return f"What does the {full_name} do?"
-
-
-def _segments(answer: str) -> list[tuple[str, int]]:
-    """(sentence, citation id) pairs of an answer written as "sentence [1] sentence [2]"."""
-    out, position = [], 0
-    for match in _MARKER.finditer(answer):
-        text = answer[position : match.start()].strip()
-        if text:
-            out.append((text, int(match.group(1))))
-        position = match.end()
-    return out
-
-
 def summarize_member(assistant, body) -> AgencySummary:
-    """One cited sentence about `body` (a glossary Body), asked of the assistant, from its own section first."""
-    for where in ({"section": body.name}, None):
-        result = assistant.ask(summary_question(body.full), filter=where)
-        if result.abstained or not result.citations:
-            continue
-        cited = {c.id: c for c in result.citations}
-        segments = [(text, cited[n]) for text, n in _segments(result.answer) if n in cited]
-        naming = [s for s in segments if assistant.glossary.mentions(s[1].text, body)]
-        if where is None and not naming:
-            continue  # an unfiltered answer that never names the member is not a summary of it
-        text, citation = (naming or segments or [(None, None)])[0]
-        if text is None:
-            continue
-        prefix = f"{body.name}: "
-        if text.startswith(prefix) and assistant.glossary.mentions(text[len(prefix):], body):
-            text = text[len(prefix):]
-        words = text.split()
-        if len(words) > SUMMARY_MAX_WORDS:  # one line: a quoted prefix; the citation holds the whole sentence
-            text = " ".join(words[:SUMMARY_MAX_WORDS]).rstrip(",;:") + " …"
-        return AgencySummary(body.name, body.full, f"{text} [1]", citation.model_copy(update={"id": 1}))
-    return AgencySummary(body.name, body.full, None, None)
+    """One cited sentence about `body` (a glossary Body): the first sentence of its own section that names it
+    itself, so the line reads as a sentence about the agency ("ILO, the UN specialized agency on labour issues,
+    has been …"), not as an attributed fragment ("UNHCR: They include …"): notes introduce a body first."""
+    got = assistant.store.get(where={"section": body.name}, include=["documents", "metadatas"])
+    docs = [Document(page_content=text, metadata=meta or {}, id=cid)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+    reader = assistant.answerer.reader
+    docs.sort(key=lambda d: (d.metadata.get("source", ""), int(d.metadata.get("start", 0))))
+    naming = [c for c in reader.candidates(docs) if assistant.glossary.mentions(c.text, body) and not c.fragment]
+    if not naming:
+        return AgencySummary(body.name, body.full, None, None)
+    best = min(naming, key=lambda c: (c.source, c.start))
+    text = " ".join(best.text.split())
+    words = text.split()
+    if len(words) > SUMMARY_MAX_WORDS:  # one line: a quoted prefix; the citation holds the whole sentence
+        text = " ".join(words[:SUMMARY_MAX_WORDS]).rstrip(",;:") + " …"
+    meta = best.chunk.metadata
+    citation = Citation(id=1, source=meta["source"], title=meta.get("title", meta["source"]),
+                        section=meta.get("section"), page=meta.get("page"), start=best.start, end=best.end,
+                        text=best.text, date=meta.get("date"), doc_id=meta.get("doc_id", ""),
+                        chunk_id=best.chunk.id or "")
+    return AgencySummary(body.name, body.full, f"{text} [1]", citation)
 
 
 def agency_summaries(assistant, progress: Callable[[int, int], None] | None = None) -> list[AgencySummary]:

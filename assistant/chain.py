@@ -19,11 +19,15 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
+from assistant.answering.calibration import Calibration, calibrate, near_miss_probes
+from assistant.answering.calibration import load as load_calibration
+from assistant.answering.calibration import save as save_calibration
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
+from assistant.answering.question import question_words
 from assistant.models import CitedAnswer
 from assistant.retrieval import HybridRetriever, KeywordIndex
-from assistant.rewrite import rewrite_followup
+from assistant.rewrite import Rewrite, rewrite_followup
 from assistant.settings import Settings
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
@@ -80,6 +84,8 @@ class Assistant:
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
             filter: dict | None = None, mode: str | None = None) -> CitedAnswer:  # noqa: A002
+        """One question. `history`: earlier (core question, answer) turns, for a follow-up; a Conversation
+        (assistant/conversation.py) keeps them for you."""
         return self.chain.invoke(self._inputs(question, history, k, filter, mode))
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
@@ -97,7 +103,15 @@ class Assistant:
         return self.llm is not None and inputs.get("mode") != "extractive"
 
     def _standalone(self, inputs: dict) -> dict:
-        question = " ".join(str(inputs["question"]).split())
+        question = self.check_question(inputs["question"])
+        state = {**inputs, "question": question, "timings": {}, "notes": [], "unavailable": None}
+        history = inputs.get("history")
+        rewrite = self.rewrite(question, history, inputs.get("mode"), state) if history else None
+        return {**state, "rewrite": rewrite, "standalone": rewrite.text if rewrite else question}
+
+    def check_question(self, question: str) -> str:
+        """The question with whitespace folded; ValueError (a message saying what to do) when empty or too long."""
+        question = " ".join(str(question).split())
         if not question:
             raise ValueError("The question is empty; type a question about the GMG notes.")
         if len(question) > self.settings.max_question_chars:
@@ -105,28 +119,33 @@ class Assistant:
                 f"The question is {len(question)} characters long; the limit is {self.settings.max_question_chars}."
                 " Shorten it (ASSISTANT_MAX_QUESTION_CHARS sets the limit)."
             )
+        return question
+
+    def rewrite(self, question: str, history: list[tuple[str, str]], mode: str | None, state: dict) -> Rewrite | None:
+        """The standalone form of a follow-up, None when the question stands on its own. `history`: earlier
+        (core question, answer) turns, oldest first. Only a question that leans on the conversation is rewritten,
+        by the model when one answers (the built-in rewrite if it fails), else by the built-in rewrite."""
         turns = self.settings.max_history_turns
         # Each earlier turn is capped too: a pasted 1 MB "answer" in the history must not reach the model.
         history = [(str(q)[: self.settings.max_question_chars], str(a)[: self.settings.max_answer_chars])
-                   for q, a in list(inputs.get("history") or [])[-turns:]] if turns else []
-        state = {**inputs, "question": question, "timings": {}, "notes": [], "unavailable": None}
-        if history and self.rewriter is not None and self._uses_llm(inputs):
-            started = time.perf_counter()
-            try:
-                standalone = self.rewriter.rewrite(question, history)
-            except RewriteRejected as exc:
-                standalone = rewrite_followup(question, history, self.glossary)
-                state["notes"].append(f"The model's rewrite of the follow-up was not usable ({exc}); the built-in "
-                                      "rewrite was used.")
-            except Exception as exc:  # noqa: BLE001 - a failing model must not stop the answer
-                standalone = rewrite_followup(question, history, self.glossary)
-                state["unavailable"] = self.llm.describe(exc)
-                state["notes"].append("The follow-up was rewritten by the built-in heuristic: the model was "
-                                      "unavailable.")
-            state["timings"]["rewrite_ms"] = (time.perf_counter() - started) * 1000
-        else:
-            standalone = rewrite_followup(question, history, self.glossary)
-        return {**state, "standalone": standalone}
+                   for q, a in list(history or [])[-turns:]] if turns else []
+        builtin = rewrite_followup(question, history, self.glossary, question_words())
+        if builtin is None or self.rewriter is None or not self._uses_llm({"mode": mode}):
+            return builtin
+        started = time.perf_counter()
+        try:
+            text = self.rewriter.rewrite(question, history)
+            rewrite = Rewrite(text, text)
+        except RewriteRejected as exc:
+            rewrite = builtin
+            state["notes"].append(f"The model's rewrite of the follow-up was not usable ({exc}); the built-in "
+                                  "rewrite was used.")
+        except Exception as exc:  # noqa: BLE001 - a failing model must not stop the answer
+            rewrite = builtin
+            state["unavailable"] = self.llm.describe(exc)
+            state["notes"].append("The follow-up was rewritten by the built-in heuristic: the model was unavailable.")
+        state["timings"]["rewrite_ms"] = (time.perf_counter() - started) * 1000
+        return rewrite
 
     def _retrieve(self, state: dict) -> dict:
         started = time.perf_counter()
@@ -139,7 +158,7 @@ class Assistant:
         return {**state, "docs": docs}
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
-        if state["standalone"] != state["question"]:
+        if state["rewrite"] is not None:
             yield Event("searched", state["standalone"])
         started = time.perf_counter()
         if self._uses_llm(state):
@@ -159,8 +178,9 @@ class Assistant:
         result = cap_answer(result, limit)
         state["timings"]["answer_ms"] = (time.perf_counter() - started) * 1000
         result.question = state["question"]
-        if state["standalone"] != state["question"]:
-            result.standalone_question = state["standalone"]
+        if state["rewrite"] is not None:
+            result.standalone_question = state["rewrite"].text
+            result.core_question = state["rewrite"].core
         result.timings_ms = {**{k: round(v, 1) for k, v in state["timings"].items()}, **result.timings_ms}
         result.notes = [*state["notes"], *result.notes]
         yield result
@@ -206,8 +226,9 @@ def build_assistant(settings: Settings, embeddings=None, client=None, store=None
     keyword = KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
     retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
                                 k=settings.top_k, fusion=settings.fusion)
-    answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words,
-                                  threshold=_threshold(settings))
+    answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words)
+    calibration = calibrated(settings, name, manifest, retriever, answerer)
+    answerer.threshold = calibration.threshold + settings.abstain_threshold
     assistant = Assistant(settings, embeddings, store, glossary, retriever, answerer, manifest)
     if chat_model is not None:
         assistant.llm, assistant.rewriter = _llm_parts(settings, chat_model, answerer)
@@ -223,7 +244,17 @@ def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> 
     return llm, LLMRewriter(chat_model, settings.max_question_chars)
 
 
-def _threshold(settings: Settings) -> float:
-    from assistant.answering.extractive import EVIDENCE_THRESHOLD
-
-    return EVIDENCE_THRESHOLD + settings.abstain_threshold
+def calibrated(settings: Settings, collection: str, manifest: Manifest, retriever, answerer) -> Calibration:
+    """This index's abstention threshold: saved beside it, or calibrated now (answering/calibration.py)."""
+    path = settings.data_dir / "profiles" / f"{collection}.json"
+    model = answerer.model.digest
+    saved = load_calibration(path, manifest.revision, model)
+    if saved is not None:
+        return saved
+    probes = near_miss_probes(retriever.store, manifest.chunk_ids(), answerer.keyword.terms)
+    logits = [answerer.answerability(p.question, retriever.invoke(p.question, k=settings.top_k, filter=p.filter))
+              for p in probes]
+    kind = "near-miss" if probes and probes[0].filter else "off-corpus"
+    fresh = calibrate(logits, answerer.model.calibration_k, manifest.revision, model, kind)
+    save_calibration(path, fresh)
+    return fresh

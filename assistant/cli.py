@@ -140,12 +140,13 @@ def _print_sources(result: CitedAnswer) -> None:
         _say(f"  [{c.id}] {c.label()}\n      “{quote}”")
 
 
-def _stream_answer(assistant, question: str, history=None, k: int | None = None) -> CitedAnswer:
+def _stream_answer(assistant, question: str, conversation=None, k: int | None = None) -> CitedAnswer:
     """Print the answer as it is written (each sentence once checked), then the notes and the sources."""
     from assistant.answering.llm import Event
+    from assistant.conversation import Conversation
 
     shown, result = "", None
-    for event in assistant.stream(question, history=history, k=k):
+    for event in (conversation or Conversation()).stream(assistant, question, k=k):
         if isinstance(event, Event) and event.kind == "searched":
             _say(f"(searched: {event.text})")
         elif isinstance(event, Event) and event.kind == "text":
@@ -212,19 +213,28 @@ def ask_command(
 
 
 @app.command("chat")
-def chat_command() -> None:
+def chat_command(
+    k: Annotated[int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Read one question per stdin line; print one JSON object "
+                                          "per turn (the `ask --json` fields and `standalone_question`).")] = False,
+) -> None:
     """Chat in the terminal; follow-up questions use the conversation. Ctrl-D exits."""
-    import readline
+    from assistant.conversation import Conversation
 
     _quiet()
     settings = Settings()
     assistant = _build(settings)
+    conversation = Conversation()
+    if as_json:
+        _chat_json(assistant, conversation, k)
+        return
+    import readline
+
     history_file = settings.data_dir / "chat_history"
     try:
         readline.read_history_file(history_file)
     except OSError:
         pass
-    history: list[tuple[str, str]] = []
     _say("Ask about the GMG notes. Ctrl-D to quit.")
     while True:
         try:
@@ -235,15 +245,33 @@ def chat_command() -> None:
         if not question.strip():
             continue
         try:
-            result = _stream_answer(assistant, question, history=history)
+            _stream_answer(assistant, question, conversation=conversation, k=k)
         except ValueError as exc:
             _say(f"error: {exc}")
-            continue
-        history.append((result.standalone_question or question, result.answer))
     try:
         readline.write_history_file(history_file)
     except OSError:
         pass
+
+
+def _chat_json(assistant, conversation, k: int | None) -> None:
+    """One JSON object per stdin line: the turn's answer, or {"question", "error"} for a refused question."""
+    failed = False
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        if not question.strip():
+            continue
+        started = time.perf_counter()
+        try:
+            result = conversation.ask(assistant, question, k=k)
+        except ValueError as exc:
+            failed = True
+            typer.echo(json_line({"question": question, "error": str(exc)}))
+            continue
+        result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        typer.echo(json_line(result.to_json()))
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

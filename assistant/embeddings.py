@@ -68,6 +68,25 @@ def _sentence_embeddings_class():
             with self._lock:
                 return tuple(super().embed_query(text))
 
+        def encode_tokens(self, texts: list[str]) -> list[tuple]:
+            """Per text: (contextual token vectors, L2-normalised, without [CLS]/[SEP]; their character offsets),
+            as OnnxEmbeddings.encode_tokens gives them."""
+            import torch
+
+            from assistant.onnx_embeddings import token_vectors
+
+            model = self._client
+            out = []
+            with self._lock, torch.inference_mode():
+                for text in texts:
+                    text = text.replace("\n", " ")
+                    enc = model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                                          max_length=model.max_seq_length, return_tensors="pt")
+                    offsets = enc.pop("offset_mapping")[0].tolist()
+                    hidden = model[0].auto_model(**enc).last_hidden_state[0].numpy()
+                    out.append(token_vectors(hidden, offsets))
+            return out
+
         def count_tokens(self, text: str) -> int:
             """Word pieces the model sees for `text`, including [CLS] and [SEP]."""
             return len(self._client.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])

@@ -1,7 +1,8 @@
 """run_ingest: the ingest library wired to our settings, embedder and store (used by the CLI and the app).
 
 After an ingest, the bundled model is exported to ONNX for the query path if it is not already (see
-assistant/embeddings.py): ingest has sentence-transformers loaded, queries then never need torch.
+assistant/embeddings.py): ingest has sentence-transformers loaded, queries then never need torch. The new index's
+abstention threshold is calibrated too (assistant/answering/calibration.py), so the first question does not wait.
 """
 
 from __future__ import annotations
@@ -35,4 +36,15 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
     if not dry_run:
         KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
         ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
+        _calibrate(settings, embeddings, store)
     return report
+
+
+def _calibrate(settings: Settings, embeddings, store) -> None:
+    """Build the assistant over the new index once: that calibrates and saves its abstention threshold."""
+    from assistant.chain import EmptyIndexError, build_assistant
+
+    try:
+        build_assistant(settings.model_copy(update={"llm": "extractive"}), embeddings, store=store)
+    except EmptyIndexError:
+        pass  # nothing ingested (an empty corpus): nothing to calibrate

@@ -34,7 +34,11 @@ class CitedAnswer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     # For an abstention: the closest passages, for the user to check (not cited by the answer).
     closest: list[Citation] = Field(default_factory=list)
-    standalone_question: str | None = Field(None, description="The follow-up rewritten with the conversation.")
+    standalone_question: str | None = Field(
+        None, description="The follow-up rewritten with the conversation (None: the question was used as asked).")
+    core_question: str | None = Field(
+        None, description="A rewritten follow-up's own meaning without the earlier question it carries as context: "
+        "what later follow-ups build on (not in to_json).")
     evidence: float = Field(0.0, description="Evidence score the abstention decision was made on.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     backend: str = Field("extractive", description="Who wrote the answer: `extractive` or the ASSISTANT_LLM model.")

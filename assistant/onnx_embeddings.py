@@ -209,8 +209,9 @@ class OnnxEmbeddings(Embeddings):
             batches[-1].append(i)
         return batches
 
-    def _encode(self, texts: list[str]):
-        """The same text in as HuggingFaceEmbeddings → SentenceTransformer.encode, the same vectors out."""
+    def _encode(self, texts: list[str], tokens: list | None = None):
+        """The same text in as HuggingFaceEmbeddings → SentenceTransformer.encode, the same vectors out.
+        With `tokens` (a list), each text's (token vectors, character offsets) are appended to it as well."""
         np = self._np
         texts = [t.replace("\n", " ") for t in texts]
         with self._lock:
@@ -218,6 +219,7 @@ class OnnxEmbeddings(Embeddings):
         lengths = [len(e.ids) for e in encodings]
         session = self.session
         out = None
+        per_text: dict[int, tuple] = {}
         for batch in self._batches(lengths):
             width = lengths[batch[0]]
             ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
@@ -227,13 +229,26 @@ class OnnxEmbeddings(Embeddings):
                 mask[row, : lengths[i]] = 1
             hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
                                         "token_type_ids": np.zeros_like(ids)})[0]
+            if tokens is not None:
+                for row, i in enumerate(batch):
+                    per_text[i] = token_vectors(hidden[row, : lengths[i]], encodings[i].offsets)
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             if out is None:
                 out = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
             out[batch] = pooled / np.maximum(norms, 1e-12)
+        if tokens is not None:
+            tokens.extend(per_text[i] for i in range(len(texts)))
         return out
+
+    def encode_tokens(self, texts: list[str]) -> list[tuple]:
+        """Per text: (contextual token vectors, L2-normalised, one row per word piece without [CLS]/[SEP]; their
+        (start, end) character offsets in the text). Newlines count as one character, as in the text."""
+        tokens: list[tuple] = []
+        if texts:
+            self._encode(list(texts), tokens)
+        return tokens
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -259,6 +274,16 @@ class OnnxEmbeddings(Embeddings):
 
     def __repr__(self) -> str:
         return f"OnnxEmbeddings(model_id={self.model_id!r}, folder={str(self.folder)!r})"
+
+
+def token_vectors(hidden, offsets) -> tuple:
+    """(normalised vectors, offsets) of the word pieces of one text: special tokens (offset (0, 0)) dropped."""
+    import numpy as np
+
+    keep = [i for i, (a, b) in enumerate(offsets) if b > a]
+    vectors = np.asarray(hidden, dtype=np.float32)[keep]
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors, [tuple(offsets[i]) for i in keep]
 
 
 # -- the export (needs torch) ---------------------------------------------------------------------------------

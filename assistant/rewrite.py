@@ -1,27 +1,163 @@
-"""Heuristic follow-up rewrite: resolve "it/they/he" and "what about X?" against the conversation.
+"""Follow-up questions: does a question lean on the conversation, and what does it mean on its own?
 
-Good enough for the extractive default; an LLM rewrite replaces it when an LLM backend is configured.
-When a pronoun cannot be tied to a body the glossary knows (it may mean "the work plan"), the previous
-question is appended as context, so retrieval and scoring see what the conversation is about.
+A question is rewritten only when it cannot be understood alone: a pronoun with no antecedent before it in the
+question ("What else does it do?"; not "Does the ILO have its own convention?"), an elliptical opener ("What about
+the World Bank?", "And HIV?") or a fragment with no content word ("Since when?"). The rewrite resolves the
+reference against the conversation's bodies (the glossary) or, failing that, carries the previous question as
+context in brackets. Earlier turns are given as their *core* (their own rewrite without carried context), so a
+rewrite holds at most one earlier question and never an earlier rewrite's carried context: rewrites do not nest.
+
+The words that decide this are a reviewed list (data/reference_words.txt); nothing here names a body.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
-from ingest.glossary import Glossary
+from assistant.answering.question import WH_START
+from ingest.glossary import Body, Glossary
 
-_PRONOUN = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b", re.I)
-_PERSON = {"he", "him", "his", "she", "her"}
-_POSSESSIVE = {"its", "their", "his", "her"}
-_WH = re.compile(r"\b(who|what|when|where|which|why|how|whom|whose|does|do|is|are|did|was|were|can|could)\b", re.I)
-_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$", re.I)
-_AND_X = re.compile(r"^\s*and\s+(?:the\s+)?(?P<x>[^?]+?)\s*\?\s*$", re.I)
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
+_CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
+                           re.I)
 
 
-def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]):
-    """Bodies the conversation was about, newest first: each turn's question before its answer."""
-    seen: list = []
+@lru_cache(maxsize=1)
+def reference_words() -> dict[str, frozenset[str]]:
+    """kind → words, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's words)."""
+    text = resources.files("assistant.data").joinpath("reference_words.txt").read_text(encoding="utf-8")
+    kinds: dict[str, frozenset[str]] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#") and ":" in line:
+            kind, words = line.split(":", 1)
+            kinds[kind.strip()] = frozenset(w.replace("-", " ") for w in words.split())
+    return kinds
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    text: str  # what is searched and answered
+    core: str  # the question's own meaning without carried context: what later turns build on
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: str  # "pronoun", "ellipsis" or "fragment"
+    start: int = 0  # where the pronoun (or "that agency") is, for kind "pronoun"
+    end: int = 0
+    word: str = ""
+    noun: str = ""  # the noun after a demonstrative ("agency" in "that agency")
+
+
+def _is_noun_phrase(word: str, frame: frozenset[str]) -> bool:
+    """A word after "that"/"this" that makes it a determiner of a noun ("that agency", "this plan"), not a
+    conjunction ("… that the GMG is …") or a pronoun before a verb ("that is")."""
+    return word not in reference_words()["pronoun"] and (word in frame or bool(content_words(word, frozenset())))
+
+
+def _plural_before(before: str, frame: frozenset[str]) -> bool:
+    """A plural noun earlier in the question that "their" can refer to ("people", "migrants", "agencies")."""
+    nouns = set(content_words(before, frame)) | {m.group().lower() for m in _words(before)} & (frame | PLURALS)
+    return any(w in PLURALS or w.endswith("s") and not w.endswith("ss") for w in nouns)
+
+
+def _words(text: str) -> list[re.Match]:
+    return list(_WORD.finditer(text))
+
+
+def _asks(word: str) -> bool:
+    """A question word or an auxiliary that opens a question ("who", "does", "is")."""
+    return bool(re.fullmatch(WH_START, word, re.I))
+
+
+def is_function_word(word: str) -> bool:
+    """One of the most frequent words of English (Zipf frequency ≥ 5, wordfreq: "since", "what", "the", "one"),
+    which carry no topic of their own."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= 5.0
+
+
+def content_words(text: str, frame: frozenset[str]) -> list[str]:
+    """Words that say what a question is about: not question framing, frequent function words or pronouns."""
+    ref = reference_words()
+    skip = frame | ref["pronoun"] | ref["demonstrative"]
+    words = [m.group().lower().strip("'’") for m in _words(text)]
+    return [w for w in words if w not in skip and not is_function_word(w)]
+
+
+def _names_something(text: str, glossary: Glossary) -> bool:
+    """A body of the glossary or a proper name (a capitalised word after the first)."""
+    return bool(glossary.find(text)) or any(m.start() > 0 and m.group()[0].isupper() and m.group() != "I"
+                                            for m in _words(text))
+
+
+def _has_antecedent(before: str, glossary: Glossary, frame: frozenset[str]) -> bool:
+    """Whether the question names, before a pronoun, something the pronoun can refer to: a body, a proper name,
+    or a content word in an earlier clause ("the custodian …, and what else does it do?", "pensions for migrants
+    - who covers that?")."""
+    if _names_something(before, glossary):
+        return True
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before)]
+    return bool(breaks) and bool(content_words(before[: breaks[-1]], frame))
+
+
+def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] = frozenset()) -> Reference | None:
+    """What makes `question` depend on the conversation, or None when it stands on its own."""
+    ref = reference_words()
+    words = _words(question)
+    lowered = [m.group().lower() for m in words]
+    if not words:
+        return None
+    opener = " ".join(lowered[:2])
+    if opener in ref["ellipsis"]:
+        return Reference("ellipsis")  # "What about UNHCR?"
+    if lowered[0] in ref["ellipsis"] and len(lowered) > 1:
+        if not any(_asks(w) for w in lowered[1:]):
+            return Reference("ellipsis")  # "And the World Bank?"
+        offset = words[1].start()  # "And who set up the GMG?" is judged without its "And"
+        inner = dangling_reference(question[offset:], glossary, frame)
+        return inner and Reference(inner.kind, inner.start + offset, inner.end + offset, inner.word)
+    for i, m in enumerate(words):
+        word = lowered[i]
+        following = " ".join(lowered[i + 1 : i + 3])
+        if word in ref["pronoun"]:
+            if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
+                                 or following in ref["expletive"]):
+                continue
+        elif word in ref["demonstrative"]:
+            # A demonstrative points back standing alone ("When was that?", "that one", "that is") or before a noun
+            # ("does that agency …", "this group"); before a clause it is a conjunction ("… that the GMG is …").
+            following_word = lowered[i + 1] if i + 1 < len(words) else None
+            if following_word is not None and not _asks(following_word) and following_word not in ref["relative"]:
+                if not _is_noun_phrase(following_word, frame):
+                    continue
+                end = words[i + 1].end()
+                if not _has_antecedent(question[: m.start()], glossary, frame):
+                    return Reference("pronoun", m.start(), end, word, noun=following_word)
+                continue
+        else:
+            continue
+        if word == "their" and _plural_before(question[: m.start()], frame):
+            continue  # "people displaced inside their own country": the people, in the same question
+        if not _has_antecedent(question[: m.start()], glossary, frame):
+            return Reference("pronoun", m.start(), m.end(), word)
+    if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
+        return Reference("fragment")  # "Since when?", "Why?"
+    relative = next((m for m, w in zip(words, lowered, strict=True) if w in ref["relative"]), None)
+    if relative and not _names_something(question, glossary) and not _has_antecedent(
+            question[: relative.start()], glossary, frame):
+        return Reference("fragment")  # "What are the other joint themes?", "Was there an earlier one?"
+    return None
+
+
+def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[Body]:
+    """Bodies the conversation was about, newest turn first: each turn's question before its answer's lead."""
+    seen: list[Body] = []
     for question, answer in reversed(history):
         for body in glossary.find(question) + glossary.find(answer)[:1]:
             if body.name not in {b.name for b in seen}:
@@ -29,55 +165,68 @@ def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]):
     return seen
 
 
-def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Glossary) -> str:
-    """A standalone version of `question` given earlier (question, answer) turns; unchanged if standalone."""
-    if not history:
-        return question
-    previous = history[-1][0]
-    named = glossary.find(question)
-    recent = _recent_bodies(glossary, history)
-    about = _WHAT_ABOUT.match(question) or (_AND_X.match(question) if not _WH.search(question) else None)
-    if about:
-        target = about.group("x").strip()
-        new = glossary.find(target)
-        old = next((b for b in glossary.find(previous)), None)
-        if new and old and old.name != new[0].name:
-            return _replace_body(previous, old, new[0].name)
-        return f"{previous.rstrip(' ?')}: {target}?"
-    pronoun = _PRONOUN.search(question)
-    if pronoun is None:
-        # Elliptical follow-ups ("Since when?") borrow the previous question.
-        return f"{question.rstrip()} ({previous})" if len(question.split()) <= 3 else question
-    word = pronoun.group(1).lower()
-    candidates = [b for b in recent if b.name not in {n.name for n in named}]
-    if word in _PERSON:
-        candidates = [b for b in candidates if b.name == "SRSG"] or candidates
-    if candidates and word not in {"this", "that", "these", "those", "there"}:
-        body = candidates[0]
-        name = body.full if word in _PERSON and body.name == "SRSG" else body.name
-        replacement = f"{name}'s" if word in _POSSESSIVE else name
-        resolved = question[: pronoun.start()] + replacement + question[pronoun.end() :]
-        # Keep the previous question as context when it was about more than the body itself
-        # ("When did the GMG hold its first meeting?" → "Who chaired it?" means the meeting).
-        return f"{resolved} ({previous})" if _has_own_topic(previous, glossary) else resolved
-    return f"{question.rstrip()} ({previous})"
+def _with_context(question: str, turn: tuple[str, str], glossary: Glossary) -> Rewrite:
+    """The question with the previous turn as context: its core question, and the body its answer led with when
+    that question named none ("and HIV? (Which agency focuses on women who migrate? UNFPA)")."""
+    previous, answer = turn[0].strip(), turn[1]
+    lead = glossary.find(answer)[:1] if not glossary.find(previous) else []
+    context = f"{previous.rstrip(' ?')}? {lead[0].name}" if lead else previous
+    return Rewrite(f"{question.rstrip()} ({context})", previous)
 
 
-_FRAME = re.compile(r"\b(what|who|whom|when|where|which|why|how|is|are|was|were|do|does|did|the|a|an|of|on|in|"
-                    r"to|for|about|tell|me|its|their|it|they|and|s|work|role|approach)\b", re.I)
-
-
-def _has_own_topic(question: str, glossary: Glossary) -> bool:
-    """Whether a question has content words besides the bodies it names and question framing."""
-    text = question
-    for body in glossary.find(question):
-        for spelling in sorted(body.spellings, key=len, reverse=True):
-            text = re.sub(re.escape(spelling), " ", text, flags=re.I)
-    words = [w for w in re.findall(r"[A-Za-z][\w-]+", _FRAME.sub(" ", text)) if len(w) > 2]
-    return len(words) >= 2
-
-
-def _replace_body(text: str, body, new_name: str) -> str:
-    pattern = re.compile("|".join(re.escape(s) for s in sorted(body.spellings, key=len, reverse=True)))
+def _swap_body(text: str, body: Body, new_name: str) -> str | None:
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(body.spellings, key=len, reverse=True)), re.I)
     replaced = pattern.sub(new_name, text, count=1)
-    return replaced if replaced != text else f"{text.rstrip(' ?')} ({new_name})?"
+    return replaced if replaced != text else None
+
+
+def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary) -> Rewrite:
+    """ "What about the World Bank?" after "What else does UNODC do?" → "What else does World Bank do?"."""
+    previous = turn[0]
+    new, old = glossary.find(question), glossary.find(previous)
+    if new and old and new[0].name != old[0].name:
+        swapped = _swap_body(previous, old[0], new[0].name)
+        if swapped:
+            return Rewrite(swapped, swapped)
+    return _with_context(question, turn, glossary)
+
+
+def _pronoun(question: str, ref: Reference, history, glossary: Glossary) -> Rewrite:
+    words = reference_words()
+    named = {b.name for b in glossary.find(question)}
+    candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
+    if ref.word in words["person"]:
+        candidates = [b for b in candidates if b.pronoun] or candidates
+    else:
+        candidates = [b for b in candidates if not b.pronoun] or candidates
+    if _names_a_body(ref.noun):  # "that agency": one of the member bodies, not the group they form
+        candidates = [b for b in candidates if b.member] or candidates
+    if not candidates or (ref.word in words["demonstrative"] and not _names_a_body(ref.noun)):
+        return _with_context(question, history[-1], glossary)  # "when was that?": the earlier question says
+    name = candidates[0].name
+    replacement = f"{name}'s" if ref.word in words["possessive"] else name
+    resolved = question[: ref.start] + replacement + question[ref.end :]
+    return Rewrite(resolved, resolved)
+
+
+def _names_a_body(noun: str) -> bool:
+    """ "that agency", "this organisation", "the same body": a noun that stands for a body (a framing word)."""
+    from assistant.answering.question import question_words
+
+    return bool(noun) and noun in question_words() and not is_function_word(noun)
+
+
+def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Glossary,
+                     frame: frozenset[str] = frozenset()) -> Rewrite | None:
+    """The standalone form of `question` given earlier (core question, answer) turns, oldest first; None when the
+    question stands on its own (or there is no conversation to lean on)."""
+    if not history:
+        return None
+    ref = dangling_reference(question, glossary, frame)
+    if ref is None:
+        return None
+    if ref.kind == "ellipsis":
+        return _ellipsis(question, history[-1], glossary)
+    if ref.kind == "fragment":
+        return _with_context(question, history[-1], glossary)
+    return _pronoun(question, ref, history, glossary)

@@ -43,9 +43,9 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(
         160, ge=32, le=250, description="Largest chunk, in model word pieces (model limit 256)."
     )
-    answer_max_words: int = Field(60, ge=10, le=400, description="Soft cap on the length of an extractive answer.")
+    answer_max_words: int = Field(70, ge=10, le=400, description="Cap on the length of an extractive answer.")
     abstain_threshold: float = Field(
-        0.0, description="Shift added to the calibrated evidence threshold (positive: abstain more often)."
+        0.0, description="Shift added to the index's calibrated abstention threshold (positive: abstain more often)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     max_history_turns: int = Field(6, ge=0, description="Earlier turns used to rewrite a follow-up question.")

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 OUT = Path(__file__).parent / "out"
-# shared/ sits beside the repository (on a developer machine and in CI alike).
-EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "integreat_qa_en"
+# A copy of shared/benchmarks/integreat_qa_en (CC BY 4.0, attribution in its README), so a fresh clone has it.
+EXTERNAL = Path(__file__).parent / "benchmarks" / "integreat_qa_en"
 
 app = typer.Typer(
     add_completion=False,
@@ -66,21 +66,29 @@ def _judge_model(settings, console):
         _fail(str(exc))
 
 
-def _cases(golden: Path | None):
-    from evals.golden_io import DEFAULT_GOLDEN, GoldenError, load_golden
+def _suites(golden: Path | None) -> dict[str, tuple[Path, list]]:
+    """suite name → (file, cases): the one --golden file (named by its stem), or every suite in evals/golden/."""
+    from evals.golden_io import SUITES, GoldenError, load_golden
 
-    path = golden or DEFAULT_GOLDEN
+    paths = {golden.stem: golden} if golden else {n: p for n, p in SUITES.items() if p.is_file()}
     try:
-        return path, load_golden(path)
+        return {name: (path, load_golden(path)) for name, path in paths.items()}
     except (GoldenError, OSError) as exc:
         _fail(str(exc))
+
+
+def _cases(golden: Path | None):
+    from evals.golden_io import DEFAULT_GOLDEN
+
+    path = golden or DEFAULT_GOLDEN
+    return path, _suites(path)[path.stem][1]
 
 
 @app.command("run")
 def run_command(
     golden: GoldenOpt = None,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for results.json, report.md, report.html.")
+        Path, typer.Option("--out", help="Folder for the reports (one subfolder per suite when --golden is not given).")
     ] = OUT,
     as_json: JsonOpt = False,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Only run our system.")] = False,
@@ -92,44 +100,64 @@ def run_command(
         int, typer.Option("--judge-runs", min=1, help="Runs of the LLM judge to average (with --judge).")
     ] = 3,
     check: Annotated[
-        bool, typer.Option("--check", help="Exit 1 if a metric misses evals/thresholds.toml.")
+        bool, typer.Option("--check", help="Exit 1 if a `test`-split metric misses evals/thresholds.toml.")
     ] = False,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Print only this split (`tune` while you tune, so `test` stays "
+                                 "unseen); the reports hold both.")
+    ] = None,
 ) -> None:
-    """Run the golden set through our system and the baseline; print the summary and write the reports."""
+    """Run the golden suites (gmg, natural, conversations) through our system and the baseline; print each suite's
+    tune and test figures, write the reports, check the test split against the pinned thresholds."""
     from assistant.settings import Settings
+    from evals.runner import build_services, quiet
+
+    console = _console(as_json)
+    settings = Settings()
+    suites = _suites(golden)
+    judge_model = _judge_model(settings, console) if judge else None
+    quiet()
+    try:
+        services = build_services(settings)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    failed, payload = False, {}
+    for name, (path, cases) in suites.items():
+        target = out if golden else out / name
+        judged = (judge_model, judge_runs) if judge_model is not None else None
+        results = _run_suite(settings, services, name, path, cases, target, no_baseline, console, split, judged)
+        failed |= bool(results["meta"]["threshold_violations"])
+        payload[name] = results
+    if as_json:
+        sys.stdout.write(json.dumps(payload if not golden else next(iter(payload.values())), ensure_ascii=False)
+                         + "\n")
+    if check and failed:
+        raise typer.Exit(1)
+
+
+def _run_suite(settings, services, name: str, path: Path, cases: list, out: Path, no_baseline: bool, console,
+               split: str | None = None, judged: tuple | None = None) -> dict:
+    """One suite: run, judge (with `judged` = (chat model, runs)), check the test split, print, write."""
     from evals.golden_io import check_thresholds, load_thresholds
     from evals.report import print_summary, write_reports
     from evals.runner import run_golden
 
-    console = _console(as_json)
-    settings = Settings()
-    path, cases = _cases(golden)
-    judge_model = _judge_model(settings, console) if judge else None
     try:
-        services = None
-        if judge_model is not None:  # the judge embeds with the eval's own embeddings
-            from evals.runner import build_services, quiet
-
-            quiet()
-            services = build_services(settings)
         results = run_golden(settings, cases, baseline=not no_baseline, golden_path=path, services=services)
     except RuntimeError as exc:
         _fail(str(exc))
-    if judge_model is not None:
-        results["judge"] = _run_judge(settings, judge_model, services.embeddings, results, judge_runs, console)
-    violations = check_thresholds(results["systems"]["ours"]["metrics"], load_thresholds())
+    if judged is not None:
+        results["judge"] = _run_judge(settings, judged[0], services.embeddings, results, judged[1], console)
+    violations = check_thresholds(results["systems"]["ours"]["splits"]["test"], load_thresholds(suite=name))
+    results["meta"]["suite"] = name
     results["meta"]["threshold_violations"] = violations
     paths = write_reports(results, out)
-    print_summary(results, console)
+    print_summary(results, console, split)
     console.print(f"Wrote {paths['json']}, {paths['md']}, {paths['html']}")
-    if violations:
-        console.print(
-            "[red]Below the pinned thresholds (evals/thresholds.toml):[/]\n  " + "\n  ".join(violations)
-        )
-    if as_json:
-        sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")
-    if check and violations:
-        raise typer.Exit(1)
+    if violations and split != "tune":
+        console.print(f"{name}: test split below the pinned thresholds (evals/thresholds.toml, [{name}]):\n  "
+                      + "\n  ".join(violations), style="red", markup=False)
+    return results
 
 
 def _run_judge(settings, model, embeddings, results: dict, runs: int, console) -> dict:
@@ -195,26 +223,6 @@ def promote_feedback_command(
                    "expected_sources, remove \"draft\"/\"todo\", then move them into gmg.jsonl.")
 
 
-@app.command("calibrate")
-def calibrate_command(golden: GoldenOpt = None, as_json: JsonOpt = False) -> None:
-    """Evidence scores of answerable vs unanswerable cases (abstention off) and the best threshold."""
-    from assistant.settings import Settings
-    from evals.calibrate import collect, print_calibration, summarize
-
-    try:
-        from assistant.answering.extractive import EVIDENCE_THRESHOLD
-    except ImportError:  # the answerer moved: fall back to the absolute threshold only
-        EVIDENCE_THRESHOLD = 0.0  # noqa: N806
-    settings = Settings()
-    _, cases = _cases(golden)
-    points = collect(settings, cases)
-    summary = summarize(points, current=EVIDENCE_THRESHOLD + settings.abstain_threshold)
-    summary["evidence_threshold_constant"] = EVIDENCE_THRESHOLD
-    print_calibration(summary, EVIDENCE_THRESHOLD, _console(as_json))
-    if as_json:
-        sys.stdout.write(json.dumps(summary) + "\n")
-
-
 @app.command("external")
 def external_command(
     path: Annotated[Path, typer.Argument(help="The benchmark folder (docs/, qa.jsonl).")] = EXTERNAL,
@@ -230,6 +238,14 @@ def external_command(
     scope_city: Annotated[
         bool, typer.Option("--scope-city", help="Search only the question's city pages.")
     ] = False,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Ask only this split's questions (pages split by id: `tune` "
+                                 "while you tune, `test` to report); default both.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if a `test`-split metric misses evals/thresholds.toml "
+                           "[external].")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest the external benchmark's pages into their own index and score ours vs the baseline."""
@@ -238,15 +254,70 @@ def external_command(
     console = _console(as_json)
     try:
         results = run_external(
-            path, data_dir=data_dir, limit=limit, baseline=not no_baseline, scope_city=scope_city
+            path, data_dir=data_dir, limit=limit, baseline=not no_baseline, scope_city=scope_city, split=split
         )
     except (FileNotFoundError, RuntimeError) as exc:
         _fail(str(exc))
+    violations = []
+    if split != "tune":
+        from evals.golden_io import check_thresholds, load_thresholds
+
+        violations = check_thresholds(results["systems"]["ours"]["metrics"]["splits"]["test"],
+                                      load_thresholds(suite="external"))
+    results["meta"]["threshold_violations"] = violations
     paths = write_external(results, out)
-    print_external(results, console)
+    print_external(results, console, split)
     console.print(f"Wrote {paths['json']}, {paths['md']}")
+    if violations:
+        console.print("external: test split below the pinned thresholds (evals/thresholds.toml, [external]):\n  "
+                      + "\n  ".join(violations), style="red", markup=False)
     if as_json:
         sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")
+    if check and violations:
+        raise typer.Exit(1)
+
+
+@app.command("fit-reader")
+def fit_reader_command(
+    bench: Annotated[Path, typer.Option("--bench", help="The external benchmark folder.")] = EXTERNAL,
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Index folder for the benchmark's docs.")] = (
+        OUT / "external-data"),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the fitted reader.")] = Path(
+        "assistant/data/reader.json"),
+    cache: Annotated[Path | None, typer.Option("--cache", help="Read (or write) the collected tune data here, "
+                                               "to refit without asking every question again.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the reader's models on the `tune` splits (golden suites + the benchmark's tune pages); write reader.json."""
+    from assistant.settings import Settings
+    from evals.fit_reader import external_questions, fit_all, golden_questions, null_questions, write
+    from evals.runner import build_ours, build_services, ensure_index, quiet
+
+    quiet()
+    if cache is not None and cache.is_file():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+    else:
+        data = {"questions": [], "nulls": []}
+        gmg = build_services(Settings())
+        ensure_index(gmg, progress=True)
+        ours = build_ours(gmg).assistant
+        data["questions"] += golden_questions(ours)
+        data["nulls"] += null_questions(ours, "gmg")
+        external = build_services(Settings().model_copy(
+            update={"corpus_dir": bench / "docs", "data_dir": data_dir, "collection": "integreat"}))
+        ensure_index(external, progress=True)
+        ours = build_ours(external).assistant
+        data["questions"] += external_questions(ours, bench)
+        data["nulls"] += null_questions(ours, "external")
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(data), encoding="utf-8")
+    payload, report = fit_all(data["questions"], data["nulls"])
+    meta = {"fitted_on": "tune splits only: " + ", ".join(f"{n} {c} questions" for c, n in report["questions"].items())
+            + f", {len(data['nulls'])} off-corpus questions", "command": "python -m evals fit-reader",
+            "report": report}
+    write(payload, meta, out)
+    typer.echo(json.dumps(report, indent=1) if as_json else f"Wrote {out}\n{json.dumps(report, indent=1)}")
 
 
 if __name__ == "__main__":

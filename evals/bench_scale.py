@@ -5,7 +5,7 @@
 `make bench-scale` passes --always-real 100000: every size is embedded for real (the 100k ingest took 82 min on
 this project's 2-core machine). Without it, a quick run reuses vectors above 10k (see below).
 
-Corpus recipe (deterministic): the external benchmark's 619 pages (../shared/benchmarks/integreat_qa_en/docs,
+Corpus recipe (deterministic): the external benchmark's 619 pages (evals/benchmarks/integreat_qa_en/docs,
 CC BY 4.0, Hinz et al. KONVENS 2024), then generated variants of them — variant v of a page keeps its title line
 (suffixed "(variant v)") and shuffles its other lines with the seed (page, v) — until the chunk count reaches
 the size (pages and variants are taken in a fixed order; the per-page chunk counts come from the real chunker).
@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = REPO.parent / "shared" / "benchmarks" / "integreat_qa_en"
+DEFAULT_SOURCE = REPO / "evals" / "benchmarks" / "integreat_qa_en"
 RAW_SAMPLE = 2_000  # raw encode is timed on at most this many chunks (evenly sampled) and scaled linearly
 
 

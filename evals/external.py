@@ -20,6 +20,7 @@ from pathlib import Path
 
 from assistant.settings import Settings
 from evals.baseline import SourceTexts
+from evals.golden_io import SPLITS, split_of
 from evals.metrics import (
     abstention_scores,
     citation_validity,
@@ -111,7 +112,10 @@ def score_row(row: dict, answer: dict, retrieved: Sequence[dict], texts: SourceT
         any(_overlaps(c["source"], c["start"], c["end"], spans) for c in cites) if row["answerable"] else None
     )
     problems = citation_validity(answer["answer"], cites, texts)
+    first = cites[0] if cites and not abstained else None
     s = {
+        # the page the answer's first citation quotes is one the reference answer comes from
+        "first_cited_hit": (first is not None and doc_id(first["source"]) in refs) if row["answerable"] else None,
         "abstained": abstained,
         "doc_rank": doc_rank,
         "hit_at_1": doc_rank == 1 if refs else None,
@@ -130,6 +134,14 @@ def score_row(row: dict, answer: dict, retrieved: Sequence[dict], texts: SourceT
 
 
 def aggregate_external(records: Sequence[dict]) -> dict:
+    """The headline metrics over `records`; `splits` holds the same per split (pages are split by
+    golden_io.split_of on their id, like the golden cases)."""
+    out = _aggregate(records)
+    out["splits"] = {split: _aggregate([r for r in records if r["split"] == split]) for split in SPLITS}
+    return out
+
+
+def _aggregate(records: Sequence[dict]) -> dict:
     scores = [r["scores"] for r in records]
     ans = [s for r, s in zip(records, scores, strict=True) if r["answerable"]]
     latencies = [r["latency_ms"] for r in records]
@@ -137,6 +149,7 @@ def aggregate_external(records: Sequence[dict]) -> dict:
         "n": len(records),
         "answerable": len(ans),
         **ranking_means(ans),
+        "first_cited_hit": mean(s["first_cited_hit"] for s in ans),
         "passage_hit_at_5": mean(s["passage_hit_at_5"] for s in ans),
         "token_recall": mean(s["token_recall"] for s in ans),
         "token_f1": mean(s["token_f1"] for s in ans),
@@ -153,6 +166,7 @@ def aggregate_external(records: Sequence[dict]) -> dict:
 
 
 EXTERNAL_HEADLINE = [
+    ("first_cited_hit", "first-cited page hit"),
     ("hit_at_1", "doc hit@1"),
     ("hit_at_5", "doc hit@5"),
     ("mrr", "doc MRR@10"),
@@ -184,6 +198,7 @@ def run_external(
     progress: bool = True,
     scope_city: bool = False,
     settings: Settings | None = None,
+    split: str | None = None,
 ) -> dict:
     quiet()
     started = time.perf_counter()
@@ -193,7 +208,7 @@ def run_external(
     settings = (settings or Settings()).model_copy(
         update={"corpus_dir": docs, "data_dir": Path(data_dir), "collection": "integreat"}
     )
-    rows = load_questions(bench, limit)
+    rows = [r for r in load_questions(bench, limit) if split in (None, split_of(r["source_doc_id"]))]
     services = build_services(settings)
     index = ensure_index(services, progress=progress)
     systems = [build_ours(services)]
@@ -216,7 +231,7 @@ def run_external(
                 where = _city_filter(row, by_city) if scope_city else None
                 t0 = time.perf_counter()
                 try:
-                    result = system.ask(row["question"], [], filter=where)
+                    result = system.ask(row["question"], filter=where)
                     answer = result.to_json()
                     answer["evidence"] = result.evidence
                 except Exception as exc:  # a crash is a failed question, not a failed run
@@ -231,6 +246,7 @@ def run_external(
                 records.append(
                     {
                         "id": row["id"],
+                        "split": split_of(row["source_doc_id"]),
                         "question": row["question"],
                         "answerable": row["answerable"],
                         "kind": "answerable" if row["answerable"] else "unanswerable",
@@ -261,17 +277,20 @@ def run_external(
     return {"meta": info, "systems": out}
 
 
-def summary_rows(results: dict) -> tuple[list[str], list[list[str]]]:
+def summary_rows(results: dict, only: str | None = None) -> tuple[list[str], list[list[str]]]:
+    """metric | each system's tune and test split (or the `only` one) | ours − baseline on test."""
     from evals.report import _delta, fmt
 
     names = list(results["systems"])
-    header = ["metric", *names] + (["Δ (ours − baseline)"] if len(names) == 2 else [])
+    splits = [s for s in SPLITS if only in (None, s)]
+    columns = [(f"{n} {s}", results["systems"][n]["metrics"]["splits"][s]) for n in names for s in splits]
+    last = splits[-1]
+    header = ["metric", *(c for c, _ in columns)] + ([f"Δ (ours − baseline, {last})"] if len(names) == 2 else [])
     rows = []
     for key, label in EXTERNAL_HEADLINE:
-        values = [results["systems"][n]["metrics"].get(key) for n in names]
-        row = [label, *(fmt(key, v) for v in values)]
+        row = [label, *(fmt(key, m.get(key)) for _, m in columns)]
         if len(names) == 2:
-            row.append(_delta(key, *values))
+            row.append(_delta(key, *(results["systems"][n]["metrics"]["splits"][last].get(key) for n in names)))
         rows.append(row)
     return header, rows
 
@@ -325,12 +344,12 @@ def fmt_opt(value) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def print_external(results: dict, console=None) -> None:
+def print_external(results: dict, console=None, only: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
-    header, rows = summary_rows(results)
+    header, rows = summary_rows(results, only)
     m = results["meta"]
     table = Table(
         title=f"integreat_qa_en: {m['cases']} questions" + (" (city-scoped)" if m.get("scope_city") else "")

@@ -6,7 +6,8 @@ Everything is in a temporary folder, in this process, loopback only (no server i
 ingested; one embedding model, one Chroma store and one assistant are built once and shared by N session
 threads exactly as app.py's `Services` shares them (`current()` rebuilds the assistant when the manifest revision
 changes; a re-ingest runs under an ingest lock and is followed by a reload). Each session asks its questions from
-the golden set in order, passing the conversation as history like the app (multi-turn cases as follow-ups).
+the golden set in order through a Conversation (assistant/conversation.py), as the app does, so multi-turn cases
+are asked as follow-ups.
 Meanwhile another thread re-ingests a changed corpus `--reingests` times (both notes edited near the top so most
 chunk ids change, a file added, then removed) into the same store.
 
@@ -28,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.conversation import Conversation
 from assistant.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,7 +152,7 @@ def session(shared: SharedAssistant, conversations: list[list[str]], questions: 
     while asked < questions and time.monotonic() < deadline:
         turns = conversations[index % len(conversations)]
         index += 1
-        history: list[tuple[str, str]] = []
+        conversation = Conversation()
         for question in turns:
             if asked >= questions:
                 break
@@ -158,7 +160,7 @@ def session(shared: SharedAssistant, conversations: list[list[str]], questions: 
             assistant = shared.current()
             started = time.monotonic()
             try:
-                result = assistant.ask(question, history=history, k=shared.settings.top_k)
+                result = conversation.ask(assistant, question, k=shared.settings.top_k)
             except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
                 with outcome.lock:
                     outcome.errors.append(f"{type(exc).__name__}: {exc} (question {question!r})")
@@ -169,7 +171,6 @@ def session(shared: SharedAssistant, conversations: list[list[str]], questions: 
                 outcome.answers += 1
                 outcome.abstained += int(result.abstained)
             check_citations(result, shared.store, versions, started, ended, outcome)
-            history.append((result.standalone_question or question, result.answer))
 
 
 def edit_corpus(corpus: Path, round_number: int) -> None:

@@ -253,6 +253,48 @@ def score_case(
     return s, failures
 
 
+# -- conversations ------------------------------------------------------------------------------------------
+def nested_rewrite(answer: dict, earlier: Sequence[dict]) -> bool:
+    """Whether a turn's rewrite contains an earlier turn's rewrite that itself carried an earlier question
+    ("Is it …? (What else …? (Which …?))"): rewrites growing with every turn."""
+    text = answer.get("standalone_question") or ""
+    carried = [a["standalone_question"] for a in earlier
+               if a.get("standalone_question") and a.get("core_question") != a["standalone_question"]]
+    return bool(text) and any(c in text for c in carried)
+
+
+def score_rewrite(record: dict, case: GoldenCase, earlier: Sequence[dict]) -> None:
+    """Add to a conversation turn's scores how its question was read: a standalone turn must be used as asked;
+    a follow-up's rewrite should name what it refers to; no rewrite may nest earlier ones."""
+    answer, s = record["answer"], record["scores"]
+    rewritten = answer.get("standalone_question")
+    s["standalone"] = case.standalone
+    s["rewritten"] = bool(rewritten)
+    s["nested"] = nested_rewrite(answer, earlier)
+    s["resolved"] = None if case.standalone else bool(
+        rewritten and any(r.lower() in rewritten.lower() for r in case.refers_to))
+    if case.standalone and rewritten:
+        record["failures"].append(f"a standalone question was rewritten: {rewritten!r}")
+        s["passed"] = False
+    if s["nested"]:
+        record["failures"].append(f"nested rewrite: {rewritten!r}")
+        s["passed"] = False
+    if s["resolved"] is False:
+        record["failures"].append(f"follow-up not resolved to {case.refers_to[0]!r}")
+
+
+def conversation_scores(scores: Sequence[dict]) -> dict:
+    turns = [s for s in scores if s.get("standalone") is not None]
+    if not turns:
+        return {}
+    return {
+        "turns": len(turns),
+        "standalone_rewritten": sum(1 for s in turns if s["standalone"] and s["rewritten"]),
+        "nested_rewrites": sum(1 for s in turns if s["nested"]),
+        "followup_resolved": mean(s["resolved"] for s in turns if not s["standalone"]),
+    }
+
+
 # -- aggregates -------------------------------------------------------------------------------------------
 def percentile(values: Sequence[float], p: float) -> float | None:
     """Linear-interpolated percentile (numpy's default), p in [0, 100]."""
@@ -327,6 +369,7 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
         ),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
+        **conversation_scores(scores),
     }
     if per_kind:
         kinds = sorted({r["kind"] for r in records})
@@ -354,6 +397,9 @@ HEADLINE: list[tuple[str, str, bool | None]] = [
     ("abstention_recall", "abstention recall", True),
     ("false_abstention_rate", "false-abstention rate", False),
     ("pass_rate", "case pass rate", True),
+    ("standalone_rewritten", "standalone turns rewritten", False),
+    ("nested_rewrites", "nested rewrites", False),
+    ("followup_resolved", "follow-ups resolved", True),
     ("latency_p50_ms", "latency p50 (ms)", False),
     ("latency_p95_ms", "latency p95 (ms)", False),
 ]

@@ -19,9 +19,9 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.agencies import escape_markdown as esc
-from evals.golden_io import DEFAULT_GOLDEN, check_thresholds, load_golden, load_thresholds
+from evals.golden_io import DEFAULT_GOLDEN, SUITES, check_thresholds, load_golden, load_thresholds
 
-CLI_RESULTS = Path(__file__).parent / "out" / "results.json"
+CLI_OUT = Path(__file__).parent / "out"  # `make eval` writes one folder per suite
 GOLDEN_DIR = DEFAULT_GOLDEN.parent
 _RUN_LOCK = threading.Lock()
 FILTERS = {"failing": "Failing (ours)", "flipped": "Ours fails, baseline passes", "all": "All questions"}
@@ -34,7 +34,8 @@ def runs_dir(settings) -> Path:
 def saved_runs(settings) -> list[Path]:
     """results.json of every run, newest first: the app's runs, then the CLI's latest (`make eval`)."""
     found = sorted(runs_dir(settings).glob("*/results.json"), reverse=True)
-    return found + ([CLI_RESULTS] if CLI_RESULTS.is_file() else [])
+    cli = [CLI_OUT / suite / "results.json" for suite in SUITES]
+    return found + [p for p in cli if p.is_file()]
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -51,7 +52,7 @@ def report_plots(path: str, mtime: float) -> dict[str, bytes]:
 
 def run_label(path: Path, results: dict) -> str:
     meta, ours = results.get("meta", {}), results["systems"].get("ours", {}).get("metrics", {})
-    where = "make eval" if path == CLI_RESULTS else "app"
+    where = f"make eval ({path.parent.name})" if path.parent.parent == CLI_OUT else "app"
     created = (meta.get("created") or "?").replace("T", " ")[:16]
     passed = ours.get("pass_rate")
     return (f"{created} UTC · {meta.get('cases', '?')} cases · pass rate "
@@ -65,7 +66,7 @@ def start_run(services, settings, golden: Path, kinds: list[str], limit: int, ba
     every = load_golden(golden)
     cases = [c for c in every if not kinds or c.kind in kinds]
     cases = cases[:limit] if limit else cases
-    full = len(cases) == len(every) and golden == DEFAULT_GOLDEN  # thresholds are pinned for the whole set
+    full = len(cases) == len(every) and golden.stem in SUITES  # thresholds are pinned for a whole suite
     if not cases:
         raise ValueError("No golden case matches these filters.")
     out = runs_dir(settings) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -93,8 +94,9 @@ def _run(job: dict, services, settings, golden: Path, cases: list, baseline: boo
             results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
                                  golden_path=golden, on_case=on_case)
         results["meta"]["subset"] = not full
-        results["meta"]["threshold_violations"] = (
-            check_thresholds(results["systems"]["ours"]["metrics"], load_thresholds()) if full else None)
+        results["meta"]["threshold_violations"] = (  # pinned on the suite's `test` split
+            check_thresholds(results["systems"]["ours"]["splits"]["test"], load_thresholds(suite=golden.stem))
+            if full else None)
         write_reports(results, out)
         job["seconds"] = time.monotonic() - job["started"]
         job["out"] = out / "results.json"

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from evals.metrics import HEADLINE
 
+CONVERSATION_KEYS = {"standalone_rewritten", "nested_rewrites", "followup_resolved"}
+
 _PLOT_LOCK = threading.Lock()
 
 PER_KIND_METRICS = [
@@ -48,18 +50,34 @@ def _delta(key: str, a, b) -> str:
     return f"{d:+.1f}" if key.startswith("answer_words") else f"{d:+.3f}"
 
 
-def summary_rows(results: dict) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: metric | ours | baseline | ours − baseline."""
-    names = _names(results)
-    header = ["metric", *names] + (["Δ (ours − baseline)"] if len(names) == 2 else [])
+def _columns(results: dict, only: str | None = None) -> list[tuple[str, dict]]:
+    """(label, metrics) per column: each system's tune and test split when the run has them (or the `only` one),
+    else its whole run."""
+    columns = []
+    for name in _names(results):
+        system = results["systems"][name]
+        splits = {k: v for k, v in (system.get("splits") or {}).items() if v.get("n") and only in (None, k)}
+        columns += [(f"{name} {split}", m) for split, m in splits.items()] or [(name, system["metrics"])]
+    return columns
+
+
+def summary_rows(results: dict, only: str | None = None) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: metric | each system (per split when there are splits) | ours − baseline (on test)."""
+    names, columns = _names(results), _columns(results, only)
+    compare = [m for label, m in columns if label in {"ours test", "ours", f"ours {only}"}][:1] + \
+        [m for label, m in columns if label in {"baseline test", "baseline", f"baseline {only}"}][:1]
+    header = ["metric", *(label for label, _ in columns)] + (
+        ["Δ (ours − baseline" + (", test)" if "ours test" in dict(columns) else ")")] if len(compare) == 2 else [])
     rows = []
     for key, label, _ in HEADLINE:
-        values = [results["systems"][n]["metrics"].get(key) for n in names]
+        values = [m.get(key) for _, m in columns]
+        if all(v is None for v in values) and key in CONVERSATION_KEYS:
+            continue  # a suite without labelled conversations
         if key == "recall_at_k":
             label = "retrieval recall@k (" + ", ".join(f"k={results['systems'][n]['k']}" for n in names) + ")"
         row = [label, *(fmt(key, v) for v in values)]
-        if len(names) == 2:
-            row.append(_delta(key, *values))
+        if len(compare) == 2:
+            row.append(_delta(key, compare[0].get(key), compare[1].get(key)))
         rows.append(row)
     return header, rows
 
@@ -79,15 +97,17 @@ def kind_rows(results: dict) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def print_summary(results: dict, console=None) -> None:
+def print_summary(results: dict, console=None, only: str | None = None) -> None:
     from rich.console import Console
 
     console = console or Console()
     if not console.is_terminal:  # piped or redirected: don't squeeze the tables into 80 columns
         console.width = max(console.width, 110)
     meta = results.get("meta", {})
-    title = f"Evaluation: {meta.get('cases', '?')} cases ({meta.get('golden') or 'golden set'})"
-    console.print(_rich_table(title, *summary_rows(results), wrap=True))
+    split = {k: v.get("n") for k, v in (next(iter(results["systems"].values())).get("splits") or {}).items()}
+    counts = f" ({', '.join(f'{n} {k}' for k, n in split.items())})" if split else ""
+    title = f"Evaluation: {meta.get('cases', '?')} cases{counts}, {meta.get('golden') or 'golden set'}"
+    console.print(_rich_table(title, *summary_rows(results, only), wrap=True))
     console.print(_rich_table("Per kind", *kind_rows(results), caption="cells: " + " / ".join(_names(results))))
     if "judge" in results:
         from evals.judge import TITLE, judge_note, judge_rows

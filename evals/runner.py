@@ -1,7 +1,9 @@
 """Run the golden set through a system (ours or the baseline) and score every case.
 
-A system is anything with `name`, `k` (passages its answerer sees), `ask(question, history)` → CitedAnswer and
-`retrieve(question, k)` → list of chunk metadata dicts (source, section, start, end, id).
+A system is anything with `name`, `k` (passages its answerer sees), `session()` → an object whose `ask(question)`
+answers one turn of a conversation (a CitedAnswer), `ask(question)` for a single question, and
+`retrieve(question, k)` → list of chunk metadata dicts (source, section, start, end, id). Our system holds its
+conversations through assistant/conversation.py, exactly as the app does.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 
 from assistant.settings import Settings
 from evals.baseline import SourceTexts, TutorialBaseline
-from evals.golden_io import GoldenCase
-from evals.metrics import aggregate, score_case
+from evals.golden_io import SPLITS, GoldenCase
+from evals.metrics import aggregate, score_case, score_rewrite
 
 RETRIEVE_K = 10  # ranks scored for hit@1/hit@5/MRR
 
@@ -53,8 +55,20 @@ class OurSystem:
     def k(self) -> int:
         return self.assistant.settings.top_k
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None, filter: dict | None = None):  # noqa: A002
-        return self.assistant.ask(question, history=history or [], filter=filter)
+    def session(self):
+        """A conversation with the assistant, as the app holds one per user."""
+        from assistant.conversation import Conversation
+
+        conversation, assistant = Conversation(), self.assistant
+
+        class _Session:
+            def ask(self, question: str):
+                return conversation.ask(assistant, question)
+
+        return _Session()
+
+    def ask(self, question: str, filter: dict | None = None):  # noqa: A002
+        return self.assistant.ask(question, filter=filter)
 
     def retrieve(self, question: str, k: int = RETRIEVE_K, filter: dict | None = None) -> list[dict]:  # noqa: A002
         docs = self.assistant.retriever.invoke(question, k=k, filter=filter)
@@ -70,8 +84,21 @@ class BaselineSystem:
     def k(self) -> int:
         return self.baseline.k
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None, filter: dict | None = None):  # noqa: A002
-        return self.baseline.ask(question, history, filter=filter)
+    def session(self):
+        """The tutorial keeps no conversation: each turn is asked as typed (its history is only passed along)."""
+        history: list[tuple[str, str]] = []
+        baseline = self.baseline
+
+        class _Session:
+            def ask(self, question: str):
+                result = baseline.ask(question, history)
+                history.append((question, result.answer))
+                return result
+
+        return _Session()
+
+    def ask(self, question: str, filter: dict | None = None):  # noqa: A002
+        return self.baseline.ask(question, [], filter=filter)
 
     def retrieve(self, question: str, k: int = RETRIEVE_K, filter: dict | None = None) -> list[dict]:  # noqa: A002
         return self.baseline.retrieve(question, k=k, filter=filter)
@@ -148,30 +175,20 @@ def build_baseline(services: Services, progress: bool = False) -> BaselineSystem
 def _answer_json(result) -> dict:
     data = result.to_json()
     data["evidence"] = result.evidence
+    data["core_question"] = result.core_question
     return data
 
 
-def run_case(system, case: GoldenCase, source_text) -> dict:
-    """Ask every turn in order (history = earlier (question, answer) pairs), score the last answer."""
-    history: list[tuple[str, str]] = []
-    latencies: list[float] = []
-    answer: dict = {}
-    for turn in case.turns:
-        started = time.perf_counter()
-        try:
-            result = system.ask(turn, history)
-            answer = _answer_json(result)
-        except Exception as exc:  # a crash is a failed case, not a failed run
-            answer = {
-                "question": turn,
-                "answer": "",
-                "abstained": False,
-                "citations": [],
-                "closest": [],
-                "error": f"{type(exc).__name__}: {exc}",
-            }
-        latencies.append((time.perf_counter() - started) * 1000)
-        history.append((turn, answer["answer"]))
+def _ask(session, turn: str) -> dict:
+    try:
+        return _answer_json(session.ask(turn))
+    except Exception as exc:  # a crash is a failed case, not a failed run
+        return {"question": turn, "answer": "", "abstained": False, "citations": [], "closest": [],
+                "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _record(system, case: GoldenCase, answer: dict, latencies: list[float], source_text) -> dict:
+    """Score one answer of `case` (its last turn, or one turn of a labelled conversation)."""
     searched = answer.get("standalone_question") or case.question
     try:
         retrieved = system.retrieve(searched, k=RETRIEVE_K)
@@ -185,6 +202,7 @@ def run_case(system, case: GoldenCase, source_text) -> dict:
     return {
         "id": case.id,
         "kind": case.kind,
+        "split": case.split,
         "unanswerable": case.unanswerable,
         "turns": case.turns,
         "required_facts": case.required_facts,
@@ -201,17 +219,41 @@ def run_case(system, case: GoldenCase, source_text) -> dict:
     }
 
 
+def run_case(system, case: GoldenCase, source_text) -> list[dict]:
+    """Ask every turn in order through one conversation session. A case scored on its last turn gives one
+    record; a labelled conversation gives one record per turn, each also scored on its rewrite."""
+    session = system.session()
+    records, latencies, earlier = [], [], []
+    for number, turn in enumerate(case.turns):
+        started = time.perf_counter()
+        answer = _ask(session, turn)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if case.turn_cases is not None:
+            turn_case = case.turn_cases[number]
+            if turn_case.scored:
+                record = _record(system, turn_case, answer, latencies[-1:], source_text)
+                record["turns"] = case.turns[: number + 1]
+                score_rewrite(record, turn_case, earlier)
+                records.append(record)
+            earlier.append(answer)
+    if case.turn_cases is None:
+        records.append(_record(system, case, answer, latencies, source_text))
+    return records
+
+
 def run_system(system, cases: Sequence[GoldenCase], source_text, bar=None, on_case=None) -> dict:
     records = []
     for case in cases:
         if bar is not None:
             bar.set_postfix_str(f"{system.name} {case.id}", refresh=False)
-        records.append(run_case(system, case, source_text))
+        records.extend(run_case(system, case, source_text))
         if bar is not None:
             bar.update(1)
         if on_case is not None:
             on_case(system.name, case.id)
-    return {"k": system.k, "metrics": aggregate(records), "records": records}
+    return {"k": system.k, "metrics": aggregate(records),
+            "splits": {split: aggregate([r for r in records if r["split"] == split]) for split in SPLITS},
+            "records": records}
 
 
 def run_golden(

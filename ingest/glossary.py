@@ -19,6 +19,8 @@ class Body:
     full: str
     variants: tuple[str, ...] = ()
     member: bool = False
+    # "he"/"she" when the body is a person's office (the SRSG): person pronouns in a follow-up then mean it.
+    pronoun: str | None = field(default=None, repr=False)  # not in repr: it never changes what ingest writes
 
     @property
     def spellings(self) -> tuple[str, ...]:
@@ -26,11 +28,13 @@ class Body:
 
 
 def _spelling_pattern(spelling: str) -> str:
-    # Acronyms and one-word names match case-sensitively on word boundaries ("ILO", not "silo");
-    # multi-word phrases match in any case.
+    # One-word names match on word boundaries ("ILO", not "silo"): case-sensitively, except acronyms of three or
+    # more capitals, which people type in lower case too ("what about undp?"); phrases match in any case.
     escaped = re.escape(spelling)
     if " " in spelling:
         return rf"(?i:\b{escaped}\b)"
+    if len(spelling) >= 3 and spelling.isupper():
+        return rf"(?i:(?<![\w/-]){escaped}(?![\w/]))"
     return rf"(?<![\w/-]){escaped}(?![\w/])"
 
 
@@ -52,7 +56,8 @@ class Glossary:
             return cls()
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         bodies = [
-            Body(b["name"], b.get("full", b["name"]), tuple(b.get("variants", ())), bool(b.get("member", False)))
+            Body(b["name"], b.get("full", b["name"]), tuple(b.get("variants", ())), bool(b.get("member", False)),
+                 b.get("pronoun"))
             for b in data.get("bodies", [])
         ]
         groups = [tuple(t["words"]) for t in data.get("terms", [])]

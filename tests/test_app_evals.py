@@ -64,8 +64,11 @@ def test_evaluator_page_runs_a_subset_and_drills_into_a_question(env):
     assert {r["kind"] for r in results["systems"]["ours"]["records"]} == {"lookup"}
     assert at.selectbox(key="eval_report_pick").value == run
     assert "A subset of the golden set" in text_of(at)
-    summary = next(d.value for d in at.dataframe if "metric" in d.value.columns and "ours" in d.value.columns)
-    assert list(summary.columns)[:3] == ["metric", "ours", "baseline"] and "case pass rate" in set(summary["metric"])
+    summary = next(d.value for d in at.dataframe if "metric" in d.value.columns
+                   and any(str(c).startswith("ours") for c in d.value.columns))
+    columns = list(summary.columns)  # each system per split of the cases run: "ours tune", "ours test", …
+    assert columns[0] == "metric" and "case pass rate" in set(summary["metric"])
+    assert any(c.startswith("ours ") for c in columns) and any(c.startswith("baseline ") for c in columns)
     assert len(at.get("image")) == 3  # per-kind bars, latency histogram, abstention confusion
     assert {b.label for b in at.get("download_button")} >= {"results.json", "report.md", "report.html"}
 

@@ -37,6 +37,24 @@ def test_ask_json_contract(ingested):
     assert offtopic["abstained"] and offtopic["citations"] == []
 
 
+def test_chat_json_reads_a_conversation_from_stdin(ingested):
+    """One question per line, one JSON object per turn: the ask --json contract plus standalone_question (null when
+    the question was used as asked). Only the follow-up is rewritten, and with the body it refers to."""
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(ingested.data_dir), "ASSISTANT_CORPUS_DIR": str(ingested.corpus_dir)}
+    questions = ["Which agency is the custodian of the trafficking protocol?", "What else does it do?",
+                 "Who set up the GMG, and when did it first meet?", "", "x" * 5000]
+    proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json"], env=env, capture_output=True,
+                          text=True, timeout=300, input="\n".join(questions) + "\n")
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 1 and len(lines) == 4  # the blank line is skipped; the over-long one is an error
+    first, follow_up, standalone, refused = lines
+    assert set(first) >= {"question", "answer", "abstained", "citations", "timings_ms", "standalone_question"}
+    assert first["standalone_question"] is None and "UNODC" in first["answer"]
+    assert follow_up["question"] == "What else does it do?" and "UNODC" in follow_up["standalone_question"]
+    assert standalone["standalone_question"] is None  # its "it" is the GMG, in the same question
+    assert "limit" in refused["error"]
+
+
 def test_ask_text_mode_lists_sources(ingested):
     proc = run_cli(ingested, "ask", "Which agency has worked on labour migration since 1919?")
     assert "ILO" in proc.stdout and "Sources:" in proc.stdout and "[1]" in proc.stdout

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.question import QuestionType, split_parts
+from assistant.answering.question import QuestionType, question_words, split_parts
 from assistant.rewrite import rewrite_followup
 from ingest.glossary import Glossary
 
@@ -52,6 +52,14 @@ def test_attribute_evidence_words():
     assert has_evidence_word("IOM is a Geneva-based organization.", headquarters)
 
 
+FRAME = question_words()
+
+
+def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
+    found = rewrite_followup(question, history, GLOSSARY, FRAME)
+    return found.text if found else None
+
+
 @pytest.mark.parametrize(
     ("history", "question", "expected"),
     [
@@ -62,13 +70,70 @@ def test_attribute_evidence_words():
         ([("Which agency is the focal point for trade?", "UNCTAD, the UN focal point …")], "What are its pillars?",
          "UNCTAD's pillars"),
         ([("What does the ILO do on labour migration?", "")], "Since when?", "ILO"),
-        ([], "What is the GMG?", "What is the GMG?"),
+        ([("What is UNFPA's approach to migration?", "")], "what about undp?", "UNDP"),  # typed in lower case
+        ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "Did he help create the GFMD?", "SRSG"),
+        ([("When were the High-level Dialogues held?", "")], "was there an earlier one?", "High-level Dialogues"),
     ],
 )
 def test_follow_up_rewrite(history, question, expected):
-    assert expected in rewrite_followup(question, history, GLOSSARY)
+    assert expected in rewrite(question, history)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who set up the GMG, and when did it first meet?",  # "it": the GMG, in the same question
+        "Does the ILO have its own convention on migrant workers?",
+        "What does the World Bank do with its data on remittances?",
+        "When the GMG was created, who chaired it?",
+        "Which agency is the custodian of the trafficking protocol, and what else does it do?",
+        "pensions for migrants - who covers that?",
+        "Is it true that the GMG has ten members?",  # no reference at all
+        "And who set up the GMG?",  # "And" opens a question of its own
+        "Who chairs the GMG?",
+    ],
+)
+def test_standalone_questions_are_used_as_asked(question):
+    assert rewrite(question, [("What does UNODC do?", "UNODC, as custodian of the Protocol …")]) is None
+
+
+def test_the_issue_conversation_never_nests():
+    """The conversation of issue #13: each follow-up is resolved, nothing is appended to standalone questions, and
+    no rewrite holds an earlier one."""
+    from assistant.conversation import core
+
+    turns = [("What does the ILO do?", "ILO, the UN specialized agency on labour issues …"),
+             ("Who set up the GMG, and when did it first meet?", "The GMG was established …"),
+             ("Which agency is the custodian of the trafficking protocol?", "UNODC, as custodian of the Protocol …"),
+             ("What else does it do?", "UNODC promotes international cooperation …"),
+             ("What about the World Bank?", "The World Bank's engagement …"),
+             ("Is it a member of the GMG?", "The GMG consists of 10 organizations …")]
+    expected = [None, None, None, "What else does UNODC do?", "What else does World Bank do?",
+                "Is World Bank a member of the GMG?"]
+    history: list[tuple[str, str]] = []
+    rewrites = []
+    for (question, answer), want in zip(turns, expected, strict=True):
+        found = rewrite_followup(question, history, GLOSSARY, FRAME)
+        assert (found.text if found else None) == want
+        rewrites += [found.text] if found else []
+        assert not any(earlier in found.text for earlier in rewrites[:-1]) if found else True
+        from assistant.models import CitedAnswer
+
+        result = CitedAnswer(question=question, answer=answer, standalone_question=found and found.text,
+                             core_question=found and found.core)
+        history.append((core(result), answer))
+
+
+def test_an_elliptical_follow_up_carries_one_earlier_question_only():
+    first = rewrite_followup("Since when?", [("What does the ILO do on labour migration?", "…")], GLOSSARY, FRAME)
+    assert first.text == "Since when? (What does the ILO do on labour migration?)"
+    assert first.core == "What does the ILO do on labour migration?"
+    second = rewrite_followup("Why?", [("What does the ILO do on labour migration?", "…"), (first.core, "…")],
+                              GLOSSARY, FRAME)
+    assert second.text == "Why? (What does the ILO do on labour migration?)"
 
 
 def test_standalone_question_is_left_alone():
     history = [("What does UNODC do?", "UNODC …")]
-    assert rewrite_followup("Who chairs the GMG?", history, GLOSSARY) == "Who chairs the GMG?"
+    assert rewrite("Who chairs the GMG?", history) is None
+    assert rewrite("What is the GMG?", []) is None

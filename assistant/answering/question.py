@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|"
-                  r"bodies|member|members|un\s+agency|entity|entities|office))\b", re.I)
+_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:[\w-]+\s+)?(?:agency|agencies|organi[sz]ation|"
+                  r"organi[sz]ations|body|bodies|member|members|entity|entities|office))\b", re.I)
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
 _WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber of\b|\bhow much\b", re.I)
@@ -132,8 +132,9 @@ def _acronym(question: str) -> str | None:
     return found[-1] if found else None
 
 
-_WH_START = r"(?:what|which|who|whom|whose|when|where|why|how|is|are|does|do|did|was|were|can|could)\b"
-_PART_SPLIT = re.compile(rf"(?:,\s*and\s+|\?\s+|;\s*|\.\s+|\s+and\s+)(?={_WH_START})", re.I)
+WH_START = (r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|has|have|had|can|could|"
+            r"will|would|should|may|might|must)\b")
+_PART_SPLIT = re.compile(rf"(?:,\s*and\s+|\?\s+|;\s*|\.\s+|\s+and\s+)(?={WH_START})", re.I)
 _BOTH_DOCS = re.compile(r"\b(?:both|two|each of the|the two|all)\s+(?:notes|documents|texts|papers)\b", re.I)
 
 
@@ -147,7 +148,7 @@ def split_parts(question: str) -> list[str]:
     parts: list[str] = []
     carry = ""
     for piece in pieces:
-        if not re.match(_WH_START, piece, re.I):
+        if not re.match(WH_START, piece, re.I):
             carry = f"{carry} {piece}".strip()
             continue
         parts.append(f"{carry} {piece}".strip() if carry else piece)

@@ -1,9 +1,10 @@
-"""Does a question pin a detail the retrieved passages lack? Then the answer is an abstention, not a nearby quote.
+"""Does a question pin a detail, and does a sentence give it? Two features of the reader's answerability model.
 
 The evidence score alone cannot tell "What is the GMG's annual budget?" from "What is the GMG's work plan?": both
-sit close to the same passages. These checks look for the kind of fact asked for: a year the corpus never
-mentions, a date for "when", a period of time for "how long", a number of the thing counted for "how many", and
-the words a budget, an email address, a website… is stated with (the reviewed list in data/attribute_words.txt).
+sit close to the same passages. These checks look for the kind of fact asked for: a date for "when", a period of
+time for "how long", a number of the thing counted for "how many", and the words a budget, an email address, a
+website… is stated with (the reviewed list in data/attribute_words.txt); and a year the corpus never mentions.
+The reader asks whether any of the best sentences gives the detail; how much that weighs is fitted.
 """
 
 from __future__ import annotations
@@ -19,23 +20,33 @@ from assistant.answering.question import (
     has_evidence_word,
 )
 
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
-def missing_specifics(question: str, qtype: QuestionType, ranked: list[str], keyword, glossary) -> bool:
-    """True when the question asks for a detail none of the best sentences (`ranked`, best first) can give."""
-    for year in re.findall(r"\b(?:19|20)\d\d\b", question):
-        if year not in keyword.idf:
-            return True
-    leading = ranked[:3]
-    if qtype.when and not any(DATE_PATTERN.search(t) for t in leading):
+
+def pins_detail(qtype: QuestionType) -> bool:
+    """Whether the question asks for a kind of fact only some sentences can state."""
+    return bool(qtype.when or qtype.how_long or qtype.attributes or qtype.how_many)
+
+
+def unknown_year(question: str, keyword) -> bool:
+    """The question names a year the corpus never mentions ("What did the GMG do in 2018?")."""
+    return any(year not in keyword.idf for year in _YEAR.findall(question))
+
+
+def gives_detail(qtype: QuestionType, text: str, keyword, glossary) -> bool:
+    """Whether `text` states every kind of detail the question pins (True when it pins none)."""
+    if qtype.when and not DATE_PATTERN.search(text):
+        return False
+    if qtype.how_long and not (DURATION_PATTERN.search(text) or (qtype.how_long_since and (
+            DATE_PATTERN.search(text) or re.search(r"\bsince\b", text, re.I)))):
+        return False
+    if qtype.attributes and not any(has_evidence_word(text, words) for words in qtype.attributes):
+        return False  # "What is the GMG's budget?" and the sentence does not speak of money
+    if qtype.how_long or not qtype.how_many:  # "for how many years …" asks a duration, checked above
         return True
-    if qtype.how_long and not any(DURATION_PATTERN.search(t) or (qtype.how_long_since and (
-            DATE_PATTERN.search(t) or re.search(r"\bsince\b", t, re.I))) for t in leading):
-        return True
-    if qtype.attributes and not any(has_evidence_word(t, words) for t in leading for words in qtype.attributes):
-        return True  # "What is the GMG's budget?" and no passage near the top speaks of money
-    if qtype.how_many and qtype.counted and not counts(qtype.counted, ranked, keyword, glossary):
-        return True  # "How many staff …?" and no sentence gives a number of staff
-    return qtype.how_many and not any(NUMBER_PATTERN.search(t) for t in leading)
+    if qtype.counted:
+        return counts(qtype.counted, [text], keyword, glossary)  # "How many staff …?": a number of staff
+    return bool(NUMBER_PATTERN.search(_YEAR.sub(" ", text)))
 
 
 def counts(counted: str, sentences: list[str], keyword, glossary) -> bool:
@@ -47,4 +58,4 @@ def counts(counted: str, sentences: list[str], keyword, glossary) -> bool:
             wanted |= {t for w in group for t in keyword.terms(w)}
     if not wanted:  # a word too common to index ("how many of them"): nothing to check against
         return True
-    return any(NUMBER_PATTERN.search(t) and wanted & set(keyword.terms(t)) for t in sentences)
+    return any(NUMBER_PATTERN.search(_YEAR.sub(" ", t)) and wanted & set(keyword.terms(t)) for t in sentences)

@@ -1,0 +1,165 @@
+"""Evidence features of candidate sentences, from one forward pass of the model over each retrieved passage.
+
+MiniLM was trained on question → passage pairs, so its passage-level similarity is its strength; exact word
+coverage and sentence-level similarity are weak on paraphrase ("looks after stateless people" vs "advocacy
+relating to … statelessness"). So each retrieved chunk is encoded once into contextual token vectors; from them:
+- the chunk's and each sentence's pooled vector (mean of the span's token vectors) against the question's;
+- soft coverage of the question (MaxSim, ColBERT-style): each content word of the question takes its best cosine
+  with the words of the sentence (or the chunk, or the section's name), weighted by its IDF;
+- exact coverage of the question's stems (IDF-weighted), as BM25 sees them;
+plus the form of the sentence (a question, a heading, its length), its passage's retrieval rank and BM25 score,
+and whether it has what the question's type asks for (a body for "who", a date for "when", a number for
+"how many"). The fitted reader (reader.py) turns these into one probability.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.answering.question import DATE_PATTERN, NUMBER_PATTERN, QuestionType
+
+YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")  # a year is no count
+
+
+@dataclass
+class Words:
+    """The words of a text (word pieces joined back), with L2-normalised contextual vectors."""
+
+    spans: list[tuple[int, int]]  # character offsets in the text
+    vectors: np.ndarray  # [n_words, dim], normalised
+
+    def within(self, start: int, end: int) -> np.ndarray:
+        rows = [i for i, (a, b) in enumerate(self.spans) if a >= start and b <= end]
+        return self.vectors[rows]
+
+
+@dataclass
+class Encoded:
+    """One text encoded once: pooled vector, its words, and the raw token rows for pooling any sub-span."""
+
+    text: str
+    hidden: np.ndarray  # raw token vectors [n_tokens, dim]
+    offsets: list[tuple[int, int]]
+    words: Words
+
+    def pooled(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        end = len(self.text) if end is None else end
+        rows = [i for i, (a, b) in enumerate(self.offsets) if a >= start and b <= end]
+        if not rows:
+            return np.zeros(self.hidden.shape[1], dtype=np.float32)
+        v = self.hidden[rows].mean(axis=0)
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def _words(text: str, hidden: np.ndarray, offsets: list[tuple[int, int]]) -> Words:
+    """Join word pieces ("state", "##less", "##ness") into words; punctuation pieces are dropped."""
+    groups: list[list[int]] = []
+    for i, (a, b) in enumerate(offsets):
+        piece = text[a:b]
+        if not any(ch.isalnum() for ch in piece):
+            groups.append([])
+            continue
+        if groups and groups[-1] and offsets[groups[-1][-1]][1] == a and text[a - 1 : a].isalnum():
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    groups = [g for g in groups if g]
+    if not groups:
+        return Words([], np.zeros((0, hidden.shape[1]), dtype=np.float32))
+    vectors = np.stack([hidden[g].mean(axis=0) for g in groups]).astype(np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return Words([(offsets[g[0]][0], offsets[g[-1]][1]) for g in groups], vectors)
+
+
+class Encoder:
+    """Encodes texts into token vectors once and keeps them (passages repeat across questions)."""
+
+    def __init__(self, embeddings, max_items: int = 20_000):
+        self.embeddings = embeddings
+        self.max_items = max_items
+        self._cache: OrderedDict[str, Encoded] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> list[Encoded]:
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        with self._lock:
+            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._cache))
+        if missing:
+            fresh = {}
+            for text, (hidden, offsets) in zip(missing, self.embeddings.encode_tokens(missing), strict=True):
+                hidden = np.asarray(hidden, dtype=np.float32)
+                fresh[hashlib.sha1(text.encode("utf-8")).hexdigest()] = Encoded(text, hidden, list(offsets),
+                                                                                _words(text, hidden, offsets))
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self.max_items:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return [self._cache[k] for k in keys]
+
+
+@dataclass
+class QuestionEvidence:
+    """What the features compare against: the question's vector, its content words with IDF weights, its type."""
+
+    text: str
+    vector: np.ndarray
+    words: np.ndarray  # [n_content, dim]
+    weights: np.ndarray  # [n_content]
+    stems: dict[str, float]  # content stem → IDF weight
+    qtype: QuestionType
+    unknown: list[float] = field(default_factory=list)  # specificity of content words the corpus never uses
+    synonyms: dict[str, list[frozenset[str]]] = field(default_factory=dict)  # stem → its glossary synonyms' stems
+    bodies: frozenset[str] = frozenset()  # names of the glossary bodies the question names
+
+
+def soft_coverage(question: QuestionEvidence, words: np.ndarray) -> float:
+    """IDF-weighted mean over the question's content words of their best cosine with `words` (MaxSim)."""
+    if len(question.weights) == 0 or len(words) == 0:
+        return 0.0
+    best = (question.words @ words.T).max(axis=1)
+    return float((best * question.weights).sum() / question.weights.sum())
+
+
+def exact_coverage(question: QuestionEvidence, terms: set[str]) -> float:
+    """IDF-weighted share of the question's stems in `terms`; a stem also counts when all the stems of one of its
+    glossary synonyms are there ("set up" → "established")."""
+    total = sum(question.stems.values())
+    found = sum(w for t, w in question.stems.items()
+                if t in terms or any(alt <= terms for alt in question.synonyms.get(t, ())))
+    return found / total if total else 0.0
+
+
+def relative(rows: list[dict]) -> None:
+    """Add how far each candidate is from the best of its question (ranking among the candidates)."""
+    for name, source in (("dense_sentence_gap", "dense_sentence"), ("soft_sentence_gap", "soft_sentence"),
+                         ("dense_chunk_gap", "dense_chunk"), ("dense_alone_gap", "dense_alone")):
+        best = max((r[source] for r in rows), default=0.0)
+        for r in rows:
+            r[name] = r[source] - best
+
+
+def type_features(qtype: QuestionType, text: str, names_body: bool, counts: bool) -> tuple[float, float]:
+    """(the sentence has what the question's type asks for, it lacks it). `counts`: it gives a number of what a
+    "how many" question counts (specifics.counts)."""
+    wants = []
+    if qtype.who:
+        wants.append(names_body)
+    if qtype.when:
+        wants.append(bool(DATE_PATTERN.search(text)))
+    if qtype.how_many:
+        wants.append(counts if qtype.counted else bool(NUMBER_PATTERN.search(YEAR.sub(" ", text))))
+    if not wants:
+        return 0.0, 0.0
+    return float(all(wants)), float(not any(wants))
+
+
+def log_words(text: str) -> float:
+    return math.log1p(len(text.split()))

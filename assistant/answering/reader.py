@@ -1,0 +1,356 @@
+"""The reader: which sentence of the retrieved passages answers the question, and does any?
+
+Two small fitted models over the evidence features (evidence.py), shipped as data (assistant/data/reader.json),
+written by `python -m evals fit-reader` from the `tune` splits of the golden sets and the external benchmark:
+- `sentence`: a linear ranking score (pairwise logistic regression) that orders a question's candidate sentences;
+- `answerable`: a logistic regression over question-level evidence (the best sentence's score, how much of the
+  question the leading passages cover, …) whose logit is compared with the corpus' abstention threshold
+  (calibration.py). Nothing here is tuned by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from langchain_core.documents import Document
+
+from assistant.answering.evidence import (
+    YEAR,
+    Encoder,
+    QuestionEvidence,
+    exact_coverage,
+    log_words,
+    relative,
+    soft_coverage,
+    type_features,
+)
+from assistant.answering.question import QuestionType, question_words
+from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
+from ingest.glossary import Glossary
+
+LEADING = 3  # passages whose words the question-level coverage is measured over
+
+
+@dataclass
+class Candidate:
+    chunk: Document
+    rank: int
+    start: int  # absolute offsets in the source file
+    end: int
+    text: str
+    section: str | None
+    display: str = ""  # whitespace folded, attributed to its section's body when it names none
+    fragment: bool = False  # a short unpunctuated line: a heading or a list item, never an answer alone
+    features: dict = field(default_factory=dict)
+    score: float = 0.0  # the sentence model's ranking score
+    list_end: int | None = None  # a list's introduction (ends with ':'): where its items end in this chunk
+    list_item: bool = False  # an item of such a list
+
+    @property
+    def source(self) -> str:
+        return self.chunk.metadata["source"]
+
+
+@dataclass(frozen=True)
+class Linear:
+    """score = bias + Σ weight · (feature − mean) / scale."""
+
+    weights: dict[str, float]
+    scale: dict[str, float]
+    mean: dict[str, float] = field(default_factory=dict)
+    bias: float = 0.0
+
+    def __call__(self, rows: list[dict]) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        names = list(self.weights)
+        x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
+        mean = np.array([self.mean.get(n, 0.0) for n in names])
+        scale = np.array([self.scale[n] for n in names])
+        return self.bias + ((x - mean) / scale) @ np.array([self.weights[n] for n in names])
+
+    @classmethod
+    def from_json(cls, data: dict) -> Linear:
+        return cls(dict(data["weights"]), dict(data["scale"]), dict(data.get("mean", {})), float(data.get("bias", 0)))
+
+    def to_json(self) -> dict:
+        return {"weights": self.weights, "scale": self.scale, "mean": self.mean, "bias": self.bias}
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    sentence: Linear
+    answerable: Linear
+    calibration_k: float  # the threshold sits this many standard deviations above the null questions' mean
+    neighbour_margin: float  # a sentence joins the answer when its score is within this of the best
+    max_sentences: int = 3  # at most this many sentences in an answer
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """Short hash of the fitted parameters: a calibration made with other parameters is stale."""
+        payload = json.dumps(self.to_json(), sort_keys=True).encode("utf-8")
+        return hashlib.sha256(payload).hexdigest()[:12]
+
+    @classmethod
+    def from_json(cls, data: dict) -> ReaderModel:
+        return cls(Linear.from_json(data["sentence"]), Linear.from_json(data["answerable"]),
+                   float(data["calibration_k"]), float(data["neighbour_margin"]), int(data.get("max_sentences", 3)),
+                   dict(data.get("meta", {})))
+
+    def to_json(self) -> dict:
+        return {"sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(),
+                "calibration_k": self.calibration_k, "neighbour_margin": self.neighbour_margin,
+                "max_sentences": self.max_sentences, "meta": self.meta}
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> ReaderModel:
+    path = resources.files("assistant.data").joinpath("reader.json")
+    return ReaderModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass
+class Reading:
+    """A question read against its passages: the question's evidence, the candidates (scored, best first among
+    whole sentences), and the question-level features with their answerability logit."""
+
+    question: QuestionEvidence
+    candidates: list[Candidate]
+    ranked: list[Candidate]
+    features: dict
+    answerability: float
+
+
+class Reader:
+    """Candidates and their features for a question over retrieved passages, scored by the fitted models."""
+
+    def __init__(self, embeddings, keyword, glossary: Glossary, model: ReaderModel | None = None):
+        self.embeddings = embeddings
+        self.keyword = keyword
+        self.glossary = glossary
+        self.model = model
+        self.encoder = Encoder(embeddings)
+        self._frame = {t for w in question_words() for t in keyword.terms(w)}
+        self._terms: dict[tuple, set[str]] = {}  # a chunk's stems (with its section's), by chunk id
+        self._synonyms = self._synonym_map()
+
+    def _synonym_map(self) -> dict[str, list[frozenset[str]]]:
+        """stem → the stem sets of its synonyms in the glossary's term groups and body names ("set up" for
+        "established"; "UNHCR" for "High Commissioner for Refugees")."""
+        synonyms: dict[str, list[frozenset[str]]] = {}
+        groups = [list(g) for g in self.glossary.term_groups] + [[b.name, *b.spellings] for b in self.glossary.bodies]
+        for group in groups:
+            alternatives = [a for a in (frozenset(set(self.keyword.terms(w)) - self._frame) for w in group) if a]
+            for alt in alternatives:
+                if len(alt) == 1:
+                    synonyms.setdefault(next(iter(alt)), []).extend(a for a in alternatives if a != alt)
+        return synonyms
+
+    # -- candidates -------------------------------------------------------------------------------------------
+    def candidates(self, docs: list[Document]) -> list[Candidate]:
+        seen: set[tuple[str, int, int]] = set()
+        out: list[Candidate] = []
+        for rank, doc in enumerate(docs):
+            meta = doc.metadata
+            base = int(meta["start"])
+            for a, b, kind in json.loads(meta.get("units", "[]")):
+                key = (meta["source"], a, b)
+                if kind != "sentence" or key in seen:
+                    continue
+                seen.add(key)
+                text = doc.page_content[a - base : b - base]
+                cand = Candidate(doc, rank, a, b, text, meta.get("section"))
+                cand.fragment = len(text.split()) < 6 and not text.rstrip().endswith(tuple(".;:!?"))
+                cand.display = self.display(cand)
+                out.append(cand)
+        mark_lists(out)
+        return out
+
+    def section_body(self, section: str | None):
+        found = self.glossary.find(section) if section else []
+        return found[0] if len(found) == 1 else None
+
+    def display(self, cand: Candidate) -> str:
+        """The sentence as shown: whitespace folded, attributed to its section's body if it names none."""
+        text = re.sub(r"\s+", " ", cand.text).strip()
+        body = self.section_body(cand.section)
+        if body and not self.glossary.mentions(text, body):
+            return f"{body.name}: {text}"
+        return text
+
+    # -- features ---------------------------------------------------------------------------------------------
+    def question(self, question: str) -> QuestionEvidence:
+        """The question's vector, and its content words weighted by how specific they are in English at large
+        ("looks", "people": little; "stateless", "budget": much), so soft coverage asks most of the words that
+        say what is asked, whatever the corpus (corpus IDF would make every word it lacks the most important)."""
+        (encoded,) = self.encoder.encode([question])
+        keep, weights, stems, unknown = [], [], {}, []
+        for i, (a, b) in enumerate(encoded.words.spans):
+            terms = [t for t in self.keyword.terms(question[a:b]) if t not in self._frame]
+            if terms:
+                keep.append(i)
+                weights.append(specificity(question[a:b]))
+                stems.update({t: self.keyword.idf.get(t, self.keyword.max_idf) for t in terms})
+                if not any(t in self.keyword.idf for t in terms):  # a word the whole corpus never uses
+                    unknown.append(weights[-1])
+        return QuestionEvidence(question, encoded.pooled(), encoded.words.vectors[keep],
+                                np.array(weights, dtype=np.float32), stems, QuestionType.of(question), unknown,
+                                {t: self._synonyms[t] for t in stems if t in self._synonyms},
+                                frozenset(b.name for b in self.glossary.find(question)))
+
+    def read(self, question: str, candidates: list[Candidate]) -> Reading:
+        """Features and scores of every candidate for `question`, and whether the passages answer it."""
+        q, coverage = self.featurize(question, candidates)
+        model = self.model or shipped_model()
+        for cand, score in zip(candidates, model.sentence([c.features for c in candidates]), strict=True):
+            cand.score = float(score)
+        ranked = answer_candidates(candidates)
+        features = {**coverage, **ranking_features(ranked, coverage)}
+        return Reading(q, candidates, ranked, features, float(model.answerable([features])[0]))
+
+    def featurize(self, question: str, candidates: list[Candidate]) -> tuple[QuestionEvidence, dict]:
+        """The candidates' features, and the question's evidence and coverage features, without scoring."""
+        q = self.question(question)
+        chunks = {id(c.chunk): c.chunk for c in candidates}
+        encoded = dict(zip(chunks, self.encoder.encode([d.page_content for d in chunks.values()]), strict=True))
+        alone = self.encoder.encode([c.display for c in candidates])  # each sentence as its own passage
+        for cand, own in zip(candidates, alone, strict=True):
+            cand.features = self._features(q, cand, encoded[id(cand.chunk)], candidates)
+            cand.features["dense_alone"] = float(own.pooled() @ q.vector)
+        relative([c.features for c in candidates])
+        return q, self._coverage(q, candidates, [encoded[k] for k in list(chunks)[:LEADING]])
+
+    def _coverage(self, q: QuestionEvidence, candidates: list[Candidate], leading: list) -> dict:
+        """coverage_features, whether the question pins a detail (a date, a count, a budget…: specifics.py) or
+        names a year the corpus never mentions, and how specific the words are that the corpus never uses."""
+        return {**coverage_features(q, leading), "pins_detail": float(pins_detail(q.qtype)),
+                "unknown_year": float(unknown_year(q.text, self.keyword)),
+                "unknown_specificity": max(q.unknown, default=0.0)}
+
+    def _chunk_terms(self, cand: Candidate) -> set[str]:
+        key = (cand.chunk.id, cand.section)
+        if key not in self._terms:
+            if len(self._terms) > 20_000:
+                self._terms.clear()
+            self._terms[key] = set(self.keyword.terms(f"{cand.chunk.page_content} {cand.section or ''}"))
+        return self._terms[key]
+
+    def _features(self, q: QuestionEvidence, cand: Candidate, enc, candidates: list[Candidate]) -> dict:
+        base = int(cand.chunk.metadata["start"])
+        a, b = cand.start - base, (cand.list_end or cand.end) - base  # a list's introduction with its items
+        body = self.section_body(cand.section)
+        counted = bool(q.qtype.counted) and counts(q.qtype.counted, [YEAR.sub(" ", cand.text)], self.keyword,
+                                                   self.glossary)
+        # "Who handles X?" asks which body: one of the member bodies (glossary data), by its section or by name.
+        names_member = bool(body and body.member) or any(b.member for b in self.glossary.find(cand.text))
+        named = q.bodies  # the bodies the question names: their own sections speak of them
+        own_section = body is not None and body.name in named
+        other_section = body is not None and bool(named) and not own_section
+        match, miss = type_features(q.qtype, cand.text, names_member, counted)
+        top_bm25 = max((float(c.chunk.metadata.get("bm25") or 0.0) for c in candidates), default=0.0) or 1.0
+        section_words = self.encoder.encode([cand.section])[0].words.vectors if cand.section else None
+        return {
+            "dense_sentence": float(enc.pooled(a, b) @ q.vector),
+            "dense_chunk": float(enc.pooled() @ q.vector),
+            "soft_sentence": soft_coverage(q, enc.words.within(a, b)),
+            "soft_chunk": soft_coverage(q, enc.words.vectors),
+            "soft_section": soft_coverage(q, section_words) if section_words is not None else 0.0,
+            "exact_sentence": exact_coverage(q, set(self.keyword.terms(
+                f"{cand.display} {enc.text[a:b] if cand.list_end else ''} {cand.section or ''}"))),
+            "exact_chunk": exact_coverage(q, self._chunk_terms(cand)),
+            "rank": 1.0 / (1 + cand.rank),
+            "bm25": float(cand.chunk.metadata.get("bm25") or 0.0) / top_bm25,
+            "is_heading": float(cand.fragment),
+            "log_words": log_words(cand.text),
+            "type_match": match,
+            "type_miss": miss,
+            "gives_detail": float(gives_detail(q.qtype, enc.text[a:b], self.keyword, self.glossary)),
+            "named_section": float(own_section),
+            "other_section": float(other_section),
+            "list_intro": float(cand.list_end is not None),
+            "list_item": float(cand.list_item),
+            "list_wanted": float(cand.list_end is not None and q.qtype.wants_list),
+        }
+
+
+@lru_cache(maxsize=50_000)
+def specificity(word: str) -> float:
+    """7 − the word's Zipf frequency in English (wordfreq): "the" 0, "people" 0.8, "budget" 2.2, "stateless" 4.2;
+    a word English does not know (a name, a typo) 7."""
+    from wordfreq import zipf_frequency
+
+    return max(7.0 - zipf_frequency(word, "en"), 0.1)
+
+
+def mark_lists(candidates: list[Candidate], max_items: int = 12) -> None:
+    """A sentence ending with ':' introduces the units after it in its chunk and section (until the next
+    introduction): what it says is its items, so its features are measured over them too."""
+    by_chunk: dict[int, list[Candidate]] = {}
+    for cand in candidates:
+        by_chunk.setdefault(id(cand.chunk), []).append(cand)
+    for group in by_chunk.values():
+        group.sort(key=lambda c: c.start)
+        for i, intro in enumerate(group):
+            if not intro.text.rstrip().endswith(":"):
+                continue
+            items = []
+            for item in group[i + 1 : i + 1 + max_items]:
+                if item.section != intro.section or item.text.rstrip().endswith(":"):
+                    break
+                items.append(item)
+            if items:
+                intro.list_end = items[-1].end
+                for item in items:
+                    item.list_item = True
+
+
+def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
+    """Whole sentences that may answer, best first: no headings or list fragments, no sentence that asks."""
+    return sorted((c for c in candidates if not c.fragment and not _is_question(c.text)),
+                  key=lambda c: (-c.score, c.rank, c.start))
+
+
+def coverage_features(q: QuestionEvidence, leading: list) -> dict:
+    """How much of the question the leading passages cover: on average (IDF-weighted MaxSim), at its weakest
+    word, and how many content words there are to cover."""
+    words = [e.words.vectors for e in leading if len(e.words.vectors)]
+    if len(q.weights) and words:
+        best = (q.words @ np.concatenate(words).T).max(axis=1)
+        soft, weakest = float((best * q.weights).sum() / q.weights.sum()), float(best.min())
+        unmatched = float((q.weights * (1.0 - best)).max())
+    else:
+        soft = weakest = unmatched = 0.0
+    return {"soft_leading": soft, "weakest_word": weakest, "unmatched_specific": unmatched,
+            "content_words": float(len(q.weights))}
+
+
+def ranking_features(ranked: list[Candidate], coverage: dict) -> dict:
+    """The best sentence's evidence, once the sentence model has ranked them; and whether the detail the question
+    pins is missing from the best three (or the question names a year the corpus never mentions)."""
+    top = ranked[0].features if ranked else {}
+    scores = sorted((c.score for c in ranked), reverse=True)
+    given = any(c.features.get("gives_detail") for c in ranked[:3])
+    missing = coverage["unknown_year"] or (coverage["pins_detail"] and not given)
+    return {
+        "missing_detail": float(bool(missing)),
+        "best_score": scores[0] if scores else -10.0,
+        "score_margin": scores[0] - float(np.median(scores)) if scores else 0.0,
+        "top_soft_sentence": top.get("soft_sentence", 0.0),
+        "top_dense_sentence": top.get("dense_sentence", 0.0),
+        "top_dense_alone": top.get("dense_alone", 0.0),
+        "max_dense_alone": max((c.features["dense_alone"] for c in ranked), default=0.0),
+        "top_exact_sentence": top.get("exact_sentence", 0.0),
+        "max_dense_chunk": max((c.features["dense_chunk"] for c in ranked), default=0.0),
+    }
+
+
+def _is_question(text: str) -> bool:
+    """A sentence that asks (an FAQ page's own heading) never answers a question."""
+    return text.rstrip().endswith("?")

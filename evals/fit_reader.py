@@ -1,0 +1,313 @@
+"""Fit the reader (assistant/answering/reader.py) on `tune` splits only and write assistant/data/reader.json.
+
+    python -m evals fit-reader            # about 5 min; the benchmark's index is built on first use (~10 min)
+
+Data: every `tune` question of the golden suites (conversation turns asked through the Conversation, so a
+follow-up is read as the app reads it) and of the external benchmark's `tune` pages, with the candidate
+sentences our retriever gives; and the off-corpus questions (assistant/data/null_questions.txt) over each index.
+- `sentence` (pairwise logistic regression, scikit-learn): a candidate is a positive when it states a required
+  fact in an expected section (golden) or overlaps an annotated answer sentence (benchmark); each question's
+  positives are ranked against its negatives, both corpora weighing the same.
+- `answerable` (logistic regression): the question-level evidence of answerable vs unanswerable questions.
+- `calibration_k`: the abstention threshold is the null questions' mean answerability logit on the corpus plus
+  k standard deviations (calibration.py does this at ingest for any corpus); k maximises, summed over the two
+  corpora, abstention recall minus twice the false-abstention rate (a wrong "the documents don't say" costs more).
+- `neighbour_margin`, `max_sentences`: the sentences that join the best one (their score within the margin, at
+  most that many sentences, at most 80 words); chosen for the benchmark's token recall with answers of 70 words
+  on average.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from evals.golden_io import SUITES, GoldenCase, load_golden, split_of
+
+READER_JSON = Path(__file__).resolve().parents[1] / "assistant" / "data" / "reader.json"
+MAX_WORDS = 70  # Settings.answer_max_words: answers under 80 words, with room for a sentence's attribution
+MEAN_WORDS = 65
+# Longer answers lift the benchmark's token recall (tune: 0.48 with 3 sentences and 70 words, 0.52 with 5 and 80)
+# but bring wrong statements into the notes' answers (forbidden-claim rate on the gmg tune split: 0 → 0.11).
+MAX_SENTENCES = 3
+
+
+def _fact_in(text: str, facts: list[list[str]]) -> bool:
+    lowered = " ".join(text.split()).lower()
+    return any(" ".join(s.split()).lower() in lowered for fact in facts for s in fact)
+
+
+def _shown(cand) -> str:
+    """What an answer quoting the candidate shows: a list's introduction brings its items."""
+    if cand.list_end is None:
+        return cand.display
+    base = int(cand.chunk.metadata["start"])
+    return f"{cand.display} {cand.chunk.page_content[cand.end - base : cand.list_end - base]}"
+
+
+def _in_expected(cand, case: GoldenCase) -> bool:
+    return not case.expected_sources or any(
+        cand.source == e.source and (e.section is None or e.section == cand.section) for e in case.expected_sources)
+
+
+def read_question(assistant, question: str, label, meta: dict, where: dict | None = None) -> dict:
+    """One question's candidates (features, label, position) and coverage features."""
+    from assistant.answering.reader import _is_question
+
+    reader = assistant.answerer.reader
+    docs = assistant.retriever.invoke(question, k=assistant.settings.top_k, filter=where)
+    candidates = reader.candidates(docs)
+    _, coverage = reader.featurize(question, candidates)
+    return {**meta, "question": question, "coverage": coverage, "candidates": [
+        {"features": c.features, "label": int(label(c)), "source": c.source, "start": c.start, "end": c.end,
+         "list_end": c.list_end,
+         "words": len(c.display.split()), "display": c.display, "answer": not c.fragment and not _is_question(c.text)}
+        for c in candidates]}
+
+
+def golden_questions(assistant, split: str = "tune") -> list[dict]:
+    from assistant.conversation import Conversation
+
+    out = []
+    for suite, path in SUITES.items():
+        for case in progress(load_golden(path), f"golden {suite}"):
+            if case.split != split:
+                continue
+            conversation = Conversation()
+            turn_cases = case.turn_cases or [None] * (len(case.turns) - 1) + [case]
+            for number, (turn, labelled) in enumerate(zip(case.turns, turn_cases, strict=True)):
+                result = conversation.ask(assistant, turn)
+                if labelled is None or not labelled.scored:
+                    continue
+                out.append(read_question(
+                    assistant, result.standalone_question or result.question,
+                    lambda c, lc=labelled: not lc.unanswerable and _fact_in(_shown(c), lc.required_facts)
+                    and _in_expected(c, lc),
+                    {"corpus": "gmg", "qid": f"{case.id}/{number}", "unanswerable": labelled.unanswerable,
+                     "reference": None}))
+    return out
+
+
+def external_questions(assistant, bench: Path, split: str = "tune") -> list[dict]:
+    from evals.baseline import SourceTexts
+    from evals.external import context_spans, doc_id, load_questions
+
+    texts = SourceTexts(Path(bench) / "docs")
+    out = []
+    for q in progress([q for q in load_questions(bench) if split_of(q["source_doc_id"]) == split], "benchmark"):
+        spans = context_spans(q, texts)
+        out.append(read_question(
+            assistant, q["question"],
+            lambda c, spans=spans: any(doc_id(c.source) == d and c.start < e and s < c.end for d, s, e in spans),
+            {"corpus": "external", "qid": q["id"], "unanswerable": not q["answerable"],
+             "reference": q["reference_answer"] or None}))
+    return out
+
+
+def null_questions(assistant, corpus: str) -> list[dict]:
+    """The calibration probes of this index (answering/calibration.py), as the assistant asks them at ingest."""
+    from assistant.answering.calibration import near_miss_probes
+
+    probes = near_miss_probes(assistant.store, assistant.manifest.chunk_ids(), assistant.answerer.keyword.terms)
+    return [read_question(assistant, p.question, lambda c: False, {"corpus": corpus, "qid": f"probe-{i}",
+                                                                   "unanswerable": True, "reference": None},
+                          where=p.filter) for i, p in enumerate(probes)]
+
+
+# -- fitting ------------------------------------------------------------------------------------------------
+def _matrix(rows: list[dict], names: list[str]) -> np.ndarray:
+    return np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
+
+
+def fit_sentence(questions: list[dict], c: float = 1.0) -> dict:
+    """Pairwise ranking: for each answerable question, positives minus negatives → 1 (and the reverse → 0)."""
+    from sklearn.linear_model import LogisticRegression
+
+    names = sorted(questions[0]["candidates"][0]["features"])
+    every = [cand["features"] for q in questions for cand in q["candidates"]]
+    scale = _matrix(every, names).std(axis=0)
+    scale[scale == 0] = 1.0
+    share = {k: sum(1 for q in questions if q["corpus"] == k) for k in {q["corpus"] for q in questions}}
+    diffs, labels, weights = [], [], []
+    for q in questions:
+        cands = [c for c in q["candidates"] if c["answer"]]
+        pos = _matrix([c["features"] for c in cands if c["label"]], names)
+        neg = _matrix([c["features"] for c in cands if not c["label"]], names)
+        if q["unanswerable"] or not len(pos) or not len(neg):
+            continue
+        d = (pos[:, None, :] - neg[None, :, :]).reshape(-1, len(names)) / scale
+        w = 1.0 / (len(d) * share[q["corpus"]])
+        diffs += [d, -d]
+        labels += [np.ones(len(d)), np.zeros(len(d))]
+        weights += [np.full(len(d), w)] * 2
+    x, y, w = np.concatenate(diffs), np.concatenate(labels), np.concatenate(weights)
+    model = LogisticRegression(C=c, fit_intercept=False, max_iter=5000).fit(x, y, sample_weight=w / w.mean())
+    return {"weights": dict(zip(names, map(float, model.coef_[0]), strict=True)),
+            "scale": dict(zip(names, map(float, scale), strict=True)), "mean": {}, "bias": 0.0}
+
+
+def question_rows(questions: list[dict], sentence) -> list[dict]:
+    """Each question's features for the answerable model, its candidates ranked by the sentence model."""
+    from assistant.answering.reader import ranking_features
+
+    class _Cand:  # what ranking_features reads of a candidate
+        def __init__(self, c, score):
+            self.features, self.score = c["features"], score
+
+    rows = []
+    for q in questions:
+        cands = [c for c in q["candidates"] if c["answer"]]
+        scores = sentence([c["features"] for c in cands])
+        ranked = [_Cand(c, s) for s, c in sorted(zip(scores, cands, strict=True), key=lambda p: -p[0])]
+        rows.append({**q["coverage"], **ranking_features(ranked, q["coverage"])})
+    return rows
+
+
+def fit_answerable(questions: list[dict], rows: list[dict], c: float = 1.0) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    names = sorted(rows[0])
+    x = _matrix(rows, names)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    y = np.array([0 if q["unanswerable"] else 1 for q in questions])
+    groups = [(q["corpus"], q["unanswerable"]) for q in questions]
+    w = np.array([len(groups) / (4 * groups.count(g)) for g in groups])  # corpora and classes weigh the same
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=w)
+    return {"weights": dict(zip(names, map(float, model.coef_[0]), strict=True)), "bias": float(model.intercept_[0]),
+            "mean": dict(zip(names, map(float, mean), strict=True)),
+            "scale": dict(zip(names, map(float, scale), strict=True))}
+
+
+def out_of_fold(questions: list[dict], rows: list[dict], folds: int = 5) -> np.ndarray:
+    """Answerability logits of each question from a model fitted without it (stratified by corpus and label)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from assistant.answering.reader import Linear
+
+    strata = [f"{q['corpus']}-{q['unanswerable']}" for q in questions]
+    logits = np.zeros(len(rows))
+    for train, held in StratifiedKFold(folds, shuffle=True, random_state=0).split(rows, strata):
+        model = Linear.from_json(fit_answerable([questions[i] for i in train], [rows[i] for i in train]))
+        logits[held] = model([rows[i] for i in held])
+    return logits
+
+
+def null_stats(logits: Iterable[float]) -> tuple[float, float]:
+    values = np.array(list(logits), dtype=np.float64)
+    return float(values.mean()), float(max(values.std(), 1e-6))
+
+
+def abstention_rates(questions: list[dict], logits: np.ndarray, thresholds: dict[str, float]) -> dict:
+    out = {}
+    for corpus, threshold in thresholds.items():
+        pairs = [(q["unanswerable"], z < threshold) for q, z in zip(questions, logits, strict=True)
+                 if q["corpus"] == corpus]
+        una = [a for u, a in pairs if u]
+        ans = [a for u, a in pairs if not u]
+        out[corpus] = {"abstention_recall": sum(una) / len(una) if una else None,
+                       "false_abstention_rate": sum(ans) / len(ans) if ans else None}
+    return out
+
+
+FALSE_ABSTENTION_COST = 2.0  # a wrong "the documents don't say" costs twice a missed abstention
+
+
+def fit_calibration(questions: list[dict], logits: np.ndarray, nulls: dict[str, tuple[float, float]],
+                    cost: float = FALSE_ABSTENTION_COST) -> float:
+    """k of threshold = null mean + k·null sd, maximising Σ over corpora (recall − cost·false-abstention rate)."""
+    best = (-math.inf, 0.0)
+    for k in np.arange(-3.0, 6.0, 0.05):
+        rates = abstention_rates(questions, logits, {c: m + k * s for c, (m, s) in nulls.items()})
+        gain = sum((r["abstention_recall"] or 0) - cost * (r["false_abstention_rate"] or 0) for r in rates.values())
+        if gain > best[0] + 1e-9:
+            best = (gain, float(k))
+    return round(best[1], 2)
+
+
+def _tokens(text: str) -> list[str]:
+    from evals.external import normalize_tokens
+
+    return normalize_tokens(text)
+
+
+def neighbour_answer(q: dict, scores: np.ndarray, margin: float, max_words: int, max_sentences: int
+                     ) -> tuple[str, int]:
+    """The answer the answerer composes (ExtractiveAnswerer._select): the best sentence, then those within `margin`
+    of its score, at most `max_sentences`, while the words fit."""
+    cands = q["candidates"]
+    ranked = sorted((i for i in range(len(cands)) if cands[i]["answer"]), key=lambda i: -scores[i])
+    if not ranked:
+        return "", 0
+    best = ranked[0]
+    chosen, words = [best], cands[best]["words"]
+    for i in ranked[1:]:
+        if len(chosen) >= max_sentences or scores[i] < scores[best] - margin:
+            break
+        if words + cands[i]["words"] <= max_words:
+            chosen.append(i)
+            words += cands[i]["words"]
+    ordered = [best, *sorted(chosen[1:], key=lambda i: (cands[i]["source"], cands[i]["start"]))]
+    return " ".join(cands[i]["display"] for i in ordered), words
+
+
+def fit_length(questions: list[dict], sentence, max_words: int = MAX_WORDS, mean_words: int = MEAN_WORDS
+               ) -> tuple[float, int, dict]:
+    """The margin and the number of sentences with the best token recall on the benchmark's answerable questions,
+    for answers of at most `max_words` words and `mean_words` on average."""
+    from evals.external import token_scores
+
+    benchmark = [q for q in questions if q["corpus"] == "external" and q["reference"]]
+    scored = [(q, sentence([c["features"] for c in q["candidates"]])) for q in benchmark]
+    best = (0.0, 0.0, 1, {})
+    for sentences in range(1, MAX_SENTENCES + 1):
+        for margin in np.arange(0.0, 6.01, 0.5):
+            recall, words = [], []
+            for q, scores in scored:
+                text, n = neighbour_answer(q, scores, margin, max_words, sentences)
+                recall.append(token_scores(text, q["reference"])["recall"])
+                words.append(n)
+            summary = {"token_recall": float(np.mean(recall)), "words": float(np.mean(words))}
+            if summary["words"] <= mean_words and summary["token_recall"] > best[0] + 1e-9:
+                best = (summary["token_recall"], float(margin), sentences, summary)
+    return best[1], best[2], best[3]
+
+
+def fit_all(questions: list[dict], nulls: list[dict]) -> tuple[dict, dict]:
+    """The reader.json payload and a report of what it achieves on the tune data."""
+    from assistant.answering.reader import Linear
+
+    sentence = Linear.from_json(fit_sentence(questions))
+    rows = question_rows(questions, sentence)
+    answerable = Linear.from_json(fit_answerable(questions, rows))
+    logits = out_of_fold(questions, rows)  # k is chosen on logits of questions each model did not see
+    null_logits = answerable(question_rows(nulls, sentence))
+    stats = {c: null_stats(z for q, z in zip(nulls, null_logits, strict=True) if q["corpus"] == c)
+             for c in sorted({q["corpus"] for q in nulls})}
+    k = fit_calibration(questions, logits, stats)
+    margin, sentences, answers = fit_length(questions, sentence)
+    report = {
+        "questions": {c: sum(1 for q in questions if q["corpus"] == c) for c in stats},
+        "null_stats": stats,
+        "abstention_on_tune": abstention_rates(questions, logits, {c: m + k * s for c, (m, s) in stats.items()}),
+        "benchmark_answers_on_tune": answers,
+    }
+    payload = {"sentence": sentence.to_json(), "answerable": answerable.to_json(), "calibration_k": k,
+               "neighbour_margin": margin, "max_sentences": sentences}
+    return payload, report
+
+
+def progress(items, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, file=sys.stderr, leave=False)
+
+
+def write(payload: dict, meta: dict, out: Path = READER_JSON) -> Path:
+    out.write_text(json.dumps({**payload, "meta": meta}, indent=1) + "\n", encoding="utf-8")
+    return out
