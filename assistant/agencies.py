@@ -22,6 +22,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from assistant.answering.reader import answer_candidates
 from assistant.models import Citation
 
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character; CommonMark can escape each
@@ -48,7 +49,7 @@ def summarize_member(assistant, body) -> AgencySummary:
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
     reader = assistant.answerer.reader
     docs.sort(key=lambda d: (d.metadata.get("source", ""), int(d.metadata.get("start", 0))))
-    naming = [c for c in reader.candidates(docs) if assistant.glossary.mentions(c.text, body) and not c.fragment]
+    naming = [c for c in answer_candidates(reader.candidates(docs)) if assistant.glossary.mentions(c.text, body)]
     if not naming:
         return AgencySummary(body.name, body.full, None, None)
     best = min(naming, key=lambda c: (c.source, c.start))
@@ -56,12 +57,7 @@ def summarize_member(assistant, body) -> AgencySummary:
     words = text.split()
     if len(words) > SUMMARY_MAX_WORDS:  # one line: a quoted prefix; the citation holds the whole sentence
         text = " ".join(words[:SUMMARY_MAX_WORDS]).rstrip(",;:") + " …"
-    meta = best.chunk.metadata
-    citation = Citation(id=1, source=meta["source"], title=meta.get("title", meta["source"]),
-                        section=meta.get("section"), page=meta.get("page"), start=best.start, end=best.end,
-                        text=best.text, date=meta.get("date"), doc_id=meta.get("doc_id", ""),
-                        chunk_id=best.chunk.id or "")
-    return AgencySummary(body.name, body.full, f"{text} [1]", citation)
+    return AgencySummary(body.name, body.full, f"{text} [1]", best.citation(1))
 
 
 def agency_summaries(assistant, progress: Callable[[int, int], None] | None = None) -> list[AgencySummary]:

@@ -254,7 +254,8 @@ def calibrated(settings: Settings, collection: str, manifest: Manifest, retrieve
     probes = near_miss_probes(retriever.store, manifest.chunk_ids(), answerer.keyword.terms)
     logits = [answerer.answerability(p.question, retriever.invoke(p.question, k=settings.top_k, filter=p.filter))
               for p in probes]
-    kind = "near-miss" if probes and probes[0].filter else "off-corpus"
-    fresh = calibrate(logits, answerer.model.calibration_k, manifest.revision, model, kind)
+    near_miss = bool(probes) and probes[0].filter is not None
+    k = answerer.model.calibration_k if near_miss else answerer.model.calibration_k_off_corpus
+    fresh = calibrate(logits, k, manifest.revision, model, "near-miss" if near_miss else "off-corpus")
     save_calibration(path, fresh)
     return fresh

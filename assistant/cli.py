@@ -255,18 +255,18 @@ def chat_command(
 
 
 def _chat_json(assistant, conversation, k: int | None) -> None:
-    """One JSON object per stdin line: the turn's answer, or {"question", "error"} for a refused question."""
+    """One JSON object per stdin line, in order: the turn's answer, or {"question", "error"} for a line that could
+    not be answered (an empty or too long question, a failing store); the exit code is then 1."""
     failed = False
     for line in sys.stdin:
         question = line.rstrip("\n")
-        if not question.strip():
-            continue
         started = time.perf_counter()
         try:
             result = conversation.ask(assistant, question, k=k)
-        except ValueError as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad line must not end the conversation of a script
             failed = True
-            typer.echo(json_line({"question": question, "error": str(exc)}))
+            message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            typer.echo(json_line({"question": question, "error": message}))
             continue
         result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
         typer.echo(json_line(result.to_json()))

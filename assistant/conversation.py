@@ -47,6 +47,3 @@ class Conversation:
             if isinstance(event, CitedAnswer):
                 result = event
         return result
-
-    def clear(self) -> None:
-        self.turns.clear()

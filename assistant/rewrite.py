@@ -13,7 +13,7 @@ The words that decide this are a reviewed list (data/reference_words.txt); nothi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -22,6 +22,7 @@ from ingest.glossary import Body, Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
+_OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
                            re.I)
 
@@ -121,7 +122,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             return Reference("ellipsis")  # "And the World Bank?"
         offset = words[1].start()  # "And who set up the GMG?" is judged without its "And"
         inner = dangling_reference(question[offset:], glossary, frame)
-        return inner and Reference(inner.kind, inner.start + offset, inner.end + offset, inner.word)
+        return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
     for i, m in enumerate(words):
         word = lowered[i]
         following = " ".join(lowered[i + 1 : i + 3])
@@ -165,13 +166,23 @@ def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[B
     return seen
 
 
-def _with_context(question: str, turn: tuple[str, str], glossary: Glossary) -> Rewrite:
+def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str]) -> Rewrite:
     """The question with the previous turn as context: its core question, and the body its answer led with when
-    that question named none ("and HIV? (Which agency focuses on women who migrate? UNFPA)")."""
+    that question named none ("and HIV? (Which agency focuses on women who migrate? UNFPA)"). Its core is the
+    earlier question with this one's own words in place of any the earlier core added ("What does UNFPA do? HIV"
+    after "And HIV?"), so a later "Since when?" still knows the topic and nothing accumulates."""
     previous, answer = turn[0].strip(), turn[1]
     lead = glossary.find(answer)[:1] if not glossary.find(previous) else []
     context = f"{previous.rstrip(' ?')}? {lead[0].name}" if lead else previous
-    return Rewrite(f"{question.rstrip()} ({context})", previous)
+    own = [m.group() for m in _words(question) if content_words(m.group(), frame)]
+    if glossary.find(question) and own:  # "What about UNDP's role in trafficking?": a topic of its own
+        core = _OPENER.sub("", question).strip()
+    elif own:
+        base = previous.split("?")[0].strip() + "?" if "?" in previous else previous
+        core = f"{base} {' '.join(own)}"
+    else:
+        core = previous
+    return Rewrite(f"{question.rstrip()} ({context})", core)
 
 
 def _swap_body(text: str, body: Body, new_name: str) -> str | None:
@@ -180,29 +191,41 @@ def _swap_body(text: str, body: Body, new_name: str) -> str | None:
     return replaced if replaced != text else None
 
 
-def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary) -> Rewrite:
-    """ "What about the World Bank?" after "What else does UNODC do?" → "What else does World Bank do?"."""
+def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str]) -> Rewrite:
+    """ "What about the World Bank?" after "What else does UNODC do?" → "What else does World Bank do?". An
+    ellipsis that asks something of its own ("What about UNDP's role in trafficking?") or names several bodies
+    keeps its words, with the previous question as context."""
     previous = turn[0]
     new, old = glossary.find(question), glossary.find(previous)
-    if new and old and new[0].name != old[0].name:
+    if len(new) == 1 and old and new[0].name != old[0].name and not content_words(_without_bodies(question, new),
+                                                                                 frame):
         swapped = _swap_body(previous, old[0], new[0].name)
         if swapped:
             return Rewrite(swapped, swapped)
-    return _with_context(question, turn, glossary)
+    return _with_context(question, turn, glossary, frame)
 
 
-def _pronoun(question: str, ref: Reference, history, glossary: Glossary) -> Rewrite:
+def _without_bodies(text: str, bodies: list[Body]) -> str:
+    for body in bodies:
+        for spelling in sorted(body.spellings, key=len, reverse=True):
+            text = re.sub(rf"(?i)\b{re.escape(spelling)}\b", " ", text)
+    return text
+
+
+def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: frozenset[str]) -> Rewrite:
     words = reference_words()
     named = {b.name for b in glossary.find(question)}
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
-    if ref.word in words["person"]:
-        candidates = [b for b in candidates if b.pronoun] or candidates
+    if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else
+        candidates = [b for b in candidates if b.pronoun]
     else:
         candidates = [b for b in candidates if not b.pronoun] or candidates
     if _names_a_body(ref.noun):  # "that agency": one of the member bodies, not the group they form
         candidates = [b for b in candidates if b.member] or candidates
-    if not candidates or (ref.word in words["demonstrative"] and not _names_a_body(ref.noun)):
-        return _with_context(question, history[-1], glossary)  # "when was that?": the earlier question says
+    one_body = ref.word not in words["demonstrative"] or (_names_a_body(ref.noun) and ref.word in {"this", "that"})
+    if not candidates or not one_body:
+        # "when was that?", "these agencies": the earlier question says what is meant
+        return _with_context(question, history[-1], glossary, frame)
     name = candidates[0].name
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
     resolved = question[: ref.start] + replacement + question[ref.end :]
@@ -226,7 +249,7 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
     if ref is None:
         return None
     if ref.kind == "ellipsis":
-        return _ellipsis(question, history[-1], glossary)
+        return _ellipsis(question, history[-1], glossary, frame)
     if ref.kind == "fragment":
-        return _with_context(question, history[-1], glossary)
-    return _pronoun(question, ref, history, glossary)
+        return _with_context(question, history[-1], glossary, frame)
+    return _pronoun(question, ref, history, glossary, frame)

@@ -1,4 +1,4 @@
-"""`python -m evals`: golden evaluation, run comparison, abstention calibration, external benchmark."""
+"""`python -m evals`: golden evaluation, run comparison, external benchmark, fitting the reader."""
 
 from __future__ import annotations
 
@@ -314,7 +314,7 @@ def fit_reader_command(
             cache.write_text(json.dumps(data), encoding="utf-8")
     payload, report = fit_all(data["questions"], data["nulls"])
     meta = {"fitted_on": "tune splits only: " + ", ".join(f"{n} {c} questions" for c, n in report["questions"].items())
-            + f", {len(data['nulls'])} off-corpus questions", "command": "python -m evals fit-reader",
+            + f", {len(data['nulls'])} calibration probes", "command": "python -m evals fit-reader",
             "report": report}
     write(payload, meta, out)
     typer.echo(json.dumps(report, indent=1) if as_json else f"Wrote {out}\n{json.dumps(report, indent=1)}")

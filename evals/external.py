@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from assistant.settings import Settings
@@ -35,6 +36,37 @@ from evals.runner import RETRIEVE_K, build_baseline, build_ours, build_services,
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans({c: " " for c in string.punctuation})
+
+
+TWIN_JACCARD = 0.6  # pages sharing this much of their vocabulary are copies (the cities reuse each other's pages)
+
+
+@lru_cache(maxsize=4)
+def page_groups(docs: Path) -> dict[str, str]:
+    """Page id → the id of its group: pages whose word sets overlap by TWIN_JACCARD or more (transitively) are one
+    group, so near copies of a page never sit on both sides of the tune/test split."""
+    words = {p.stem: set(re.findall(r"[a-zäöüß]{3,}", p.read_text(encoding="utf-8").lower()))
+             for p in sorted(Path(docs).glob("*.txt"))}
+    parent = {page: page for page in words}
+
+    def root(page: str) -> str:
+        while parent[page] != page:
+            parent[page] = parent[parent[page]]
+            page = parent[page]
+        return page
+
+    pages = list(words)
+    for i, a in enumerate(pages):
+        for b in pages[i + 1 :]:
+            union = len(words[a] | words[b])
+            if union and len(words[a] & words[b]) / union >= TWIN_JACCARD:
+                parent[root(b)] = root(a)
+    return {page: min(p for p in pages if root(p) == root(page)) for page in pages}
+
+
+def page_split(bench: Path, page: str) -> str:
+    """"tune" or "test" for a benchmark page: the split (golden_io.split_of) of its group of near copies."""
+    return split_of(page_groups(Path(bench) / "docs").get(page, page))
 
 
 def load_questions(path: Path, limit: int | None = None, seed: int = 0) -> list[dict]:
@@ -135,7 +167,7 @@ def score_row(row: dict, answer: dict, retrieved: Sequence[dict], texts: SourceT
 
 def aggregate_external(records: Sequence[dict]) -> dict:
     """The headline metrics over `records`; `splits` holds the same per split (pages are split by
-    golden_io.split_of on their id, like the golden cases)."""
+    golden_io.split_of on the id of their group of near copies, see page_split)."""
     out = _aggregate(records)
     out["splits"] = {split: _aggregate([r for r in records if r["split"] == split]) for split in SPLITS}
     return out
@@ -208,7 +240,7 @@ def run_external(
     settings = (settings or Settings()).model_copy(
         update={"corpus_dir": docs, "data_dir": Path(data_dir), "collection": "integreat"}
     )
-    rows = [r for r in load_questions(bench, limit) if split in (None, split_of(r["source_doc_id"]))]
+    rows = [r for r in load_questions(bench, limit) if split in (None, page_split(bench, r["source_doc_id"]))]
     services = build_services(settings)
     index = ensure_index(services, progress=progress)
     systems = [build_ours(services)]
@@ -246,7 +278,7 @@ def run_external(
                 records.append(
                     {
                         "id": row["id"],
-                        "split": split_of(row["source_doc_id"]),
+                        "split": page_split(bench, row["source_doc_id"]),
                         "question": row["question"],
                         "answerable": row["answerable"],
                         "kind": "answerable" if row["answerable"] else "unanswerable",

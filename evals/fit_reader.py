@@ -4,17 +4,18 @@
 
 Data: every `tune` question of the golden suites (conversation turns asked through the Conversation, so a
 follow-up is read as the app reads it) and of the external benchmark's `tune` pages, with the candidate
-sentences our retriever gives; and the off-corpus questions (assistant/data/null_questions.txt) over each index.
+sentences our retriever gives; and the calibration probes of each index (answering/calibration.py: near-miss
+questions, and the off-corpus questions of its fallback).
 - `sentence` (pairwise logistic regression, scikit-learn): a candidate is a positive when it states a required
   fact in an expected section (golden) or overlaps an annotated answer sentence (benchmark); each question's
   positives are ranked against its negatives, both corpora weighing the same.
 - `answerable` (logistic regression): the question-level evidence of answerable vs unanswerable questions.
-- `calibration_k`: the abstention threshold is the null questions' mean answerability logit on the corpus plus
-  k standard deviations (calibration.py does this at ingest for any corpus); k maximises, summed over the two
-  corpora, abstention recall minus twice the false-abstention rate (a wrong "the documents don't say" costs more).
+- `calibration_k` (`calibration_k_off_corpus` for the fallback): the abstention threshold is the probes' mean
+  answerability logit on the corpus plus k standard deviations (calibration.py does this at ingest for any
+  corpus); k maximises, summed over the two corpora, abstention recall minus twice the false-abstention rate (a
+  wrong "the documents don't say" costs more), on answerability logits of models that did not see the question.
 - `neighbour_margin`, `max_sentences`: the sentences that join the best one (their score within the margin, at
-  most that many sentences, at most 80 words); chosen for the benchmark's token recall with answers of 70 words
-  on average.
+  most that many sentences, at most 70 words); chosen for the benchmark's token recall.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.golden_io import SUITES, GoldenCase, load_golden, split_of
+from evals.golden_io import SUITES, GoldenCase, load_golden
 
 READER_JSON = Path(__file__).resolve().parents[1] / "assistant" / "data" / "reader.json"
 MAX_WORDS = 70  # Settings.answer_max_words: answers under 80 words, with room for a sentence's attribution
@@ -95,11 +96,12 @@ def golden_questions(assistant, split: str = "tune") -> list[dict]:
 
 def external_questions(assistant, bench: Path, split: str = "tune") -> list[dict]:
     from evals.baseline import SourceTexts
-    from evals.external import context_spans, doc_id, load_questions
+    from evals.external import context_spans, doc_id, load_questions, page_split
 
     texts = SourceTexts(Path(bench) / "docs")
     out = []
-    for q in progress([q for q in load_questions(bench) if split_of(q["source_doc_id"]) == split], "benchmark"):
+    asked = [q for q in load_questions(bench) if page_split(bench, q["source_doc_id"]) == split]
+    for q in progress(asked, "benchmark"):
         spans = context_spans(q, texts)
         out.append(read_question(
             assistant, q["question"],
@@ -110,13 +112,16 @@ def external_questions(assistant, bench: Path, split: str = "tune") -> list[dict
 
 
 def null_questions(assistant, corpus: str) -> list[dict]:
-    """The calibration probes of this index (answering/calibration.py), as the assistant asks them at ingest."""
-    from assistant.answering.calibration import near_miss_probes
+    """The calibration probes of this index as the assistant asks them at ingest (answering/calibration.py): the
+    near misses, and the off-corpus questions of the fallback (each kind gets its own k)."""
+    from assistant.answering.calibration import near_miss_probes, null_question_texts
 
     probes = near_miss_probes(assistant.store, assistant.manifest.chunk_ids(), assistant.answerer.keyword.terms)
-    return [read_question(assistant, p.question, lambda c: False, {"corpus": corpus, "qid": f"probe-{i}",
-                                                                   "unanswerable": True, "reference": None},
-                          where=p.filter) for i, p in enumerate(probes)]
+    asked = [("near-miss", p.question, p.filter) for p in probes if p.filter is not None]
+    asked += [("off-corpus", q, None) for q in null_question_texts()]
+    return [read_question(assistant, q, lambda c: False, {"corpus": corpus, "qid": f"{kind}-{i}", "kind": kind,
+                                                          "unanswerable": True, "reference": None}, where=where)
+            for i, (kind, q, where) in enumerate(asked)]
 
 
 # -- fitting ------------------------------------------------------------------------------------------------
@@ -230,12 +235,6 @@ def fit_calibration(questions: list[dict], logits: np.ndarray, nulls: dict[str, 
     return round(best[1], 2)
 
 
-def _tokens(text: str) -> list[str]:
-    from evals.external import normalize_tokens
-
-    return normalize_tokens(text)
-
-
 def neighbour_answer(q: dict, scores: np.ndarray, margin: float, max_words: int, max_sentences: int
                      ) -> tuple[str, int]:
     """The answer the answerer composes (ExtractiveAnswerer._select): the best sentence, then those within `margin`
@@ -287,18 +286,24 @@ def fit_all(questions: list[dict], nulls: list[dict]) -> tuple[dict, dict]:
     answerable = Linear.from_json(fit_answerable(questions, rows))
     logits = out_of_fold(questions, rows)  # k is chosen on logits of questions each model did not see
     null_logits = answerable(question_rows(nulls, sentence))
-    stats = {c: null_stats(z for q, z in zip(nulls, null_logits, strict=True) if q["corpus"] == c)
-             for c in sorted({q["corpus"] for q in nulls})}
-    k = fit_calibration(questions, logits, stats)
+    stats = {kind: {c: null_stats(z for q, z in zip(nulls, null_logits, strict=True)
+                                  if q["corpus"] == c and q.get("kind", "near-miss") == kind)
+                    for c in sorted({q["corpus"] for q in nulls})} for kind in ("near-miss", "off-corpus")}
+    k = fit_calibration(questions, logits, stats["near-miss"])
+    k_off = fit_calibration(questions, logits, stats["off-corpus"])
     margin, sentences, answers = fit_length(questions, sentence)
     report = {
-        "questions": {c: sum(1 for q in questions if q["corpus"] == c) for c in stats},
+        "questions": {c: sum(1 for q in questions if q["corpus"] == c)
+                      for c in sorted({q["corpus"] for q in questions})},
         "null_stats": stats,
-        "abstention_on_tune": abstention_rates(questions, logits, {c: m + k * s for c, (m, s) in stats.items()}),
+        "abstention_on_tune": abstention_rates(questions, logits,
+                                               {c: m + k * s for c, (m, s) in stats["near-miss"].items()}),
+        "abstention_on_tune_off_corpus_fallback": abstention_rates(
+            questions, logits, {c: m + k_off * s for c, (m, s) in stats["off-corpus"].items()}),
         "benchmark_answers_on_tune": answers,
     }
     payload = {"sentence": sentence.to_json(), "answerable": answerable.to_json(), "calibration_k": k,
-               "neighbour_margin": margin, "max_sentences": sentences}
+               "calibration_k_off_corpus": k_off, "neighbour_margin": margin, "max_sentences": sentences}
     return payload, report
 
 

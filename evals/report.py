@@ -82,16 +82,21 @@ def summary_rows(results: dict, only: str | None = None) -> tuple[list[str], lis
     return header, rows
 
 
-def kind_rows(results: dict) -> tuple[list[str], list[list[str]]]:
-    """Rows per kind; each metric cell holds every system's value ("ours / baseline")."""
+def kind_rows(results: dict, only: str | None = None) -> tuple[list[str], list[list[str]]]:
+    """Rows per kind (of the `only` split, or of the whole run); each metric cell holds every system's value
+    ("ours / baseline")."""
     names = _names(results)
     header = ["kind", "n"] + [label for _, label in PER_KIND_METRICS]
-    first = results["systems"][names[0]]["metrics"]["per_kind"]
+
+    def per_kind(name: str) -> dict:
+        system = results["systems"][name]
+        return (system["splits"][only] if only and "splits" in system else system["metrics"]).get("per_kind", {})
+
     rows = []
-    for kind, m in first.items():
+    for kind, m in per_kind(names[0]).items():
         row = [kind, str(m["n"])]
         for key, _ in PER_KIND_METRICS:
-            values = [results["systems"][n]["metrics"]["per_kind"].get(kind, {}).get(key) for n in names]
+            values = [per_kind(n).get(kind, {}).get(key) for n in names]
             row.append("/".join("–" if v is None else f"{v:.2f}" for v in values))
         rows.append(row)
     return header, rows
@@ -108,7 +113,8 @@ def print_summary(results: dict, console=None, only: str | None = None) -> None:
     counts = f" ({', '.join(f'{n} {k}' for k, n in split.items())})" if split else ""
     title = f"Evaluation: {meta.get('cases', '?')} cases{counts}, {meta.get('golden') or 'golden set'}"
     console.print(_rich_table(title, *summary_rows(results, only), wrap=True))
-    console.print(_rich_table("Per kind", *kind_rows(results), caption="cells: " + " / ".join(_names(results))))
+    console.print(_rich_table("Per kind" + (f" ({only} split)" if only else ""), *kind_rows(results, only),
+                              caption="cells: " + " / ".join(_names(results))))
     if "judge" in results:
         from evals.judge import TITLE, judge_note, judge_rows
 

@@ -46,8 +46,9 @@ def test_chat_json_reads_a_conversation_from_stdin(ingested):
     proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json"], env=env, capture_output=True,
                           text=True, timeout=300, input="\n".join(questions) + "\n")
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert proc.returncode == 1 and len(lines) == 4  # the blank line is skipped; the over-long one is an error
-    first, follow_up, standalone, refused = lines
+    assert proc.returncode == 1 and len(lines) == 5  # one object per line; the blank and over-long ones are errors
+    first, follow_up, standalone, blank, refused = lines
+    assert "empty" in blank["error"]
     assert set(first) >= {"question", "answer", "abstained", "citations", "timings_ms", "standalone_question"}
     assert first["standalone_question"] is None and "UNODC" in first["answer"]
     assert follow_up["question"] == "What else does it do?" and "UNODC" in follow_up["standalone_question"]

@@ -29,10 +29,13 @@ def test_only_test_pages_are_asked(external_results):
     records = external_results["systems"]["ours"]["records"]
     assert records and {r["split"] for r in records} == {"test"}
     asked = {r["id"] for r in records}
-    from evals.external import load_questions
+    from evals.external import load_questions, page_groups, page_split
 
-    expected = {q["id"] for q in load_questions(BENCH) if split_of(q["source_doc_id"]) == "test"}
+    expected = {q["id"] for q in load_questions(BENCH) if page_split(BENCH, q["source_doc_id"]) == "test"}
     assert asked == expected and 250 < len(asked) < 400
+    groups = page_groups(BENCH / "docs")  # near copies of a page stay on its side of the split
+    assert len(set(groups.values())) < len(groups)
+    assert all(page_split(BENCH, page) == split_of(group) for page, group in groups.items())
 
 
 @pytest.mark.parametrize(("bound", "key", "limit"), PINNED, ids=[f"{b}-{k}" for b, k, _ in PINNED])

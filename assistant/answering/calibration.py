@@ -6,8 +6,9 @@ the logit of a question *near* the documents lands when the passage that would a
 ingest, `SAMPLES` sentences are drawn from the new index (a fixed seed); each becomes a shuffled question (its
 content words in random order: the topic without its wording) asked with its own section left out of the search.
 The threshold is the mean logit of these near misses plus k standard deviations, k fitted once on the `tune`
-splits (reader.json, `calibration_k`). A corpus too small to leave a section out (fewer than `MIN_SAMPLES` usable
-questions) falls back to the off-corpus questions of data/null_questions.txt.
+splits (reader.json, `calibration_k`). A chunk without a section leaves its whole document out instead. An index
+too small for that (fewer than `MIN_SAMPLES` usable questions: one short document) falls back to the off-corpus
+questions of data/null_questions.txt, with their own k (`calibration_k_off_corpus`), fitted the same way.
 
 The result is saved per index revision and reader model in the data folder (`profiles/<collection>.json`).
 """
@@ -15,6 +16,7 @@ The result is saved per index revision and reader model in the data folder (`pro
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import statistics
@@ -23,6 +25,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 SAMPLES = 60
 MIN_SAMPLES = 20
@@ -56,7 +60,7 @@ def near_miss_probes(store, ids, terms, samples: int = SAMPLES, seed: int = SEED
     for _, text, meta in sorted(zip(got["ids"], got["documents"], got["metadatas"], strict=True),
                                 key=lambda row: order[row[0]]):
         question = _shuffled_question(text, meta or {}, terms, rng)
-        if question and (meta or {}).get("section") and _others_exist(store, meta):
+        if question and (meta or {}).get("source") and _others_exist(store, meta):
             probes.append(Probe(question, _without_section(meta)))
         if len(probes) >= samples:
             break
@@ -78,6 +82,9 @@ def _shuffled_question(text: str, meta: dict, terms, rng: random.Random) -> str 
 
 
 def _without_section(meta: dict) -> dict:
+    """Every chunk but those of the probe's section (or of its document, when the chunk has no section)."""
+    if not meta.get("section"):
+        return {"source": {"$ne": meta["source"]}}
     return {"$or": [{"source": {"$ne": meta["source"]}}, {"section": {"$ne": meta["section"]}}]}
 
 
@@ -112,10 +119,21 @@ def load(path: Path, revision: int, model: str) -> Calibration | None:
     return saved if saved.revision == revision and saved.model == model else None
 
 
-def save(path: Path, calibration: Calibration) -> None:
-    """Written aside and renamed into place: readers never see half a file, concurrent writers the same content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(asdict(calibration), f, indent=1)
-    os.replace(tmp, path)
+def save(path: Path, calibration: Calibration) -> bool:
+    """Written aside and renamed into place: readers never see half a file, concurrent writers the same content.
+    False (and a warning) when the data folder cannot be written: the calibration is then used from memory."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(asdict(calibration), f, indent=1)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private: an app running as another user must read it
+        os.replace(tmp, path)
+        return True
+    except OSError as exc:
+        log.warning("Could not save the abstention calibration to %s (%s); it is recomputed on the next start.",
+                    path, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        return False

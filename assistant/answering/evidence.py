@@ -5,7 +5,8 @@ coverage and sentence-level similarity are weak on paraphrase ("looks after stat
 relating to … statelessness"). So each retrieved chunk is encoded once into contextual token vectors; from them:
 - the chunk's and each sentence's pooled vector (mean of the span's token vectors) against the question's;
 - soft coverage of the question (MaxSim, ColBERT-style): each content word of the question takes its best cosine
-  with the words of the sentence (or the chunk, or the section's name), weighted by its IDF;
+  with the words of the sentence (or the chunk, or the section's name), weighted by how specific the word is in
+  English (reader.specificity);
 - exact coverage of the question's stems (IDF-weighted), as BM25 sees them;
 plus the form of the sentence (a question, a heading, its length), its passage's retrieval rank and BM25 score,
 and whether it has what the question's type asks for (a body for "who", a date for "when", a number for
@@ -79,9 +80,10 @@ def _words(text: str, hidden: np.ndarray, offsets: list[tuple[int, int]]) -> Wor
 
 
 class Encoder:
-    """Encodes texts into token vectors once and keeps them (passages repeat across questions)."""
+    """Encodes texts into token vectors once and keeps the most recently used (passages repeat across questions).
+    Safe to share between threads; an entry is a few hundred kB, hence the small default size."""
 
-    def __init__(self, embeddings, max_items: int = 20_000):
+    def __init__(self, embeddings, max_items: int = 3_000):
         self.embeddings = embeddings
         self.max_items = max_items
         self._cache: OrderedDict[str, Encoded] = OrderedDict()
@@ -89,25 +91,31 @@ class Encoder:
 
     def encode(self, texts: list[str]) -> list[Encoded]:
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        found: dict[str, Encoded] = {}
         with self._lock:
-            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._cache))
+            for key in keys:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    found[key] = self._cache[key]
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
         if missing:
-            fresh = {}
             for text, (hidden, offsets) in zip(missing, self.embeddings.encode_tokens(missing), strict=True):
                 hidden = np.asarray(hidden, dtype=np.float32)
-                fresh[hashlib.sha1(text.encode("utf-8")).hexdigest()] = Encoded(text, hidden, list(offsets),
-                                                                                _words(text, hidden, offsets))
+                key = hashlib.sha1(text.encode("utf-8")).hexdigest()
+                found[key] = Encoded(text, hidden, list(offsets), _words(text, hidden, offsets))
             with self._lock:
-                self._cache.update(fresh)
+                for key in found:
+                    self._cache[key] = found[key]
+                    self._cache.move_to_end(key)
                 while len(self._cache) > self.max_items:
                     self._cache.popitem(last=False)
-        with self._lock:
-            return [self._cache[k] for k in keys]
+        return [found[k] for k in keys]
 
 
 @dataclass
 class QuestionEvidence:
-    """What the features compare against: the question's vector, its content words with IDF weights, its type."""
+    """What the features compare against: the question's vector, its content words with their weights
+    (specificity), its stems with their IDF (exact coverage), its type."""
 
     text: str
     vector: np.ndarray
@@ -118,14 +126,19 @@ class QuestionEvidence:
     unknown: list[float] = field(default_factory=list)  # specificity of content words the corpus never uses
     synonyms: dict[str, list[frozenset[str]]] = field(default_factory=dict)  # stem → its glossary synonyms' stems
     bodies: frozenset[str] = frozenset()  # names of the glossary bodies the question names
+    focus: np.ndarray | None = None  # per content word: True unless it names a body of the glossary (the topic)
 
 
-def soft_coverage(question: QuestionEvidence, words: np.ndarray) -> float:
-    """IDF-weighted mean over the question's content words of their best cosine with `words` (MaxSim)."""
-    if len(question.weights) == 0 or len(words) == 0:
+def soft_coverage(question: QuestionEvidence, words: np.ndarray, focus: bool = False) -> float:
+    """Weighted mean over the question's content words of their best cosine with `words` (MaxSim); with `focus`,
+    over the words that say what is asked about the topic only ("took over" in "who took over as SRSG?")."""
+    weights = question.weights
+    if focus and question.focus is not None:
+        weights = weights * question.focus
+    if len(weights) == 0 or len(words) == 0 or weights.sum() == 0:
         return 0.0
     best = (question.words @ words.T).max(axis=1)
-    return float((best * question.weights).sum() / question.weights.sum())
+    return float((best * weights).sum() / weights.sum())
 
 
 def exact_coverage(question: QuestionEvidence, terms: set[str]) -> float:

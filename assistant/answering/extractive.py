@@ -1,12 +1,12 @@
 """The offline default answerer: quotes the few source sentences that answer the question, cites each one.
 
-The reader (reader.py) scores every sentence of the retrieved passages with a fitted model and says whether the
-passages answer the question at all; the answerer abstains below the index's calibrated threshold
-(calibration.py) or when the question pins a detail the leading sentences lack (specifics.py), and otherwise
-composes the answer: the best sentence first (for "who" questions, led by its body's name), then the sentences
-that score nearly as well (within the fitted margin, at most the fitted number) and at most `max_words` words; a list's
-introduction brings its items unless the question only asks how many; a long sentence of ';'-separated clauses is
-shown as the clauses that match the question. Each quoted sentence is cited with its exact span.
+The reader (reader.py) scores every sentence of the retrieved passages with a fitted model and says how
+answerable the question is (a detail it pins that the best sentences lack, specifics.py, is one of its features);
+the answerer abstains below the index's calibrated threshold (calibration.py), and otherwise composes the answer:
+the best sentence first (for "who" questions, led by its body's name), then the sentences that score nearly as
+well (within the fitted margin, at most the fitted number) and at most `max_words` words; a list's introduction
+brings its items unless the question only asks how many; a long sentence of ';'-separated clauses is shown as the
+clauses that match the question. Each quoted sentence is cited with its exact span.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ class ExtractiveAnswerer:
         margin = self.model.neighbour_margin
         best = ranked[0]
         if qtype.who and not best.features.get("type_match"):
-            best = next((c for c in ranked if c.features.get("type_match") and c.score >= best.score - margin), best)
+            best = next((c for c in ranked if c.features.get("type_match") and not c.list_item
+                         and c.score >= best.score - margin), best)
         chosen, words = [best], len(best.display.split())
         if best.text.rstrip().endswith(":"):
             return chosen  # a list's introduction: its items follow it in the answer
@@ -203,7 +204,7 @@ class ExtractiveAnswerer:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
             text = span_text(candidates, key[0], cand.start, end) if items else cand.text
-            citations.append(self._citation(len(citations) + 1, cand, cand.start, end, text))
+            citations.append(cand.citation(len(citations) + 1, end, text))
             sentences.append(f"{shown} [{len(citations)}]")
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding
@@ -216,12 +217,6 @@ class ExtractiveAnswerer:
             return shown
         return f"{body.name}: {shown}"
 
-    def _citation(self, n: int, cand: Candidate, start: int, end: int, text: str) -> Citation:
-        meta = cand.chunk.metadata
-        return Citation(id=n, source=meta["source"], title=meta.get("title", meta["source"]),
-                        section=meta.get("section"), page=meta.get("page"), start=start, end=end, text=text,
-                        date=meta.get("date"), doc_id=meta.get("doc_id", ""), chunk_id=cand.chunk.id or "")
-
     def _abstain(self, question: str, ranked: list[Candidate], evidence: float) -> CitedAnswer:
-        closest = [self._citation(i, c, c.start, c.end, c.text) for i, c in enumerate(ranked[:3], start=1)]
+        closest = [c.citation(i) for i, c in enumerate(ranked[:3], start=1)]
         return CitedAnswer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, evidence=evidence)

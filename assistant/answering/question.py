@@ -20,9 +20,6 @@ _HOW_LONG = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:years|months|wee
 # "How long has the ILO worked on …?" is answered by a start: "since 1919", "established in April 2003".
 _HOW_LONG_SINCE = re.compile(r"\bhow\s+long\s+(?:has|have|had)\b|\bhow\s+many\s+years\s+(?:has|have|had)\b", re.I)
 _TIME_UNITS = frozenset({"years", "months", "weeks", "days", "hours", "decades"})
-_DEFINE = re.compile(r"\bstand(?:s)? for\b|\bfull name\b|\bacronym\b|\babbreviation\b|\bshort for\b", re.I)
-_WHAT_IS = re.compile(r"^\s*(?:and\s+)?what\s+(?:is|are|was)\s+(?:the\s+)?[^,?]{2,60}\??\s*$|\bwhat\s+(?:the\s+)?"
-                      r"[A-Z][\w -]{1,40}\s+is\b|\bdescribe\b", re.I)
 _LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|members|areas|purposes|objectives)\b", re.I)
 
 DURATION_PATTERN = re.compile(
@@ -103,12 +100,11 @@ class QuestionType:
     when: bool
     how_many: bool
     wants_list: bool
-    acronym: str | None = None  # "What does MICI stand for?" → "MICI"
-    definition: bool = False  # "What is the GFMD?": a defining sentence ("The GFMD is a …") answers it
     how_long: bool = False  # a duration: a passage without a number or a period of time cannot answer it
     how_long_since: bool = False  # "how long has …": a start ("since 1919") answers it too
     counted: str | None = None  # "How many staff …?" → "staff": the count must be of that
     attributes: tuple[tuple[str, ...], ...] = ()  # evidence words of each attribute asked (budget, email, …)
+    years: tuple[str, ...] = ()  # years the question names ("What did the GMG contribute in 2013?")
 
     @classmethod
     def of(cls, question: str) -> QuestionType:
@@ -117,19 +113,13 @@ class QuestionType:
             when=bool(_WHEN.search(question)),
             how_many=bool(_HOW_MANY.search(question)),
             wants_list=bool(_LIST.search(question)),
-            acronym=_acronym(question) if _DEFINE.search(question) else None,
-            definition=bool(_WHAT_IS.search(question)),
             how_long=bool(_HOW_LONG.search(question)),
             how_long_since=bool(_HOW_LONG_SINCE.search(question)),
             counted=counted_noun(question),
             attributes=tuple(evidence for asked, evidence in attribute_words()
                              if asked & set(re.findall(r"[a-z-]+", question.lower()))),
+            years=tuple(re.findall(r"\b(?:1[89]|20)\d\d\b", question)),
         )
-
-
-def _acronym(question: str) -> str | None:
-    found = re.findall(r"\b[A-Z][A-Z0-9-]{1,9}\b", question)
-    return found[-1] if found else None
 
 
 WH_START = (r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|has|have|had|can|could|"

@@ -20,6 +20,7 @@ from importlib import resources
 import numpy as np
 from langchain_core.documents import Document
 
+from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import (
     YEAR,
     Encoder,
@@ -32,6 +33,7 @@ from assistant.answering.evidence import (
 )
 from assistant.answering.question import QuestionType, question_words
 from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
+from assistant.models import Citation
 from ingest.glossary import Glossary
 
 LEADING = 3  # passages whose words the question-level coverage is measured over
@@ -51,10 +53,19 @@ class Candidate:
     score: float = 0.0  # the sentence model's ranking score
     list_end: int | None = None  # a list's introduction (ends with ':'): where its items end in this chunk
     list_item: bool = False  # an item of such a list
+    lead: bool = False  # the first sentence under a heading: what a section (an FAQ's answer) opens with
 
     @property
     def source(self) -> str:
         return self.chunk.metadata["source"]
+
+    def citation(self, n: int, end: int | None = None, text: str | None = None) -> Citation:
+        """Citation [n] quoting this sentence (or its span through `end`, whose exact `text` the caller gives)."""
+        meta = self.chunk.metadata
+        return Citation(id=n, source=meta["source"], title=meta.get("title", meta["source"]),
+                        section=meta.get("section"), page=meta.get("page"), start=self.start,
+                        end=self.end if end is None else end, text=self.text if text is None else text,
+                        date=meta.get("date"), doc_id=meta.get("doc_id", ""), chunk_id=self.chunk.id or "")
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,7 @@ class ReaderModel:
     calibration_k: float  # the threshold sits this many standard deviations above the null questions' mean
     neighbour_margin: float  # a sentence joins the answer when its score is within this of the best
     max_sentences: int = 3  # at most this many sentences in an answer
+    calibration_k_off_corpus: float = 0.0  # k for the off-corpus fallback of calibration.py
     meta: dict = field(default_factory=dict)
 
     @property
@@ -102,12 +114,13 @@ class ReaderModel:
     def from_json(cls, data: dict) -> ReaderModel:
         return cls(Linear.from_json(data["sentence"]), Linear.from_json(data["answerable"]),
                    float(data["calibration_k"]), float(data["neighbour_margin"]), int(data.get("max_sentences", 3)),
-                   dict(data.get("meta", {})))
+                   float(data.get("calibration_k_off_corpus", 0.0)), dict(data.get("meta", {})))
 
     def to_json(self) -> dict:
         return {"sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(),
                 "calibration_k": self.calibration_k, "neighbour_margin": self.neighbour_margin,
-                "max_sentences": self.max_sentences, "meta": self.meta}
+                "max_sentences": self.max_sentences, "calibration_k_off_corpus": self.calibration_k_off_corpus,
+                "meta": self.meta}
 
 
 @lru_cache(maxsize=1)
@@ -160,13 +173,15 @@ class Reader:
         for rank, doc in enumerate(docs):
             meta = doc.metadata
             base = int(meta["start"])
+            after_heading = False
             for a, b, kind in json.loads(meta.get("units", "[]")):
                 key = (meta["source"], a, b)
+                lead, after_heading = after_heading, kind == "heading"
                 if kind != "sentence" or key in seen:
                     continue
                 seen.add(key)
                 text = doc.page_content[a - base : b - base]
-                cand = Candidate(doc, rank, a, b, text, meta.get("section"))
+                cand = Candidate(doc, rank, a, b, text, meta.get("section"), lead=lead)
                 cand.fragment = len(text.split()) < 6 and not text.rstrip().endswith(tuple(".;:!?"))
                 cand.display = self.display(cand)
                 out.append(cand)
@@ -191,11 +206,14 @@ class Reader:
         ("looks", "people": little; "stateless", "budget": much), so soft coverage asks most of the words that
         say what is asked, whatever the corpus (corpus IDF would make every word it lacks the most important)."""
         (encoded,) = self.encoder.encode([question])
-        keep, weights, stems, unknown = [], [], {}, []
+        keep, weights, stems, unknown, focus = [], [], {}, [], []
+        topic = [m.span() for b in self.glossary.find(question) for s in b.spellings
+                 for m in re.finditer(rf"(?i)\b{re.escape(s)}\b", question)]
         for i, (a, b) in enumerate(encoded.words.spans):
             terms = [t for t in self.keyword.terms(question[a:b]) if t not in self._frame]
             if terms:
                 keep.append(i)
+                focus.append(not any(x <= a and b <= y for x, y in topic))
                 weights.append(specificity(question[a:b]))
                 stems.update({t: self.keyword.idf.get(t, self.keyword.max_idf) for t in terms})
                 if not any(t in self.keyword.idf for t in terms):  # a word the whole corpus never uses
@@ -203,7 +221,7 @@ class Reader:
         return QuestionEvidence(question, encoded.pooled(), encoded.words.vectors[keep],
                                 np.array(weights, dtype=np.float32), stems, QuestionType.of(question), unknown,
                                 {t: self._synonyms[t] for t in stems if t in self._synonyms},
-                                frozenset(b.name for b in self.glossary.find(question)))
+                                frozenset(b.name for b in self.glossary.find(question)), np.array(focus, dtype=bool))
 
     def read(self, question: str, candidates: list[Candidate]) -> Reading:
         """Features and scores of every candidate for `question`, and whether the passages answer it."""
@@ -236,11 +254,13 @@ class Reader:
 
     def _chunk_terms(self, cand: Candidate) -> set[str]:
         key = (cand.chunk.id, cand.section)
-        if key not in self._terms:
+        terms = self._terms.get(key)
+        if terms is None:
+            terms = set(self.keyword.terms(f"{cand.chunk.page_content} {cand.section or ''}"))
             if len(self._terms) > 20_000:
-                self._terms.clear()
-            self._terms[key] = set(self.keyword.terms(f"{cand.chunk.page_content} {cand.section or ''}"))
-        return self._terms[key]
+                self._terms = {}  # a new dict: a reader in another thread keeps the one it holds
+            self._terms[key] = terms
+        return terms
 
     def _features(self, q: QuestionEvidence, cand: Candidate, enc, candidates: list[Candidate]) -> dict:
         base = int(cand.chunk.metadata["start"])
@@ -248,8 +268,9 @@ class Reader:
         body = self.section_body(cand.section)
         counted = bool(q.qtype.counted) and counts(q.qtype.counted, [YEAR.sub(" ", cand.text)], self.keyword,
                                                    self.glossary)
-        # "Who handles X?" asks which body: one of the member bodies (glossary data), by its section or by name.
-        names_member = bool(body and body.member) or any(b.member for b in self.glossary.find(cand.text))
+        # "Who handles X?" asks which body: one of the member bodies (glossary data), by its section or by name
+        # (a list's introduction by its items).
+        names_member = bool(body and body.member) or any(b.member for b in self.glossary.find(enc.text[a:b]))
         named = q.bodies  # the bodies the question names: their own sections speak of them
         own_section = body is not None and body.name in named
         other_section = body is not None and bool(named) and not own_section
@@ -260,6 +281,7 @@ class Reader:
             "dense_sentence": float(enc.pooled(a, b) @ q.vector),
             "dense_chunk": float(enc.pooled() @ q.vector),
             "soft_sentence": soft_coverage(q, enc.words.within(a, b)),
+            "focus_sentence": soft_coverage(q, enc.words.within(a, b), focus=True),
             "soft_chunk": soft_coverage(q, enc.words.vectors),
             "soft_section": soft_coverage(q, section_words) if section_words is not None else 0.0,
             "exact_sentence": exact_coverage(q, set(self.keyword.terms(
@@ -277,6 +299,7 @@ class Reader:
             "list_intro": float(cand.list_end is not None),
             "list_item": float(cand.list_item),
             "list_wanted": float(cand.list_end is not None and q.qtype.wants_list),
+            "section_lead": float(cand.lead),
         }
 
 
@@ -312,9 +335,11 @@ def mark_lists(candidates: list[Candidate], max_items: int = 12) -> None:
 
 
 def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
-    """Whole sentences that may answer, best first: no headings or list fragments, no sentence that asks."""
-    return sorted((c for c in candidates if not c.fragment and not _is_question(c.text)),
-                  key=lambda c: (-c.score, c.rank, c.start))
+    """Whole sentences that may answer, best first: no headings or list fragments, no sentence that asks, no tail
+    of a sentence a footnote or page break cut (it starts in lower case and is no list item), and no sentence
+    that reads as an instruction to a model ("Ignore previous instructions and …"): it is never quoted."""
+    return sorted((c for c in candidates if not c.fragment and not _is_question(c.text) and not _is_tail(c)
+                   and not INSTRUCTION.search(c.text)), key=lambda c: (-c.score, c.rank, c.start))
 
 
 def coverage_features(q: QuestionEvidence, leading: list) -> dict:
@@ -343,12 +368,18 @@ def ranking_features(ranked: list[Candidate], coverage: dict) -> dict:
         "best_score": scores[0] if scores else -10.0,
         "score_margin": scores[0] - float(np.median(scores)) if scores else 0.0,
         "top_soft_sentence": top.get("soft_sentence", 0.0),
+        "top_focus_sentence": top.get("focus_sentence", 0.0),
         "top_dense_sentence": top.get("dense_sentence", 0.0),
         "top_dense_alone": top.get("dense_alone", 0.0),
         "max_dense_alone": max((c.features["dense_alone"] for c in ranked), default=0.0),
         "top_exact_sentence": top.get("exact_sentence", 0.0),
         "max_dense_chunk": max((c.features["dense_chunk"] for c in ranked), default=0.0),
     }
+
+
+def _is_tail(cand: Candidate) -> bool:
+    text = cand.text.lstrip()
+    return not cand.list_item and text[:1].islower()
 
 
 def _is_question(text: str) -> bool:

@@ -25,7 +25,7 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 def pins_detail(qtype: QuestionType) -> bool:
     """Whether the question asks for a kind of fact only some sentences can state."""
-    return bool(qtype.when or qtype.how_long or qtype.attributes or qtype.how_many)
+    return bool(qtype.when or qtype.how_long or qtype.attributes or qtype.how_many or qtype.years)
 
 
 def unknown_year(question: str, keyword) -> bool:
@@ -35,6 +35,8 @@ def unknown_year(question: str, keyword) -> bool:
 
 def gives_detail(qtype: QuestionType, text: str, keyword, glossary) -> bool:
     """Whether `text` states every kind of detail the question pins (True when it pins none)."""
+    if qtype.years and not any(year in text for year in qtype.years):
+        return False  # "the GMG's contribution in 2013" and the sentence speaks of 2006
     if qtype.when and not DATE_PATTERN.search(text):
         return False
     if qtype.how_long and not (DURATION_PATTERN.search(text) or (qtype.how_long_since and (
