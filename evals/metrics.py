@@ -81,17 +81,32 @@ def answer_sentences(answer: str) -> list[AnswerSentence]:
     return out
 
 
-def _contiguous(hay: list[str], needle: list[str]) -> bool:
-    n = len(needle)
-    return bool(needle) and any(hay[i : i + n] == needle for i, t in enumerate(hay) if t == needle[0])
-
-
 def contains_text(passage: str, sentence: str) -> bool:
     """True if the sentence's words appear contiguously in the passage (case, punctuation and list markers
-    ignored): "the passage contains the sentence" for quotes that fold whitespace or join list items."""
-    needles = [tokens(LIST_MARKER.sub(" ", sentence)), tokens(sentence)]
+    ignored): "the passage contains the sentence" for quotes that fold whitespace or join list items. A quote the
+    answer elided ("They include … advocacy relating to asylum …") is contained when its pieces are, in order."""
+    pieces = [p for p in sentence.split("…") if _WORD.search(p)] or [sentence]
     hays = [tokens(LIST_MARKER.sub(" ", passage)), tokens(passage)]
-    return any(_contiguous(h, n) for h in hays for n in needles)
+    return any(_in_order(h, pieces) for h in hays)
+
+
+def _in_order(hay: list[str], pieces: list[str]) -> bool:
+    pos = 0
+    for piece in pieces:
+        ends = [_find(hay, needle, pos) for needle in (tokens(LIST_MARKER.sub(" ", piece)), tokens(piece))]
+        pos = min((e for e in ends if e >= 0), default=-1)
+        if pos < 0:
+            return False
+    return True
+
+
+def _find(hay: list[str], needle: list[str], start: int) -> int:
+    """Where the first occurrence of `needle` at or after `start` ends, or -1."""
+    n = len(needle)
+    for i in range(start, len(hay) - n + 1) if n else ():
+        if hay[i : i + n] == needle:
+            return i + n
+    return -1
 
 
 # -- retrieval ----------------------------------------------------------------------------------------------

@@ -83,6 +83,12 @@ def test_contains_text_folds_whitespace_and_list_markers():
     assert not contains_text(SOURCE, "")
 
 
+def test_contains_text_accepts_an_elided_quote_only_in_order():
+    assert contains_text("The Chair is held on a rotating basis by the heads.", "The Chair … rotating basis …")
+    assert not contains_text("The Chair is held on a rotating basis by the heads.", "rotating basis … The Chair")
+    assert not contains_text("The Chair is held on a rotating basis by the heads.", "The Chair … a permanent basis")
+
+
 # -- retrieval --------------------------------------------------------------------------------------------
 def test_retrieval_scores_rank_mrr_recall_and_section():
     expected = [ExpectedSource("a.txt", "ILO")]

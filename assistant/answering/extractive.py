@@ -171,11 +171,7 @@ class ExtractiveAnswerer:
                for c, e in zip(clauses, encoded, strict=True)]
         best, second = sorted(range(len(clauses)), key=lambda i: -fit[i])[:2]
         keep = sorted([best, second] if fit[second] >= fit[best] - FOCUS_TIE else [best])
-        head = clauses[0] if 0 in keep else " ".join(clauses[0].split()[:3]) + " …"
-        body = "; ".join(clauses[i] for i in keep if i != 0)
-        tail = " …" if keep[-1] < len(clauses) - 1 else ""
-        text = f"{head} {body}{tail}" if body else f"{head}{tail}"
-        return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."
+        return _elided(clauses, keep)
 
     def _compose(self, question: str, chosen: list[tuple[Candidate, str, QuestionType]],
                  candidates: list[Candidate], evidence: float) -> CitedAnswer:
@@ -220,3 +216,16 @@ class ExtractiveAnswerer:
     def _abstain(self, question: str, ranked: list[Candidate], evidence: float) -> CitedAnswer:
         closest = [c.citation(i) for i, c in enumerate(ranked[:3], start=1)]
         return CitedAnswer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, evidence=evidence)
+
+
+def _elided(clauses: list[str], keep: list[int]) -> str:
+    """The kept clauses in order, after the first clause's opening words; "…" wherever clauses were left out,
+    so the shown text is still a quote of the sentence, piece by piece."""
+    shown = sorted({0, *keep})
+    text = ""
+    for j, i in enumerate(shown):
+        if j:
+            text += "; " if i == shown[j - 1] + 1 and shown[j - 1] in keep else " … "
+        text += clauses[i] if i in keep else " ".join(clauses[i].split()[:3])
+    text += " …" if shown[-1] < len(clauses) - 1 else ""
+    return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."
