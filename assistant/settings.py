@@ -38,7 +38,9 @@ class Settings(BaseSettings):
         None, description="Use a `chroma run` server at this host instead of the local folder."
     )
     chroma_port: int = Field(8000, description="Port of the Chroma server (with ASSISTANT_CHROMA_HOST).")
-    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved per question.")
+    top_k: int = Field(6, ge=1, le=50, description=(
+        "Passages the hybrid search ranks per question; the answer step also reads up to 6 more chunks of the "
+        "section when the two best share one (HybridRetriever.section_extra)."))
     fusion: Literal["rrf", "convex"] = Field("rrf", description="How dense and BM25 rankings are fused.")
     chunk_max_tokens: int = Field(
         160, ge=32, le=250, description="Largest chunk, in model word pieces (model limit 256)."

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from evals.metrics import percentile
+
 QUESTIONS = [
     "Who handles trafficking victims?", "Which agency has worked on labour migration since 1919?",
     "What is the GFMD?", "Who chairs the GMG?", "When was the GMG created?", "Who helps refugees return home?",
@@ -53,11 +55,6 @@ names = ("torch", "sentence_transformers", "transformers", "langchain_huggingfac
 print(json.dumps({"exit": code, "seconds": time.perf_counter() - started,
                   "modules": len(sys.modules), "loaded": {n: n in sys.modules for n in names}}), file=sys.stderr)
 """
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 # -- equivalence on the golden set ----------------------------------------------------------------------------
@@ -335,7 +332,7 @@ def main() -> None:
         "ingest_vs_raw_encode": round(full / raw, 2),
         "reingest_vs_full_ingest": round(again / full, 3),
         "warm_ask_p50_vs_bare_query": round(statistics.median(ours) / statistics.median(bare), 2),
-        "warm_ask_p95_vs_bare_query_p95": round(_pct(ours, 0.95) / _pct(bare, 0.95), 2),
+        "warm_ask_p95_vs_bare_query_p95": round(percentile(ours, 95) / percentile(bare, 95), 2),
         "cold_start_to_answer_s_median": cold["onnx"]["median_s"],
         "cold_start_vs_warm_ask": round(cold["onnx"]["median_s"] / statistics.median(ours), 1),
         "cold_start_st_vs_onnx": round(cold["sentence-transformers"]["median_s"] / cold["onnx"]["median_s"], 1),

@@ -47,14 +47,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from evals.metrics import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO / "evals" / "benchmarks" / "integreat_qa_en"
 RAW_SAMPLE = 2_000  # raw encode is timed on at most this many chunks (evenly sampled) and scaled linearly
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def _env(data: Path, corpus: Path) -> dict:
@@ -273,10 +270,10 @@ def child_query(questions_file: Path) -> dict:
         assistant.retriever.keyword.search(variant, 24)
         bm25.append(time.perf_counter() - t0)
     Collection.get = original_get
-    return {"asks": len(ours), "ask_p50": statistics.median(ours), "ask_p95": _pct(ours, 0.95),
-            "bare_p50": statistics.median(bare), "bare_p95": _pct(bare, 0.95),
+    return {"asks": len(ours), "ask_p50": statistics.median(ours), "ask_p95": percentile(ours, 95),
+            "bare_p50": statistics.median(bare), "bare_p95": percentile(bare, 95),
             "ask_cpu_p50": statistics.median(ours_cpu), "bare_cpu_p50": statistics.median(bare_cpu),
-            "bm25_p50_ms": statistics.median(bm25) * 1000, "bm25_p95_ms": _pct(bm25, 0.95) * 1000,
+            "bm25_p50_ms": statistics.median(bm25) * 1000, "bm25_p95_ms": percentile(bm25, 95) * 1000,
             "full_collection_reads_during_asks": scans["n"], "bm25_loaded_from_disk": bm25_saved,
             "build_assistant_s": build_s, "embedder": type(assistant.embeddings).__name__,
             "bm25_docs": len(assistant.retriever.keyword.ids)}

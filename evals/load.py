@@ -31,6 +31,7 @@ from pathlib import Path
 
 from assistant.conversation import Conversation
 from assistant.services import Services
+from evals.metrics import percentile
 
 REPO = Path(__file__).resolve().parents[1]
 EDITED = ("gmg-information-note-2006.txt", "srsg-gfmd-gmg-coordination-note.txt")
@@ -38,11 +39,6 @@ ADDED = "load-test-extra.txt"
 EXTRA_TEXT = ("# Regional consultative processes\n\nRegional consultative processes bring governments together to "
               "discuss migration in an informal setting. IOM supports many of them with research and capacity "
               "building.\n\nThe GMG follows their work and shares lessons across regions.\n")
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
 
 
 def golden_conversations() -> list[list[str]]:
@@ -255,7 +251,7 @@ def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: boo
         "error_samples": outcome.errors[:5], "error_types": sorted({e.split(":", 1)[0] for e in outcome.errors}),
         "hung_threads": hung, "seconds": round(seconds, 1),
         "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
-        "p95_ms": round(_pct(lat, 0.95) * 1000, 1) if lat else None,
+        "p95_ms": round(percentile(lat, 95) * 1000, 1) if lat else None,
         "max_ms": round(max(lat) * 1000, 1) if lat else None,
         "citations": outcome.citations, "citations_resolved": outcome.resolved,
         "citations_replaced_during_ingest": outcome.replaced_during_ingest,

@@ -6,11 +6,12 @@ our system, the baseline and the external benchmark, and the unit tests can feed
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from evals.golden_io import ExpectedSource, GoldenCase
 
@@ -312,13 +313,8 @@ def conversation_scores(scores: Sequence[dict]) -> dict:
 
 # -- aggregates -------------------------------------------------------------------------------------------
 def percentile(values: Sequence[float], p: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default), p in [0, 100]."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * p / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    """numpy's percentile (linear interpolation), p in [0, 100]; None for no values."""
+    return float(np.percentile(values, p)) if len(values) else None
 
 
 def mean(values: Iterable) -> float | None:
