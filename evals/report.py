@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import math
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from evals.metrics import HEADLINE
@@ -312,110 +312,46 @@ def _judge_markdown(results: dict) -> list[str]:
 
 
 # -- html ------------------------------------------------------------------------------------------------
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}
-table{border-collapse:collapse;margin:1em 0}
-td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}th{background:#f3f3f3}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.fail{color:#a00}.ok{color:#070}
-details summary{cursor:pointer}img{max-width:100%}"""
+@lru_cache(maxsize=1)
+def _template():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=False)
+    return env.get_template("report.html.j2")
 
 
-def _html_table(header: list[str], rows: list[list[str]], raw: bool = False) -> str:
-    esc = (lambda s: s) if raw else html.escape
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
-    for row in rows:
-        cells = [f"<td>{esc(row[0])}</td>"] + [f'<td class="num">{esc(c)}</td>' for c in row[1:]]
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    return "\n".join(out) + "</table>"
-
-
-def _question_html(results: dict) -> str:
+def _question_rows(results: dict) -> list[dict]:
+    """Each question with every system's answer, citations and failures (None where a system lacks it)."""
     names = _names(results)
     by_id = {n: {r["id"]: r for r in results["systems"][n]["records"]} for n in names}
-    head = (
-        "<tr><th>id</th><th>kind</th><th>question</th>"
-        + "".join(
-            f"<th>{html.escape(n)}: answer</th><th>{html.escape(n)}: citations</th>"
-            f"<th>{html.escape(n)}: failed</th>"
-            for n in names
-        )
-        + "</tr>"
-    )
-    rows = [head]
+    rows = []
     for rec in results["systems"][names[0]]["records"]:
-        cells = [
-            html.escape(rec["id"]),
-            html.escape(rec["kind"]),
-            "<br>".join(html.escape(t) for t in rec["turns"]),
-        ]
+        systems = []
         for n in names:
             r = by_id[n].get(rec["id"])
-            if r is None:
-                cells += ["", "", ""]
-                continue
-            answer = r["answer"]["answer"]
-            text = (
-                html.escape(answer)
-                if len(answer) <= 400
-                else (
-                    f"<details><summary>{html.escape(_short(answer, 200))}</summary>"
-                    f"{html.escape(answer)}</details>"
-                )
-            )
-            cites = "<br>".join(
-                f"<details><summary>{html.escape(_cite_label(c))}</summary>{html.escape(c['text'])}</details>"
-                for c in r["answer"]["citations"]
-            )
-            failed = (
-                '<span class="ok">✓</span>'
-                if not r["failures"]
-                else '<span class="fail">' + "<br>".join(html.escape(f) for f in r["failures"]) + "</span>"
-            )
-            cells += [text, cites, failed]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return "<table>" + "\n".join(rows) + "</table>"
-
-
-def _judge_html(results: dict) -> str:
-    if "judge" not in results:
-        return ""
-    from evals.judge import TITLE, judge_note, judge_rows
-
-    return (f"\n<h2>{html.escape(TITLE)}</h2><p>{html.escape(judge_note(results['judge']))}</p>"
-            + _html_table(*judge_rows(results["judge"])))
+            systems.append(None if r is None else {
+                "answer": r["answer"]["answer"], "short": _short(r["answer"]["answer"], 200),
+                "citations": [{"label": _cite_label(c), "text": c["text"]} for c in r["answer"]["citations"]],
+                "failures": r["failures"]})
+        rows.append({"id": rec["id"], "kind": rec["kind"], "turns": rec["turns"], "systems": systems})
+    return rows
 
 
 def to_html(results: dict, images: dict[str, str] | None = None) -> str:
-    images = images if images is not None else plots(results)
+    """report.html from templates/report.html.j2 (Jinja2, autoescaped)."""
     meta = results.get("meta", {})
+    judge = None
+    if "judge" in results:
+        from evals.judge import TITLE, judge_note, judge_rows
 
-    def img(key: str, alt: str) -> str:
-        return f'<img alt="{alt}" src="data:image/png;base64,{images[key]}">' if key in images else ""
-
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation report</title>
-<style>{_CSS}</style></head><body>
-<h1>Evaluation report</h1>
-<p>{html.escape(str(meta.get("cases")))} golden cases from <code>{
-        html.escape(str(meta.get("golden")))
-    }</code>,
-run {html.escape(str(meta.get("created")))} in {html.escape(str(meta.get("seconds")))} s.
-Settings: <code>{
-        html.escape(
-            json.dumps(
-                {
-                    k: meta.get(k)
-                    for k in ("embedding_model", "top_k", "fusion", "abstain_threshold", "answer_max_words")
-                }
-            )
-        )
-    }</code></p>
-<h2>Summary</h2>{_html_table(*summary_rows(results))}{_judge_html(results)}
-<h2>Per kind</h2><p>Cells: {html.escape(" / ".join(_names(results)))}.</p>{_html_table(*kind_rows(results))}{
-        img("per_kind", "metrics per kind")
-    }
-<h2>Latency</h2>{img("latency", "latency histogram")}
-<h2>Abstention</h2>{img("confusion", "abstention confusion")}
-<h2>Questions</h2>{_question_html(results)}
-</body></html>"""
+        judge = {"title": TITLE, "note": judge_note(results["judge"]), "table": judge_rows(results["judge"])}
+    settings = {k: meta.get(k) for k in ("embedding_model", "top_k", "fusion", "abstain_threshold",
+                                         "answer_max_words")}
+    return _template().render(
+        meta={k: meta.get(k) for k in ("cases", "golden", "created", "seconds")}, settings=json.dumps(settings),
+        summary=summary_rows(results), per_kind=kind_rows(results), judge=judge, systems=_names(results),
+        images=images if images is not None else plots(results), questions=_question_rows(results))
 
 
 def write_reports(results: dict, out: Path) -> dict[str, Path]:

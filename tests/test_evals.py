@@ -421,3 +421,17 @@ def test_reports_are_written(golden_results, tmp_path):
     assert html.count("data:image/png;base64,") == 3 and "gmg-138" in html
     md = paths["md"].read_text()
     assert "| retrieval hit@5 |" in md and "ours test" in md and "ours tune" in md
+
+
+def test_html_report_renders_questions_and_answers_as_text(golden_results):
+    import copy
+
+    from evals.report import to_html
+
+    results = copy.deepcopy(golden_results["gmg"])
+    record = results["systems"]["ours"]["records"][0]
+    record["turns"] = ["<script>alert(1)</script>"]
+    record["answer"]["answer"] = '<img src=x onerror="alert(2)"> [1]'
+    html = to_html(results, images={})
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=x" in html
