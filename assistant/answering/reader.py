@@ -239,8 +239,11 @@ class Reader:
         chunks = {id(c.chunk): c.chunk for c in candidates}
         encoded = dict(zip(chunks, self.encoder.encode([d.page_content for d in chunks.values()]), strict=True))
         alone = self.encoder.encode([c.display for c in candidates])  # each sentence as its own passage
+        names = list(dict.fromkeys(c.section for c in candidates if c.section))
+        sections = {name: e.words.vectors for name, e in zip(names, self.encoder.encode(names), strict=True)}
+        top_bm25 = max((float(c.chunk.metadata.get("bm25") or 0.0) for c in candidates), default=0.0) or 1.0
         for cand, own in zip(candidates, alone, strict=True):
-            cand.features = self._features(q, cand, encoded[id(cand.chunk)], candidates)
+            cand.features = self._features(q, cand, encoded[id(cand.chunk)], sections, top_bm25)
             cand.features["dense_alone"] = float(own.pooled() @ q.vector)
         relative([c.features for c in candidates])
         return q, self._coverage(q, candidates, [encoded[k] for k in list(chunks)[:LEADING]])
@@ -262,7 +265,8 @@ class Reader:
             self._terms[key] = terms
         return terms
 
-    def _features(self, q: QuestionEvidence, cand: Candidate, enc, candidates: list[Candidate]) -> dict:
+    def _features(self, q: QuestionEvidence, cand: Candidate, enc, sections: dict, top_bm25: float) -> dict:
+        """`sections`: each section name's token vectors; `top_bm25`: the best BM25 score among the candidates."""
         base = int(cand.chunk.metadata["start"])
         a, b = cand.start - base, (cand.list_end or cand.end) - base  # a list's introduction with its items
         body = self.section_body(cand.section)
@@ -275,8 +279,7 @@ class Reader:
         own_section = body is not None and body.name in named
         other_section = body is not None and bool(named) and not own_section
         match, miss = type_features(q.qtype, cand.text, names_member, counted)
-        top_bm25 = max((float(c.chunk.metadata.get("bm25") or 0.0) for c in candidates), default=0.0) or 1.0
-        section_words = self.encoder.encode([cand.section])[0].words.vectors if cand.section else None
+        section_words = sections.get(cand.section)
         return {
             "dense_sentence": float(enc.pooled(a, b) @ q.vector),
             "dense_chunk": float(enc.pooled() @ q.vector),
