@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(
         160, ge=32, le=250, description="Largest chunk, in model word pieces (model limit 256)."
     )
-    answer_max_words: int = Field(70, ge=10, le=400, description="Cap on the length of an extractive answer.")
+    answer_max_words: int = Field(
+        79, ge=10, le=400, description="Cap on an extractive answer in words (a list asked for may be longer)."
+    )
     abstain_threshold: float = Field(
         0.0, description="Shift added to the index's calibrated abstention threshold (positive: abstain more often)."
     )

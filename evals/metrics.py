@@ -67,7 +67,8 @@ class AnswerSentence:
 
 
 def answer_sentences(answer: str) -> list[AnswerSentence]:
-    """The answer cut into sentences; markers attach to the sentence they close."""
+    """The answer cut into sentences; markers attach to every sentence since the previous marker (a quote of
+    several sentences carries one marker), and each such sentence is then checked against the cited passages."""
     out: list[AnswerSentence] = []
     pos = 0
     pieces: list[tuple[str, tuple[int, ...]]] = []
@@ -77,8 +78,8 @@ def answer_sentences(answer: str) -> list[AnswerSentence]:
     pieces.append((answer[pos:], ()))
     for text, ids in pieces:
         sentences = split_sentences(text)
-        for i, sentence in enumerate(sentences):
-            out.append(AnswerSentence(sentence, ids if i == len(sentences) - 1 else ()))
+        for sentence in sentences:
+            out.append(AnswerSentence(sentence, ids))
     return out
 
 
@@ -193,7 +194,8 @@ def sentence_support(
 
 
 def citation_scores(answer: str, citations: Sequence[dict], facts: Sequence[Sequence[str]] = ()) -> dict:
-    """Coverage (share of sentences with a marker) and support of each cited sentence."""
+    """Coverage (share of sentences a marker closes, alone or with the sentences before it since the previous
+    marker) and support of each cited sentence."""
     sentences = answer_sentences(answer)
     cited = [s for s in sentences if s.ids]
     support = [sentence_support(s, citations, facts) for s in cited]

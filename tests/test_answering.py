@@ -86,6 +86,15 @@ def test_answers_are_short(assistant):
     assert len(CITE.sub("", result.answer).split()) <= 90
 
 
+def test_best_sentence_brings_the_sentences_right_after_it(assistant, ingested):
+    result = assistant.ask("What does UNODC do to protect victims and witnesses of trafficking?")
+    first = result.citations[0]  # one quoted span: the best sentence and the one after it in its section
+    assert first.text.startswith("Victim support and witness protection")
+    assert "The implementation of the two Protocols will contribute" in first.text
+    assert len(CITE.sub("", result.answer).split()) <= 79
+    _check_citations(result, ingested.corpus_dir)
+
+
 def test_membership_question_lists_the_members(assistant, ingested):
     result = assistant.ask("Who are the members of the GMG?")
     for name in ("ILO", "IOM", "UNODC", "World Bank"):
@@ -165,3 +174,30 @@ def test_long_clause_list_is_focused_but_cites_the_whole_sentence(assistant, ing
     assert "repatriation" in result.answer and len(result.answer.split()) < 40
     assert len(result.citations[0].text.split()) > 60
     _check_citations(result, ingested.corpus_dir)
+
+
+def test_an_faq_answer_quotes_its_lines_but_not_the_next_question(tmp_path, embeddings):
+    """On a page written as an FAQ the answer is the lines under the question heading, quoted as one span; it
+    stops before the next question, which never answers."""
+    from conftest import make_settings
+
+    from assistant.chain import build_assistant
+    from assistant.indexing import run_ingest
+    from assistant.store import build_store
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "banking.md").write_text(
+        "# Banking\n\n## When can I open my own bank account?\n\nAt 18, you can open a bank account on your own. "
+        "The bank asks for your passport and your registration certificate. Some banks also ask for proof of "
+        "income.\n\n## Who will be present at the personal hearing?\n\nA decision-maker and an interpreter are "
+        "present at the hearing.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "data", corpus)
+    run_ingest(settings, embeddings, build_store(settings, embeddings))
+    result = build_assistant(settings, embeddings=embeddings).ask("What do I need to open a bank account?")
+    assert not result.abstained
+    first = result.citations[0].text
+    assert first.startswith("The bank asks") and first.endswith("Some banks also ask for proof of income.")
+    assert "?" not in result.answer and "hearing" not in result.answer
+    assert (corpus / "banking.md").read_text(encoding="utf-8")[result.citations[0].start:result.citations[0].end] \
+        == first

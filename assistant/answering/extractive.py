@@ -3,8 +3,9 @@
 The reader (reader.py) scores every sentence of the retrieved passages with a fitted model and says how
 answerable the question is (a detail it pins that the best sentences lack, specifics.py, is one of its features);
 the answerer abstains below the index's calibrated threshold (calibration.py), and otherwise composes the answer:
-the best sentence first (for "who" questions, led by its body's name), then the sentences that score nearly as
-well (within the fitted margin, at most the fitted number) and at most `max_words` words; a list's introduction
+the best sentence first (for "who" questions, led by its body's name) continued by the sentences right after it in
+its section while the answer stays within `max_words`, then the sentences that score nearly as well (within the
+fitted margin, at most the fitted number, within the fitted `selection_words`); a list's introduction
 brings its items unless the question only asks how many; a long sentence of ';'-separated clauses is shown as the
 clauses that match the question. Each quoted sentence is cited with its exact span.
 """
@@ -16,6 +17,7 @@ import re
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import exact_coverage, soft_coverage
 from assistant.answering.passages import coverage, join_items, span_text
 from assistant.answering.question import (
@@ -24,7 +26,7 @@ from assistant.answering.question import (
     split_parts,
     without_document_phrase,
 )
-from assistant.answering.reader import Candidate, Reader, ReaderModel, Reading, shipped_model
+from assistant.answering.reader import Candidate, Reader, ReaderModel, Reading, is_question, shipped_model
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Glossary
@@ -35,12 +37,12 @@ FOCUS_TIE = 0.05  # a second clause is shown when it matches the question (soft 
 
 
 class ExtractiveAnswerer:
-    def __init__(self, embeddings: Embeddings, keyword: KeywordIndex, glossary: Glossary, *, max_words: int = 70,
+    def __init__(self, embeddings: Embeddings, keyword: KeywordIndex, glossary: Glossary, *, max_words: int = 79,
                  threshold: float = 0.0, model: ReaderModel | None = None):
         self.embeddings = embeddings
         self.keyword = keyword
         self.glossary = glossary
-        self.max_words = max_words
+        self.max_words = max_words  # the cap on an answer that asks for no list (the best sentence's continuation)
         self.threshold = threshold  # on the reader's answerability logit; set from the index's calibration
         self.model = model or shipped_model()
         self.reader = Reader(embeddings, keyword, glossary, self.model)
@@ -116,12 +118,13 @@ class ExtractiveAnswerer:
             best = next((c for c in ranked if c.features.get("type_match") and not c.list_item
                          and c.score >= best.score - margin), best)
         chosen, words = [best], len(best.display.split())
+        budget = self.model.selection_words
         if best.text.rstrip().endswith(":"):
             return chosen  # a list's introduction: its items follow it in the answer
         for cand in (c for c in ranked if c is not best):
             if len(chosen) >= self.model.max_sentences or cand.score < ranked[0].score - margin:
                 break
-            if words + len(cand.display.split()) <= self.max_words:
+            if words + len(cand.display.split()) <= budget:
                 chosen.append(cand)
                 words += len(cand.display.split())
         return [best, *sorted(chosen[1:], key=lambda c: (c.source, c.start))]
@@ -141,7 +144,7 @@ class ExtractiveAnswerer:
         return items[:12]
 
     def _first_items(self, intro: Candidate, items: list[Candidate], question: str) -> list[Candidate]:
-        """The leading items that keep the answer within `max_words` (at least one), or, when some item names a
+        """The leading items that keep the answer within `selection_words` (at least one), or, when some item names a
         body the question names ("Is the World Bank part of the GMG?"), the items through that one."""
         named = self.glossary.find(question)
         wanted = [n for n, i in enumerate(items) if any(self.glossary.mentions(i.text, b) for b in named)]
@@ -150,7 +153,7 @@ class ExtractiveAnswerer:
         kept, words = [], len(intro.display.split())
         for item in items:
             words += len(item.display.split())
-            if kept and words > self.max_words:
+            if kept and words > self.model.selection_words:
                 break
             kept.append(item)
         return kept
@@ -159,7 +162,7 @@ class ExtractiveAnswerer:
         """A long sentence made of ';'-separated clauses is shown as the clauses closest to the question
         ("UNHCR: They include … advocacy relating to asylum, statelessness …"). The citation quotes it whole."""
         clauses = [c.strip() for c in cand.display.split(";")]
-        if len(cand.display.split()) <= self.max_words or len(clauses) < 3:
+        if len(cand.display.split()) <= self.model.selection_words or len(clauses) < 3:
             return cand.display
         own = re.sub(r"\s*\(.*\)\s*$", "", question)  # a follow-up's carried context aside
         for body in self.glossary.find(own):  # the subject is not what picks a clause: leave it out
@@ -189,6 +192,12 @@ class ExtractiveAnswerer:
             if items and not qtype.wants_list:
                 items = self._first_items(cand, items, part)  # a list the question did not ask for: what fits
             end, shown = cand.end, self._focus(cand, part)
+            if position == 0 and not items and shown == cand.display:
+                # The best sentence brings the sentences that follow it in its section, while the answer fits.
+                spare = self.max_words - sum(len(c.display.split()) for c, _, _ in chosen)
+                end, shown, taken = self._continued(cand, candidates, spare,
+                                                    {(c.source, c.start) for c, _, _ in chosen})
+                used |= taken
             if items:
                 end = items[-1].end
                 listed = join_items(items)
@@ -199,12 +208,37 @@ class ExtractiveAnswerer:
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
-            text = span_text(candidates, key[0], cand.start, end) if items else cand.text
+            text = span_text(candidates, key[0], cand.start, end) if end != cand.end else cand.text
             citations.append(cand.citation(len(citations) + 1, end, text))
             sentences.append(f"{shown} [{len(citations)}]")
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
+
+    def _continued(self, cand: Candidate, candidates: list[Candidate], spare: int,
+                   chosen: set[tuple[str, int]]) -> tuple[int, str, set[tuple[str, int]]]:
+        """`cand` and the sentences right after it in its section, as many as `spare` words allow (a chosen one
+        costs nothing more and is quoted here, not again): an answer that takes several adjacent sentences (an
+        FAQ's answer under its heading) is quoted as one span. It stops before a sentence that asks (the next FAQ
+        question), an instruction, or a gap the retrieved chunks do not cover. Returns the span's end, the shown
+        text and the chosen sentences it took in."""
+        following = sorted((c for c in candidates if c.source == cand.source and c.section == cand.section
+                            and c.start >= cand.end), key=lambda c: c.start)
+        end, shown, taken = cand.end, cand.display, set()
+        for nxt in following:
+            key = (nxt.source, nxt.start)
+            words = 0 if key in chosen else len(nxt.text.split())
+            if words > spare or is_question(nxt.text) or INSTRUCTION.search(nxt.text):
+                break
+            try:
+                gap = span_text(candidates, cand.source, end, nxt.start)
+            except LookupError:
+                break
+            if gap.strip():
+                break
+            end, shown, spare = nxt.end, f"{shown} {' '.join(nxt.text.split())}", spare - words
+            taken |= {key} & chosen
+        return end, shown, taken
 
     def _lead_with_body(self, cand: Candidate, shown: str) -> str:
         """A "who" answer starts with the agency's name, so the reader gets the answer first."""

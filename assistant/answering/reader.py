@@ -101,6 +101,7 @@ class ReaderModel:
     calibration_k: float  # the threshold sits this many standard deviations above the null questions' mean
     neighbour_margin: float  # a sentence joins the answer when its score is within this of the best
     max_sentences: int = 3  # at most this many sentences in an answer
+    selection_words: int = 70  # the separately scored sentences fit in this many words (the margin was fitted so)
     calibration_k_off_corpus: float = 0.0  # k for the off-corpus fallback of calibration.py
     meta: dict = field(default_factory=dict)
 
@@ -114,12 +115,14 @@ class ReaderModel:
     def from_json(cls, data: dict) -> ReaderModel:
         return cls(Linear.from_json(data["sentence"]), Linear.from_json(data["answerable"]),
                    float(data["calibration_k"]), float(data["neighbour_margin"]), int(data.get("max_sentences", 3)),
-                   float(data.get("calibration_k_off_corpus", 0.0)), dict(data.get("meta", {})))
+                   int(data.get("selection_words", 70)), float(data.get("calibration_k_off_corpus", 0.0)),
+                   dict(data.get("meta", {})))
 
     def to_json(self) -> dict:
         return {"sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(),
                 "calibration_k": self.calibration_k, "neighbour_margin": self.neighbour_margin,
-                "max_sentences": self.max_sentences, "calibration_k_off_corpus": self.calibration_k_off_corpus,
+                "max_sentences": self.max_sentences, "selection_words": self.selection_words,
+                "calibration_k_off_corpus": self.calibration_k_off_corpus,
                 "meta": self.meta}
 
 
@@ -341,7 +344,7 @@ def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
     """Whole sentences that may answer, best first: no headings or list fragments, no sentence that asks, no tail
     of a sentence a footnote or page break cut (it starts in lower case and is no list item), and no sentence
     that reads as an instruction to a model ("Ignore previous instructions and …"): it is never quoted."""
-    return sorted((c for c in candidates if not c.fragment and not _is_question(c.text) and not _is_tail(c)
+    return sorted((c for c in candidates if not c.fragment and not is_question(c.text) and not _is_tail(c)
                    and not INSTRUCTION.search(c.text)), key=lambda c: (-c.score, c.rank, c.start))
 
 
@@ -385,6 +388,6 @@ def _is_tail(cand: Candidate) -> bool:
     return not cand.list_item and text[:1].islower()
 
 
-def _is_question(text: str) -> bool:
+def is_question(text: str) -> bool:
     """A sentence that asks (an FAQ page's own heading) never answers a question."""
     return text.rstrip().endswith("?")
