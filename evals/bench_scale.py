@@ -35,7 +35,6 @@ previous size). Raw encode is timed on at most 2,000 evenly sampled chunks and s
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -46,11 +45,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Annotated
+
+import typer
 
 from evals.metrics import percentile
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO / "evals" / "benchmarks" / "integreat_qa_en"
+DEFAULT_OUT = REPO / "evals" / "out" / "bench_scale.json"
 RAW_SAMPLE = 2_000  # raw encode is timed on at most this many chunks (evenly sampled) and scaled linearly
 
 
@@ -359,24 +363,26 @@ def measure(size: int, work: Path, docs: Path, counts: dict, questions: Path, pr
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--questions", type=int, default=30)
-    parser.add_argument("--budget-min", type=float, default=40.0, help="Largest projected ingest to run for real.")
-    parser.add_argument("--always-real", type=int, default=10_000, help="Sizes up to this are always embedded.")
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--work", type=Path, default=None, help="Work folder (default: a temporary one, removed).")
-    parser.add_argument("--out", type=Path, default=REPO / "evals" / "out" / "bench_scale.json")
-    parser.add_argument("--resume", type=Path, default=None,
-                        help="An earlier output JSON: its sizes are kept, not measured again.")
-    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--pool", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
+def main(
+    sizes: Annotated[str, typer.Option(help="Index sizes in chunks, comma-separated.")] = "1000,10000,100000",
+    questions: Annotated[int, typer.Option(help="Questions asked at each size.")] = 30,
+    budget_min: Annotated[float, typer.Option(help="Largest projected ingest to run for real.")] = 40.0,
+    always_real: Annotated[int, typer.Option(help="Sizes up to this are always embedded.")] = 10_000,
+    source: Annotated[Path, typer.Option(help="The integreat_qa_en folder (docs/, qa.jsonl).")] = DEFAULT_SOURCE,
+    work: Annotated[Path | None, typer.Option(help="Work folder (default: a temporary one, removed).")] = None,
+    out: Annotated[Path, typer.Option(help="Where the results JSON goes.")] = DEFAULT_OUT,
+    resume: Annotated[Path | None, typer.Option(help="An earlier output JSON: its sizes are kept, not measured again.")]
+    = None,
+    child: Annotated[str | None, typer.Option(hidden=True)] = None,
+    pool: Annotated[str | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Ingest/query/RSS/disk of the pipeline at growing index sizes (each measured in child processes)."""
+    args = SimpleNamespace(sizes=sizes, questions=questions, budget_min=budget_min, always_real=always_real,
+                           source=source, work=work, out=out, resume=resume)
+    if child:
         paged_full_reads()
-        result = {"ingest": lambda: child_ingest(args.out, args.pool), "encode": lambda: child_encode(args.out),
-                  "query": lambda: child_query(args.out)}[args.child]()
+        result = {"ingest": lambda: child_ingest(out, pool), "encode": lambda: child_encode(out),
+                  "query": lambda: child_query(out)}[child]()
         print(json.dumps(result))
         return
     docs = args.source / "docs"
@@ -423,4 +429,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

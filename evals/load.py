@@ -19,7 +19,6 @@ cited text equals the source text [start:end] of a version of that file the chun
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -28,6 +27,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from assistant.conversation import Conversation
 from assistant.services import Services
@@ -263,17 +265,18 @@ def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: boo
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--questions", type=int, default=25)
-    parser.add_argument("--reingests", type=int, default=2)
-    parser.add_argument("--no-reload", action="store_true", help="Never rebuild the assistant (stale BM25 index).")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds before the run is cut short.")
-    parser.add_argument("--json", action="store_true", help="Print only the JSON result.")
-    args = parser.parse_args(argv)
-    result = run(args.sessions, args.questions, args.reingests, reload=not args.no_reload, timeout_s=args.timeout)
-    if args.json:
+def main(
+    sessions: Annotated[int, typer.Option(help="Concurrent chat sessions.")] = 20,
+    questions: Annotated[int, typer.Option(help="Questions each session asks.")] = 25,
+    reingests: Annotated[int, typer.Option(help="Re-ingests of the corpus during the run.")] = 2,
+    no_reload: Annotated[bool, typer.Option("--no-reload", help="Never rebuild the assistant (stale BM25 index).")]
+    = False,
+    timeout: Annotated[float, typer.Option(help="Seconds before the run is cut short.")] = 1800.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
+) -> None:
+    """Concurrent sessions through the assistant's own code during re-ingests: errors, latency, citations."""
+    result = run(sessions, questions, reingests, reload=not no_reload, timeout_s=timeout)
+    if as_json:
         print(json.dumps(result))
     else:
         print(json.dumps(result, indent=1))
@@ -285,8 +288,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{result['citations_replaced_during_ingest']} replaced by a concurrent re-ingest, "
               f"{result['citations_unresolved']} unresolved -> {'PASS' if ok else 'FAIL'}")
     if result["errors"] or result["citations_unresolved"] or result["hung_threads"]:
-        raise SystemExit(1)
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)
