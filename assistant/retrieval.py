@@ -6,9 +6,7 @@ import json
 import math
 import os
 import shutil
-import socket
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,55 +22,26 @@ from ingest.glossary import Glossary
 
 RRF_K = 60
 LEADER_RANK = 2  # where a retriever's best hit that fusion left out is put back (0-based)
-STALE_TMP_SECONDS = 3600  # a temporary BM25 folder of another host's builder is removed after this long
-
-
-def _builder_tag() -> str:
-    return f"{socket.gethostname()}.{os.getpid()}"
-
-
-def _builder_alive(name: str) -> bool:
-    """Whether the builder that made temporary folder `name` (".rev-N.<host>.<pid>.<token>.tmp") may still run."""
-    parts = name.split(".")
-    host, pid = ".".join(parts[2:-3]), parts[-3]
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's builder: only its age tells
-    if int(pid) == os.getpid():
-        return True  # another thread of this process
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _discard(folder: Path) -> None:
     """Move a damaged index folder aside (atomic, so readers never see half of it), then delete it."""
-    aside = folder.parent / f".{folder.name}.{_builder_tag()}.{uuid.uuid4().hex[:8]}.tmp"
+    aside = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         os.rename(folder, aside)
     except OSError:
-        return  # gone already, or another process moved it
+        return  # gone already
     shutil.rmtree(aside, ignore_errors=True)
 
 
 def _remove_stale(directory: Path, revision: int) -> None:
-    """Drop saved indexes of older revisions and temporary folders whose builder died (never a live one's)."""
+    """Drop saved indexes of older revisions and temporary folders. Called under the build lock, so a temporary
+    folder is a crashed build's leftover, never a live build's."""
     for path in directory.iterdir():
         name = path.name
-        if name.startswith("rev-") and name[4:].isdigit() and int(name[4:]) < revision:
+        older = name.startswith("rev-") and name[4:].isdigit() and int(name[4:]) < revision
+        if older or name.endswith(".tmp"):
             shutil.rmtree(path, ignore_errors=True)
-        elif name.startswith("rev-") and name.endswith(".tmp"):  # left by a crashed build of an older version
-            shutil.rmtree(path, ignore_errors=True)
-        elif name.startswith(".rev-") and name.endswith(".tmp"):
-            try:
-                old = time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
-            except OSError:
-                continue
-            if old or not _builder_alive(name):
-                shutil.rmtree(path, ignore_errors=True)
 
 
 def _stemmer():
@@ -120,23 +89,41 @@ class KeywordIndex:
     def load_or_build(cls, store, directory: Path, revision: int) -> KeywordIndex:
         """Load the saved index for this store revision, or build it from the store's chunks and save it.
 
-        Several processes (app replicas, a CLI ingest) and threads may do this at once over one folder: each
-        builds in its own temporary folder and renames it into place; the first rename wins and the others
-        drop their copy. Only older revisions and temporary folders of dead builders are removed."""
-        import bm25s
+        Several processes (app replicas, a CLI ingest) and threads may ask at once over one folder: a build holds
+        a file lock beside the folder (filelock), so one of them builds a revision and the others wait and load
+        its copy. A build writes a temporary folder and renames it into place, so a crash never leaves half an
+        index; older revisions and a crashed build's leftovers are removed under the lock."""
+        from filelock import FileLock
 
         target = directory / f"rev-{revision}"
-        if (target / "ids.json").is_file():
-            try:
-                bm25 = bm25s.BM25.load(str(target), show_progress=False)
-                return cls(bm25, json.loads((target / "ids.json").read_text()))
-            except (OSError, ValueError):  # damaged, or removed under us: replace it with a fresh build
-                _discard(target)
-        index = cls.build(*cls._read_store(store))
-        if index.bm25 is not None:
-            cls._save(index, directory, target)
-            _remove_stale(directory, revision)
+        index = cls._load(target)  # the usual case, without waiting for the lock
+        if index is not None:
+            return index
+        directory.mkdir(parents=True, exist_ok=True)
+        with FileLock(directory.parent / f"{directory.name}.lock"):
+            index = cls._load(target)  # built by whoever held the lock before us
+            if index is not None:
+                return index
+            if target.exists():
+                _discard(target)  # damaged, or a crash left it without ids.json: replace it
+            index = cls.build(*cls._read_store(store))
+            if index.bm25 is not None:
+                cls._save(index, directory, target)
+                _remove_stale(directory, revision)
         return index
+
+    @classmethod
+    def _load(cls, target: Path) -> KeywordIndex | None:
+        """The saved index in `target`, or None when there is none or it is damaged."""
+        import bm25s
+
+        if not (target / "ids.json").is_file():
+            return None
+        try:
+            bm25 = bm25s.BM25.load(str(target), show_progress=False)
+            return cls(bm25, json.loads((target / "ids.json").read_text()))
+        except (OSError, ValueError):
+            return None
 
     @classmethod
     def _read_store(cls, store) -> tuple[list[str], list[str]]:
@@ -153,22 +140,16 @@ class KeywordIndex:
 
     @staticmethod
     def _save(index: KeywordIndex, directory: Path, target: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".{target.name}.{_builder_tag()}.{uuid.uuid4().hex[:8]}.tmp"
+        """Write the index to a temporary folder and rename it into place (atomic; the caller holds the lock)."""
+        tmp = directory / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
             index.bm25.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(index.ids))
             try:
-                os.rename(tmp, target)  # atomic; fails if another builder got there first, whose copy is as good
-            except OSError:
-                if (target / "ids.json").is_file():
-                    return
-                _discard(target)  # a leftover without ids.json (a crash while it was removed): replace it
-                try:
-                    os.rename(tmp, target)
-                except OSError:
-                    if not (target / "ids.json").is_file():
-                        raise
+                os.rename(tmp, target)
+            except OSError:  # another host's build won (a shared disk that does not honour the lock): keep it
+                if not (target / "ids.json").is_file():
+                    raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -24,13 +24,10 @@ def test_concurrent_sessions_during_a_reingest(tmp_path, embeddings):
     assert result["assistant_builds"] >= 2  # rebuilt after the re-ingest, as the app does
 
 
-def test_concurrent_bm25_builds_of_one_revision_share_the_folder_safely(tmp_path, ingested, embeddings):
-    """App replicas and a CLI ingest may build the same revision's BM25 index at once: each builds in its own
-    temporary folder, the first rename wins, nobody fails; a dead builder's leftovers go, a live one's stay."""
-    import os
-    import socket
-    import subprocess
-    import sys
+def test_concurrent_bm25_builds_of_one_revision_share_the_folder_safely(tmp_path, ingested, embeddings, monkeypatch):
+    """App replicas and a CLI ingest may ask for the same revision's BM25 index at once: one builds it under the
+    folder's file lock, the others wait and load its copy, nobody fails; older revisions and the temporary
+    folders of crashed builds go."""
     import threading
 
     from assistant.retrieval import KeywordIndex
@@ -39,13 +36,17 @@ def test_concurrent_bm25_builds_of_one_revision_share_the_folder_safely(tmp_path
     store = build_store(ingested, embeddings)
     directory = tmp_path / "bm25"
     directory.mkdir()
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    host = socket.gethostname()
-    dead_tmp = directory / f".rev-6.{host}.{dead.pid}.deadbeef.tmp"
-    live_tmp = directory / f".rev-7.{host}.{os.getpid()}.cafecafe.tmp"  # another thread of this process
-    for folder in (dead_tmp, live_tmp, directory / "rev-5", directory / "rev-6.tmp"):
-        folder.mkdir()
+    for folder in (".rev-6.deadbeef.tmp", ".rev-7.cafecafe.tmp", "rev-5", "rev-6.tmp"):
+        (directory / folder).mkdir()
+    built = []
+    real_build = KeywordIndex.build  # counted, not replaced: every build is the real one
+
+    def counting_build(cls, texts, ids):
+        built.append(len(ids))
+        return real_build(texts, ids)
+
+    monkeypatch.setattr(KeywordIndex, "build", classmethod(counting_build))
+
     barrier, results, errors = threading.Barrier(8), [], []
 
     def build():
@@ -63,7 +64,8 @@ def test_concurrent_bm25_builds_of_one_revision_share_the_folder_safely(tmp_path
     assert not errors, errors
     assert len(results) == 8 and all(sorted(r.ids) == sorted(results[0].ids) for r in results)
     assert results[0].ids and results[0].search("trafficking victims", 3)
-    assert sorted(p.name for p in directory.iterdir()) == sorted(["rev-7", live_tmp.name])
+    assert len(built) == 1  # one thread built it; the others waited on the lock and loaded its copy
+    assert sorted(p.name for p in directory.iterdir()) == ["rev-7"]
     again = KeywordIndex.load_or_build(store, directory, 7)  # loaded from disk, same ids
     assert again.ids == json.loads((directory / "rev-7" / "ids.json").read_text())
 
