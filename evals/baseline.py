@@ -17,9 +17,9 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.models import Citation, CitedAnswer
 from assistant.settings import Settings
+from ingest.discovery import CORPUS_METADATA_FILES, load_catalog
 from ingest.glossary import Glossary
 from ingest.loaders import LOADERS, LoadError, load_bytes
-from ingest.pipeline import CORPUS_METADATA_FILES, load_catalog
 from ingest.sections import segment
 
 CHUNK_SIZE, CHUNK_OVERLAP, K = 1000, 200, 4

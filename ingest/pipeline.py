@@ -14,22 +14,27 @@ orphans. tests/test_crash.py SIGKILLs ingest at 20+ points and checks the index 
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import stat
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunk, Chunker, doc_id_for
+from ingest.discovery import (
+    CORPUS_METADATA_FILES,
+    check_path,
+    discover,
+    in_scope,
+    read_catalog,
+    read_regular_file,
+    source_name,
+)
 from ingest.loaders import LOADERS, LoadError, load_bytes
 from ingest.manifest import FileEntry, Manifest
 
-CORPUS_METADATA_FILES = {"catalog.toml", "glossary.toml"}
 ProgressFn = Callable[[int, int, str], None]
 # Chroma caps the ids of one call; pages of this size stay well under it.
 _PAGE = 2000
@@ -71,122 +76,6 @@ class _Candidate:
     sha256: str
 
 
-def load_catalog(root: Path) -> dict[str, dict]:
-    path = root / "catalog.toml"
-    if not path.is_file():
-        return {}
-    return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
-def _catalog(root: Path, report: IngestReport) -> dict[str, dict] | None:
-    """The catalog, or None (reported) when catalog.toml is unreadable: files that change meanwhile get file-name
-    titles, and unchanged files keep the titles they have (a typo must not re-embed the whole corpus)."""
-    try:
-        catalog = load_catalog(root)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        report.failed.append({"path": "catalog.toml", "error": f"catalog.toml is not valid TOML ({exc}); "
-                              "unchanged files keep their titles, changed ones fall back to file names"})
-        return None
-    return {k: v for k, v in catalog.items() if isinstance(v, dict)}
-
-
-def _source(root: Path, path: Path) -> str:
-    return os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
-
-
-def _discover(root: Path, paths: list[Path], report: IngestReport | None = None) -> tuple[list[Path], list[str]]:
-    """Files to consider (sorted, hidden ones skipped) and the source prefixes this run is responsible for.
-
-    Links to folders are never followed (a link out of the corpus, or a loop, is reported and skipped);
-    links to files are followed only when they resolve inside the corpus (checked again when reading).
-    """
-    files: list[Path] = []
-    scopes: list[str] = []
-    for path in paths:
-        rel = _check_path(root, path)
-        if path.is_dir():
-            scopes.append("" if rel == "." else rel.replace(os.sep, "/") + "/")
-            for dirpath, dirnames, filenames in os.walk(path, onerror=_walk_error(root, report)):
-                keep = []
-                for d in sorted(dirnames):
-                    if d.startswith("."):
-                        continue
-                    full = Path(dirpath) / d
-                    if full.is_symlink():
-                        if report is not None:
-                            report.skipped.append({"path": _source(root, full), "reason": "is a link to a folder; "
-                                                   "links to folders are not followed (copy the folder in instead)"})
-                        continue
-                    keep.append(d)
-                dirnames[:] = keep
-                files.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
-        else:
-            scopes.append(rel.replace(os.sep, "/"))
-            files.append(path)
-    return files, scopes
-
-
-def _check_path(root: Path, path: Path) -> str:
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-    if rel == ".." or rel.startswith(".." + os.sep):
-        raise ValueError(f"{path} is outside the corpus folder {root}; set ASSISTANT_CORPUS_DIR to its folder")
-    if path.is_symlink() and path.is_dir() and rel != ".":
-        raise ValueError(f"{path} is a link to a folder; links to folders are not followed")
-    return rel
-
-
-def _walk_error(root: Path, report: IngestReport | None):
-    def onerror(exc: OSError) -> None:
-        if report is not None and exc.filename:
-            report.failed.append({"path": _source(root, Path(exc.filename)),
-                                  "error": f"{_source(root, Path(exc.filename))} is a folder that cannot be listed "
-                                           f"({exc.strerror})"})
-    return onerror
-
-
-def _in_scope(source: str, scopes: list[str]) -> bool:
-    return any(source == s or (s.endswith("/") or s == "") and source.startswith(s) for s in scopes)
-
-
-def _read(root: Path, path: Path, max_bytes: int) -> bytes:
-    """The file's bytes, if it is a regular file inside the corpus within the size cap; else LoadError.
-
-    Opened without following a final link and without blocking (a FIFO or device never hangs the run), then
-    checked with fstat on the open descriptor, so a file swapped for something else after the checks is
-    still refused.
-    """
-    real = path.resolve()
-    if not real.is_relative_to(root.resolve()):
-        raise LoadError("is a link to a file outside the corpus folder; copy the file in instead")
-    try:
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise LoadError("is a link that changed while it was read; run ingest again") from None
-        raise LoadError(f"cannot be read ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise LoadError("is not a regular file (a pipe, device or socket)")
-        if info.st_size > max_bytes:
-            raise LoadError(f"is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap "
-                            "(ASSISTANT_MAX_FILE_MB)")
-        chunks, total = [], 0
-        while True:
-            block = os.read(fd, 1 << 20)
-            if not block:
-                break
-            total += len(block)
-            if total > max_bytes:
-                raise LoadError(f"grew over the {max_bytes / 1e6:.0f} MB cap while it was read (ASSISTANT_MAX_FILE_MB)")
-            chunks.append(block)
-        return b"".join(chunks)
-    except OSError as exc:
-        raise LoadError(f"cannot be read ({exc.strerror})") from None
-    finally:
-        os.close(fd)
-
-
 def ingest(
     root: Path,
     store,
@@ -208,8 +97,8 @@ def ingest(
     report = IngestReport(dry_run=dry_run)
     requested = [Path(p) for p in (paths or [root])]
     for path in requested:  # refuse paths outside the corpus before anything is locked or written
-        _check_path(root, path)
-    catalog = _catalog(root, report)
+        check_path(root, path)
+    catalog = read_catalog(root, report)
     fingerprint = f"{chunker.fingerprint}|{model_id}"
     with manifest.lock():
         fresh = Manifest.load(manifest.path)
@@ -222,10 +111,10 @@ def ingest(
                 _recheck(store, manifest, report)
                 requested = [root]  # a repair covers the whole corpus, not only the paths asked for
             _recheck_texts(text_dir, manifest, report)
-        files, scopes = _discover(root, requested, report)
+        files, scopes = discover(root, requested, report)
         changed, seen = _classify(root, files, manifest, fingerprint, max_bytes, report, catalog)
         readable = {c.source for c in seen}
-        gone = [s for s in manifest.files if _in_scope(s, scopes) and s not in readable and not (root / s).exists()]
+        gone = [s for s in manifest.files if in_scope(s, scopes) and s not in readable and not (root / s).exists()]
         if dry_run:
             report.removed = len(gone)
             report.changes += [{"path": s, "status": "removed"} for s in gone]
@@ -317,7 +206,7 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report,
     changed: list[_Candidate] = []
     seen: list[_Candidate] = []
     for path in files:
-        source = _source(root, path)
+        source = source_name(root, path)
         if path.name in CORPUS_METADATA_FILES and path.parent == root:
             continue
         if path.suffix.lower() not in LOADERS:
@@ -325,7 +214,7 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report,
             continue
         report.files += 1
         try:
-            data = _read(root, path, max_bytes)
+            data = read_regular_file(root, path, max_bytes)
         except LoadError as exc:
             report.failed.append({"path": source, "error": f"{source} {exc}"})
             continue
@@ -394,7 +283,7 @@ class _Writer:
     def _prepare(self, candidate: _Candidate) -> tuple[_Candidate, list[Chunk], str] | None:
         try:
             # Read again (nothing is kept in memory between the passes); the hash recorded is of what was loaded.
-            data = _read(self.root, candidate.path, self.max_bytes)
+            data = read_regular_file(self.root, candidate.path, self.max_bytes)
             candidate.sha256 = hashlib.sha256(data).hexdigest()
             loaded = load_bytes(candidate.path.suffix, data)
         except LoadError as exc:
