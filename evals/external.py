@@ -20,18 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.settings import Settings
+from evals.answer_text import strip_attribution, strip_markers, word_count
 from evals.baseline import SourceTexts
 from evals.golden_io import SPLITS, split_of
-from evals.metrics import (
-    abstention_scores,
-    citation_validity,
-    mean,
-    percentile,
-    ranking_means,
-    strip_attribution,
-    strip_markers,
-    word_count,
-)
+from evals.metrics import abstention_scores, citation_validity, mean, percentile, ranking_means
 from evals.runner import RETRIEVE_K, build_baseline, build_ours, build_services, ensure_index, meta, quiet
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.answer_text import answer_sentences, contains_text, marker_ids, strip_attribution, word_count
 from evals.compare import compare
 from evals.external import token_scores
 from evals.golden_io import (
@@ -27,18 +28,13 @@ from evals.golden_io import (
 from evals.metrics import (
     abstention_scores,
     aggregate,
-    answer_sentences,
     citation_scores,
     citation_validity,
-    contains_text,
     facts_found,
     forbidden_found,
-    marker_ids,
     percentile,
     retrieval_scores,
     score_case,
-    strip_attribution,
-    word_count,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
