@@ -95,6 +95,16 @@ def test_best_sentence_brings_the_sentences_right_after_it(assistant, ingested):
     _check_citations(result, ingested.corpus_dir)
 
 
+def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(assistant, ingested):
+    result = assistant.ask("Which agency pioneered international conventions on the protection of migrant workers?")
+    first = result.citations[0]  # "It has pioneered …" is quoted with the sentence that says what "it" is
+    assert first.text.startswith("ILO, the UN specialized agency on labour issues")
+    assert "It has pioneered international Conventions" in first.text
+    assert result.answer.startswith("ILO")
+    assert len(CITE.sub("", result.answer).split()) <= 79
+    _check_citations(result, ingested.corpus_dir)
+
+
 def test_membership_question_lists_the_members(assistant, ingested):
     result = assistant.ask("Who are the members of the GMG?")
     for name in ("ILO", "IOM", "UNODC", "World Bank"):
@@ -197,7 +207,9 @@ def test_an_faq_answer_quotes_its_lines_but_not_the_next_question(tmp_path, embe
     result = build_assistant(settings, embeddings=embeddings).ask("What do I need to open a bank account?")
     assert not result.abstained
     first = result.citations[0].text
-    assert first.startswith("The bank asks") and first.endswith("Some banks also ask for proof of income.")
+    # the best line brings the lines before and after it under its heading: the whole answer, as one span
+    assert first.startswith("At 18, you can open") and first.endswith("Some banks also ask for proof of income.")
+    assert "The bank asks for your passport" in first
     assert "?" not in result.answer and "hearing" not in result.answer
     assert (corpus / "banking.md").read_text(encoding="utf-8")[result.citations[0].start:result.citations[0].end] \
         == first

@@ -3,11 +3,12 @@
 The reader (reader.py) scores every sentence of the retrieved passages with a fitted model and says how
 answerable the question is (a detail it pins that the best sentences lack, specifics.py, is one of its features);
 the answerer abstains below the index's calibrated threshold (calibration.py), and otherwise composes the answer:
-the best sentence first (for "who" questions, led by its body's name) continued by the sentences right after it in
-its section while the answer stays within `max_words`, then the sentences that score nearly as well (within the
-fitted margin, at most the fitted number, within the fitted `selection_words`); a list's introduction
-brings its items unless the question only asks how many; a long sentence of ';'-separated clauses is shown as the
-clauses that match the question. Each quoted sentence is cited with its exact span.
+the best sentence first (for "who" questions, led by its body's name), quoted with its neighbours in its section
+(those right after it, then those right before it) while the answer stays within `max_words`, then the sentences
+that score nearly as well (within the fitted margin, at most the fitted number, within the fitted
+`selection_words`); a list's introduction brings its items unless the question only asks how many; a long sentence
+of ';'-separated clauses is shown as the clauses that match the question. Each quoted sentence is cited with its
+exact span.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ExtractiveAnswerer:
         self.embeddings = embeddings
         self.keyword = keyword
         self.glossary = glossary
-        self.max_words = max_words  # the cap on an answer that asks for no list (the best sentence's continuation)
+        self.max_words = max_words  # the cap on an answer that asks for no list (the best sentence's passage)
         self.threshold = threshold  # on the reader's answerability logit; set from the index's calibration
         self.model = model or shipped_model()
         self.reader = Reader(embeddings, keyword, glossary, self.model)
@@ -191,12 +192,13 @@ class ExtractiveAnswerer:
             items = [] if qtype.how_many and not qtype.wants_list else self._list_items(cand, candidates)
             if items and not qtype.wants_list:
                 items = self._first_items(cand, items, part)  # a list the question did not ask for: what fits
-            end, shown = cand.end, self._focus(cand, part)
+            start, end, shown = cand.start, cand.end, self._focus(cand, part)
             if position == 0 and not items and shown == cand.display:
-                # The best sentence brings the sentences that follow it in its section, while the answer fits.
+                # The best sentence brings its neighbours in its section (the passage it belongs to), while the
+                # answer fits.
                 spare = self.max_words - sum(len(c.display.split()) for c, _, _ in chosen)
-                end, shown, taken = self._continued(cand, candidates, spare,
-                                                    {(c.source, c.start) for c, _, _ in chosen})
+                start, end, shown, taken = self._passage(cand, candidates, spare,
+                                                         {(c.source, c.start) for c, _, _ in chosen})
                 used |= taken
             if items:
                 end = items[-1].end
@@ -208,37 +210,51 @@ class ExtractiveAnswerer:
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
-            text = span_text(candidates, key[0], cand.start, end) if end != cand.end else cand.text
-            citations.append(cand.citation(len(citations) + 1, end, text))
+            text = span_text(candidates, key[0], start, end) if (start, end) != (cand.start, cand.end) else cand.text
+            citations.append(cand.citation(len(citations) + 1, end, text, start))
             sentences.append(f"{shown} [{len(citations)}]")
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
 
-    def _continued(self, cand: Candidate, candidates: list[Candidate], spare: int,
-                   chosen: set[tuple[str, int]]) -> tuple[int, str, set[tuple[str, int]]]:
-        """`cand` and the sentences right after it in its section, as many as `spare` words allow (a chosen one
-        costs nothing more and is quoted here, not again): an answer that takes several adjacent sentences (an
-        FAQ's answer under its heading) is quoted as one span. It stops before a sentence that asks (the next FAQ
-        question), an instruction, or a gap the retrieved chunks do not cover. Returns the span's end, the shown
-        text and the chosen sentences it took in."""
-        following = sorted((c for c in candidates if c.source == cand.source and c.section == cand.section
-                            and c.start >= cand.end), key=lambda c: c.start)
-        end, shown, taken = cand.end, cand.display, set()
-        for nxt in following:
-            key = (nxt.source, nxt.start)
-            words = 0 if key in chosen else len(nxt.text.split())
-            if words > spare or is_question(nxt.text) or INSTRUCTION.search(nxt.text):
+    def _passage(self, cand: Candidate, candidates: list[Candidate], spare: int, chosen: set[tuple[str, int]]
+                 ) -> tuple[int, int, str, set[tuple[str, int]]]:
+        """`cand` with its neighbours in its section as one quoted span, as many as `spare` words allow: first the
+        sentences right after it, then, with the words left, those right before it (what an answer under an FAQ
+        heading, or a sentence opening "It …", follows from). A chosen neighbour costs nothing more and is quoted
+        here, not again. Returns the span's start and end, the shown text and the chosen sentences it took in."""
+        section = sorted((c for c in candidates if c.source == cand.source and c.section == cand.section),
+                         key=lambda c: c.start)
+        after = [c for c in section if c.start >= cand.end]
+        before = [c for c in reversed(section) if c.end <= cand.start and not c.fragment]
+        start, end, taken = cand.start, cand.end, set()
+        for nxt in after:
+            words = self._joins(nxt, cand.source, end, nxt.start, candidates, chosen, spare)
+            if words is None:
                 break
-            try:
-                gap = span_text(candidates, cand.source, end, nxt.start)
-            except LookupError:
+            end, spare, taken = nxt.end, spare - words, taken | ({(nxt.source, nxt.start)} & chosen)
+        for prv in before:
+            words = self._joins(prv, cand.source, prv.end, start, candidates, chosen, spare)
+            if words is None:
                 break
-            if gap.strip():
-                break
-            end, shown, spare = nxt.end, f"{shown} {' '.join(nxt.text.split())}", spare - words
-            taken |= {key} & chosen
-        return end, shown, taken
+            start, spare, taken = prv.start, spare - words, taken | ({(prv.source, prv.start)} & chosen)
+        if (start, end) == (cand.start, cand.end):
+            return start, end, cand.display, taken
+        return start, end, self.reader.attributed(span_text(candidates, cand.source, start, end), cand.section), taken
+
+    @staticmethod
+    def _joins(neighbour: Candidate, source: str, gap_start: int, gap_end: int, candidates: list[Candidate],
+               chosen: set[tuple[str, int]], spare: int) -> int | None:
+        """The words `neighbour` adds to a span, or None when it cannot join: it does not fit, it asks (the next
+        FAQ question), it reads as an instruction, or text the retrieved chunks do not cover separates them."""
+        words = 0 if (neighbour.source, neighbour.start) in chosen else len(neighbour.text.split())
+        if words > spare or is_question(neighbour.text) or INSTRUCTION.search(neighbour.text):
+            return None
+        try:
+            gap = span_text(candidates, source, gap_start, gap_end)
+        except LookupError:
+            return None
+        return None if gap.strip() else words
 
     def _lead_with_body(self, cand: Candidate, shown: str) -> str:
         """A "who" answer starts with the agency's name, so the reader gets the answer first."""

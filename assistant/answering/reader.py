@@ -59,11 +59,14 @@ class Candidate:
     def source(self) -> str:
         return self.chunk.metadata["source"]
 
-    def citation(self, n: int, end: int | None = None, text: str | None = None) -> Citation:
-        """Citation [n] quoting this sentence (or its span through `end`, whose exact `text` the caller gives)."""
+    def citation(self, n: int, end: int | None = None, text: str | None = None, start: int | None = None
+                 ) -> Citation:
+        """Citation [n] quoting this sentence (or its span from `start` through `end`, whose exact `text` the caller
+        gives)."""
         meta = self.chunk.metadata
         return Citation(id=n, source=meta["source"], title=meta.get("title", meta["source"]),
-                        section=meta.get("section"), page=meta.get("page"), start=self.start,
+                        section=meta.get("section"), page=meta.get("page"),
+                        start=self.start if start is None else start,
                         end=self.end if end is None else end, text=self.text if text is None else text,
                         date=meta.get("date"), doc_id=meta.get("doc_id", ""), chunk_id=self.chunk.id or "")
 
@@ -197,8 +200,12 @@ class Reader:
 
     def display(self, cand: Candidate) -> str:
         """The sentence as shown: whitespace folded, attributed to its section's body if it names none."""
-        text = re.sub(r"\s+", " ", cand.text).strip()
-        body = self.section_body(cand.section)
+        return self.attributed(cand.text, cand.section)
+
+    def attributed(self, text: str, section: str | None) -> str:
+        """`text` whitespace folded, led by its section's body ("UNHCR: They include …") when it names none."""
+        text = re.sub(r"\s+", " ", text).strip()
+        body = self.section_body(section)
         if body and not self.glossary.mentions(text, body):
             return f"{body.name}: {text}"
         return text
