@@ -172,7 +172,9 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     earlier question with this one's own words in place of any the earlier core added ("What does UNFPA do? HIV"
     after "And HIV?"), so a later "Since when?" still knows the topic and nothing accumulates."""
     previous, answer = turn[0].strip(), turn[1]
-    lead = glossary.find(answer)[:1] if not glossary.find(previous) else []
+    # The body the answer led with stands in for the earlier question's subject, unless this question names its own
+    # ("and UNCTAD - same thing?" after a question UNDP answered asks about UNCTAD, not UNDP).
+    lead = glossary.find(answer)[:1] if not glossary.find(previous) and not glossary.find(question) else []
     context = f"{previous.rstrip(' ?')}? {lead[0].name}" if lead else previous
     own = [m.group() for m in _words(question) if content_words(m.group(), frame)]
     if glossary.find(question) and own:  # "What about UNDP's role in trafficking?": a topic of its own
@@ -226,10 +228,21 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     if not candidates or not one_body:
         # "when was that?", "these agencies": the earlier question says what is meant
         return _with_context(question, history[-1], glossary, frame)
-    name = candidates[0].name
+    name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
     resolved = question[: ref.start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
+
+
+def _spelling(body: Body, history: list[tuple[str, str]], glossary: Glossary) -> str:
+    """The body as the conversation last spelled it: the user's words ("undp"), else the answer's ("High-level
+    Dialogue" for "they" after an answer about the dialogues), which the passages were found with; else the
+    glossary's short name."""
+    for question, answer in reversed(history):
+        spelled = glossary.spelling_in(question, body) or glossary.spelling_in(answer, body)
+        if spelled:
+            return spelled
+    return body.name
 
 
 def _names_a_body(noun: str) -> bool:

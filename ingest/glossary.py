@@ -81,6 +81,12 @@ class Glossary:
                 hits.append((m.start(), body))
         return [b for _, b in sorted(hits, key=lambda h: h[0])]
 
+    def spelling_in(self, text: str, body: Body) -> str | None:
+        """How `text` spells `body` ("high-level dialogues", "the ILO"'s "ILO"), or None when it does not name it."""
+        pattern = next(p for b, p in self._patterns if b.name == body.name)
+        m = pattern.search(text)
+        return m.group() if m else None
+
     def mentions(self, text: str, body: Body) -> bool:
         return any(b.name == body.name for b in self.find(text))
 

@@ -131,6 +131,21 @@ def test_an_elliptical_follow_up_carries_one_earlier_question_only():
     assert second.text == "Why? (What does the ILO do on labour migration?)"
 
 
+def test_an_ellipsis_naming_another_body_leaves_the_earlier_answers_body_out():
+    history = [("Which agency helps countries keep skilled people at home?",
+                "UNDP: Particular attention is given to … retaining key skills …")]
+    found = rewrite("and UNCTAD - same thing?", history)
+    assert found.startswith("and UNCTAD - same thing? (Which agency helps") and "UNDP" not in found
+
+
+def test_a_pronoun_is_replaced_by_the_body_as_the_conversation_spelled_it():
+    answer = "The High-level Dialogue on International Migration and Development is a meeting of the Assembly …"
+    assert rewrite("When were they held?", [("What were the big UN dialogues on migration?", answer)]) \
+        == "When were High-level Dialogue on International Migration and Development held?"  # not "HLD"
+    assert rewrite("what else does it do?", [("what does unodc do?", "UNODC, as custodian …")]) \
+        == "what else does unodc do?"  # the user's own spelling first
+
+
 def test_standalone_question_is_left_alone():
     history = [("What does UNODC do?", "UNODC …")]
     assert rewrite("Who chairs the GMG?", history) is None
