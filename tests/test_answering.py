@@ -33,6 +33,12 @@ def test_labour_migration_since_1919_is_ilo(assistant, ingested):
     _check_citations(result, ingested.corpus_dir)
 
 
+def test_a_question_about_a_person_is_answered_with_the_person(assistant, ingested):
+    result = assistant.ask("Who is the Special Representative of the Secretary-General for International Migration?")
+    assert result.answer.startswith("Peter Sutherland is the Special Representative")  # not a sentence naming a member
+    _check_citations(result, ingested.corpus_dir)
+
+
 def test_sentence_without_a_subject_is_attributed(assistant):
     result = assistant.ask("Who helps refugees return home?")
     assert result.answer.startswith("UNHCR")

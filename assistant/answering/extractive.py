@@ -60,7 +60,7 @@ class ExtractiveAnswerer:
         if not self._answers(question, reading):
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
-        chosen = self._select(reading.ranked, qtype)
+        chosen = self._select(reading.ranked)
         return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
 
     def answerability(self, question: str, docs: list[Document]) -> float:
@@ -109,15 +109,13 @@ class ExtractiveAnswerer:
         return resolved
 
     # -- selection and composition ---------------------------------------------------------------------
-    def _select(self, ranked: list[Candidate], qtype: QuestionType) -> list[Candidate]:
-        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short. A
-        "who" question is led by the best sentence that names a member body, when one is within the margin: the
-        question asks which body, and a sentence naming none cannot say."""
+    def _select(self, ranked: list[Candidate]) -> list[Candidate]:
+        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short. (A
+        rule that led "who" questions with a sentence naming a member body is gone: it answered "Who is the
+        special representative?" with the GMG's first meeting; whether a sentence names a body is a feature the
+        fitted model weighs.)"""
         margin = self.model.neighbour_margin
         best = ranked[0]
-        if qtype.who and not best.features.get("type_match"):
-            best = next((c for c in ranked if c.features.get("type_match") and not c.list_item
-                         and c.score >= best.score - margin), best)
         chosen, words = [best], len(best.display.split())
         budget = self.model.selection_words
         if best.text.rstrip().endswith(":"):
@@ -257,9 +255,10 @@ class ExtractiveAnswerer:
         return None if gap.strip() else words
 
     def _lead_with_body(self, cand: Candidate, shown: str) -> str:
-        """A "who" answer starts with the agency's name, so the reader gets the answer first."""
+        """A "who" answer starts with the agency's name, so the reader gets the answer first (unless its first words
+        name it already: "The World Bank's engagement …")."""
         body = self.reader.section_body(cand.section)
-        if body is None or not body.member or shown.startswith(body.name):
+        if body is None or not body.member or self.glossary.mentions(" ".join(shown.split()[:4]), body):
             return shown
         return f"{body.name}: {shown}"
 
