@@ -13,7 +13,8 @@ the size (pages and variants are taken in a fixed order; the per-page chunk coun
 Every process uses the sentence-transformers embedder (ASSISTANT_QUERY_EMBEDDER=sentence-transformers unless
 set otherwise), so ingest, raw encode and queries run the same model runtime at every size.
 
-Per size, each measurement runs in its own process (peak RSS from os.wait4 of that process):
+Per size, each measurement runs in its own process (evals/bench_scale_child.py; peak RSS from os.wait4 of that
+process):
 - ingest: `run_ingest` (the CLI's code path) from an empty data folder; chunks/s, and the ratio of its time to a
   raw `SentenceTransformer.encode` of the same chunk texts (batch 64, normalised) in a separate process;
 - query: one warm process builds the assistant once (as the app does), then asks the benchmark's questions
@@ -39,23 +40,20 @@ import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated
 
 import typer
 
-from evals.metrics import percentile
+from evals.bench_scale_child import settings_from_env
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO / "evals" / "benchmarks" / "integreat_qa_en"
 DEFAULT_OUT = REPO / "evals" / "out" / "bench_scale.json"
-RAW_SAMPLE = 2_000  # raw encode is timed on at most this many chunks (evenly sampled) and scaled linearly
 
 
 def _env(data: Path, corpus: Path) -> dict:
@@ -63,12 +61,6 @@ def _env(data: Path, corpus: Path) -> dict:
            "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.setdefault("ASSISTANT_QUERY_EMBEDDER", "sentence-transformers")
     return env
-
-
-def _settings():
-    from assistant.settings import Settings
-
-    return Settings()  # from ASSISTANT_* (set by the parent for each child)
 
 
 # -- corpus -------------------------------------------------------------------------------------------------------
@@ -88,8 +80,9 @@ def page_chunk_counts(docs: Path) -> dict[str, int]:
     from ingest.chunking import Chunker
     from ingest.loaders import load_bytes
 
-    embeddings = build_embeddings(_settings())
-    chunker = Chunker(count_tokens=embeddings.count_tokens, max_tokens=_settings().chunk_max_tokens)
+    settings = settings_from_env()
+    embeddings = build_embeddings(settings)
+    chunker = Chunker(count_tokens=embeddings.count_tokens, max_tokens=settings.chunk_max_tokens)
     counts = {}
     for path in sorted(docs.glob("*.txt")):
         loaded = load_bytes(path.suffix, path.read_bytes())
@@ -125,171 +118,13 @@ def _du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-# -- children -----------------------------------------------------------------------------------------------------
-
-class SyntheticEmbeddings:
-    """The real tokenizer and model id, with vectors reused from a real run plus noise (no model inference)."""
-
-    def __init__(self, real, pool_file: Path):
-        import numpy as np
-
-        self.real, self.model_id = real, real.model_id
-        self.pool = np.load(pool_file)
-
-    def count_tokens(self, text: str) -> int:
-        return self.real.count_tokens(text)
-
-    def _vector(self, text: str):
-        import zlib
-
-        import numpy as np
-
-        seed = zlib.crc32(text.encode("utf-8"))
-        rng = np.random.default_rng(seed)
-        v = self.pool[seed % len(self.pool)] + rng.normal(0.0, 0.05, self.pool.shape[1]).astype(np.float32)
-        return (v / np.linalg.norm(v)).tolist()
-
-    def embed_documents(self, texts):
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text):
-        return self.real.embed_query(text)
-
-
-def paged_full_reads() -> None:
-    """Read the whole collection in pages: one store.get() of ~33k+ chunks with documents and metadata fails in
-    Chroma ("too many SQL variables"). KeywordIndex.load_or_build now pages itself; this keeps any other full read
-    in the benchmark's processes safe too (identical results, one call per 10k chunks)."""
-    from langchain_chroma import Chroma
-
-    if getattr(Chroma.get, "_paged", False):
-        return
-    original = Chroma.get
-
-    def get(self, ids=None, where=None, limit=None, offset=None, where_document=None, include=None):
-        if ids is not None or limit is not None or offset is not None:
-            return original(self, ids, where, limit, offset, where_document, include)
-        merged: dict = {}
-        start = 0
-        while True:
-            page = original(self, None, where, 10_000, start, where_document, include)
-            for key, value in page.items():
-                if isinstance(value, list):
-                    merged.setdefault(key, []).extend(value)
-                elif key not in merged:
-                    merged[key] = value
-            if len(page["ids"]) < 10_000:
-                return merged
-            start += len(page["ids"])
-
-    get._paged = True
-    Chroma.get = get
-
-
-def child_ingest(out: Path, synthetic_pool: str | None) -> dict:
-    from assistant.embeddings import build_embeddings
-    from assistant.indexing import run_ingest
-    from assistant.store import build_store
-
-    settings = _settings()
-    started = time.perf_counter()
-    embeddings = build_embeddings(settings)
-    if synthetic_pool:
-        embeddings = SyntheticEmbeddings(embeddings, Path(synthetic_pool))
-    store = build_store(settings, embeddings)
-    loaded = time.perf_counter() - started
-    started, cpu = time.perf_counter(), time.process_time()
-    report = run_ingest(settings, embeddings, store)
-    total, cpu = time.perf_counter() - started, time.process_time() - cpu
-    got = store.get(include=["documents"])
-    out.write_text(json.dumps(got["documents"]))
-    if not synthetic_pool and len(got["ids"]) >= 500:  # a pool of real vectors for a later synthetic size
-        import numpy as np
-
-        sample = store.get(ids=got["ids"][:: max(1, len(got["ids"]) // 10_000)], include=["embeddings"])
-        np.save(out.with_suffix(".pool.npy"), np.asarray(sample["embeddings"], dtype=np.float32))
-    return {"chunks": report.chunks, "embedded": report.embedded, "pipeline_s": report.seconds,
-            "run_ingest_s": total, "run_ingest_cpu_s": cpu, "model_load_s": loaded, "failed": len(report.failed),
-            "embedder": type(embeddings).__name__}
-
-
-def child_encode(texts_file: Path) -> dict:
-    from sentence_transformers import SentenceTransformer
-
-    from assistant.embeddings import resolve_model
-
-    texts = json.loads(texts_file.read_text())
-    sample = texts[:: max(1, -(-len(texts) // RAW_SAMPLE))]
-    target, _ = resolve_model(_settings())
-    model = SentenceTransformer(target, device="cpu")
-    model.encode(["warm up"], normalize_embeddings=True)
-    started, cpu = time.perf_counter(), time.process_time()
-    model.encode(sample, batch_size=64, normalize_embeddings=True)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    scale = len(texts) / max(1, len(sample))
-    return {"encoded": len(sample), "of": len(texts), "seconds": seconds, "seconds_all": seconds * scale,
-            "cpu_s_all": cpu * scale}
-
-
-def child_query(questions_file: Path) -> dict:
-    from chromadb.api.models.Collection import Collection
-
-    from assistant.chain import build_assistant, manifest_path
-    from assistant.store import collection_name
-    from ingest.manifest import Manifest
-
-    settings = _settings()
-    questions = json.loads(questions_file.read_text())
-    started = time.perf_counter()
-    assistant = build_assistant(settings)
-    name = collection_name(settings.collection, assistant.embeddings.model_id)
-    revision = Manifest.load(manifest_path(settings, name)).revision
-    bm25_saved = (settings.data_dir / "bm25" / name / f"rev-{revision}" / "ids.json").is_file()
-    build_s = time.perf_counter() - started
-    for q in questions[:5]:
-        assistant.ask(q)
-    scans = {"n": 0}
-    original_get = Collection.get
-
-    def counting_get(coll, ids=None, where=None, *args, **kwargs):
-        if ids is None and where is None:
-            scans["n"] += 1
-        return original_get(coll, ids, where, *args, **kwargs)
-
-    Collection.get = counting_get
-    ours, bare, bm25, ours_cpu, bare_cpu = [], [], [], [], []
-    store = assistant.store
-    for i, question in enumerate(questions[5:]):
-        variant = f"{question} ({i})"  # a new string: no query cache can answer it
-        t0, c0 = time.perf_counter(), time.process_time()
-        assistant.ask(variant)
-        ours.append(time.perf_counter() - t0)
-        ours_cpu.append(time.process_time() - c0)
-        t0, c0 = time.perf_counter(), time.process_time()
-        vector = assistant.embeddings.embed_documents([variant + " "])[0]
-        store._collection.query(query_embeddings=[vector], n_results=settings.top_k)
-        bare.append(time.perf_counter() - t0)
-        bare_cpu.append(time.process_time() - c0)
-        t0 = time.perf_counter()
-        assistant.retriever.keyword.search(variant, 24)
-        bm25.append(time.perf_counter() - t0)
-    Collection.get = original_get
-    return {"asks": len(ours), "ask_p50": statistics.median(ours), "ask_p95": percentile(ours, 95),
-            "bare_p50": statistics.median(bare), "bare_p95": percentile(bare, 95),
-            "ask_cpu_p50": statistics.median(ours_cpu), "bare_cpu_p50": statistics.median(bare_cpu),
-            "bm25_p50_ms": statistics.median(bm25) * 1000, "bm25_p95_ms": percentile(bm25, 95) * 1000,
-            "full_collection_reads_during_asks": scans["n"], "bm25_loaded_from_disk": bm25_saved,
-            "build_assistant_s": build_s, "embedder": type(assistant.embeddings).__name__,
-            "bm25_docs": len(assistant.retriever.keyword.ids)}
-
-
 def _run_child(kind: str, data: Path, corpus: Path, *extra: str, timeout: float = 6 * 3600) -> tuple[dict, float, int]:
-    """(result, wall seconds, peak RSS in MB) of `python -m evals.bench_scale --child kind …`."""
+    """(result, wall seconds, peak RSS in MB) of `python -m evals.bench_scale_child kind …`."""
     log = data.parent / f"{kind}.log"
     data.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with log.open("w") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "evals.bench_scale", "--child", kind, *extra],
+        proc = subprocess.Popen([sys.executable, "-m", "evals.bench_scale_child", kind, *extra],
                                 env=_env(data, corpus), stdout=subprocess.PIPE, stderr=handle, text=True, cwd=REPO)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -373,43 +208,34 @@ def main(
     out: Annotated[Path, typer.Option(help="Where the results JSON goes.")] = DEFAULT_OUT,
     resume: Annotated[Path | None, typer.Option(help="An earlier output JSON: its sizes are kept, not measured again.")]
     = None,
-    child: Annotated[str | None, typer.Option(hidden=True)] = None,
-    pool: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Ingest/query/RSS/disk of the pipeline at growing index sizes (each measured in child processes)."""
-    args = SimpleNamespace(sizes=sizes, questions=questions, budget_min=budget_min, always_real=always_real,
-                           source=source, work=work, out=out, resume=resume)
-    if child:
-        paged_full_reads()
-        result = {"ingest": lambda: child_ingest(out, pool), "encode": lambda: child_encode(out),
-                  "query": lambda: child_query(out)}[child]()
-        print(json.dumps(result))
-        return
-    docs = args.source / "docs"
+    temporary = work is None
+    docs = source / "docs"
     if not docs.is_dir():
         sys.exit(f"error: {docs} not found; pass --source with the integreat_qa_en folder")
-    work = args.work or Path(tempfile.mkdtemp(prefix="gmg-bench-scale-"))
+    work = work or Path(tempfile.mkdtemp(prefix="gmg-bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ.update(_env(work / "count-data", docs))
     started = time.perf_counter()
     counts = page_chunk_counts(docs)
     print(f"619-page recipe: {sum(counts.values())} chunks from {len(counts)} pages "
           f"({time.perf_counter() - started:.0f} s to count)", flush=True)
-    questions = [json.loads(line)["question"] for line in (args.source / "qa.jsonl").read_text().splitlines()]
+    asked = [json.loads(line)["question"] for line in (source / "qa.jsonl").read_text().splitlines()]
     qfile = work / "questions.json"
-    qfile.write_text(json.dumps(questions[: args.questions + 5]))
+    qfile.write_text(json.dumps(asked[: questions + 5]))
     results, previous = [], None
-    done = {r["size"]: r for r in json.loads(args.resume.read_text())["results"]} if args.resume else {}
-    for size in (int(s) for s in args.sizes.split(",")):
+    done = {r["size"]: r for r in json.loads(resume.read_text())["results"]} if resume else {}
+    for size in (int(s) for s in sizes.split(",")):
         if size in done:
             previous = done[size]
-            print(f"[{size}] kept from {args.resume}", flush=True)
+            print(f"[{size}] kept from {resume}", flush=True)
         else:
-            previous = measure(size, work, docs, counts, qfile, previous, args.budget_min * 60, args.always_real)
+            previous = measure(size, work, docs, counts, qfile, previous, budget_min * 60, always_real)
         results.append(previous)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"recipe": "integreat_qa_en 619 pages + line-shuffled variants",
-                                        "results": results}, indent=1))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"recipe": "integreat_qa_en 619 pages + line-shuffled variants",
+                                   "results": results}, indent=1))
     header = (f"{'chunks':>8} {'ingest/s':>9} {'vs raw (cpu)':>13} {'ask p50':>8} {'p95':>7} "
               f"{'vs bare p50/p95 (cpu)':>22} {'BM25 ms':>8} {'RSS ingest':>10} {'RSS ask':>8} {'index MB':>9}")
     print(header)
@@ -423,8 +249,8 @@ def main(
     if any(r["synthetic_vectors"] for r in results):
         print("* vectors reused from the previous size plus noise; ingest time = pipeline at this size + projected "
               "model time at the measured raw encode rate")
-    print(f"written to {args.out} in {(time.perf_counter() - started) / 60:.1f} min")
-    if args.work is None:
+    print(f"written to {out} in {(time.perf_counter() - started) / 60:.1f} min")
+    if temporary:
         shutil.rmtree(work, ignore_errors=True)
 
 
