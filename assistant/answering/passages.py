@@ -29,17 +29,16 @@ def coverage(candidates: list, source: str, start: int) -> int:
 
 
 def span_text(candidates: list, source: str, start: int, end: int) -> str:
-    """source_text[start:end], stitched from the retrieved chunks that cover it."""
-    pieces: dict[int, str] = {}
-    for c in candidates:
-        meta = c.chunk.metadata
-        if meta["source"] != source:
-            continue
-        base = int(meta["start"])
-        for i, ch in enumerate(c.chunk.page_content):
-            pos = base + i
-            if start <= pos < end:
-                pieces[pos] = ch
-    if len(pieces) != end - start:
-        raise LookupError("span not covered by the retrieved chunks")
-    return "".join(pieces[p] for p in range(start, end))
+    """source_text[start:end], stitched from the retrieved chunks that cover it (each chunk once, whatever the
+    number of its sentences among the candidates)."""
+    chunks = sorted({(int(c.chunk.metadata["start"]), c.chunk.page_content) for c in candidates
+                     if c.chunk.metadata["source"] == source})
+    pieces, pos = [], start
+    while pos < end:
+        base, content = next(((b, t) for b, t in chunks if b <= pos < b + len(t)), (None, ""))
+        if base is None:
+            raise LookupError("span not covered by the retrieved chunks")
+        stop = min(end, base + len(content))
+        pieces.append(content[pos - base : stop - base])
+        pos = stop
+    return "".join(pieces)
