@@ -110,10 +110,8 @@ class ExtractiveAnswerer:
 
     # -- selection and composition ---------------------------------------------------------------------
     def _select(self, ranked: list[Candidate]) -> list[Candidate]:
-        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short. (A
-        rule that led "who" questions with a sentence naming a member body is gone: it answered "Who is the
-        special representative?" with the GMG's first meeting; whether a sentence names a body is a feature the
-        fitted model weighs.)"""
+        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short.
+        Whether a sentence names the body a "who" question asks for is left to the fitted model (type_match)."""
         margin = self.model.neighbour_margin
         best = ranked[0]
         chosen, words = [best], len(best.display.split())
