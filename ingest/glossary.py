@@ -82,7 +82,7 @@ class Glossary:
         return [b for _, b in sorted(hits, key=lambda h: h[0])]
 
     def spelling_in(self, text: str, body: Body) -> str | None:
-        """How `text` spells `body` ("high-level dialogues", "the ILO"'s "ILO"), or None when it does not name it."""
+        """How `text` spells `body` ("High-level Dialogue", "undp"), or None when it does not name it."""
         pattern = next(p for b, p in self._patterns if b.name == body.name)
         m = pattern.search(text)
         return m.group() if m else None
