@@ -34,6 +34,7 @@ from ingest.glossary import Glossary
 
 ABSTAIN_TEXT = ("The documents don't say. Nothing in the notes answers this question; the closest passages are listed "
                 "for you to check.")
+FOCUS_MIN_WORDS = 12  # "remittances" alone is a word, not an answer: clauses are added until they say this much
 FOCUS_TIE = 0.05  # a second clause is shown when it matches the question (soft + exact coverage) all but as well
 
 
@@ -161,17 +162,31 @@ class ExtractiveAnswerer:
         clauses = [c.strip() for c in cand.display.split(";")]
         if len(cand.display.split()) <= self.model.selection_words or len(clauses) < 3:
             return cand.display
-        own = re.sub(r"\s*\(.*\)\s*$", "", question)  # a follow-up's carried context aside
-        for body in self.glossary.find(own):  # the subject is not what picks a clause: leave it out
-            spellings = sorted(body.spellings, key=len, reverse=True)
-            own = re.sub("|".join(rf"\b{re.escape(x)}\b" for x in spellings), " ", own, flags=re.I)
-        q = self.reader.question(own)
+        q = self._focus_question(question)
         encoded = self.reader.encoder.encode(clauses)
         fit = [soft_coverage(q, e.words.vectors) + exact_coverage(q, set(self.keyword.terms(c)))
                for c, e in zip(clauses, encoded, strict=True)]
-        best, second = sorted(range(len(clauses)), key=lambda i: -fit[i])[:2]
-        keep = sorted([best, second] if fit[second] >= fit[best] - FOCUS_TIE else [best])
-        return _elided(clauses, keep)
+        order = sorted(range(len(clauses)), key=lambda i: -fit[i])
+        keep = order[:1]
+        for i in order[1:]:  # the clauses all but as close, and more until they say enough to read as an answer
+            if fit[i] < fit[order[0]] - FOCUS_TIE and sum(len(clauses[j].split()) for j in keep) >= FOCUS_MIN_WORDS:
+                break
+            keep.append(i)
+        return _elided(clauses, sorted(keep))
+
+    def _focus_question(self, question: str):
+        """What picks the clauses: the question's own words without the body it asks about (the subject is not
+        what picks a clause); a question with no words of its own ("and UNCTAD - same thing? (Which agency helps
+        countries keep skilled people at home?)") is read with the context its rewrite carried."""
+        own = re.sub(r"\s*\(.*\)\s*$", "", question)
+        for text in (own, question):
+            for body in self.glossary.find(text):
+                spellings = sorted(body.spellings, key=len, reverse=True)
+                text = re.sub("|".join(rf"\b{re.escape(x)}\b" for x in spellings), " ", text, flags=re.I)
+            q = self.reader.question(text)
+            if len(q.weights):
+                return q
+        return q
 
     def _compose(self, question: str, chosen: list[tuple[Candidate, str, QuestionType]],
                  candidates: list[Candidate], evidence: float) -> CitedAnswer:
