@@ -196,3 +196,21 @@ def test_the_encoder_cache_evicts_without_losing_a_call():
     assert [e.text for e in encoder.encode(["a b", "e f"])] == ["a b", "e f"]  # "a b" was cached, then evicted
     assert [e.text for e in encoder.encode(["g h", "i j", "k l"])] == ["g h", "i j", "k l"]
     assert len(encoder._cache) == 2
+
+
+def test_focused_coverage_reads_all_words_when_the_question_only_names_its_topic():
+    """ "what does the GMG do?" asks about nothing but its topic: focused coverage then reads every content word,
+    instead of 0 for every sentence (the definition lost to "The Chair is held on a rotating basis")."""
+    import numpy as np
+
+    from assistant.answering.evidence import QuestionEvidence, soft_coverage
+
+    words = np.eye(3, dtype=np.float32)[:2]  # two content words, unit vectors
+    passage = np.eye(3, dtype=np.float32)[[0, 2]]  # the passage has the first word only
+    q = QuestionEvidence("q", np.zeros(3), words, np.ones(2, dtype=np.float32), {}, QuestionType.of("q"),
+                         focus=np.array([False, True]))
+    assert soft_coverage(q, passage, focus=True) == 0.0  # the asked word is missing
+    assert soft_coverage(q, passage) == 0.5
+    topic_only = QuestionEvidence("q", np.zeros(3), words, np.ones(2, dtype=np.float32), {}, QuestionType.of("q"),
+                                  focus=np.array([False, False]))
+    assert soft_coverage(topic_only, passage, focus=True) == 0.5

@@ -131,9 +131,10 @@ class QuestionEvidence:
 
 def soft_coverage(question: QuestionEvidence, words: np.ndarray, focus: bool = False) -> float:
     """Weighted mean over the question's content words of their best cosine with `words` (MaxSim); with `focus`,
-    over the words that say what is asked about the topic only ("took over" in "who took over as SRSG?")."""
+    over the words that say what is asked about the topic only ("took over" in "who took over as SRSG?"), or over
+    all of them when the topic is all it asks about ("what does the GMG do?")."""
     weights = question.weights
-    if focus and question.focus is not None:
+    if focus and question.focus is not None and (weights * question.focus).sum() > 0:
         weights = weights * question.focus
     if len(weights) == 0 or len(words) == 0 or weights.sum() == 0:
         return 0.0
