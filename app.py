@@ -19,14 +19,15 @@ from datetime import datetime
 
 import streamlit as st
 
-from assistant.agencies import document_html, read_document
-from assistant.agencies import escape_markdown as esc
+from assistant.agencies import read_document
 from assistant.auth import logout, require_login
 from assistant.conversation import Conversation
 from assistant.feedback import REASONS
 from assistant.models import Citation, CitedAnswer
 from assistant.services import Services
 from assistant.settings import Settings
+from ui.render import document_html
+from ui.render import escape_markdown as esc
 
 log = logging.getLogger("assistant.app")
 STARTERS = ["What is the GMG?", "Who are the members of the GMG?", "Who handles trafficking victims?",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.agencies import escape_markdown as esc
 from evals.golden_io import DEFAULT_GOLDEN, SUITES, check_thresholds, load_golden, load_thresholds
+from ui.render import escape_markdown as esc
 
 CLI_OUT = Path(__file__).parent / "out"  # `make eval` writes one folder per suite
 GOLDEN_DIR = DEFAULT_GOLDEN.parent
