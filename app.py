@@ -20,12 +20,12 @@ from datetime import datetime
 import streamlit as st
 
 from assistant.agencies import read_document
-from assistant.auth import logout, require_login
 from assistant.conversation import Conversation
 from assistant.feedback import REASONS
 from assistant.models import Citation, CitedAnswer
 from assistant.services import Services
 from assistant.settings import Settings
+from ui.auth import logout, require_login
 from ui.render import document_html
 from ui.render import escape_markdown as esc
 
