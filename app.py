@@ -310,7 +310,7 @@ except Exception as exc:  # the model or the Chroma server is missing: say what 
 with st.sidebar:
     view = render_account_and_view()
 if view == "evaluate":  # the evaluator page: run the golden evaluation, read reports, drill into questions
-    from evals.page import render as render_evaluator
+    from ui.evaluate import render as render_evaluator
 
     render_evaluator(services, settings, state)
     st.stop()

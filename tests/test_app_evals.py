@@ -90,7 +90,7 @@ def test_evaluator_page_runs_a_subset_and_drills_into_a_question(env):
 
 
 def test_an_unusable_golden_file_is_an_error_not_a_crash(env, monkeypatch):
-    from evals import page
+    from ui import evaluate as page
 
     golden = env.data_dir.parent / "golden"
     golden.mkdir(exist_ok=True)
