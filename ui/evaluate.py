@@ -17,8 +17,10 @@ import streamlit as st
 from evals.app_runs import CLI_OUT, saved_runs, start_run
 from evals.golden_io import DEFAULT_GOLDEN, load_golden
 from ui.render import escape_markdown as esc
+from ui.services import PageContext
 
 GOLDEN_DIR = DEFAULT_GOLDEN.parent
+CHAT_PAGE = Path(__file__).parent / "pages" / "chat.py"  # the Chat page's script, as app.py registers it
 FILTERS = {"failing": "Failing (ours)", "flipped": "Ours fails, baseline passes", "all": "All questions"}
 
 
@@ -43,7 +45,9 @@ def run_label(path: Path, results: dict) -> str:
             f"{'–' if passed is None else f'{passed:.3f}'} · {where}")
 
 
-def render_run_form(services, settings, state) -> None:
+def render_run_form(context: PageContext) -> None:
+    """The form that starts a run (folded once reports exist), then the running job's progress."""
+    state, settings = st.session_state, context.settings
     job = state.get("eval_job")
     running = job is not None and job["out"] is None and job["error"] is None
     with st.expander("Run the evaluation", expanded=not saved_runs(settings) or running):
@@ -60,13 +64,14 @@ def render_run_form(services, settings, state) -> None:
                                key="eval_baseline")
         if st.button("Run the evaluation", type="primary", icon=":material/play_arrow:", disabled=running):
             try:
-                state.eval_job = start_run(services, settings, golden, kinds, int(limit), baseline)
+                state.eval_job = start_run(context.services, settings, golden, kinds, int(limit), baseline)
             except ValueError as exc:
                 st.error(esc(str(exc)))
-    _show_progress(state)
+    _show_progress()
 
 
-def _show_progress(state) -> None:
+def _show_progress() -> None:
+    state = st.session_state
     job = state.get("eval_job")
     if job is None:
         return
@@ -186,8 +191,10 @@ def render_case(records: list[dict], names: list[str]) -> None:
         st.caption(esc("Expected sources: " + "; ".join(
             e["source"] + (f" › {e['section']}" if e.get("section") else "") for e in first["expected_sources"])))
     if len(first["turns"]) == 1:
-        st.button("Ask it in the chat", icon=":material/chat:", key="eval_ask_in_chat", on_click=_ask_in_chat,
-                  args=(first["turns"][0],), help="Opens the chat view with this question asked (today's index).")
+        if st.button("Ask it in the chat", icon=":material/chat:", key="eval_ask_in_chat",
+                     help="Opens the Chat page with this question asked (today's index)."):
+            st.session_state["pending"] = first["turns"][0]  # the Chat page asks a pending question first
+            st.switch_page(CHAT_PAGE)
     for col, record, name in zip(st.columns(len(records)), records, names, strict=True):
         with col:
             _record(record, name)
@@ -222,11 +229,6 @@ def _record(record: dict, name: str) -> None:
         st.json(record["scores"])
 
 
-def _ask_in_chat(question: str) -> None:
-    st.session_state["view"] = "chat"
-    st.session_state["pending"] = question  # app.py asks a pending question on its next run
-
-
 def render_comparison(chosen: Path, others: list[Path], labels: dict) -> None:
     """`python -m evals compare` in the page: this report (B) against an earlier one (A)."""
     from evals.compare import compare
@@ -253,12 +255,13 @@ def _cell(value) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def render(services, settings, state) -> None:
+def render(context: PageContext) -> None:
     """The whole page."""
+    state, settings = st.session_state, context.settings
     st.title("Evaluate answer quality")
     st.caption("The golden questions (evals/golden) scored deterministically: retrieval, facts, citations and "
                "abstention, ours beside the LangChain tutorial baseline. `make eval` runs the same from a terminal.")
-    render_run_form(services, settings, state)
+    render_run_form(context)
     runs = saved_runs(settings)
     if not runs:
         st.info("No evaluation has been run yet: run one above (about two minutes for the whole golden set).")
