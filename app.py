@@ -1,8 +1,8 @@
 """The app's entry: `streamlit run app.py`. Settings come from ASSISTANT_* environment variables / .env.
 
 Each run signs the user in, gets the process-wide services (built once per configuration: ui/services.py),
-then runs the page picked in the sidebar's navigation. Every page is a script in ui/pages/ over a module of
-`ui/`; adding one is one `st.Page` line below. Everything per user lives in st.session_state.
+then runs the page picked in the sidebar's navigation. Every page is a two-line script in ui/pages/ over a module
+of `ui/`; each has one `st.Page` line below. Everything per user lives in st.session_state.
 """
 
 from __future__ import annotations
