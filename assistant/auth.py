@@ -1,21 +1,15 @@
-"""Optional sign-in for the app (`ASSISTANT_AUTH`, off by default). app.py calls `require_login(settings)` first.
+"""Password checks for the app's optional sign-in (`ASSISTANT_AUTH`); the sign-in form itself is `ui/auth.py`.
 
-- `off`: no sign-in; `require_login` returns None and draws nothing.
-- `password`: a sign-in form (name + password). The password is `ASSISTANT_AUTH_PASSWORD` (shared; the name
-  is then what the user says it is, recorded on feedback, not proof of identity), or per-user passwords in
-  `.streamlit/secrets.toml`:
+With `ASSISTANT_AUTH=password` the password is `ASSISTANT_AUTH_PASSWORD` (shared; the name is then what the user
+says it is, recorded on feedback, not proof of identity), or per-user passwords in `.streamlit/secrets.toml`:
 
-      [assistant_auth]
-      password = "shared password"        # optional, instead of ASSISTANT_AUTH_PASSWORD
-      [assistant_auth.users]
-      alice = "her own password"          # when present, only these names can sign in (with their password)
+    [assistant_auth]
+    password = "shared password"        # optional, instead of ASSISTANT_AUTH_PASSWORD
+    [assistant_auth.users]
+    alice = "her own password"          # when present, only these names can sign in (with their password)
 
-  Passwords are compared in constant time (hmac.compare_digest of SHA-256 digests, so lengths do not leak);
-  after 5 failures a name is locked for 30 s in this process.
-- `oidc`: Streamlit's own `st.login()` with the `[auth]` section of `.streamlit/secrets.toml` (client id and
-  secret, server_metadata_url, redirect_uri, cookie_secret); the user is `st.user.email` (or name).
-
-The signed-in user lives in the Streamlit session (`st.session_state["auth_user"]`); `logout()` clears it.
+Passwords are compared in constant time (hmac.compare_digest of SHA-256 digests, so lengths do not leak);
+after 5 failures a name is locked for 30 s in this process. No Streamlit here: the secrets arrive as a mapping.
 """
 
 from __future__ import annotations
@@ -29,7 +23,6 @@ from collections.abc import Mapping
 
 from assistant.settings import Settings
 
-SESSION_KEY = "auth_user"
 MAX_FAILURES = 5
 LOCK_SECONDS = 30.0
 MAX_NAME = 64
@@ -113,74 +106,3 @@ class _Throttle:
 
 
 THROTTLE = _Throttle()
-
-
-def _secrets(st) -> Mapping | None:
-    try:
-        return st.secrets
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def require_login(settings: Settings, st=None) -> str | None:
-    """The signed-in user's name, None when sign-in is off; otherwise draws the sign-in UI and stops the run."""
-    if settings.auth == "off":
-        return None
-    if st is None:
-        import streamlit as st
-    if settings.auth == "oidc":
-        return _oidc(st)
-    user = st.session_state.get(SESSION_KEY)
-    if user:
-        return user
-    secrets = _secrets(st)
-    shared, users = password_config(settings, secrets)
-    if not (shared or users):
-        st.error("Sign-in is on (ASSISTANT_AUTH=password) but no password is set: set ASSISTANT_AUTH_PASSWORD or "
-                 "[assistant_auth] in .streamlit/secrets.toml.")
-        st.stop()
-    st.title("Sign in")
-    with st.form("assistant-login"):
-        name = st.text_input("Your name", max_chars=MAX_NAME)
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in")
-    if submitted:
-        cleaned = clean_name(name)
-        wait = THROTTLE.locked_for(cleaned or "")
-        if cleaned is None:
-            st.error("Type your name (at most 64 printable characters).")
-        elif wait:
-            st.error(f"Too many wrong passwords for this name; try again in {wait:.0f} s.")
-        elif check_password(settings, cleaned, password, secrets):
-            THROTTLE.succeed(cleaned)
-            st.session_state[SESSION_KEY] = cleaned
-            st.rerun()
-        else:
-            THROTTLE.fail(cleaned)
-            st.error("Wrong name or password.")
-    st.stop()
-    return None  # not reached: st.stop() ends the run
-
-
-def _oidc(st) -> str | None:
-    if getattr(st.user, "is_logged_in", False):
-        return str(st.user.get("email") or st.user.get("name") or st.user.get("sub") or "signed-in user")
-    st.title("Sign in")
-    try:
-        if st.button("Sign in with your organisation's account"):
-            st.login()
-    except Exception as exc:  # noqa: BLE001 - Streamlit raises when [auth] is missing from secrets.toml
-        st.error(f"Sign-in is on (ASSISTANT_AUTH=oidc) but not configured: {exc}. Add an [auth] section to "
-                 ".streamlit/secrets.toml (see Streamlit's st.login documentation).")
-    st.stop()
-    return None
-
-
-def logout(settings: Settings, st=None) -> None:
-    if st is None:
-        import streamlit as st
-    # Everything of the session goes, not only the name: the next person to sign in on this tab must not see
-    # (or rate, or continue) the previous user's conversation.
-    st.session_state.clear()
-    if settings.auth == "oidc":
-        st.logout()

@@ -4,7 +4,7 @@
 
 Everything is in a temporary folder, in this process, loopback only (no server is started): a copy of corpus/ is
 ingested; one embedding model, one Chroma store and one assistant are built once and shared by N session
-threads exactly as app.py's `Services` shares them (`current()` rebuilds the assistant when the manifest revision
+threads exactly as the app's `Services` shares them (`current()` rebuilds the assistant when the manifest revision
 changes; a re-ingest runs under an ingest lock and is followed by a reload). Each session asks its questions from
 the golden set in order through a Conversation (assistant/conversation.py), as the app does, so multi-turn cases
 are asked as follow-ups.

@@ -17,7 +17,7 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from assistant.agencies import document_html, escape_markdown
+from ui.render import document_html, escape_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -280,7 +280,7 @@ def test_document_html_escapes_everything_and_allows_no_loads():
     assert "default-src 'none'" in page and page.count("<script>") == 1
 
 
-@pytest.mark.parametrize("page", ["app.py", "evals/page.py"])
+@pytest.mark.parametrize("page", ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ui").rglob("*.py"))])
 def test_app_never_renders_raw_html(page):
     source = (ROOT / page).read_text(encoding="utf-8")
     assert "unsafe_allow_html" not in source

@@ -214,11 +214,22 @@ def test_markup_in_documents_is_inert(server, page, tmp_path):
     assert not outside, outside
 
 
+def _open_page(page, name: str):
+    """Click `name` in the sidebar's page navigation, which must list exactly the app's pages."""
+    from playwright.sync_api import expect
+
+    links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+    expect(links).to_have_text(["Chat", "Evaluate"], timeout=ANSWER_TIMEOUT_MS)
+    links.filter(has_text=name).click()
+
+
 def test_evaluator_page_runs_and_shows_the_report(server, page, tmp_path):
     from playwright.sync_api import expect
 
-    page.goto(server["url"] + "/?view=evaluate", wait_until="domcontentloaded")
+    expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)  # Chat: default
+    _open_page(page, "Evaluate")
     expect(page.get_by_role("heading", name="Evaluate answer quality")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page).to_have_url(server["url"] + "/evaluate")
     expander = page.get_by_test_id("stExpander").first
     expect(expander).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     limit = page.get_by_label("Only the first N matching cases (0: all)")
@@ -234,6 +245,12 @@ def test_evaluator_page_runs_and_shows_the_report(server, page, tmp_path):
     expect(page.get_by_test_id("stImage")).to_have_count(3, timeout=30_000)
     page.get_by_text("All questions", exact=True).click()
     expect(page.get_by_text("2 of 2 questions.")).to_be_visible(timeout=30_000)
+    # Until the rerun ends, the elements it replaced stay on the page (marked stale): the drilled-in case twice.
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
     expect(page.get_by_role("heading", name="ours")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(tmp_path / "evaluate.png"), full_page=True)
     print(f"evaluator page screenshot: {tmp_path / 'evaluate.png'}")
+    _open_page(page, "Chat")  # and back: the chat, with its starters, at the app's root
+    expect(page.get_by_role("button", name="What is the GFMD?")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Evaluate answer quality")).to_have_count(0)
+    expect(page).to_have_url(server["url"] + "/")

@@ -35,9 +35,11 @@ def env(tmp_path_factory, embeddings):
 
 
 def evaluator() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["view"] = "evaluate"
-    at.run()
+    """The app opened on its default page (Chat), then the Evaluate page picked in the navigation."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert at.chat_input and at.title[0].value == "GMG notes assistant"
+    at.switch_page("ui/pages/evaluate.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -51,7 +53,7 @@ def text_of(at: AppTest) -> str:
 def test_evaluator_page_runs_a_subset_and_drills_into_a_question(env):
     at = evaluator()
     assert at.title[0].value == "Evaluate answer quality"
-    assert not at.chat_input  # the chat is another view
+    assert not at.chat_input  # the chat is another page
     at.number_input(key="eval_limit").set_value(3)
     at.multiselect(key="eval_kinds").set_value(["lookup"])
     next(b for b in at.button if b.label == "Run the evaluation").click().run()
@@ -89,8 +91,18 @@ def test_evaluator_page_runs_a_subset_and_drills_into_a_question(env):
     assert at.chat_input and at.session_state["messages"][-1]["question"] == record["turns"][-1]
 
 
+def test_the_old_view_link_opens_the_evaluate_page(env):
+    """?view=evaluate (the address of the former "View" switch) still lands on the Evaluate page."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["view"] = "evaluate"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Evaluate answer quality" and not at.chat_input
+    assert "view" not in at.query_params
+
+
 def test_an_unusable_golden_file_is_an_error_not_a_crash(env, monkeypatch):
-    from evals import page
+    from ui import evaluate as page
 
     golden = env.data_dir.parent / "golden"
     golden.mkdir(exist_ok=True)

@@ -1,4 +1,5 @@
-"""assistant/auth.py: off by default, constant-time password checks, the sign-in form driven with AppTest."""
+"""Sign-in: off by default, constant-time password checks (assistant/auth.py), the sign-in form (ui/auth.py)
+driven with AppTest."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant import auth
 from assistant.settings import Settings
+from ui import auth as sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +25,7 @@ def test_auth_is_off_by_default_and_draws_nothing():
 
     settings = Settings(_env_file=None)
     assert settings.auth == "off" and settings.auth_password is None
-    assert auth.require_login(settings, st=NoStreamlit()) is None
+    assert sign_in.require_login(settings, st=NoStreamlit()) is None
 
 
 def test_settings_read_auth_from_the_environment_and_never_print_the_password(monkeypatch):
@@ -76,8 +78,8 @@ def _login_app(password: str = "s3cret", mode: str = "password"):
     def script(password, mode):
         import streamlit as st
 
-        from assistant.auth import require_login
         from assistant.settings import Settings
+        from ui.auth import require_login
 
         user = require_login(Settings(_env_file=None, auth=mode, auth_password=password or None))
         st.write(f"Signed in as {user}")
@@ -103,7 +105,7 @@ def test_sign_in_form_blocks_the_app_until_the_right_password():
     assert "Wrong name or password" in _texts(at) and "Signed in as" not in _texts(at)
     at = _submit(at, "alice", "s3cret")
     assert "Signed in as alice" in _texts(at)
-    assert at.session_state[auth.SESSION_KEY] == "alice"
+    assert at.session_state[sign_in.SESSION_KEY] == "alice"
 
 
 def test_repeated_failures_lock_the_name():

@@ -31,3 +31,13 @@ def test_every_cli_command_is_in_the_readme(command):
 def test_readme_starts_with_the_two_commands():
     first_block = README.split("```")[1]
     assert "make run" in first_block and "make test" in first_block
+
+
+@pytest.mark.parametrize("doc", ["README.md", "Makefile"])
+def test_every_python_file_named_in_the_docs_exists(doc):
+    """A module that moved or went away (as evals/page.py did, into ui/evaluate.py) is not named in the docs."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / doc).read_text(encoding="utf-8")
+    named = set(re.findall(r"(?<![\w./-])((?:ui|evals|assistant|ingest|tests)/[\w/.-]*\.py|app\.py)\b", text))
+    assert named, f"{doc} names no Python file: the pattern is wrong"
+    assert not [p for p in sorted(named) if not (root / p).is_file()]

@@ -1,41 +1,27 @@
-"""The app's evaluator page: run the golden evaluation, read the report and its plots, drill into a question.
+"""The Evaluate page: run the golden evaluation, read a report and its plots, compare runs, drill into a question.
 
-Runs started here go to settings.data_dir / "eval-runs" / <UTC time> (results.json, report.md, report.html,
-as `python -m evals run` writes them); the page lists those and `evals/out/results.json` (`make eval`). A run
-works in a background thread over the app's shared model and store, so the page stays usable and shows its
-progress; its job dict lives in the user's session. Every string from a run (questions, answers, quotes) is
-shown escaped or in a dataframe, never as markup.
+Runs are started, saved and listed by `evals/app_runs.py` (a background thread over the app's shared model and
+store, so this page stays usable and shows the run's progress); the job dict lives in the user's session. Every
+string from a run (questions, answers, quotes) is shown escaped or in a dataframe, never as markup.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
 
-from assistant.agencies import escape_markdown as esc
-from evals.golden_io import DEFAULT_GOLDEN, SUITES, check_thresholds, load_golden, load_thresholds
+from evals.app_runs import CLI_OUT, saved_runs, start_run
+from evals.golden_io import DEFAULT_GOLDEN, load_golden
+from ui.render import escape_markdown as esc
+from ui.services import PageContext
 
-CLI_OUT = Path(__file__).parent / "out"  # `make eval` writes one folder per suite
 GOLDEN_DIR = DEFAULT_GOLDEN.parent
-_RUN_LOCK = threading.Lock()
+CHAT_PAGE = Path(__file__).parent / "pages" / "chat.py"  # the Chat page's script, as app.py registers it
 FILTERS = {"failing": "Failing (ours)", "flipped": "Ours fails, baseline passes", "all": "All questions"}
-
-
-def runs_dir(settings) -> Path:
-    return settings.data_dir / "eval-runs"
-
-
-def saved_runs(settings) -> list[Path]:
-    """results.json of every run, newest first: the app's runs, then the CLI's latest (`make eval`)."""
-    found = sorted(runs_dir(settings).glob("*/results.json"), reverse=True)
-    cli = [CLI_OUT / suite / "results.json" for suite in SUITES]
-    return found + [p for p in cli if p.is_file()]
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -59,52 +45,9 @@ def run_label(path: Path, results: dict) -> str:
             f"{'–' if passed is None else f'{passed:.3f}'} · {where}")
 
 
-# -- running ----------------------------------------------------------------------------------------------
-
-def start_run(services, settings, golden: Path, kinds: list[str], limit: int, baseline: bool) -> dict:
-    """Start an evaluation in a background thread; returns its job dict (progress, then "out" or "error")."""
-    every = load_golden(golden)
-    cases = [c for c in every if not kinds or c.kind in kinds]
-    cases = cases[:limit] if limit else cases
-    full = len(cases) == len(every) and golden.stem in SUITES  # thresholds are pinned for a whole suite
-    if not cases:
-        raise ValueError("No golden case matches these filters.")
-    out = runs_dir(settings) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    job = {"done": 0, "total": len(cases) * (2 if baseline else 1), "label": "preparing the index",
-           "out": None, "error": None, "started": time.monotonic()}
-    threading.Thread(target=_run, args=(job, services, settings, golden, cases, baseline, full, out),
-                     daemon=True).start()
-    return job
-
-
-def _run(job: dict, services, settings, golden: Path, cases: list, baseline: bool, full: bool, out: Path) -> None:
-    from evals.report import write_reports
-    from evals.runner import Services, ensure_index, run_golden
-
-    def on_case(system: str, case_id: str) -> None:
-        job.update(done=job["done"] + 1, label=f"{system} {case_id}")
-
-    try:
-        job["label"] = "waiting for another evaluation to finish"
-        with _RUN_LOCK:  # one at a time per process: runs share the baseline's collection and the CPU
-            job["label"] = "preparing the index"
-            shared = Services(settings, services.embeddings, services.client, services.store)
-            with services.ingest_lock:  # not while the sidebar's re-ingest runs on the same store
-                ensure_index(shared)
-            results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
-                                 golden_path=golden, on_case=on_case)
-        results["meta"]["subset"] = not full
-        results["meta"]["threshold_violations"] = (  # pinned on the suite's `test` split
-            check_thresholds(results["systems"]["ours"]["splits"]["test"], load_thresholds(suite=golden.stem))
-            if full else None)
-        write_reports(results, out)
-        job["seconds"] = time.monotonic() - job["started"]
-        job["out"] = out / "results.json"
-    except Exception as exc:  # noqa: BLE001 - shown on the page; the chat must not suffer
-        job["error"] = f"{type(exc).__name__}: {exc}"
-
-
-def render_run_form(services, settings, state) -> None:
+def render_run_form(context: PageContext) -> None:
+    """The form that starts a run (folded once reports exist), then the running job's progress."""
+    state, settings = st.session_state, context.settings
     job = state.get("eval_job")
     running = job is not None and job["out"] is None and job["error"] is None
     with st.expander("Run the evaluation", expanded=not saved_runs(settings) or running):
@@ -121,13 +64,14 @@ def render_run_form(services, settings, state) -> None:
                                key="eval_baseline")
         if st.button("Run the evaluation", type="primary", icon=":material/play_arrow:", disabled=running):
             try:
-                state.eval_job = start_run(services, settings, golden, kinds, int(limit), baseline)
+                state.eval_job = start_run(context.services, settings, golden, kinds, int(limit), baseline)
             except ValueError as exc:
                 st.error(esc(str(exc)))
-    _show_progress(state)
+    _show_progress()
 
 
-def _show_progress(state) -> None:
+def _show_progress() -> None:
+    state = st.session_state
     job = state.get("eval_job")
     if job is None:
         return
@@ -247,16 +191,13 @@ def render_case(records: list[dict], names: list[str]) -> None:
         st.caption(esc("Expected sources: " + "; ".join(
             e["source"] + (f" › {e['section']}" if e.get("section") else "") for e in first["expected_sources"])))
     if len(first["turns"]) == 1:
-        st.button("Ask it in the chat", icon=":material/chat:", key="eval_ask_in_chat", on_click=_ask_in_chat,
-                  args=(first["turns"][0],), help="Opens the chat view with this question asked (today's index).")
+        if st.button("Ask it in the chat", icon=":material/chat:", key="eval_ask_in_chat",
+                     help="Opens the Chat page with this question asked (today's index)."):
+            st.session_state["pending"] = first["turns"][0]  # the Chat page asks a pending question first
+            st.switch_page(CHAT_PAGE)
     for col, record, name in zip(st.columns(len(records)), records, names, strict=True):
         with col:
             _record(record, name)
-
-
-def _ask_in_chat(question: str) -> None:
-    st.session_state["view"] = "chat"
-    st.session_state["pending"] = question  # app.py asks a pending question on its next run
 
 
 def _record(record: dict, name: str) -> None:
@@ -314,12 +255,13 @@ def _cell(value) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def render(services, settings, state) -> None:
+def render(context: PageContext) -> None:
     """The whole page."""
+    state, settings = st.session_state, context.settings
     st.title("Evaluate answer quality")
     st.caption("The golden questions (evals/golden) scored deterministically: retrieval, facts, citations and "
                "abstention, ours beside the LangChain tutorial baseline. `make eval` runs the same from a terminal.")
-    render_run_form(services, settings, state)
+    render_run_form(context)
     runs = saved_runs(settings)
     if not runs:
         st.info("No evaluation has been run yet: run one above (about two minutes for the whole golden set).")

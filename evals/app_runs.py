@@ -1,0 +1,73 @@
+"""Evaluation runs started from the app: where they are saved, which exist, and running one in the background.
+
+A run started on the Evaluate page (`ui/evaluate.py`) goes to settings.data_dir / "eval-runs" / <UTC time>
+(results.json, report.md, report.html, as `python -m evals run` writes them); `saved_runs` lists those and the
+latest `make eval` reports (`evals/out/<suite>/results.json`). A run works in a background thread over the app's
+shared model and store, so the page stays usable and can show its progress from the job dict. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from evals.golden_io import SUITES, check_thresholds, load_golden, load_thresholds
+
+CLI_OUT = Path(__file__).parent / "out"  # `make eval` writes one folder per suite
+_RUN_LOCK = threading.Lock()
+
+
+def runs_dir(settings) -> Path:
+    return settings.data_dir / "eval-runs"
+
+
+def saved_runs(settings) -> list[Path]:
+    """results.json of every run, newest first: the app's runs, then the CLI's latest (`make eval`)."""
+    found = sorted(runs_dir(settings).glob("*/results.json"), reverse=True)
+    cli = [CLI_OUT / suite / "results.json" for suite in SUITES]
+    return found + [p for p in cli if p.is_file()]
+
+
+def start_run(services, settings, golden: Path, kinds: list[str], limit: int, baseline: bool) -> dict:
+    """Start an evaluation in a background thread; returns its job dict (progress, then "out" or "error")."""
+    every = load_golden(golden)
+    cases = [c for c in every if not kinds or c.kind in kinds]
+    cases = cases[:limit] if limit else cases
+    full = len(cases) == len(every) and golden.stem in SUITES  # thresholds are pinned for a whole suite
+    if not cases:
+        raise ValueError("No golden case matches these filters.")
+    out = runs_dir(settings) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    job = {"done": 0, "total": len(cases) * (2 if baseline else 1), "label": "preparing the index",
+           "out": None, "error": None, "started": time.monotonic()}
+    threading.Thread(target=_run, args=(job, services, settings, golden, cases, baseline, full, out),
+                     daemon=True).start()
+    return job
+
+
+def _run(job: dict, services, settings, golden: Path, cases: list, baseline: bool, full: bool, out: Path) -> None:
+    from evals.report import write_reports
+    from evals.runner import Services, ensure_index, run_golden
+
+    def on_case(system: str, case_id: str) -> None:
+        job.update(done=job["done"] + 1, label=f"{system} {case_id}")
+
+    try:
+        job["label"] = "waiting for another evaluation to finish"
+        with _RUN_LOCK:  # one at a time per process: runs share the baseline's collection and the CPU
+            job["label"] = "preparing the index"
+            shared = Services(settings, services.embeddings, services.client, services.store)
+            with services.ingest_lock:  # not while the sidebar's re-ingest runs on the same store
+                ensure_index(shared)
+            results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
+                                 golden_path=golden, on_case=on_case)
+        results["meta"]["subset"] = not full
+        results["meta"]["threshold_violations"] = (  # pinned on the suite's `test` split
+            check_thresholds(results["systems"]["ours"]["splits"]["test"], load_thresholds(suite=golden.stem))
+            if full else None)
+        write_reports(results, out)
+        job["seconds"] = time.monotonic() - job["started"]
+        job["out"] = out / "results.json"
+    except Exception as exc:  # noqa: BLE001 - shown on the page; the chat must not suffer
+        job["error"] = f"{type(exc).__name__}: {exc}"

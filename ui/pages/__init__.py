@@ -1,0 +1,6 @@
+"""The page scripts app.py's st.navigation runs, one per page: each only hands the run's context to its module.
+
+A page is a script Streamlit re-executes on every rerun; the page's code lives in an ordinary module of `ui`
+(imported once), so its caches, locks and constants are the process's single copy. To add a page: write its
+module with a `render(context)` function, a two-line script here, and one `st.Page` line in app.py.
+"""

@@ -1,0 +1,6 @@
+"""The Chat page (ui/chat.py), as st.navigation runs it: the default page, at / and /chat."""
+
+from ui.chat import render
+from ui.services import page_context
+
+render(page_context())
