@@ -9,7 +9,6 @@ text) and ends with the CitedAnswer.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from assistant.answering.calibration import save as save_calibration
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
 from assistant.answering.question import question_words
+from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, rewrite_followup
@@ -186,20 +186,18 @@ class Assistant:
         yield result
 
 
-_SENTENCE_END = re.compile(r"(?:\[\d+\])+(?=\s|$)")  # every answer sentence ends with its [n] markers
-
-
 def cap_answer(result: CitedAnswer, limit: int) -> CitedAnswer:
     """`result` with its answer cut to `limit` characters: after the last [n] marker that fits (every answer
     sentence ends with its markers), or at the limit with "…" when even the first sentence is longer; citations
     the cut answer no longer uses go."""
     if len(result.answer) <= limit:
         return result
-    ends = [m.end() for m in _SENTENCE_END.finditer(result.answer) if m.end() <= limit]
+    all_ends = span_ends(result.answer)
+    ends = [end for end in all_ends if end <= limit]
     answer = result.answer[: ends[-1]] if ends else result.answer[: limit - 1].rstrip() + "…"
-    first = next(_SENTENCE_END.finditer(result.answer), None)  # a cut first sentence still rests on its passages
-    kept = answer if ends else result.answer[: first.end() if first else 0]
-    used = {int(n) for n in re.findall(r"\[(\d+)\]", kept)}
+    # A first sentence cut short still rests on the passages its markers name.
+    kept = answer if ends else result.answer[: all_ends[0] if all_ends else 0]
+    used = set(marker_ids(kept))
     citations = [c for c in result.citations if c.id in used]
     note = f"The answer was cut to {limit} characters (ASSISTANT_MAX_ANSWER_CHARS)."
     return result.model_copy(update={"answer": answer, "citations": citations, "notes": [*result.notes, note]})

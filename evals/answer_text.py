@@ -1,5 +1,5 @@
-"""The answer as text: its [n] markers, attribution prefixes, words and sentences, and whether a passage
-contains a quoted sentence. Shared by the metrics (evals/metrics.py) and the external benchmark."""
+"""The answer as text: attribution prefixes, words and sentences (its [n] markers are read by assistant/markers.py),
+and whether a passage contains a quoted sentence. Shared by the metrics (evals/metrics.py) and the benchmark."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-MARKER_GROUP = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
-MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+from assistant.markers import cited_spans, strip_markers
+
 # "UNHCR: They include …" / "World Bank: The focus …": the answerer's attribution of a sentence to its body.
 ATTRIBUTION = re.compile(r"^(?:[A-Z][\w/&'-]*)(?: [A-Z][\w/&'-]*){0,4}:\s+")
 # List markers at a line start ("- 1. ", "2) ", "• "): the extractive answer quotes list items without them.
@@ -17,15 +17,6 @@ _WORD = re.compile(r"\w+")
 
 
 # -- text helpers -----------------------------------------------------------------------------------------
-def marker_ids(text: str) -> list[int]:
-    """Every n of every [n] (or [n, m]) marker, in order of appearance."""
-    return [int(n) for m in MARKER.finditer(text) for n in re.split(r"\s*[,;]\s*", m.group(1))]
-
-
-def strip_markers(text: str) -> str:
-    return " ".join(MARKER_GROUP.sub(" ", text).split())
-
-
 def strip_attribution(text: str) -> str:
     return ATTRIBUTION.sub("", text, count=1)
 
@@ -62,13 +53,7 @@ def answer_sentences(answer: str) -> list[AnswerSentence]:
     """The answer cut into sentences; markers attach to every sentence since the previous marker (a quote of
     several sentences carries one marker), and each such sentence is then checked against the cited passages."""
     out: list[AnswerSentence] = []
-    pos = 0
-    pieces: list[tuple[str, tuple[int, ...]]] = []
-    for match in MARKER_GROUP.finditer(answer):
-        pieces.append((answer[pos : match.start()], tuple(marker_ids(match.group(0)))))
-        pos = match.end()
-    pieces.append((answer[pos:], ()))
-    for text, ids in pieces:
+    for text, ids in cited_spans(answer):
         sentences = split_sentences(text)
         for sentence in sentences:
             out.append(AnswerSentence(sentence, ids))

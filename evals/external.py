@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.markers import cited_spans
 from assistant.settings import Settings
-from evals.answer_text import strip_attribution, strip_markers, word_count
+from evals.answer_text import strip_attribution, word_count
 from evals.baseline import SourceTexts
 from evals.golden_io import SPLITS, split_of
 from evals.metrics import abstention_scores, citation_validity, mean, percentile, ranking_means
@@ -92,7 +93,7 @@ def token_scores(prediction: str, reference: str) -> dict:
 
 def answer_text(answer: str) -> str:
     """The answer as prose: markers and attribution prefixes removed."""
-    return strip_markers(" ".join(strip_attribution(part) for part in re.split(r"(?<=\])\s+", answer)))
+    return " ".join(" ".join(strip_attribution(text.strip()) for text, _ in cited_spans(answer)).split())
 
 
 def doc_id(source: str) -> str:

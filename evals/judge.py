@@ -20,6 +20,8 @@ from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING
 
+from assistant.markers import strip_markers
+
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
 N_QUESTIONS = 3
 DEFAULT_RUNS = 3
 METRICS = ("faithfulness", "answer_relevancy")
-MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S)
 FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
 
@@ -141,7 +142,7 @@ def judge_items(records: list[dict]) -> list[Item]:
     items = []
     for rec in records:
         ans = rec.get("answer") or {}
-        text = MARKERS.sub("", ans.get("answer") or "").strip()
+        text = strip_markers(ans.get("answer") or "")
         if ans.get("abstained") or ans.get("error") or rec.get("error") or not text:
             continue
         question = ans.get("standalone_question") or (rec.get("turns") or [ans.get("question", "")])[-1]

@@ -10,15 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from evals.answer_text import (
-    AnswerSentence,
-    answer_sentences,
-    contains_text,
-    marker_ids,
-    strip_attribution,
-    strip_markers,
-    word_count,
-)
+from assistant.markers import marker_ids, strip_markers
+from evals.answer_text import AnswerSentence, answer_sentences, contains_text, strip_attribution, word_count
 from evals.golden_io import ExpectedSource, GoldenCase
 
 

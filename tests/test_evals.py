@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.answer_text import answer_sentences, contains_text, marker_ids, strip_attribution, word_count
+from assistant.markers import cited_spans, marker_ids, span_ends, strip_markers
+from evals.answer_text import answer_sentences, contains_text, strip_attribution, word_count
 from evals.compare import compare
 from evals.external import token_scores
 from evals.golden_io import (
@@ -71,6 +72,16 @@ def test_markers_and_sentences():
     assert [s.ids for s in answer_sentences("The GMG meets. It rotates. [1] Tail.")] == [(1,), (1,), ()]
     assert word_count(answer) == 12
     assert strip_attribution("World Bank: The focus is data.") == "The focus is data."
+
+
+def test_cited_spans_and_where_they_end():
+    """assistant/markers.py is where answers' markers are read: the spans each marker group closes, and the ends
+    the length cap may cut at (markers followed by a space or the end; "[1]." inside a sentence is not one)."""
+    answer = "A b. [1] C d [2, 3] e [4]. F."
+    assert cited_spans(answer) == [("A b.", (1,)), (" C d", (2, 3)), (" e", (4,)), (". F.", ())]
+    assert span_ends(answer) == [answer.index("[1]") + 3, answer.index("[2, 3]") + 6]
+    assert span_ends("One. [1]") == [8]
+    assert strip_markers(answer) == "A b. C d e. F."
 
 
 def test_contains_text_folds_whitespace_and_list_markers():

@@ -258,3 +258,8 @@ def test_a_long_answer_is_cut_only_after_a_citation_marker():
     tiny = cap_answer(result, 40)  # even the first sentence is too long: cut with "…", its citation kept
     assert tiny.answer.endswith("…") and len(tiny.answer) <= 40 and [c.id for c in tiny.citations] == [1]
     assert cap_answer(result, 10_000) is result
+    # A model's answer may cite two passages in one marker: both stay with the sentence they close.
+    two = CitedAnswer(question="q", answer=f"{first[:-4]} [1, 2] It also helps returnees. [3]",
+                      citations=[cite(1), cite(2), cite(3)])
+    cut = cap_answer(two, len(first) + 10)
+    assert cut.answer.endswith("[1, 2]") and [c.id for c in cut.citations] == [1, 2]

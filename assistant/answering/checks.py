@@ -69,13 +69,14 @@ def marker_numbers(text: str) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-def strip_markers(text: str) -> str:
+def strip_raw_markers(text: str) -> str:
+    """A model's raw text without any marker it may write ("[passage 2]", "[1-3]"), whitespace folded."""
     return " ".join(MARKER.sub(" ", text).split())
 
 
 def clean_sentence(text: str) -> str:
     """The sentence as shown: markers, list bullets and Markdown emphasis removed, whitespace folded."""
-    text = _EMPHASIS.sub("", strip_markers(text))
+    text = _EMPHASIS.sub("", strip_raw_markers(text))
     text = _BULLET.sub("", text)
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
@@ -144,7 +145,7 @@ class SentenceStream:
         for s in sentences:
             s = carry + s
             carry = ""
-            if len(strip_markers(s).split()) < 3 and not MARKER.search(s):
+            if len(strip_raw_markers(s).split()) < 3 and not MARKER.search(s):
                 carry = s if s.endswith((" ", "\n")) else s + " "
                 continue
             out.append(s)

@@ -36,10 +36,10 @@ from assistant.answering.checks import (
     clean_sentence,
     is_refusal,
     marker_numbers,
-    strip_markers,
 )
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.question import question_words
+from assistant.markers import strip_markers
 from assistant.models import Citation, CitedAnswer
 
 REFUSAL = "The documents do not say."
