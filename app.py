@@ -12,6 +12,7 @@ import logging
 import streamlit as st
 
 from assistant.settings import Settings
+from ui import pages
 from ui.auth import render_account, require_login
 from ui.render import escape_markdown
 from ui.services import PageContext, hand_to_page, load_services
@@ -32,11 +33,11 @@ hand_to_page(PageContext(settings, services, assistant, user))
 
 # No page icons either: the open page's icon becomes the browser tab's favicon.
 navigation = st.navigation([
-    st.Page("ui/pages/chat.py", title="Chat", url_path="chat", default=True),
-    st.Page("ui/pages/evaluate.py", title="Evaluate", url_path="evaluate"),
+    st.Page(pages.CHAT, title="Chat", default=True),
+    st.Page(pages.EVALUATE, title="Evaluate", url_path="evaluate"),
 ])
 with st.sidebar:
     render_account(settings, user)
 if st.query_params.get("view") == "evaluate":  # a link from before the navigation (the old "View" switch)
-    st.switch_page("ui/pages/evaluate.py")
+    st.switch_page(pages.EVALUATE)
 navigation.run()

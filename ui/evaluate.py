@@ -16,11 +16,11 @@ import streamlit as st
 
 from evals.app_runs import CLI_OUT, saved_runs, start_run
 from evals.golden_io import DEFAULT_GOLDEN, load_golden
+from ui import pages
 from ui.render import escape_markdown as esc
 from ui.services import PageContext
 
 GOLDEN_DIR = DEFAULT_GOLDEN.parent
-CHAT_PAGE = Path(__file__).parent / "pages" / "chat.py"  # the Chat page's script, as app.py registers it
 FILTERS = {"failing": "Failing (ours)", "flipped": "Ours fails, baseline passes", "all": "All questions"}
 
 
@@ -194,7 +194,7 @@ def render_case(records: list[dict], names: list[str]) -> None:
         if st.button("Ask it in the chat", icon=":material/chat:", key="eval_ask_in_chat",
                      help="Opens the Chat page with this question asked (today's index)."):
             st.session_state["pending"] = first["turns"][0]  # the Chat page asks a pending question first
-            st.switch_page(CHAT_PAGE)
+            st.switch_page(pages.CHAT)
     for col, record, name in zip(st.columns(len(records)), records, names, strict=True):
         with col:
             _record(record, name)

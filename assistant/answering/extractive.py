@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from assistant.answering.checks import INSTRUCTION
-from assistant.answering.evidence import exact_coverage, soft_coverage
+from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
 from assistant.answering.passages import coverage, join_items, span_text
 from assistant.answering.question import (
     QuestionType,
@@ -168,18 +168,19 @@ class ExtractiveAnswerer:
                for c, e in zip(clauses, encoded, strict=True)]
         order = sorted(range(len(clauses)), key=lambda i: -fit[i])
         keep = order[:1]
-        for i in order[1:]:  # the clauses all but as close, and more until they say enough to read as an answer
-            if fit[i] < fit[order[0]] - FOCUS_TIE and sum(len(clauses[j].split()) for j in keep) >= FOCUS_MIN_WORDS:
+        for i in order[1:]:  # a second clause all but as close; more, closest first, until they say enough
+            enough = sum(len(clauses[j].split()) for j in keep) >= FOCUS_MIN_WORDS
+            if enough and (len(keep) >= 2 or fit[i] < fit[order[0]] - FOCUS_TIE):
                 break
             keep.append(i)
         return _elided(clauses, sorted(keep))
 
-    def _focus_question(self, question: str):
+    def _focus_question(self, question: str) -> QuestionEvidence:
         """What picks the clauses: the question's own words without the body it asks about (the subject is not
         what picks a clause); a question with no words of its own ("and UNCTAD - same thing? (Which agency helps
         countries keep skilled people at home?)") is read with the context its rewrite carried."""
         own = re.sub(r"\s*\(.*\)\s*$", "", question)
-        for text in (own, question):
+        for text in dict.fromkeys((own, question)):  # the carried context only when there is one
             for body in self.glossary.find(text):
                 spellings = sorted(body.spellings, key=len, reverse=True)
                 text = re.sub("|".join(rf"\b{re.escape(x)}\b" for x in spellings), " ", text, flags=re.I)

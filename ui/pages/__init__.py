@@ -2,5 +2,11 @@
 
 A page is a script Streamlit re-executes on every rerun; the page's code lives in an ordinary module of `ui`
 (imported once), so its caches, locks and constants are the process's single copy. To add a page: write its
-module with a `render(context)` function, a two-line script here, and one `st.Page` line in app.py.
+module with a `render(context)` function, a two-line script here, its path below, and one `st.Page` line in
+app.py.
 """
+
+from pathlib import Path
+
+CHAT = Path(__file__).parent / "chat.py"
+EVALUATE = Path(__file__).parent / "evaluate.py"

@@ -1,4 +1,4 @@
-"""The Chat page (ui/chat.py), as st.navigation runs it: the default page, at / and /chat."""
+"""The Chat page (ui/chat.py), as st.navigation runs it: the default page, at /."""
 
 from ui.chat import render
 from ui.services import page_context
