@@ -22,6 +22,9 @@ from ingest.glossary import Body, Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
+# They open a noun phrase "it" can refer to within the question; not "the" ("what is the budget for it?" asks
+# about something earlier).
+_DETERMINERS = frozenset({"a", "an", "which", "each", "every"})
 _OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
                            re.I)
@@ -60,10 +63,22 @@ def _is_noun_phrase(word: str, frame: frozenset[str]) -> bool:
     return word not in reference_words()["pronoun"] and (word in frame or bool(content_words(word, frozenset())))
 
 
+def _singular_before(before: str, frame: frozenset[str]) -> bool:
+    """A noun phrase earlier in the question that "it"/"its" can refer to: "a", "which", "each" before a noun
+    ("a country that wants its diaspora …", "which agency works on trafficking, and who funds it?")."""
+    words = [m.group().lower() for m in _words(before)]
+    return any(w in _DETERMINERS and _is_noun_phrase(nxt, frame) and not _is_plural(nxt)
+               for w, nxt in zip(words, words[1:], strict=False))
+
+
+def _is_plural(noun: str) -> bool:
+    return noun in PLURALS or noun.endswith("s") and not noun.endswith("ss")
+
+
 def _plural_before(before: str, frame: frozenset[str]) -> bool:
     """A plural noun earlier in the question that "their" can refer to ("people", "migrants", "agencies")."""
     nouns = set(content_words(before, frame)) | {m.group().lower() for m in _words(before)} & (frame | PLURALS)
-    return any(w in PLURALS or w.endswith("s") and not w.endswith("ss") for w in nouns)
+    return any(_is_plural(w) for w in nouns)
 
 
 def _words(text: str) -> list[re.Match]:
@@ -145,6 +160,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             continue
         if word == "their" and _plural_before(question[: m.start()], frame):
             continue  # "people displaced inside their own country": the people, in the same question
+        if word in {"it", "its"} and _singular_before(question[: m.start()], frame):
+            continue  # "a country that wants its diaspora to invest": the country, in the same question
         if not _has_antecedent(question[: m.start()], glossary, frame):
             return Reference("pronoun", m.start(), m.end(), word)
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):

@@ -75,6 +75,14 @@ def test_counts_the_notes_give_are_answered(assistant, question, fact):
     assert not result.abstained and fact in result.answer, result.answer
 
 
+def test_a_count_question_gets_the_count_without_the_list(assistant):
+    """ "How many members …?" asks for a number: the list's introduction is the answer, as a statement."""
+    result = assistant.ask("How many members does the GMG have?")
+    assert result.answer.startswith("The GMG consists of 10 organizations"), result.answer
+    assert "UNODC" not in result.answer and ": [1]" not in result.answer
+    assert "UNODC" in assistant.ask("Which agencies are members of the GMG?").answer  # the list when asked
+
+
 @pytest.mark.parametrize(
     ("question", "section"),
     [("Which GMG member is the UN specialized agency on labour issues?", "ILO"),

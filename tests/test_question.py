@@ -32,6 +32,8 @@ def test_question_types():
     assert QuestionType.of("How many organizations are members?").how_many
     assert QuestionType.of("How long does each chair serve?").how_long
     assert QuestionType.of("How many staff work for the GMG?").counted == "staff"
+    assert not QuestionType.of("How many members does the GMG have?").wants_list  # a number, not the list
+    assert QuestionType.of("How many members are there, and who are they?").wants_list
     assert QuestionType.of("What is the GMG's annual budget?").attributes
     assert not QuestionType.of("How does UNHCR address mixed migration?").attributes  # a verb, not an address
 
@@ -214,3 +216,18 @@ def test_focused_coverage_reads_all_words_when_the_question_only_names_its_topic
     topic_only = QuestionEvidence("q", np.zeros(3), words, np.ones(2, dtype=np.float32), {}, QuestionType.of("q"),
                                   focus=np.array([False, False]))
     assert soft_coverage(topic_only, passage, focus=True) == 0.5
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which agency would help a country that wants its diaspora to invest at home?",  # its: the country
+        "Which agency works on trafficking, and who funds it?",  # it: the agency
+    ],
+)
+def test_a_pronoun_after_a_noun_phrase_of_its_own_question_is_left_alone(question):
+    assert rewrite(question, [("Who set up the GMG?", "The GMG was established by the Secretary-General …")]) is None
+
+
+def test_a_pronoun_after_a_definite_noun_still_refers_back():
+    assert "UNODC" in rewrite("What is the budget for it?", [("What does UNODC do?", "UNODC, as custodian …")])

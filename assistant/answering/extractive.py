@@ -219,6 +219,8 @@ class ExtractiveAnswerer:
                     listed = listed.rstrip(".") + "; …"  # the list has more items than are shown
                 shown = f"{cand.display} {listed}"
                 used |= {(i.source, i.start) for i in items}
+            elif shown.endswith(":"):  # a list's introduction without its list ("How many …?"): a statement
+                shown = shown[:-1].rstrip() + "."
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)

@@ -20,7 +20,9 @@ _HOW_LONG = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:years|months|wee
 # "How long has the ILO worked on …?" is answered by a start: "since 1919", "established in April 2003".
 _HOW_LONG_SINCE = re.compile(r"\bhow\s+long\s+(?:has|have|had)\b|\bhow\s+many\s+years\s+(?:has|have|had)\b", re.I)
 _TIME_UNITS = frozenset({"years", "months", "weeks", "days", "hours", "decades"})
-_LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|members|areas|purposes|objectives)\b", re.I)
+_LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|name them|which ones)\b", re.I)
+# Nouns that ask for a list, unless the question counts them ("How many members …?" asks for a number).
+_LIST_NOUN = re.compile(r"\b(?:members|areas|purposes|objectives)\b", re.I)
 
 DURATION_PATTERN = re.compile(
     r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an|half)\s+(?:\w+\s+)?(?:years?|months?|"
@@ -112,7 +114,8 @@ class QuestionType:
             who=bool(_WHO.search(question) or _WHO_ANYWHERE.search(question)),
             when=bool(_WHEN.search(question)),
             how_many=bool(_HOW_MANY.search(question)),
-            wants_list=bool(_LIST.search(question)),
+            wants_list=bool(_LIST.search(question)
+                            or _LIST_NOUN.search(question) and not _HOW_MANY.search(question)),
             how_long=bool(_HOW_LONG.search(question)),
             how_long_since=bool(_HOW_LONG_SINCE.search(question)),
             counted=counted_noun(question),
