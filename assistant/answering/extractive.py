@@ -35,6 +35,8 @@ from ingest.glossary import Glossary
 ABSTAIN_TEXT = ("The documents don't say. Nothing in the notes answers this question; the closest passages are listed "
                 "for you to check.")
 FOCUS_MIN_WORDS = 12  # "remittances" alone is a word, not an answer: clauses are added until they say this much
+# A sentence that opens by pointing back to the one before it ("They include …", "These include: …").
+REFERS_BACK = re.compile(r"\s*(?:They|These|Those|This|It|Its|Their)\b")
 FOCUS_TIE = 0.05  # a second clause is shown when it matches the question (soft + exact coverage) all but as well
 
 
@@ -221,6 +223,10 @@ class ExtractiveAnswerer:
                 used |= {(i.source, i.start) for i in items}
             elif shown.endswith(":"):  # a list's introduction without its list ("How many …?"): a statement
                 shown = shown[:-1].rstrip() + "."
+            if start == cand.start and REFERS_BACK.match(cand.text):
+                rest = sum(len(c.display.split()) for c, _, _ in chosen[position + 1 :])
+                spare = self.max_words - sum(len(x.split()) for x in sentences) - len(shown.split()) - rest
+                start, shown = self._with_antecedent(cand, candidates, shown, spare, used)
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
@@ -255,6 +261,24 @@ class ExtractiveAnswerer:
         if (start, end) == (cand.start, cand.end):
             return start, end, cand.display, taken
         return start, end, self.reader.attributed(span_text(candidates, cand.source, start, end), cand.section), taken
+
+    def _with_antecedent(self, cand: Candidate, candidates: list[Candidate], shown: str, spare: int,
+                         used: set[tuple[str, int]]) -> tuple[int, str]:
+        """A sentence that opens by pointing back ("They include …", "It does these by …") is quoted with the
+        sentence before it in its section, which says what "they" are, when that fits in `spare` words: "UNHCR is
+        actively involved in a range of activities … They include …" instead of "UNHCR: They include …". Returns
+        the span's start and the shown text (`cand`'s own when the sentence before cannot join)."""
+        before = [c for c in candidates if c.source == cand.source and c.section == cand.section
+                  and c.end <= cand.start and not c.fragment]
+        prv = max(before, key=lambda c: c.start, default=None)
+        if prv is None or (prv.source, prv.start) in used:
+            return cand.start, shown
+        if self._joins(prv, cand.source, prv.end, cand.start, candidates, set(), spare) is None:
+            return cand.start, shown
+        body = self.reader.section_body(cand.section)
+        own = shown.removeprefix(f"{body.name}: ") if body else shown
+        used.add((prv.source, prv.start))
+        return prv.start, self.reader.attributed(f"{prv.text} {own}", cand.section)
 
     @staticmethod
     def _joins(neighbour: Candidate, source: str, gap_start: int, gap_end: int, candidates: list[Candidate],
