@@ -39,7 +39,7 @@ APP_QUESTIONS = 50
 CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # `python -m assistant ask …` run in-process (exactly as runpy runs it), then what it imported.
 PROBE = """
 import json, runpy, sys, time
