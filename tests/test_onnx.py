@@ -15,7 +15,8 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from assistant.embeddings import BUNDLED_ID, build_embeddings, ensure_onnx_export, onnx_dir, resolve_model
-from assistant.onnx_embeddings import MIN_CHECK_COSINE, MODEL_FILE, OnnxEmbeddings, export_status, read_meta
+from assistant.onnx_embeddings import MODEL_FILE, OnnxEmbeddings, export_status, read_meta
+from assistant.onnx_export import MIN_CHECK_COSINE
 from assistant.settings import Settings
 from assistant.store import collection_name
 
