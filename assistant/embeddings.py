@@ -3,8 +3,8 @@
 Two interchangeable embedders come out of the one factory:
 - `SentenceEmbeddings`: sentence-transformers on torch. The reference, and the only path for other models.
 - `OnnxEmbeddings` (assistant/onnx_embeddings.py): the same MiniLM weights, exported to ONNX in the data folder at
-  ingest time and run by onnxruntime, so a query never loads torch (a cold `assistant ask` starts several times
-  faster and the app uses a fraction of the memory).
+  ingest time (assistant/onnx_export.py) and run by onnxruntime, so a query never loads torch (a cold `assistant
+  ask` starts several times faster and the app uses a fraction of the memory).
 
 `ASSISTANT_QUERY_EMBEDDER` chooses: `auto` (ONNX when a fresh export of the bundled model is in the data folder,
 else sentence-transformers), `onnx` (export now if needed), `sentence-transformers`. Both embedders carry the same
@@ -157,7 +157,8 @@ def _onnx_embeddings(settings: Settings, target: Path, model_id: str, *, force: 
                 "sentence-transformers: set ASSISTANT_QUERY_EMBEDDER=auto."
             )
         return None
-    from assistant.onnx_embeddings import OnnxEmbeddings, export_onnx, export_status
+    from assistant.onnx_embeddings import OnnxEmbeddings, export_status
+    from assistant.onnx_export import export_onnx
 
     folder = onnx_dir(settings, model_id)
     reason = export_status(folder, target)
@@ -184,7 +185,8 @@ def ensure_onnx_export(settings: Settings, embeddings) -> Path | None:
     """
     if settings.query_embedder == "sentence-transformers" or getattr(embeddings, "model_id", None) != BUNDLED_ID:
         return None
-    from assistant.onnx_embeddings import OnnxEmbeddings, export_onnx, export_status
+    from assistant.onnx_embeddings import OnnxEmbeddings, export_status
+    from assistant.onnx_export import export_onnx
 
     target, model_id = resolve_model(settings)
     if model_id != BUNDLED_ID:

@@ -1,7 +1,7 @@
 """The process-wide objects one app process shares between its sessions (ui/services.py builds one per config).
 
 Embedding model, Chroma client and store, feedback store, and the assistant over them: built once, rebuilt when
-the index revision changes under it (a CLI ingest, another replica), re-ingested under a lock. `evals.load`
+the index revision changes under it (a CLI ingest, another replica), re-ingested under a lock. `evals.bench.load`
 drives this same class with many sessions at once.
 """
 

@@ -2,23 +2,25 @@
 
 faithfulness = claims of the answer (split by the judge) that its cited passages support (per the judge) / claims;
 answer relevancy = mean cosine of N questions the judge writes for the answer to the asked question, 0 when the
-judge finds the answer noncommittal. Averaged over runs, each asking again. Unreadable replies are failed
-judgements; a failing server stops the judge with the reason recorded. Prompts: evals/prompts/judge_*.txt.
+judge finds the answer noncommittal. Averaged over runs, each asking again. Each reply is the model's structured
+output (`with_structured_output` of the pydantic schemas below); one that does not fit its schema is a failed
+judgement, and a failing server stops the judge with the reason recorded. Prompts: evals/prompts/judge_*.txt.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from string import Template
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from pydantic import BaseModel, field_validator
 
 from assistant.markers import strip_markers
 
@@ -26,19 +28,72 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
+Reply = TypeVar("Reply", bound=BaseModel)
+
 N_QUESTIONS = 3
 DEFAULT_RUNS = 3
 METRICS = ("faithfulness", "answer_relevancy")
-THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S)
-FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
 
 
 class Malformed(ValueError):
-    """The judge's reply could not be read as the JSON asked for (a failed judgement)."""
+    """The judge's reply did not fit the structure asked for (a failed judgement)."""
 
 
 class JudgeUnavailable(RuntimeError):
     """The model server failed (unreachable, timeout, HTTP error): the judge stops."""
+
+
+# -- what the judge replies: the schemas of its structured output ---------------------------------------------
+
+def _tidy(texts: list[str]) -> list[str]:
+    return [" ".join(t.split()) for t in texts if t.strip()]
+
+
+class Claims(BaseModel):
+    """The atomic claims of the answer."""
+
+    claims: list[str]
+
+    @field_validator("claims")
+    @classmethod
+    def _some_claims(cls, claims: list[str]) -> list[str]:
+        if not _tidy(claims):
+            raise ValueError("no claims")
+        return _tidy(claims)
+
+
+class Verdict(BaseModel):
+    """Whether the passages support one numbered claim (1) or not (0)."""
+
+    claim: int
+    reason: str
+    verdict: Literal[0, 1]
+
+
+class Verdicts(BaseModel):
+    """One verdict per claim, in the order of the claims."""
+
+    verdicts: list[Verdict]
+
+    def in_claim_order(self, n: int) -> list[int]:
+        """The n verdicts, by claim number when they are numbered 1..n (models sometimes reorder them)."""
+        if len(self.verdicts) != n:
+            raise Malformed(f"{len(self.verdicts)} verdict(s) for {n} claim(s)")
+        by_number = {v.claim: v for v in self.verdicts}
+        numbered = sorted(by_number) == list(range(1, n + 1))
+        return [v.verdict for v in ([by_number[i] for i in range(1, n + 1)] if numbered else self.verdicts)]
+
+
+class GeneratedQuestions(BaseModel):
+    """Questions the answer answers, and whether the answer is noncommittal (1) or not (0)."""
+
+    questions: list[str]
+    noncommittal: Literal[0, 1]
+
+    @field_validator("questions")
+    @classmethod
+    def _tidy_questions(cls, questions: list[str]) -> list[str]:
+        return _tidy(questions)
 
 
 @cache
@@ -50,78 +105,6 @@ def _fence(text: str) -> str:
     """Data cannot fake the blocks' delimiters."""
     text = text.replace("<<<", "‹‹‹").replace(">>>", "›››")
     return re.sub(r"\[(END) (PASSAGE|CLAIMS|ANSWER|QUESTION)", r"[\1-\2", " ".join(text.split()), flags=re.I)
-
-
-def json_values(text: str) -> Iterator[object]:
-    """Every JSON value the reply may hold: the whole reply, code-fenced blocks, then each [ or { in prose."""
-    text = THINK.sub("", text).strip()
-    decoder = json.JSONDecoder()
-    for candidate in [text, *FENCED.findall(text)]:
-        try:
-            yield json.loads(candidate)
-        except ValueError:
-            pass
-    for i, ch in enumerate(text):
-        if ch in "[{":
-            try:
-                yield decoder.raw_decode(text, i)[0]
-            except ValueError:
-                continue
-
-
-def _first(text: str, read: Callable[[object], object], what: str):
-    for value in json_values(text):
-        try:
-            return read(value)
-        except (Malformed, TypeError, ValueError, KeyError, AttributeError):
-            continue
-    raise Malformed(f"no {what} in the reply: {' '.join(text.split())[:80]!r}")
-
-
-def _strings(value, key: str) -> list[str]:
-    items = value.get(key) if isinstance(value, dict) else value
-    if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
-        raise Malformed(key)
-    return [" ".join(s.split()) for s in items if s.strip()]
-
-
-def _bad(why: str):
-    raise Malformed(why)
-
-
-def _verdict(value) -> int:
-    if isinstance(value, dict):
-        value = next((value[k] for k in ("verdict", "supported", "answer") if k in value), None)
-    if isinstance(value, bool | int | float) and value in (0, 1):
-        return int(value)
-    word = str(value).strip().lower()
-    return 1 if word in {"1", "yes", "true", "supported"} else 0 if word in {"0", "no", "false"} else _bad("verdict")
-
-
-def parse_claims(text: str) -> list[str]:
-    return _first(text, lambda v: _strings(v, "claims") or _bad("no claims"), "list of claims")
-
-
-def parse_verdicts(text: str, n: int) -> list[int]:
-    def read(value):
-        items = value["verdicts"] if isinstance(value, dict) else value
-        if not isinstance(items, list) or len(items) != n:
-            _bad("one verdict per claim")
-        numbered = {int(v["claim"]): v for v in items if isinstance(v, dict) and "claim" in v}
-        in_order = sorted(numbered) == list(range(1, n + 1))
-        return [_verdict(v) for v in ([numbered[i] for i in range(1, n + 1)] if in_order else items)]
-
-    return _first(text, read, f"{n} verdict(s)")
-
-
-def parse_questions(text: str) -> tuple[list[str], bool]:
-    """(questions, noncommittal)."""
-    def read(value):
-        if isinstance(value, dict) and _verdict(value.get("noncommittal", 0)):
-            return [], True
-        return _strings(value, "questions") or _bad("no questions"), False
-
-    return _first(text, read, "questions")
 
 
 def cosine(a: list[float], b: list[float]) -> float:
@@ -162,47 +145,56 @@ def _blocks(passages: list[tuple[str, str]], tag: str) -> str:
 
 
 class Judge:
-    def __init__(self, model: BaseChatModel, embeddings: Embeddings, n_questions: int = N_QUESTIONS):
-        self.model, self.embeddings, self.n_questions = model, embeddings, n_questions
+    """Asks the chat model for each judgement as structured output (`with_structured_output` of the schemas above).
 
-    def ask(self, name: str, tag: str, **fields) -> str:
-        """The model's reply to prompt `name`; JudgeUnavailable when the server fails, Malformed otherwise."""
+    The model's own structured-output support (JSON schema, tool calling) shapes the reply; a model without any
+    raises NotImplementedError here, at once, rather than failing every judgement."""
+
+    def __init__(self, model: BaseChatModel, embeddings: Embeddings, n_questions: int = N_QUESTIONS):
+        self.embeddings, self.n_questions = embeddings, n_questions
+        self.models = {schema: model.with_structured_output(schema) for schema in (Claims, Verdicts,
+                                                                                   GeneratedQuestions)}
+
+    def ask(self, name: str, schema: type[Reply], tag: str, **fields) -> Reply:
+        """The reply to prompt `name` as a `schema`; JudgeUnavailable when the server fails, Malformed otherwise."""
         from langchain_core.messages import HumanMessage
 
         from assistant.llm import failure_kind
 
         try:
-            reply = self.model.invoke([HumanMessage(prompt(name).substitute(fields, tag=tag))]).content
+            reply = self.models[schema].invoke([HumanMessage(prompt(name).substitute(fields, tag=tag))])
         except Exception as exc:
             if failure_kind(exc) in {"timeout", "unreachable", "http"}:
                 raise JudgeUnavailable(str(exc)) from exc
             raise Malformed(f"{type(exc).__name__}: {exc}") from exc
-        if isinstance(reply, list):  # content blocks
-            reply = "".join(b if isinstance(b, str) else str(b.get("text", "")) for b in reply)
-        return str(reply)
+        if reply is None:  # a reply in prose, with no structured part
+            raise Malformed(f"no {schema.__name__} in the reply")
+        return reply
 
     def faithfulness(self, item: Item) -> tuple[float, list[str], list[str]]:
         """(score, claims, unsupported claims)."""
         tag = secrets.token_hex(4)
-        claims = parse_claims(self.ask("judge_claims", tag, question=_fence(item.question),
-                                       answer=_fence(item.answer)))
+        claims = self.ask("judge_claims", Claims, tag, question=_fence(item.question),
+                          answer=_fence(item.answer)).claims
         if not item.passages:
             return 0.0, claims, claims
         tag = secrets.token_hex(4)
         listed = "\n".join(f"{n}. {_fence(claim)}" for n, claim in enumerate(claims, 1))
-        verdicts = parse_verdicts(self.ask("judge_verdicts", tag, passages=_blocks(item.passages, tag),
-                                           claims=listed), len(claims))
+        reply = self.ask("judge_verdicts", Verdicts, tag, passages=_blocks(item.passages, tag), claims=listed)
+        verdicts = reply.in_claim_order(len(claims))
         unsupported = [c for c, v in zip(claims, verdicts, strict=True) if not v]
         return sum(verdicts) / len(claims), claims, unsupported
 
     def relevancy(self, item: Item) -> float:
         """Mean cosine of the generated questions to the asked one; 0 for a noncommittal answer."""
-        reply = self.ask("judge_questions", secrets.token_hex(4), n=self.n_questions, answer=_fence(item.answer))
-        questions, noncommittal = parse_questions(reply)
-        if noncommittal:
+        reply = self.ask("judge_questions", GeneratedQuestions, secrets.token_hex(4), n=self.n_questions,
+                         answer=_fence(item.answer))
+        if reply.noncommittal:
             return 0.0
+        if not reply.questions:
+            raise Malformed("no questions")
         asked = self.embeddings.embed_query(item.question)
-        generated = self.embeddings.embed_documents(questions[: self.n_questions])
+        generated = self.embeddings.embed_documents(reply.questions[: self.n_questions])
         return sum(cosine(asked, g) for g in generated) / len(generated)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.bench import stop_process
+from evals.bench.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))

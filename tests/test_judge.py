@@ -1,15 +1,17 @@
 """The optional LLM judge of the evals (evals/judge.py): RAGAS-style faithfulness and answer relevancy.
 
-The judge models are real chat models (GenericFakeChatModel subclasses) with scripted replies; relevancy uses
-the real embedding model. The CLI is run once without a backend (it must say the judge is skipped) and once
-end to end against the OpenAI-compatible stub (tests/openai_stub.py), which answers the golden questions and,
-through a handler added here, the judge's prompts.
+The judge asks for structured output (`with_structured_output`); in most tests its model is a scripted stand-in
+for a tool-calling model server (a BaseChatModel whose replies are calls to the tool LangChain binds for the
+schema, or prose); relevancy uses the real embedding model. The CLI is run once without a backend (it must say the
+judge is skipped) and once end to end against the OpenAI-compatible stub (tests/openai_stub.py), which answers the
+golden questions and, through a handler added here, the judge's prompts (as JSON-schema structured output).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import subprocess
@@ -19,11 +21,24 @@ from pathlib import Path
 import pytest
 from conftest import copy_corpus, free_port, make_settings
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from openai_stub import OpenAIStub
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from evals.judge import Item, Judge, judge_items, parse_claims, parse_questions, parse_verdicts, run_judge
+from evals.judge import (
+    Claims,
+    GeneratedQuestions,
+    Item,
+    Judge,
+    Malformed,
+    Verdict,
+    Verdicts,
+    judge_items,
+    run_judge,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSAGE = ("UNODC is the guardian of the Protocol to Prevent, Suppress and Punish Trafficking in Persons. "
@@ -35,21 +50,40 @@ GOLDEN_IDS = ("gmg-001", "gmg-004")
 INVENTED = "The GMG also runs a research station on the Moon."
 
 
-class ScriptedJudge(GenericFakeChatModel):
-    """Replies in order; keeps every prompt; with `down_after`, the server is gone after that many calls."""
+class ScriptedJudge(BaseChatModel):
+    """A tool-calling model server, scripted: replies in order, a dict as the arguments of a call to the one tool
+    bound (what `with_structured_output` reads), a str as prose. Keeps every prompt and the name of the tool it was
+    asked to call; with `down_after`, the server is gone after that many calls."""
 
+    replies: list = Field(default_factory=list)
     received: list = Field(default_factory=list)
+    schemas: list = Field(default_factory=list)
     down_after: int | None = None
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-judge"
+
+    def bind_tools(self, tools, *, tool_choice=None, **kwargs):
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], tool_choice=tool_choice, **kwargs)
+
+    def _generate(self, messages, stop=None, run_manager=None, tools=(), **kwargs):
         if self.down_after is not None and len(self.received) >= self.down_after:
             raise ConnectionError("[Errno 111] Connection refused")
         self.received.append(messages[-1].content)
-        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        [tool] = tools
+        self.schemas.append(tool["function"]["name"])
+        reply = self.replies.pop(0)
+        if isinstance(reply, str):
+            message = AIMessage(content=reply)
+        else:
+            call = {"name": tool["function"]["name"], "args": reply, "id": f"call-{len(self.received)}"}
+            message = AIMessage(content="", tool_calls=[call])
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-def scripted(*replies: str, **kwargs) -> ScriptedJudge:
-    return ScriptedJudge(messages=iter(replies), **kwargs)
+def scripted(*replies: dict | str, **kwargs) -> ScriptedJudge:
+    return ScriptedJudge(replies=list(replies), **kwargs)
 
 
 class WordEmbeddings(Embeddings):
@@ -72,37 +106,38 @@ def record(rid: str, question: str, answer: str, citations: list[str], **extra) 
                                                        "citations": cites, "closest": [], **extra}}
 
 
-def claims_reply(claims: list[str]) -> str:
-    return "Here are the claims:\n```json\n" + json.dumps({"claims": claims}) + "\n```"
+def claims_reply(claims: list[str]) -> dict:
+    return {"claims": claims}
 
 
-def verdicts_reply(verdicts: list) -> str:
+def verdicts_reply(verdicts: list) -> dict:
     items = [{"claim": n, "reason": "checked", "verdict": v} for n, v in enumerate(verdicts, 1)]
-    return "Sure [1]. My assessment: " + json.dumps({"verdicts": items[::-1]}) + " Hope this helps."
+    return {"verdicts": items[::-1]}  # numbered, in reverse order
 
 
-def questions_reply(questions: list[str], noncommittal: int = 0) -> str:
-    return json.dumps({"questions": questions, "noncommittal": noncommittal})
+def questions_reply(questions: list[str], noncommittal: int = 0) -> dict:
+    return {"questions": questions, "noncommittal": noncommittal}
 
 
 ITEM = Item("q1", "Who handles trafficking victims?", "UNODC protects and assists victims of trafficking.",
             [("note.txt; section: UNODC", PASSAGE), ("note.txt; section: UNODC", HOSTILE)])
 
 
-# -- parsing ------------------------------------------------------------------------------------------------
-def test_replies_are_read_from_fences_prose_and_reasoning():
-    assert parse_claims(claims_reply(["A.", " B  is\nC. "])) == ["A.", "B is C."]
-    assert parse_claims('<think>maybe ["x"]? {</think>["First claim.", "Second claim."]') == [
-        "First claim.", "Second claim."]
-    assert parse_verdicts(verdicts_reply([1, "no", True]), 3) == [1, 0, 1]  # numbered, in any order
-    assert parse_verdicts("[1, 0]", 2) == [1, 0]
-    assert parse_questions(questions_reply(["Q?"])) == (["Q?"], False)
-    assert parse_questions('{"questions": [], "noncommittal": 1}') == ([], True)
-    for bad in ("I cannot help with that.", '{"claims": "one"}', '{"claims": []}', "```json\n{claims: [}\n```"):
-        with pytest.raises(ValueError):
-            parse_claims(bad)
-    with pytest.raises(ValueError):
-        parse_verdicts(verdicts_reply([1]), 2)  # one verdict for two claims
+# -- the replies' schemas -------------------------------------------------------------------------------------
+def test_replies_are_validated_by_their_schemas():
+    assert Claims.model_validate(claims_reply(["A.", " B  is\nC. ", " "])).claims == ["A.", "B is C."]
+    assert Verdicts.model_validate(verdicts_reply([1, 0, 1])).in_claim_order(3) == [1, 0, 1]  # by number
+    unnumbered = Verdicts(verdicts=[Verdict(claim=7, reason="", verdict=v) for v in (0, 1)])
+    assert unnumbered.in_claim_order(2) == [0, 1]  # numbers that are not 1..n: the list's order
+    questions = GeneratedQuestions.model_validate(questions_reply([" Q ?", ""], noncommittal=1))
+    assert questions.questions == ["Q ?"] and questions.noncommittal == 1
+    for schema, bad in ((Claims, {"claims": "one"}), (Claims, {"claims": []}), (Claims, {"claims": [" "]}),
+                        (Verdicts, verdicts_reply(["yes"])), (Verdicts, verdicts_reply([2])),
+                        (GeneratedQuestions, {"questions": ["Q?"]}), (GeneratedQuestions, questions_reply([], 2))):
+        with pytest.raises(ValidationError):
+            schema.model_validate(bad)
+    with pytest.raises(Malformed, match="1 verdict\\(s\\) for 2 claim\\(s\\)"):
+        Verdicts.model_validate(verdicts_reply([1])).in_claim_order(2)
 
 
 def test_only_answered_records_are_judged():
@@ -121,6 +156,7 @@ def test_faithfulness_is_supported_claims_over_claims_with_passages_as_delimited
     model = scripted(claims_reply(CLAIMS), verdicts_reply([1, 1, 0, 1]))
     score, claims, unsupported = Judge(model, WordEmbeddings()).faithfulness(ITEM)
     assert score == 0.75 and claims == CLAIMS and unsupported == ["UNODC was founded in 1850."]
+    assert model.schemas == ["Claims", "Verdicts"]  # each reply asked for as structured output
     asked_claims, asked_verdicts = model.received
     assert ITEM.answer in asked_claims and ITEM.question in asked_claims and "untrusted data" in asked_claims
     tag = re.search(r"<<<DATA (\w+)>>>", asked_verdicts).group(1)
@@ -147,6 +183,7 @@ def test_runs_are_averaged_with_per_run_and_per_question_values():
     assert q["faithfulness_runs"] == [0.75, 0.5] and q["answer_relevancy_runs"] == [0.0, 1.0]
     assert q["claims"] == 2 and q["unsupported"] == [CLAIMS[1]] and q["failures"] == []
     assert section["failed_judgements"] == 0 and section["error"] is None and len(model.received) == 6
+    assert model.schemas == ["Claims", "Verdicts", "GeneratedQuestions"] * 2
 
 
 # -- answer relevancy ---------------------------------------------------------------------------------------
@@ -166,21 +203,22 @@ def test_relevancy_is_higher_for_questions_on_the_topic(embeddings):
 def test_malformed_replies_are_failed_judgements_not_crashes():
     records = [record("bad", ITEM.question, ITEM.answer, [PASSAGE]),
                record("half", ITEM.question, ITEM.answer, [PASSAGE])]
-    model = scripted("Sorry, I cannot do that.", "```json\n{\"questions\": \"not a list\"}\n```",
+    model = scripted("Sorry, I cannot do that.", {"questions": "not a list", "noncommittal": 0},
                      claims_reply(CLAIMS[:2]), verdicts_reply([1]), questions_reply([ITEM.question]))
     section = run_judge(model, WordEmbeddings(), records, runs=1)
     assert section["failed_judgements"] == 3 and section["per_run"][0]["failed"] == 3 and section["error"] is None
     assert section["faithfulness"] is None and section["answer_relevancy"] == 1.0
     bad, half = section["per_question"]["bad"], section["per_question"]["half"]
     assert bad["faithfulness"] is None and bad["answer_relevancy"] is None and len(bad["failures"]) == 2
-    assert any("run 1 faithfulness: no list of claims" in f for f in bad["failures"])
-    assert len(half["failures"]) == 1 and half["failures"][0].startswith("run 1 faithfulness: no 2 verdict(s)")
+    assert "run 1 faithfulness: no Claims in the reply" in bad["failures"]  # prose, no structured reply
+    assert any(f.startswith("run 1 answer_relevancy: ValidationError") for f in bad["failures"])
+    assert half["failures"] == ["run 1 faithfulness: 1 verdict(s) for 2 claim(s)"]
     assert half["answer_relevancy"] == 1.0 and half["claims"] is None
 
 
 def test_an_odd_number_in_a_reply_is_one_failed_judgement():
     records = [record("odd", ITEM.question, ITEM.answer, [PASSAGE])]
-    odd = '{"verdicts": [{"claim": Infinity, "verdict": 1}, {"claim": 2, "verdict": 1}]}'
+    odd = {"verdicts": [{"claim": math.inf, "reason": "", "verdict": 1}, {"claim": 2, "reason": "", "verdict": 1}]}
     model = scripted(claims_reply(CLAIMS[:2]), odd, questions_reply([ITEM.question]))
     section = run_judge(model, WordEmbeddings(), records, runs=1)
     assert section["error"] is None and section["failed_judgements"] == 1
@@ -255,7 +293,7 @@ def judge_reply(prompt: str) -> str | None:
         claims = [ln.split(". ", 1)[1] for ln in CLAIMS_BLOCK.search(prompt).group(2).splitlines()]
         verdicts = [{"claim": n, "verdict": int(len(words(c) & passages) >= 0.8 * len(words(c)))}
                     for n, c in enumerate(claims, 1)]
-        return "```json\n" + json.dumps({"verdicts": verdicts}) + "\n```"
+        return json.dumps({"verdicts": [{**v, "reason": "word overlap"} for v in verdicts]})
     if "noncommittal" in prompt:
         answer = ANSWER_BLOCK.search(prompt).group(2)
         return json.dumps({"questions": ["What does this say: " + " ".join(answer.split()[:8]) + "?"] * 3,
@@ -271,12 +309,13 @@ def judging_stub():
     class JudgeHandler(base):
         def do_POST(self) -> None:  # noqa: N802
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            messages = json.loads(raw or b"{}").get("messages", [])
+            body = json.loads(raw or b"{}")
+            messages = body.get("messages", [])
             reply = judge_reply(next((m["content"] for m in reversed(messages) if m["role"] == "user"), ""))
             if reply is None:  # a question for the answerer: the stub's own scripted replies
                 self.rfile = io.BytesIO(raw)
                 return super().do_POST()
-            stub.requests.append({"path": self.path, "judge": True})
+            stub.requests.append({"path": self.path, "judge": True, "response_format": body.get("response_format")})
             return self._json(200, {"id": "judge", "object": "chat.completion", "created": 0, "model": "stub",
                                     "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
                                                  "finish_reason": "stop"}]})
@@ -306,7 +345,10 @@ def test_cli_judges_our_answers_through_an_openai_compatible_server(workspace, j
     section = json.loads((out / "results.json").read_text())["judge"]
     assert section["backend"] == "openai:stub" and section["runs"] == 2 and section["error"] is None
     assert section["answers"] == 2 and section["failed_judgements"] == 0 and len(section["per_run"]) == 2
-    assert sum(1 for r in judging_stub.requests if r.get("judge")) == 2 * 2 * 3  # 2 answers x 2 runs x 3 prompts
+    judged = [r for r in judging_stub.requests if r.get("judge")]
+    assert len(judged) == 2 * 2 * 3  # 2 answers x 2 runs x 3 prompts, each asking for a JSON schema's reply:
+    assert {(r["response_format"]["type"], r["response_format"]["json_schema"]["name"]) for r in judged} == {
+        ("json_schema", "Claims"), ("json_schema", "Verdicts"), ("json_schema", "GeneratedQuestions")}
     for q in section["per_question"].values():
         assert q["claims"] >= 2 and q["unsupported"][-1] == INVENTED and q["failures"] == []
         assert q["faithfulness"] == pytest.approx(1 - len(q["unsupported"]) / q["claims"], abs=1e-4)

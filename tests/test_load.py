@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from evals.load import run
+from evals.bench.load import run
 
 
 def test_concurrent_sessions_during_a_reingest(tmp_path, embeddings):

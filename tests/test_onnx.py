@@ -15,7 +15,8 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from assistant.embeddings import BUNDLED_ID, build_embeddings, ensure_onnx_export, onnx_dir, resolve_model
-from assistant.onnx_embeddings import MIN_CHECK_COSINE, MODEL_FILE, OnnxEmbeddings, export_status, read_meta
+from assistant.onnx_embeddings import MODEL_FILE, OnnxEmbeddings, export_status, read_meta
+from assistant.onnx_export import MIN_CHECK_COSINE
 from assistant.settings import Settings
 from assistant.store import collection_name
 
@@ -94,7 +95,7 @@ def test_vectors_and_token_counts_agree(reference, onnx):
 def reference_trace(ingested, reference):
     """The golden set through the reference path: sentence-transformers index, sentence-transformers queries."""
     from assistant.chain import build_assistant
-    from evals.bench import golden_trace
+    from evals.bench.speed import golden_trace
     from evals.golden_io import load_golden
 
     trace = golden_trace(build_assistant(ingested, embeddings=reference), load_golden())
@@ -105,7 +106,7 @@ def reference_trace(ingested, reference):
 def test_golden_set_same_chunks_and_answers(ingested, onnx, reference_trace):
     """ONNX queries over the same index: the same retrieved chunk ids, answers, citations on every case."""
     from assistant.chain import build_assistant
-    from evals.bench import golden_trace, trace_differences
+    from evals.bench.speed import golden_trace, trace_differences
     from evals.golden_io import load_golden
 
     got = golden_trace(build_assistant(ingested, embeddings=onnx), load_golden())
@@ -117,7 +118,7 @@ def test_golden_set_same_with_an_index_built_by_onnx(onnx, reference_trace, tmp_
     from assistant.chain import build_assistant
     from assistant.indexing import run_ingest
     from assistant.store import build_store
-    from evals.bench import golden_trace, trace_differences
+    from evals.bench.speed import golden_trace, trace_differences
     from evals.golden_io import load_golden
 
     settings = make_settings(tmp_path / "data", shutil.copytree(CORPUS, tmp_path / "corpus"))

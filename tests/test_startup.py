@@ -26,7 +26,7 @@ def run_python(code: str, settings, *args: str, env_extra: dict | None = None) -
 
 
 def test_cli_ask_never_imports_torch(ingested):
-    from evals.bench import PROBE
+    from evals.bench.speed import PROBE
 
     report, stdout = run_python(PROBE, ingested, "Who handles trafficking victims?")
     assert report["exit"] in (0, None)

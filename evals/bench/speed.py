@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Annotated
 
+import typer
+
+from evals.bench.processes import cpu_seconds, free_port, rss_mb, run_measured, stop_process
 from evals.metrics import percentile
 
 QUESTIONS = [
@@ -39,7 +41,7 @@ APP_QUESTIONS = 50
 CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # `python -m assistant ask …` run in-process (exactly as runpy runs it), then what it imported.
 PROBE = """
 import json, runpy, sys, time
@@ -97,42 +99,10 @@ def trace_differences(reference: dict, other: dict, tolerance: float = 1e-4) -> 
 
 # -- cold start -----------------------------------------------------------------------------------------------
 
-def _run_waited(argv: list[str], env: dict):
-    """(wall s, CPU s, peak RSS MB, stdout, stderr) of one child process.
-
-    CPU time comes from the child's own rusage (wait4). Its ru_maxrss would also count this (large) parent's
-    memory, inherited through fork until exec, so the peak is VmHWM from /proc, sampled until the child exits.
-    """
-    started = time.perf_counter()
-    peak_kb = 0
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        pid = os.posix_spawn(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1),
-                                                               (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        status_file = Path(f"/proc/{pid}/status")
-        while True:
-            done, status, usage = os.wait4(pid, os.WNOHANG)
-            if done:
-                break
-            try:
-                hwm = re.search(r"VmHWM:\s+(\d+)", status_file.read_text())
-                peak_kb = max(peak_kb, int(hwm.group(1))) if hwm else peak_kb
-            except OSError:
-                pass
-            time.sleep(0.01)
-        wall = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({code}):\n{stderr[-2000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024, stdout, stderr
-
-
 def cold_start(env: dict, question: str, runs: int = COLD_RUNS) -> dict:
     walls, cpus, rsss, outputs = [], [], [], set()
     for _ in range(runs):
-        wall, cpu, rss, stdout, _ = _run_waited([sys.executable, "-m", "assistant", "ask", question], env)
+        wall, cpu, rss, stdout, _ = run_measured([sys.executable, "-m", "assistant", "ask", question], env)
         walls.append(wall)
         cpus.append(cpu)
         rsss.append(rss)
@@ -144,7 +114,7 @@ def cold_start(env: dict, question: str, runs: int = COLD_RUNS) -> dict:
 
 def import_breakdown(env: dict, question: str) -> dict:
     """Self import time per top-level package on the `assistant ask` path, and what that path loaded."""
-    _, _, _, _, stderr = _run_waited([sys.executable, "-X", "importtime", "-c", PROBE, question], env)
+    _, _, _, _, stderr = run_measured([sys.executable, "-X", "importtime", "-c", PROBE, question], env)
     per_package: dict[str, float] = {}
     probe = {}
     for line in stderr.splitlines():
@@ -164,37 +134,6 @@ def import_breakdown(env: dict, question: str) -> dict:
 
 # -- the app --------------------------------------------------------------------------------------------------
 
-def stop_process(proc: subprocess.Popen, grace_s: float = 15) -> None:
-    """Terminate a server process; kill it if it has not exited after `grace_s` seconds."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=grace_s)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _rss_mb(pid: int) -> dict:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = round(int(value.split()[0]) / 1024)
-    return fields
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds used so far by process `pid` (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def app_figures(env: dict, work: Path, label: str, questions: int = APP_QUESTIONS) -> dict:
     """`streamlit run app.py` over the index, driven by Chromium: launch → first answer, RSS after N questions."""
     try:
@@ -203,7 +142,7 @@ def app_figures(env: dict, work: Path, label: str, questions: int = APP_QUESTION
         return {"skipped": "the playwright package is not installed"}
     if not CHROMIUM.is_file():
         return {"skipped": f"{CHROMIUM} is missing (apt-get install chromium)"}
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = work / f"streamlit-{label}.log"
     timeout = 180_000
@@ -242,10 +181,10 @@ def app_figures(env: dict, work: Path, label: str, questions: int = APP_QUESTION
                 if n == 0:
                     expect(answer).to_contain_text("UNODC", timeout=timeout)
                     first_s = time.monotonic() - launched
-                    first_cpu = _cpu_s(proc.pid)
+                    first_cpu = cpu_seconds(proc.pid)
                 expect(answer.get_by_role("radio", name="Thumbs up")).to_be_visible(timeout=timeout)
             page.wait_for_timeout(2000)  # let the last rerun and any background work settle
-            memory = _rss_mb(proc.pid)
+            memory = rss_mb(proc.pid)
         finally:
             browser.close()
             stop_process(proc)
@@ -255,24 +194,12 @@ def app_figures(env: dict, work: Path, label: str, questions: int = APP_QUESTION
             "rss_mb_after": memory.get("VmRSS"), "peak_rss_mb": memory.get("VmHWM")}
 
 
-# -- main -----------------------------------------------------------------------------------------------------
+# -- in this process: ingest and warm asks --------------------------------------------------------------------
 
-def main() -> None:
-    from assistant.chain import build_assistant
-    from assistant.embeddings import build_embeddings, ensure_onnx_export
+def ingest_seconds(settings, embeddings, store) -> dict:
+    """Seconds of the ONNX export, a full ingest, a raw encode of its chunks and an unchanged re-ingest."""
+    from assistant.embeddings import ensure_onnx_export
     from assistant.indexing import run_ingest
-    from assistant.settings import Settings
-    from assistant.store import build_client, build_store
-    from evals.golden_io import load_golden
-
-    quick = "--quick" in sys.argv[1:]
-    work = Path(tempfile.mkdtemp(prefix="gmg-bench-"))
-    shutil.copytree(REPO / "corpus", work / "corpus")
-    settings = Settings(_env_file=None, data_dir=work / "data", corpus_dir=work / "corpus")
-    embeddings = build_embeddings(settings.model_copy(update={"query_embedder": "sentence-transformers"}))
-    embeddings.embed_documents(["warm up the model"])
-    client = build_client(settings)
-    store = build_store(settings, embeddings, client)
 
     started = time.perf_counter()
     ensure_onnx_export(settings, embeddings)  # once per weights; run_ingest would do it (reported apart)
@@ -281,15 +208,18 @@ def main() -> None:
     report = run_ingest(settings, embeddings, store)
     full = time.perf_counter() - started
     chunks = store.get(include=["documents"])["documents"]
-    model = embeddings._client
     started = time.perf_counter()
-    model.encode(chunks, batch_size=64, normalize_embeddings=True)
+    embeddings._client.encode(chunks, batch_size=64, normalize_embeddings=True)
     raw = time.perf_counter() - started
     started = time.perf_counter()
     run_ingest(settings, embeddings, store)
     again = time.perf_counter() - started
+    return {"chunks": report.chunks, "export": export, "full": full, "raw": raw, "again": again}
 
-    assistant = build_assistant(settings, embeddings=embeddings, store=store)
+
+def warm_ask_seconds(assistant, embeddings, store, top_k: int) -> tuple[list[float], list[float]]:
+    """Per question variant, seconds of a warm `ask` and of a bare query (embed, one Chroma query of top_k)."""
+    model = embeddings._client
     for q in QUESTIONS:  # warm: model, BM25, caches
         assistant.ask(q)
     ours, bare = [], []
@@ -301,34 +231,54 @@ def main() -> None:
             ours.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             vector = model.encode([variant + "?"], normalize_embeddings=True)[0].tolist()
-            store._collection.query(query_embeddings=[vector], n_results=settings.top_k)
+            store._collection.query(query_embeddings=[vector], n_results=top_k)
             bare.append(time.perf_counter() - t0)
+    return ours, bare
 
-    golden = None
-    if not quick:
-        onnx = build_embeddings(settings.model_copy(update={"query_embedder": "onnx"}))
-        onnx_assistant = build_assistant(settings, embeddings=onnx, store=build_store(settings, onnx, client))
-        cases = load_golden()
-        t0 = time.perf_counter()
-        reference = golden_trace(assistant, cases)
-        st_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        candidate = golden_trace(onnx_assistant, cases)
-        onnx_s = time.perf_counter() - t0
-        diffs = trace_differences(reference, candidate)
-        golden = {"cases": len(cases), "turns": sum(len(t) for t in reference.values()),
-                  "identical_cases": len(cases) - len({d.split()[0] for d in diffs}), "differences": diffs[:10],
-                  "seconds": {"sentence-transformers": round(st_s, 1), "onnx": round(onnx_s, 1)}}
 
+def golden_equivalence(settings, assistant, client) -> dict:
+    """The golden set through `assistant` (sentence-transformers) and through an ONNX one: what differs."""
+    from assistant.chain import build_assistant
+    from assistant.embeddings import build_embeddings
+    from assistant.store import build_store
+    from evals.golden_io import load_golden
+
+    onnx = build_embeddings(settings.model_copy(update={"query_embedder": "onnx"}))
+    onnx_assistant = build_assistant(settings, embeddings=onnx, store=build_store(settings, onnx, client))
+    cases = load_golden()
+    t0 = time.perf_counter()
+    reference = golden_trace(assistant, cases)
+    st_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    candidate = golden_trace(onnx_assistant, cases)
+    onnx_s = time.perf_counter() - t0
+    diffs = trace_differences(reference, candidate)
+    return {"cases": len(cases), "turns": sum(len(t) for t in reference.values()),
+            "identical_cases": len(cases) - len({d.split()[0] for d in diffs}), "differences": diffs[:10],
+            "seconds": {"sentence-transformers": round(st_s, 1), "onnx": round(onnx_s, 1)}}
+
+
+# -- in child processes: start-up and the app -----------------------------------------------------------------
+
+def process_figures(settings, work: Path, quick: bool) -> tuple[dict, dict, dict]:
+    """Cold start, import breakdown and (unless `quick`) the app, per query embedder in PATHS, over the index."""
     base_env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir),
                 "ASSISTANT_CORPUS_DIR": str(work / "corpus"), "PYTHONUNBUFFERED": "1"}
     envs = {label: {**base_env, "ASSISTANT_QUERY_EMBEDDER": value} for label, value in PATHS.items()}
     cold = {label: cold_start(env, QUESTIONS[0]) for label, env in envs.items()}
     imports = {label: import_breakdown(env, QUESTIONS[0]) for label, env in envs.items()}
     app = {label: app_figures(env, work, label) for label, env in envs.items()} if not quick else {}
+    return cold, imports, app
 
-    results = {
-        "chunks": report.chunks,
+
+# -- results --------------------------------------------------------------------------------------------------
+
+def summary(ingest: dict, ours: list[float], bare: list[float], cold: dict, imports: dict, app: dict,
+            golden: dict | None) -> dict:
+    """Every figure of the run, as ratios first (the JSON `make bench` prints)."""
+    full, raw, again = ingest["full"], ingest["raw"], ingest["again"]
+    return {
+        "chunks": ingest["chunks"],
         "ingest_vs_raw_encode": round(full / raw, 2),
         "reingest_vs_full_ingest": round(again / full, 3),
         "warm_ask_p50_vs_bare_query": round(statistics.median(ours) / statistics.median(bare), 2),
@@ -342,17 +292,23 @@ def main() -> None:
         "imports": imports,
         "app": app,
         "golden": golden,
-        "seconds": {"onnx_export": round(export, 3), "full_ingest": round(full, 3), "raw_encode": round(raw, 3),
-                    "reingest": round(again, 3), "warm_ask_p50": round(statistics.median(ours), 4),
+        "seconds": {"onnx_export": round(ingest["export"], 3), "full_ingest": round(full, 3),
+                    "raw_encode": round(raw, 3), "reingest": round(again, 3),
+                    "warm_ask_p50": round(statistics.median(ours), 4),
                     "bare_query_p50": round(statistics.median(bare), 4)},
     }
-    print(json.dumps(results, indent=2))
-    print()
+
+
+def print_costs(results: dict, export_s: float) -> None:
     print(f"ingest / raw encode            {results['ingest_vs_raw_encode']}x   (target <= 1.15x; the one-time ONNX "
-          f"export, {export:.1f} s, is apart)")
+          f"export, {export_s:.1f} s, is apart)")
     print(f"re-ingest unchanged / full     {results['reingest_vs_full_ingest']}x  (target <= 0.05x)")
     print(f"warm ask p50 / bare query p50  {results['warm_ask_p50_vs_bare_query']}x   (target <= 1.5x)")
-    print()
+
+
+def print_startup(results: dict) -> None:
+    """The two query embedders side by side: cold `assistant ask`, the app, and the golden set."""
+    cold, imports, app, golden = results["cold_start"], results["imports"], results["app"], results["golden"]
     print(f"{'':34}{'onnx (default)':>18}{'sentence-transformers':>24}")
     o, s = cold["onnx"], cold["sentence-transformers"]
     print(f"{'cold ask -> answer, median of 5':34}{o['median_s']:>16} s{s['median_s']:>22} s   (target <= 3 s)")
@@ -375,9 +331,11 @@ def main() -> None:
         print(f"golden set: {golden['identical_cases']}/{golden['cases']} cases ({golden['turns']} turns) identical "
               f"(retrieved chunk ids, answer text, citations); {len(golden['differences'])} differences; run in "
               f"{golden['seconds']['onnx']} s (onnx) vs {golden['seconds']['sentence-transformers']} s (in-process)")
-    print()
+
+
+def print_imports(imports: dict, top: int = 14) -> None:
+    """Self import time per top-level package, the `top` slowest of each path, then the rest and the total."""
     print("import time on the `assistant ask` path, self time per top-level package (s):")
-    top = 14
     names = list(dict.fromkeys([*list(imports["onnx"]["by_package_s"])[:top],
                                 *list(imports["sentence-transformers"]["by_package_s"])[:top]]))
     print(f"  {'package':30}{'onnx':>10}{'sentence-transformers':>24}")
@@ -388,8 +346,39 @@ def main() -> None:
     print(f"  {'(all other packages)':30}{rest[0]:>10}{rest[1]:>24}")
     totals = [imports[p]["total_import_s"] for p in PATHS]
     print(f"  {'total':30}{totals[0]:>10}{totals[1]:>24}")
+
+
+# -- main -----------------------------------------------------------------------------------------------------
+
+def main(quick: Annotated[bool, typer.Option("--quick", help="Skip the app and the golden set.")] = False) -> None:
+    """Ingest and query cost against the raw model and a bare Chroma query; start-up of the two query embedders."""
+    from assistant.chain import build_assistant
+    from assistant.embeddings import build_embeddings
+    from assistant.settings import Settings
+    from assistant.store import build_client, build_store
+
+    work = Path(tempfile.mkdtemp(prefix="gmg-bench-"))
+    shutil.copytree(REPO / "corpus", work / "corpus")
+    settings = Settings(_env_file=None, data_dir=work / "data", corpus_dir=work / "corpus")
+    embeddings = build_embeddings(settings.model_copy(update={"query_embedder": "sentence-transformers"}))
+    embeddings.embed_documents(["warm up the model"])
+    client = build_client(settings)
+    store = build_store(settings, embeddings, client)
+    ingest = ingest_seconds(settings, embeddings, store)
+    assistant = build_assistant(settings, embeddings=embeddings, store=store)
+    ours, bare = warm_ask_seconds(assistant, embeddings, store, settings.top_k)
+    golden = None if quick else golden_equivalence(settings, assistant, client)
+    cold, imports, app = process_figures(settings, work, quick)
+    results = summary(ingest, ours, bare, cold, imports, app, golden)
+    print(json.dumps(results, indent=2))
+    print()
+    print_costs(results, ingest["export"])
+    print()
+    print_startup(results)
+    print()
+    print_imports(imports)
     shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

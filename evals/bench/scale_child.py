@@ -1,5 +1,5 @@
-"""The measuring processes of `make bench-scale` (evals/bench_scale.py), one per measurement so that each has its
-own peak RSS: `python -m evals.bench_scale_child ingest|encode|query --out FILE [--pool FILE]`, with the index
+"""The measuring processes of `make bench-scale` (evals/bench/scale.py), one per measurement so that each has its
+own peak RSS: `python -m evals.bench.scale_child ingest|encode|query --out FILE [--pool FILE]`, with the index
 folders in ASSISTANT_* set by the parent. Each prints its result as one JSON line on stdout.
 """
 
@@ -186,7 +186,7 @@ def main(
                                            "questions file.")],
     pool: Annotated[str | None, typer.Option(help="ingest: vectors to reuse instead of the model's.")] = None,
 ) -> None:
-    """One measurement of bench_scale in this process; its result as a JSON line on stdout."""
+    """One measurement of `make bench-scale` in this process; its result as a JSON line on stdout."""
     paged_full_reads()
     measurements = {"ingest": lambda: child_ingest(out, pool), "encode": lambda: child_encode(out),
                     "query": lambda: child_query(out)}

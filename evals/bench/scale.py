@@ -1,6 +1,6 @@
 """`make bench-scale`: ingest and query cost at 1k, 10k and 100k chunks, in one run, as ratios to the bare parts.
 
-    python -m evals.bench_scale [--sizes 1000,10000,100000] [--questions 30] [--budget-min 40] [--always-real N]
+    python -m evals.bench.scale [--sizes 1000,10000,100000] [--questions 30] [--budget-min 40] [--always-real N]
 
 `make bench-scale` passes --always-real 100000: every size is embedded for real (the 100k ingest took 82 min on
 this project's 2-core machine). Without it, a quick run reuses vectors above 10k (see below).
@@ -13,7 +13,7 @@ the size (pages and variants are taken in a fixed order; the per-page chunk coun
 Every process uses the sentence-transformers embedder (ASSISTANT_QUERY_EMBEDDER=sentence-transformers unless
 set otherwise), so ingest, raw encode and queries run the same model runtime at every size.
 
-Per size, each measurement runs in its own process (evals/bench_scale_child.py; peak RSS from os.wait4 of that
+Per size, each measurement runs in its own process (evals/bench/scale_child.py; peak RSS from os.wait4 of that
 process):
 - ingest: `run_ingest` (the CLI's code path) from an empty data folder; chunks/s, and the ratio of its time to a
   raw `SentenceTransformer.encode` of the same chunk texts (batch 64, normalised) in a separate process;
@@ -49,9 +49,9 @@ from typing import Annotated
 
 import typer
 
-from evals.bench_scale_child import settings_from_env
+from evals.bench.scale_child import settings_from_env
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = REPO / "evals" / "benchmarks" / "integreat_qa_en"
 DEFAULT_OUT = REPO / "evals" / "out" / "bench_scale.json"
 
@@ -119,12 +119,12 @@ def _du(path: Path) -> int:
 
 
 def _run_child(kind: str, data: Path, corpus: Path, *extra: str, timeout: float = 6 * 3600) -> tuple[dict, float, int]:
-    """(result, wall seconds, peak RSS in MB) of `python -m evals.bench_scale_child kind …`."""
+    """(result, wall seconds, peak RSS in MB) of `python -m evals.bench.scale_child kind …`."""
     log = data.parent / f"{kind}.log"
     data.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with log.open("w") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "evals.bench_scale_child", kind, *extra],
+        proc = subprocess.Popen([sys.executable, "-m", "evals.bench.scale_child", kind, *extra],
                                 env=_env(data, corpus), stdout=subprocess.PIPE, stderr=handle, text=True, cwd=REPO)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)

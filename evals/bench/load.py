@@ -1,6 +1,6 @@
 """`make load-test`: concurrent sessions against one shared assistant while the corpus is re-ingested.
 
-    python -m evals.load [--sessions 20] [--questions 25] [--reingests 2] [--no-reload] [--json]
+    python -m evals.bench.load [--sessions 20] [--questions 25] [--reingests 2] [--no-reload] [--json]
 
 Everything is in a temporary folder, in this process, loopback only (no server is started): a copy of corpus/ is
 ingested; one embedding model, one Chroma store and one assistant are built once and shared by N session
@@ -35,7 +35,7 @@ from assistant.conversation import Conversation
 from assistant.services import Services
 from evals.metrics import percentile
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EDITED = ("gmg-information-note-2006.txt", "srsg-gfmd-gmg-coordination-note.txt")
 ADDED = "load-test-extra.txt"
 EXTRA_TEXT = ("# Regional consultative processes\n\nRegional consultative processes bring governments together to "
