@@ -24,6 +24,7 @@ _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
 # They open a noun phrase "it" can refer to within the question; not "the" ("what is the budget for it?" asks
 # about something earlier).
+_CONJUNCTIONS = frozenset({"and", "but", "or", "so", "that", "if", "when", "because", "since", "while"})
 _DETERMINERS = frozenset({"a", "an", "which", "each", "every"})
 _OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
@@ -61,6 +62,14 @@ def _is_noun_phrase(word: str, frame: frozenset[str]) -> bool:
     """A word after "that"/"this" that makes it a determiner of a noun ("that agency", "this plan"), not a
     conjunction ("… that the GMG is …") or a pronoun before a verb ("that is")."""
     return word not in reference_words()["pronoun"] and (word in frame or bool(content_words(word, frozenset())))
+
+
+def _is_object(word: str, previous: str | None) -> bool:
+    """ "them", or "it" after a verb or preposition ("who proposed it", "a say in it"); not after an auxiliary,
+    a question word or a conjunction, where it is a subject ("does it", "when did it first meet", "and it")."""
+    if word == "them":
+        return True
+    return word == "it" and previous is not None and not _asks(previous) and previous not in _CONJUNCTIONS
 
 
 def _singular_before(before: str, frame: frozenset[str]) -> bool:
@@ -160,9 +169,18 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             continue
         if word == "their" and _plural_before(question[: m.start()], frame):
             continue  # "people displaced inside their own country": the people, in the same question
-        if word in {"it", "its"} and _singular_before(question[: m.start()], frame):
+        before = question[: m.start()]
+        is_object = _is_object(word, lowered[i - 1] if i else None)
+        if word in {"it", "its"} and not is_object and _singular_before(before, frame):
             continue  # "a country that wants its diaspora to invest": the country, in the same question
-        if not _has_antecedent(question[: m.start()], glossary, frame):
+        if is_object:
+            # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);
+            # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.
+            breaks = [b.start() for b in _CLAUSE_BREAK.finditer(before) if b.start() > 0]
+            before = before[: breaks[-1]] if breaks else ""
+            if not (_names_something(before, glossary) or content_words(before, frame)):
+                return Reference("pronoun", m.start(), m.end(), word)
+        elif not _has_antecedent(before, glossary, frame):
             return Reference("pronoun", m.start(), m.end(), word)
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"

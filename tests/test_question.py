@@ -229,5 +229,14 @@ def test_a_pronoun_after_a_noun_phrase_of_its_own_question_is_left_alone(questio
     assert rewrite(question, [("Who set up the GMG?", "The GMG was established by the Secretary-General …")]) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("does the UN have a say in it?", "GFMD"),  # "it", an object, is not the clause's own subject
+     ("What does the ILO think of them?", "GFMD")],
+)
+def test_an_object_pronoun_refers_past_its_own_clause(question, expected):
+    assert expected in rewrite(question, [("Who runs the GFMD?", "The GFMD operates through …")])
+
+
 def test_a_pronoun_after_a_definite_noun_still_refers_back():
     assert "UNODC" in rewrite("What is the budget for it?", [("What does UNODC do?", "UNODC, as custodian …")])
