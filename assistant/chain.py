@@ -29,6 +29,7 @@ from assistant.models import CitedAnswer
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, rewrite_followup
 from assistant.settings import Settings
+from assistant.social import social_reply
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
 
@@ -105,6 +106,9 @@ class Assistant:
     def _standalone(self, inputs: dict) -> dict:
         question = self.check_question(inputs["question"])
         state = {**inputs, "question": question, "timings": {}, "notes": [], "unavailable": None}
+        social = social_reply(question, self.manifest.titles())
+        if social is not None:  # "thanks!", "hi, what is this about?": nothing to search or rewrite
+            return {**state, "social": social, "rewrite": None, "standalone": question}
         history = inputs.get("history")
         rewrite = self.rewrite(question, history, inputs.get("mode"), state) if history else None
         return {**state, "rewrite": rewrite, "standalone": rewrite.text if rewrite else question}
@@ -148,6 +152,8 @@ class Assistant:
         return rewrite
 
     def _retrieve(self, state: dict) -> dict:
+        if state.get("social") is not None:
+            return {**state, "docs": []}
         started = time.perf_counter()
         asked = int(state.get("k") or self.settings.top_k)
         k = max(1, min(asked, self.settings.max_top_k))
@@ -158,6 +164,9 @@ class Assistant:
         return {**state, "docs": docs}
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
+        if state.get("social") is not None:
+            yield CitedAnswer(question=state["question"], answer=state["social"], social=True, notes=state["notes"])
+            return
         if state["rewrite"] is not None:
             yield Event("searched", state["standalone"])
         started = time.perf_counter()

@@ -27,8 +27,10 @@ class Conversation:
     turns: list[CitedAnswer] = field(default_factory=list)
 
     def history(self, window: int) -> list[tuple[str, str]]:
-        """The last `window` turns as (core question, answer text), oldest first."""
-        return [(core(t), t.answer) for t in self.turns[-window:]] if window > 0 else []
+        """The last `window` turns as (core question, answer text), oldest first; a social turn ("thanks!") is
+        no context a follow-up could lean on."""
+        turns = [t for t in self.turns if not t.social]
+        return [(core(t), t.answer) for t in turns[-window:]] if window > 0 else []
 
     def stream(self, assistant, question: str, k: int | None = None, mode: str | None = None,
                filter: dict | None = None) -> Iterator:  # noqa: A002

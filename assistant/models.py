@@ -40,13 +40,16 @@ class CitedAnswer(BaseModel):
         None, description="A rewritten follow-up's own meaning without the earlier question it carries as context: "
         "what later follow-ups build on (not in to_json).")
     evidence: float = Field(0.0, description="Evidence score the abstention decision was made on.")
+    social: bool = Field(False, description="A reply to a greeting, thanks or a question about the assistant "
+                         "itself (assistant/social.py): nothing was searched or cited.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     backend: str = Field("extractive", description="Who wrote the answer: `extractive` or the ASSISTANT_LLM model.")
     notes: list[str] = Field(default_factory=list, description="Notes for the reader (fallbacks, what checks changed).")
     checks: dict = Field(default_factory=dict, description="Outcome of the citation checks on a model's answer.")
 
     def to_json(self) -> dict:
-        data = self.model_dump(include={"question", "answer", "abstained", "timings_ms", "standalone_question"})
+        data = self.model_dump(include={"question", "answer", "abstained", "timings_ms", "standalone_question",
+                                        "social"})
         data["citations"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.citations]
         data["closest"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.closest]
         data.update(backend=self.backend, notes=list(self.notes), checks=self.checks)

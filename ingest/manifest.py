@@ -89,6 +89,10 @@ class Manifest:
             except OSError:
                 pass
 
+    def titles(self) -> list[str]:
+        """The indexed documents' titles (their file names when they have none), in file order."""
+        return [entry.title or Path(src).name for src, entry in sorted(self.files.items())]
+
     def chunk_count(self) -> int:
         return sum(len(e.chunk_ids) for e in self.files.values())
 

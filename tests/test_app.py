@@ -112,6 +112,15 @@ def test_off_topic_question_abstains_and_lists_closest_passages(app):
     assert "[1]" not in shown
 
 
+def test_thanks_gets_a_reply_without_sources(app):
+    ask(app, "thanks!")
+    message, turn = last_answer(app)
+    assert turn["result"].social
+    assert plain(message.markdown[0].value).startswith("You're welcome")
+    texts = [m.value for m in message.markdown]
+    assert "**Sources**" not in texts and "**You may want to read:**" not in texts
+
+
 def test_starter_question_is_clickable(app):
     labels = [b.label for b in app.button]
     for starter in ("What is the GMG?", "Who are the members of the GMG?", "Who handles trafficking victims?",

@@ -1,0 +1,60 @@
+"""Greetings, thanks and questions about the assistant itself: answered without a search.
+
+Tried as a new user would: "thanks!" was read as a fragment leaning on the conversation and answered the previous
+question again, and "hi, what is this about?" got "The documents don't say". The phrases and replies are a
+reviewed list (data/social.toml). A message is social only when it is made entirely of such phrases, so "hi, who
+handles trafficking?" is still a question about the notes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class SocialKind:
+    name: str
+    phrases: tuple[str, ...]  # normalised, longest first
+    reply: str
+
+
+@lru_cache(maxsize=1)
+def social_kinds() -> tuple[SocialKind, ...]:
+    """The kinds of data/social.toml, in the file's order (which decides the reply of a mixed message)."""
+    text = resources.files("assistant.data").joinpath("social.toml").read_text(encoding="utf-8")
+    return tuple(SocialKind(name, tuple(sorted({normalise(p) for p in spec["phrases"]}, key=len, reverse=True)),
+                            spec["reply"].strip())
+                 for name, spec in tomllib.loads(text).items())
+
+
+def normalise(text: str) -> str:
+    """Lower case, apostrophes kept, every other mark a space, spaces folded: "Thanks!!" → "thanks"."""
+    return " ".join(re.sub(r"[^\w']+", " ", text.lower().replace("’", "'")).split())
+
+
+def social_kind(message: str) -> SocialKind | None:
+    """The kind of a message made only of social phrases, or None for a question about the notes."""
+    rest, found = normalise(message), set()
+    while rest:
+        match = next(((kind, p) for kind in social_kinds() for p in kind.phrases
+                      if rest == p or rest.startswith(p + " ")), None)
+        if match is None:
+            return None
+        found.add(match[0].name)
+        rest = rest[len(match[1]) :].strip()
+    return next((kind for kind in social_kinds() if kind.name in found), None)
+
+
+def social_reply(message: str, titles: list[str]) -> str | None:
+    """The reply to a social message (None for a question), naming the indexed documents where it says so."""
+    kind = social_kind(message)
+    if kind is None:
+        return None
+    quoted = [f"“{t}”" for t in titles] or ["the indexed documents"]
+    documents = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    count = f"{len(titles)} document{'s' if len(titles) != 1 else ''}" if titles else "the indexed documents"
+    return kind.reply.format(documents=documents, count=count)
