@@ -83,6 +83,14 @@ def test_a_sentence_that_points_back_is_quoted_with_the_sentence_it_points_to(as
     assert result.citations[0].text.startswith("In order to fulfil its mandate")
 
 
+def test_a_passage_never_runs_into_a_page_footer(assistant):
+    """The 2006 note ends with its PDF footer "/eptember 2006Global Migration Group", a short unpunctuated line in the
+    World Bank's section: an answer quoting the section's last sentence showed it as part of the passage."""
+    result = assistant.ask("what does the world bank do")
+    assert "World Bank" in result.answer and "eptember" not in result.answer, result.answer
+    assert not any("eptember" in c.text for c in result.citations)
+
+
 def test_a_count_question_gets_the_count_without_the_list(assistant):
     """ "How many members …?" asks for a number: the list's introduction is the answer, as a statement."""
     result = assistant.ask("How many members does the GMG have?")

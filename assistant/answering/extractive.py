@@ -286,7 +286,7 @@ class ExtractiveAnswerer:
         """The words `neighbour` adds to a span, or None when it cannot join: it does not fit, it asks (the next
         FAQ question), it reads as an instruction, or text the retrieved chunks do not cover separates them."""
         words = 0 if (neighbour.source, neighbour.start) in chosen else len(neighbour.text.split())
-        if words > spare or is_question(neighbour.text) or INSTRUCTION.search(neighbour.text):
+        if words > spare or neighbour.fragment or is_question(neighbour.text) or INSTRUCTION.search(neighbour.text):
             return None
         try:
             gap = span_text(candidates, source, gap_start, gap_end)
