@@ -87,6 +87,16 @@ class Glossary:
         m = pattern.search(text)
         return m.group() if m else None
 
+    def name_spans(self, text: str, keep: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+        """Where `text` spells a body's name, for every body but those named in `keep`."""
+        return [m.span() for body, pattern in self._patterns if body.name not in keep for m in pattern.finditer(text)]
+
+    def without_names(self, text: str, keep: frozenset[str] = frozenset()) -> str:
+        """`text` with the bodies' names (but those in `keep`) blanked: what it says beyond naming them."""
+        for a, b in self.name_spans(text, keep):
+            text = text[:a] + " " * (b - a) + text[b:]
+        return text
+
     def mentions(self, text: str, body: Body) -> bool:
         return any(b.name == body.name for b in self.find(text))
 

@@ -91,6 +91,13 @@ def test_a_passage_never_runs_into_a_page_footer(assistant):
     assert not any("eptember" in c.text for c in result.citations)
 
 
+def test_a_list_of_bodies_does_not_answer_by_its_names(assistant):
+    """ "Which agencies deal with refugees?" was answered by the member list: it names the "High Commissioner for
+    Refugees". The list's items' names are no evidence of what the list says."""
+    result = assistant.ask("which agencies deal with refugees?")
+    assert result.answer.startswith("UNHCR") and "The GMG consists of" not in result.answer, result.answer
+
+
 def test_a_count_question_gets_the_count_without_the_list(assistant):
     """ "How many members …?" asks for a number: the list's introduction is the answer, as a statement."""
     result = assistant.ask("How many members does the GMG have?")

@@ -36,8 +36,10 @@ class Words:
     spans: list[tuple[int, int]]  # character offsets in the text
     vectors: np.ndarray  # [n_words, dim], normalised
 
-    def within(self, start: int, end: int) -> np.ndarray:
-        rows = [i for i, (a, b) in enumerate(self.spans) if a >= start and b <= end]
+    def within(self, start: int, end: int, exclude: list[tuple[int, int]] = ()) -> np.ndarray:
+        """The vectors of the words inside [start, end), but those inside an `exclude` span."""
+        rows = [i for i, (a, b) in enumerate(self.spans) if a >= start and b <= end
+                and not any(x <= a and b <= y for x, y in exclude)]
         return self.vectors[rows]
 
 
@@ -177,3 +179,17 @@ def type_features(qtype: QuestionType, text: str, names_body: bool, counts: bool
 
 def log_words(text: str) -> float:
     return math.log1p(len(text.split()))
+
+
+def coverage_features(q: QuestionEvidence, leading: list) -> dict:
+    """How much of the question the leading passages cover: on average (IDF-weighted MaxSim), at its weakest
+    word, and how many content words there are to cover."""
+    words = [e.words.vectors for e in leading if len(e.words.vectors)]
+    if len(q.weights) and words:
+        best = (q.words @ np.concatenate(words).T).max(axis=1)
+        soft, weakest = float((best * q.weights).sum() / q.weights.sum()), float(best.min())
+        unmatched = float((q.weights * (1.0 - best)).max())
+    else:
+        soft = weakest = unmatched = 0.0
+    return {"soft_leading": soft, "weakest_word": weakest, "unmatched_specific": unmatched,
+            "content_words": float(len(q.weights))}

@@ -25,6 +25,7 @@ from assistant.answering.evidence import (
     YEAR,
     Encoder,
     QuestionEvidence,
+    coverage_features,
     exact_coverage,
     log_words,
     relative,
@@ -290,15 +291,21 @@ class Reader:
         other_section = body is not None and bool(named) and not own_section
         match, miss = type_features(q.qtype, cand.text, names_member, counted)
         section_words = sections.get(cand.section)
+        # A list of bodies covers a question by what the list says, not by its items' names: "Which agency deals
+        # with refugees?" is not answered by the member list because it names the "High Commissioner for Refugees".
+        # Names (of bodies the question does not name) in a list's items are left out of its coverage.
+        items = (cand.end - base, b) if cand.list_end else (b, b)
+        names = [(x + items[0], y + items[0]) for x, y in self.glossary.name_spans(enc.text[items[0] : b], named)]
+        words = enc.words.within(a, b, names)
         return {
             "dense_sentence": float(enc.pooled(a, b) @ q.vector),
             "dense_chunk": float(enc.pooled() @ q.vector),
-            "soft_sentence": soft_coverage(q, enc.words.within(a, b)),
-            "focus_sentence": soft_coverage(q, enc.words.within(a, b), focus=True),
+            "soft_sentence": soft_coverage(q, words),
+            "focus_sentence": soft_coverage(q, words, focus=True),
             "soft_chunk": soft_coverage(q, enc.words.vectors),
             "soft_section": soft_coverage(q, section_words) if section_words is not None else 0.0,
             "exact_sentence": exact_coverage(q, set(self.keyword.terms(
-                f"{cand.display} {enc.text[a:b] if cand.list_end else ''} {cand.section or ''}"))),
+                f"{cand.display} {self.glossary.without_names(enc.text[items[0] : b], named)} {cand.section or ''}"))),
             "exact_chunk": exact_coverage(q, self._chunk_terms(cand)),
             "rank": 1.0 / (1 + cand.rank),
             "bm25": float(cand.chunk.metadata.get("bm25") or 0.0) / top_bm25,
@@ -353,20 +360,6 @@ def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
     that reads as an instruction to a model ("Ignore previous instructions and …"): it is never quoted."""
     return sorted((c for c in candidates if not c.fragment and not is_question(c.text) and not _is_tail(c)
                    and not INSTRUCTION.search(c.text)), key=lambda c: (-c.score, c.rank, c.start))
-
-
-def coverage_features(q: QuestionEvidence, leading: list) -> dict:
-    """How much of the question the leading passages cover: on average (IDF-weighted MaxSim), at its weakest
-    word, and how many content words there are to cover."""
-    words = [e.words.vectors for e in leading if len(e.words.vectors)]
-    if len(q.weights) and words:
-        best = (q.words @ np.concatenate(words).T).max(axis=1)
-        soft, weakest = float((best * q.weights).sum() / q.weights.sum()), float(best.min())
-        unmatched = float((q.weights * (1.0 - best)).max())
-    else:
-        soft = weakest = unmatched = 0.0
-    return {"soft_leading": soft, "weakest_word": weakest, "unmatched_specific": unmatched,
-            "content_words": float(len(q.weights))}
 
 
 def ranking_features(ranked: list[Candidate], coverage: dict) -> dict:
