@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.loaders import LoadError
+from ingest.loaders import LOADERS, LoadError
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
@@ -74,6 +74,16 @@ def discover(root: Path, paths: list[Path], report: IngestReport | None = None) 
             scopes.append(rel.replace(os.sep, "/"))
             files.append(path)
     return files, scopes
+
+
+def corpus_documents(root: Path) -> list[str]:
+    """Source names of the documents an ingest of `root` would read (supported extensions; hidden files and the
+    catalog and glossary left out), sorted."""
+    if not root.is_dir():
+        return []
+    files, _ = discover(root, [root])
+    return [source_name(root, p) for p in files if p.suffix.lower() in LOADERS
+            and not (p.parent == root and p.name in CORPUS_METADATA_FILES)]
 
 
 def check_path(root: Path, path: Path) -> str:
