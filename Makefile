@@ -22,8 +22,10 @@ install: $(STAMP)
 ingest: install
 	$(PY) -m assistant ingest
 
+# One person on loopback: the Documents page may add and remove documents (ASSISTANT_CORPUS_EDITS=false forbids it).
 run: ingest
-	@if [ -f app.py ]; then $(VENV)/bin/streamlit run app.py; else $(PY) -m assistant chat; fi
+	@if [ -f app.py ]; then ASSISTANT_CORPUS_EDITS=$${ASSISTANT_CORPUS_EDITS:-true} $(VENV)/bin/streamlit run app.py \
+		--server.address 127.0.0.1; else $(PY) -m assistant chat; fi
 
 chat: ingest
 	$(PY) -m assistant chat

@@ -35,6 +35,7 @@ hand_to_page(PageContext(settings, services, assistant, user))
 navigation = st.navigation([
     st.Page(pages.CHAT, title="Chat", default=True),
     st.Page(pages.EVALUATE, title="Evaluate", url_path="evaluate"),
+    st.Page(pages.DOCUMENTS, title="Documents", url_path="documents"),
 ])
 with st.sidebar:
     render_account(settings, user)

@@ -10,6 +10,8 @@ says it is, recorded on feedback, not proof of identity), or per-user passwords 
 
 Passwords are compared in constant time (hmac.compare_digest of SHA-256 digests, so lengths do not leak);
 after 5 failures a name is locked for 30 s in this process. No Streamlit here: the secrets arrive as a mapping.
+
+Who may change the corpus (the Documents page): `corpus_edit_refusal`.
 """
 
 from __future__ import annotations
@@ -106,3 +108,25 @@ class _Throttle:
 
 
 THROTTLE = _Throttle()
+
+
+def corpus_edit_refusal(settings: Settings, user: str | None, secrets: Mapping | None = None) -> str | None:
+    """Why `user` may not add or remove documents, or None when they may.
+
+    Sign-in off: nobody can be told apart, so only ASSISTANT_CORPUS_EDITS (one person on loopback) allows it.
+    Sign-in on: only the names in ASSISTANT_CORPUS_EDITORS, and only when a name proves who signed in (OIDC, or
+    per-user passwords: with one shared password anyone may type an editor's name)."""
+    if settings.auth == "off":
+        return None if settings.corpus_edits else (
+            "Adding and removing documents is off: sign-in is off, so anyone who can open this page could change "
+            "the corpus. For one person on this machine, set ASSISTANT_CORPUS_EDITS=true (`make run` does); for a "
+            "shared app, turn sign-in on and name the editors in ASSISTANT_CORPUS_EDITORS.")
+    if user is None:
+        return "Sign in to change the corpus."
+    if settings.auth == "password" and not password_config(settings, secrets)[1]:
+        return ("Adding and removing documents needs per-user passwords ([assistant_auth.users] in "
+                ".streamlit/secrets.toml): with one shared password, a name does not prove who signed in.")
+    if user.casefold() not in settings.editors:
+        return (f"Only the editors named in ASSISTANT_CORPUS_EDITORS may add or remove documents; {user} is not "
+                "one of them.")
+    return None

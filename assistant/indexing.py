@@ -28,8 +28,7 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
         raise FileNotFoundError(f"The corpus folder {root} does not exist; set ASSISTANT_CORPUS_DIR.")
     name = collection_name(settings.collection, embeddings.model_id)
     manifest = Manifest.load(manifest_path(settings, name))
-    chunker = Chunker(count_tokens=embeddings.count_tokens, glossary=Glossary.load(root / "glossary.toml"),
-                      max_tokens=settings.chunk_max_tokens)
+    chunker = build_chunker(settings, embeddings)
     report = ingest(root, store, chunker, manifest, model_id=embeddings.model_id, paths=paths,
                     text_dir=settings.data_dir / "texts", dry_run=dry_run,
                     max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
@@ -38,6 +37,12 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
         ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
         _calibrate(settings, embeddings, store)
     return report
+
+
+def build_chunker(settings: Settings, embeddings) -> Chunker:
+    """The chunker an ingest of settings.corpus_dir uses (its glossary labels agency sections)."""
+    return Chunker(count_tokens=embeddings.count_tokens, glossary=Glossary.load(settings.corpus_dir / "glossary.toml"),
+                   max_tokens=settings.chunk_max_tokens)
 
 
 def _calibrate(settings: Settings, embeddings, store) -> None:

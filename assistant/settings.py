@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     auth_password: SecretStr | None = Field(
         None, description="Shared app password for ASSISTANT_AUTH=password (compared in constant time)."
     )
+    corpus_edits: bool = Field(
+        False, description="With sign-in off: let the Documents page add and remove documents (only for one person "
+        "on loopback; `make run` sets it). With sign-in on, ASSISTANT_CORPUS_EDITORS decides instead."
+    )
+    corpus_editors: str = Field(
+        "", description="With sign-in on: the users who may add and remove documents on the Documents page, "
+        "comma-separated (names with their own password in secrets.toml, or OIDC e-mail addresses)."
+    )
     llm: str = Field(
         "extractive",
         description="Answer backend: `extractive` (offline default), `ollama:<model>` or `openai:<model>` "
@@ -87,6 +95,11 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(512, ge=16, le=32768, description="Largest answer the model may write, in tokens.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the model (0: steadiest).")
+
+    @property
+    def editors(self) -> set[str]:
+        """ASSISTANT_CORPUS_EDITORS as a set of case-folded names."""
+        return {name.strip().casefold() for name in self.corpus_editors.split(",") if name.strip()}
 
     @property
     def chroma_dir(self) -> Path:

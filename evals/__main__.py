@@ -20,7 +20,9 @@ app = typer.Typer(
     help="Evaluation of the GMG assistant (ours vs the LangChain-tutorial baseline).",
 )
 GoldenOpt = Annotated[
-    Path | None, typer.Option("--golden", help="Golden JSONL file (default: evals/golden/gmg.jsonl).")
+    Path | None, typer.Option("--golden", help="Golden JSONL file (default: every suite in evals/golden/), or your "
+                              "own question set as CSV (question,facts,source,unanswerable; bad rows are listed "
+                              "and skipped).")
 ]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print the results JSON on stdout (tables go to stderr).")
@@ -66,15 +68,38 @@ def _judge_model(settings, console):
         _fail(str(exc))
 
 
-def _suites(golden: Path | None) -> dict[str, tuple[Path, list]]:
+def _suites(golden: Path | None, settings=None, console=None) -> dict[str, tuple[Path, list]]:
     """suite name → (file, cases): the one --golden file (named by its stem), or every suite in evals/golden/."""
     from evals.golden_io import SUITES, GoldenError, load_golden
 
+    if golden is not None and golden.suffix.lower() == ".csv":
+        return {golden.stem: (golden, _question_set(golden, settings, console))}
     paths = {golden.stem: golden} if golden else {n: p for n, p in SUITES.items() if p.is_file()}
     try:
         return {name: (path, load_golden(path)) for name, path in paths.items()}
     except (GoldenError, OSError) as exc:
         _fail(str(exc))
+
+
+def _question_set(path: Path, settings, console) -> list:
+    """The good rows of a CSV question set (evals/question_sets.py); the bad ones are listed on stderr."""
+    from evals.question_sets import QuestionSetError, load_question_set
+    from ingest.discovery import corpus_documents
+
+    try:
+        qset = load_question_set(path, corpus_documents(settings.corpus_dir), settings.max_question_chars)
+    except (QuestionSetError, OSError) as exc:
+        _fail(str(exc))
+    for bad in qset.bad_rows:
+        typer.echo(f"skipped {bad}", err=True)
+    if qset.ignored_columns:
+        typer.echo(f"ignored columns: {', '.join(qset.ignored_columns)}", err=True)
+    if not qset.cases:
+        _fail(f"{path.name}: no row can be run ({len(qset.bad_rows)} bad)")
+    bad = len(qset.bad_rows)
+    console.print(f"{path.name}: {len(qset.cases)} questions to run"
+                  + (f", {bad} bad row{'s' * (bad != 1)} skipped" if bad else ""), markup=False)
+    return qset.cases
 
 
 def _cases(golden: Path | None):
@@ -114,7 +139,7 @@ def run_command(
 
     console = _console(as_json)
     settings = Settings()
-    suites = _suites(golden)
+    suites = _suites(golden, settings, console)
     judge_model = _judge_model(settings, console) if judge else None
     quiet()
     try:
@@ -125,7 +150,9 @@ def run_command(
     for name, (path, cases) in suites.items():
         target = out if golden else out / name
         judged = (judge_model, judge_runs) if judge_model is not None else None
-        results = _run_suite(settings, services, name, path, cases, target, no_baseline, console, split, judged)
+        own = path.suffix.lower() == ".csv"  # your own question set: reported whole, no thresholds, no splits
+        results = _run_suite(settings, services, name, path, cases, target, no_baseline, console,
+                             None if own else split, judged, own)
         failed |= bool(results["meta"]["threshold_violations"])
         payload[name] = results
     if as_json:
@@ -136,7 +163,7 @@ def run_command(
 
 
 def _run_suite(settings, services, name: str, path: Path, cases: list, out: Path, no_baseline: bool, console,
-               split: str | None = None, judged: tuple | None = None) -> dict:
+               split: str | None = None, judged: tuple | None = None, question_set: bool = False) -> dict:
     """One suite: run, judge (with `judged` = (chat model, runs)), check the test split, print, write."""
     from evals.golden_io import check_thresholds, load_thresholds
     from evals.report import print_summary, write_reports
@@ -148,8 +175,11 @@ def _run_suite(settings, services, name: str, path: Path, cases: list, out: Path
         _fail(str(exc))
     if judged is not None:
         results["judge"] = _run_judge(settings, judged[0], services.embeddings, results, judged[1], console)
-    violations = check_thresholds(results["systems"]["ours"]["splits"]["test"], load_thresholds(suite=name))
+    violations = [] if question_set else check_thresholds(results["systems"]["ours"]["splits"]["test"],
+                                                          load_thresholds(suite=name))
     results["meta"]["suite"] = name
+    if question_set:
+        results["meta"]["question_set"] = True
     results["meta"]["threshold_violations"] = violations
     paths = write_reports(results, out)
     print_summary(results, console, split)

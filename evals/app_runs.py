@@ -1,8 +1,9 @@
 """Evaluation runs started from the app: where they are saved, which exist, and running one in the background.
 
 A run started on the Evaluate page (`ui/evaluate.py`) goes to settings.data_dir / "eval-runs" / <UTC time>
-(results.json, report.md, report.html, as `python -m evals run` writes them); `saved_runs` lists those and the
-latest `make eval` reports (`evals/out/<suite>/results.json`). A run works in a background thread over the app's
+(results.json, report.md, report.html, as `python -m evals run` writes them; for an uploaded question set also
+its rows as questions.jsonl); `saved_runs` lists those and the latest `make eval` reports
+(`evals/out/<suite>/results.json`). A run works in a background thread over the app's
 shared model and store, so the page stays usable and can show its progress from the job dict. No Streamlit here.
 """
 
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evals.golden_io import SUITES, check_thresholds, load_golden, load_thresholds
+from evals.question_sets import QuestionSet
 
 CLI_OUT = Path(__file__).parent / "out"  # `make eval` writes one folder per suite
 _RUN_LOCK = threading.Lock()
@@ -31,22 +33,50 @@ def saved_runs(settings) -> list[Path]:
 
 
 def start_run(services, settings, golden: Path, kinds: list[str], limit: int, baseline: bool) -> dict:
-    """Start an evaluation in a background thread; returns its job dict (progress, then "out" or "error")."""
+    """Start an evaluation of a golden suite in a background thread; returns its job dict (progress, then "out"
+    or "error")."""
     every = load_golden(golden)
     cases = [c for c in every if not kinds or c.kind in kinds]
     cases = cases[:limit] if limit else cases
-    full = len(cases) == len(every) and golden.stem in SUITES  # thresholds are pinned for a whole suite
     if not cases:
         raise ValueError("No golden case matches these filters.")
+    full = len(cases) == len(every) and golden.stem in SUITES  # thresholds are pinned for a whole suite
+    return _launch(services, settings, cases, baseline, str(golden),
+                   lambda results: _thresholds(results, golden, full))
+
+
+def start_question_set(services, settings, qset: QuestionSet, baseline: bool) -> dict:
+    """Start an evaluation of an uploaded question set (its good rows); its report states the whole run, not
+    tune/test splits, and no pinned threshold applies. The rows run are saved beside the report."""
+    if not qset.cases:
+        raise ValueError(f"{qset.name} has no row that can be run.")
+
+    def annotate(results: dict) -> None:
+        results["meta"].update(question_set=True, subset=False, threshold_violations=None,
+                               skipped_rows=[str(b) for b in qset.bad_rows])
+
+    return _launch(services, settings, qset.cases, baseline, qset.name, annotate,
+                   extra_files={"questions.jsonl": qset.to_jsonl()})
+
+
+def _thresholds(results: dict, golden: Path, full: bool) -> None:
+    results["meta"]["subset"] = not full
+    results["meta"]["threshold_violations"] = (  # pinned on the suite's `test` split
+        check_thresholds(results["systems"]["ours"]["splits"]["test"], load_thresholds(suite=golden.stem))
+        if full else None)
+
+
+def _launch(services, settings, cases: list, baseline: bool, label: str, annotate, extra_files=None) -> dict:
     out = runs_dir(settings) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     job = {"done": 0, "total": len(cases) * (2 if baseline else 1), "label": "preparing the index",
-           "out": None, "error": None, "started": time.monotonic()}
-    threading.Thread(target=_run, args=(job, services, settings, golden, cases, baseline, full, out),
-                     daemon=True).start()
+           "cases": len(cases), "out": None, "error": None, "started": time.monotonic()}
+    threading.Thread(target=_run, args=(job, services, settings, label, cases, baseline, out, annotate,
+                                        extra_files or {}), daemon=True).start()
     return job
 
 
-def _run(job: dict, services, settings, golden: Path, cases: list, baseline: bool, full: bool, out: Path) -> None:
+def _run(job: dict, services, settings, label: str, cases: list, baseline: bool, out: Path, annotate,
+         extra_files: dict[str, str]) -> None:
     from evals.report import write_reports
     from evals.runner import Services, ensure_index, run_golden
 
@@ -61,12 +91,11 @@ def _run(job: dict, services, settings, golden: Path, cases: list, baseline: boo
             with services.ingest_lock:  # not while the sidebar's re-ingest runs on the same store
                 ensure_index(shared)
             results = run_golden(settings, cases, baseline=baseline, progress=False, services=shared,
-                                 golden_path=golden, on_case=on_case)
-        results["meta"]["subset"] = not full
-        results["meta"]["threshold_violations"] = (  # pinned on the suite's `test` split
-            check_thresholds(results["systems"]["ours"]["splits"]["test"], load_thresholds(suite=golden.stem))
-            if full else None)
+                                 golden_path=label, on_case=on_case)
+        annotate(results)
         write_reports(results, out)
+        for name, text in extra_files.items():
+            (out / name).write_text(text, encoding="utf-8")
         job["seconds"] = time.monotonic() - job["started"]
         job["out"] = out / "results.json"
     except Exception as exc:  # noqa: BLE001 - shown on the page; the chat must not suffer

@@ -52,13 +52,27 @@ def _delta(key: str, a, b) -> str:
 
 def _columns(results: dict, only: str | None = None) -> list[tuple[str, dict]]:
     """(label, metrics) per column: each system's tune and test split when the run has them (or the `only` one),
-    else its whole run."""
+    else (and always for a user's own question set) its whole run."""
     columns = []
+    whole = results.get("meta", {}).get("question_set")  # a user's own questions: the tune/test split means nothing
     for name in _names(results):
         system = results["systems"][name]
-        splits = {k: v for k, v in (system.get("splits") or {}).items() if v.get("n") and only in (None, k)}
+        splits = {} if whole else {k: v for k, v in (system.get("splits") or {}).items()
+                                   if v.get("n") and only in (None, k)}
         columns += [(f"{name} {split}", m) for split, m in splits.items()] or [(name, system["metrics"])]
     return columns
+
+
+def headline(results: dict) -> str:
+    """"3 cases · pass rate: ours 0.667 (2 of 3 passed), baseline 0.333 (1 of 3 passed)": a run at a glance."""
+    parts = []
+    for name in _names(results):
+        records = results["systems"][name]["records"]
+        passed = sum(1 for r in records if r["scores"].get("passed"))  # what pass_rate counts
+        rate = results["systems"][name]["metrics"].get("pass_rate")
+        parts.append(f"{name} {fmt('pass_rate', rate)} ({passed} of {len(records)} passed)")
+    cases = results.get("meta", {}).get("cases", "?")
+    return f"{cases} case{'s' * (cases != 1)} · pass rate: " + ", ".join(parts)
 
 
 def summary_rows(results: dict, only: str | None = None) -> tuple[list[str], list[list[str]]]:
@@ -111,10 +125,12 @@ def print_summary(results: dict, console=None, only: str | None = None) -> None:
     meta = results.get("meta", {})
     split = {k: v.get("n") for k, v in (next(iter(results["systems"].values())).get("splits") or {}).items()}
     counts = f" ({', '.join(f'{n} {k}' for k, n in split.items())})" if split else ""
+    counts = "" if meta.get("question_set") else counts
     title = f"Evaluation: {meta.get('cases', '?')} cases{counts}, {meta.get('golden') or 'golden set'}"
     console.print(_rich_table(title, *summary_rows(results, only), wrap=True))
     console.print(_rich_table("Per kind" + (f" ({only} split)" if only else ""), *kind_rows(results, only),
                               caption="cells: " + " / ".join(_names(results))))
+    console.print(headline(results), markup=False, highlight=False)
     if "judge" in results:
         from evals.judge import TITLE, judge_note, judge_rows
 
@@ -262,12 +278,15 @@ def to_markdown(results: dict) -> str:
     parts = [
         "# Evaluation report",
         "",
-        f"{meta.get('cases')} golden cases from `{meta.get('golden')}`, run {meta.get('created')} in "
+        f"{meta.get('cases')} {'cases of your own question set' if meta.get('question_set') else 'golden cases'} "
+        f"from `{meta.get('golden')}`, run {meta.get('created')} in "
         f"{meta.get('seconds')} s. Embeddings `{meta.get('embedding_model')}`, "
         f"top_k {meta.get('top_k')}, fusion "
         f"{meta.get('fusion')}, abstain_threshold {meta.get('abstain_threshold')}.",
         "",
         "## Summary",
+        "",
+        headline(results) + ".",
         "",
         _md_table(*summary_rows(results)),
         "",
@@ -349,7 +368,8 @@ def to_html(results: dict, images: dict[str, str] | None = None) -> str:
     settings = {k: meta.get(k) for k in ("embedding_model", "top_k", "fusion", "abstain_threshold",
                                          "answer_max_words")}
     return _template().render(
-        meta={k: meta.get(k) for k in ("cases", "golden", "created", "seconds")}, settings=json.dumps(settings),
+        meta={k: meta.get(k) for k in ("cases", "golden", "created", "seconds", "question_set")},
+        headline=headline(results), settings=json.dumps(settings),
         summary=summary_rows(results), per_kind=kind_rows(results), judge=judge, systems=_names(results),
         images=images if images is not None else plots(results), questions=_question_rows(results))
 

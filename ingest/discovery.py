@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.loaders import LoadError
+from ingest.loaders import LOADERS, LoadedText, LoadError, load_bytes
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
@@ -76,6 +76,16 @@ def discover(root: Path, paths: list[Path], report: IngestReport | None = None) 
     return files, scopes
 
 
+def corpus_documents(root: Path) -> list[str]:
+    """Source names of the documents an ingest of `root` would read (supported extensions; hidden files and the
+    catalog and glossary left out), sorted."""
+    if not root.is_dir():
+        return []
+    files, _ = discover(root, [root])
+    return [source_name(root, p) for p in files if p.suffix.lower() in LOADERS
+            and not (p.parent == root and p.name in CORPUS_METADATA_FILES)]
+
+
 def check_path(root: Path, path: Path) -> str:
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
     if rel == ".." or rel.startswith(".." + os.sep):
@@ -96,6 +106,24 @@ def _walk_error(root: Path, report: IngestReport | None):
 
 def in_scope(source: str, scopes: list[str]) -> bool:
     return any(source == s or (s.endswith("/") or s == "") and source.startswith(s) for s in scopes)
+
+
+def too_big(size: int, max_bytes: int) -> str:
+    return f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap (ASSISTANT_MAX_FILE_MB)"
+
+
+def unsupported_extension(path: Path) -> str:
+    """Why an ingest skips a file it has no loader for."""
+    return f"unsupported extension {path.suffix or '(none)'}"
+
+
+def check_upload(name: str, data: bytes, max_bytes: int) -> LoadedText:
+    """A file offered for the corpus (the app's Documents page), checked as an ingest checks a file of the corpus:
+    the size cap, then its loader; raises LoadError with the same one-line reason an ingest would give (the
+    extension is checked before: see `unsupported_extension`)."""
+    if len(data) > max_bytes:
+        raise LoadError(too_big(len(data), max_bytes))
+    return load_bytes(Path(name).suffix, data)
 
 
 def read_regular_file(root: Path, path: Path, max_bytes: int) -> bytes:
@@ -119,8 +147,7 @@ def read_regular_file(root: Path, path: Path, max_bytes: int) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise LoadError("is not a regular file (a pipe, device or socket)")
         if info.st_size > max_bytes:
-            raise LoadError(f"is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap "
-                            "(ASSISTANT_MAX_FILE_MB)")
+            raise LoadError(too_big(info.st_size, max_bytes))
         chunks, total = [], 0
         while True:
             block = os.read(fd, 1 << 20)

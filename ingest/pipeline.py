@@ -31,6 +31,7 @@ from ingest.discovery import (
     read_catalog,
     read_regular_file,
     source_name,
+    unsupported_extension,
 )
 from ingest.loaders import LOADERS, LoadError, load_bytes
 from ingest.manifest import FileEntry, Manifest
@@ -43,6 +44,7 @@ _READ_PAGE = 10_000
 # The manifest is saved at most this often while a run is going (and always at its end): a crash loses at most
 # this much bookkeeping, which the next run redoes cheaply (chunks already stored are reused, not re-embedded).
 _SAVE_EVERY_S = 2.0
+NO_PASSAGE = "has no text that makes a passage (only headings or fragments)"
 # Chunks written per window (one existence check, then length-sorted batches that may span files).
 _WINDOW = 512
 
@@ -210,7 +212,7 @@ def _classify(root, files, manifest, fingerprint, max_bytes, report,
         if path.name in CORPUS_METADATA_FILES and path.parent == root:
             continue
         if path.suffix.lower() not in LOADERS:
-            report.skipped.append({"path": source, "reason": f"unsupported extension {path.suffix or '(none)'}"})
+            report.skipped.append({"path": source, "reason": unsupported_extension(path)})
             continue
         report.files += 1
         try:
@@ -296,7 +298,7 @@ class _Writer:
                  for k in ("date", "body") if (v := meta.get(k))}
         chunks = self.chunker.chunk(candidate.source, title, loaded, extra)
         if not chunks:
-            self._fail(candidate, LoadError("has no text that makes a passage (only headings or fragments)"))
+            self._fail(candidate, LoadError(NO_PASSAGE))
             return None
         unique: dict[str, Chunk] = {}
         for chunk in chunks:

@@ -219,7 +219,7 @@ def _open_page(page, name: str):
     from playwright.sync_api import expect
 
     links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
-    expect(links).to_have_text(["Chat", "Evaluate"], timeout=ANSWER_TIMEOUT_MS)
+    expect(links).to_have_text(["Chat", "Evaluate", "Documents"], timeout=ANSWER_TIMEOUT_MS)
     links.filter(has_text=name).click()
 
 

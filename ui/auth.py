@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import streamlit
 
-from assistant.auth import MAX_NAME, THROTTLE, check_password, clean_name, password_config
+from assistant.auth import MAX_NAME, THROTTLE, check_password, clean_name, corpus_edit_refusal, password_config
 from assistant.settings import Settings
 from ui.render import escape_markdown
 
@@ -107,3 +107,8 @@ def render_account(settings: Settings, user: str | None) -> None:
     if streamlit.button("Sign out", icon=":material/logout:", key="sign-out"):
         logout(settings)
         streamlit.rerun()
+
+
+def corpus_refusal(settings: Settings, user: str | None) -> str | None:
+    """Why this user may not add or remove documents (None: they may), with this app's secrets.toml."""
+    return corpus_edit_refusal(settings, user, _secrets(streamlit))

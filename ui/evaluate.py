@@ -1,4 +1,5 @@
-"""The Evaluate page: run the golden evaluation, read a report and its plots, compare runs, drill into a question.
+"""The Evaluate page: run the golden evaluation (or your own question set: ui/question_set.py), read a report and
+its plots, compare runs, drill into a question.
 
 Runs are started, saved and listed by `evals/app_runs.py` (a background thread over the app's shared model and
 store, so this page stays usable and shows the run's progress); the job dict lives in the user's session. Every
@@ -17,10 +18,13 @@ import streamlit as st
 from evals.app_runs import CLI_OUT, saved_runs, start_run
 from evals.golden_io import DEFAULT_GOLDEN, load_golden
 from ui import pages
+from ui.question_set import render_question_set
 from ui.render import escape_markdown as esc
 from ui.services import PageContext
 
 GOLDEN_DIR = DEFAULT_GOLDEN.parent
+DOWNLOADS = (("results.json", "application/json"), ("report.md", "text/markdown"), ("report.html", "text/html"),
+             ("questions.jsonl", "application/jsonl"))  # the last: the rows an uploaded question set ran
 FILTERS = {"failing": "Failing (ours)", "flipped": "Ours fails, baseline passes", "all": "All questions"}
 
 
@@ -39,17 +43,23 @@ def report_plots(path: str, mtime: float) -> dict[str, bytes]:
 def run_label(path: Path, results: dict) -> str:
     meta, ours = results.get("meta", {}), results["systems"].get("ours", {}).get("metrics", {})
     where = f"make eval ({path.parent.name})" if path.parent.parent == CLI_OUT else "app"
+    if meta.get("question_set"):
+        where += f", your own question set {Path(str(meta.get('golden'))).name}"
     created = (meta.get("created") or "?").replace("T", " ")[:16]
     passed = ours.get("pass_rate")
     return (f"{created} UTC · {meta.get('cases', '?')} cases · pass rate "
             f"{'–' if passed is None else f'{passed:.3f}'} · {where}")
 
 
+def job_running() -> bool:
+    job = st.session_state.get("eval_job")
+    return job is not None and job["out"] is None and job["error"] is None
+
+
 def render_run_form(context: PageContext) -> None:
-    """The form that starts a run (folded once reports exist), then the running job's progress."""
+    """The form that runs a golden suite (folded once reports exist)."""
     state, settings = st.session_state, context.settings
-    job = state.get("eval_job")
-    running = job is not None and job["out"] is None and job["error"] is None
+    running = job_running()
     with st.expander("Run the evaluation", expanded=not saved_runs(settings) or running):
         goldens = sorted(GOLDEN_DIR.glob("*.jsonl"), key=lambda p: (p != DEFAULT_GOLDEN, p.name))
         golden = st.selectbox("Golden set", goldens, format_func=lambda p: p.name, key="eval_golden")
@@ -67,7 +77,6 @@ def render_run_form(context: PageContext) -> None:
                 state.eval_job = start_run(context.services, settings, golden, kinds, int(limit), baseline)
             except ValueError as exc:
                 st.error(esc(str(exc)))
-    _show_progress()
 
 
 def _show_progress() -> None:
@@ -93,12 +102,20 @@ def _show_progress() -> None:
 # -- the report -------------------------------------------------------------------------------------------
 
 def render_report(path: Path) -> None:
+    from evals.report import headline
+
     results = load_results(str(path), path.stat().st_mtime)
     meta, names = results.get("meta", {}), list(results["systems"])
-    st.caption(esc(f"Golden set {meta.get('golden') or '?'} · model {meta.get('embedding_model', '?')} · top-k "
+    st.markdown("**" + esc(headline(results)) + "**")
+    kind = "Question" if meta.get("question_set") else "Golden"
+    st.caption(esc(f"{kind} set {meta.get('golden') or '?'} · model {meta.get('embedding_model', '?')} · top-k "
                    f"{meta.get('top_k', '?')} · fusion {meta.get('fusion', '?')} · {meta.get('seconds', '?')} s"))
     violations = meta.get("threshold_violations")
-    if meta.get("subset"):
+    if meta.get("question_set"):
+        skipped = meta.get("skipped_rows") or []
+        st.info(esc("Your own question set: reported as a whole (no tune/test split); no pinned threshold applies."
+                    + (f" {len(skipped)} bad row{'s' * (len(skipped) != 1)} skipped." if skipped else "")))
+    elif meta.get("subset"):
         st.info("A subset of the golden set: the pinned thresholds (evals/thresholds.toml) are not checked.")
     elif violations:
         st.error(esc("Below the pinned thresholds:\n" + "\n".join(f"- {v}" for v in violations)))
@@ -140,13 +157,10 @@ def _judge(results: dict) -> None:
 
 
 def _downloads(path: Path) -> None:
-    cols = st.columns(3)
-    for col, (name, mime) in zip(cols, (("results.json", "application/json"), ("report.md", "text/markdown"),
-                                        ("report.html", "text/html")), strict=True):
-        file = path.parent / name
-        if file.is_file():
-            col.download_button(name, file.read_bytes(), name, mime, on_click="ignore",
-                                icon=":material/download:", key=f"eval-dl-{name}")
+    files = [(path.parent / name, mime) for name, mime in DOWNLOADS if (path.parent / name).is_file()]
+    for col, (file, mime) in zip(st.columns(len(DOWNLOADS)), files, strict=False):
+        col.download_button(file.name, file.read_bytes(), file.name, mime, on_click="ignore",
+                            icon=":material/download:", key=f"eval-dl-{file.name}")
 
 
 def render_questions(results: dict, names: list[str]) -> None:
@@ -262,6 +276,8 @@ def render(context: PageContext) -> None:
     st.caption("The golden questions (evals/golden) scored deterministically: retrieval, facts, citations and "
                "abstention, ours beside the LangChain tutorial baseline. `make eval` runs the same from a terminal.")
     render_run_form(context)
+    render_question_set(context, job_running())
+    _show_progress()
     runs = saved_runs(settings)
     if not runs:
         st.info("No evaluation has been run yet: run one above (about two minutes for the whole golden set).")

@@ -10,3 +10,4 @@ from pathlib import Path
 
 CHAT = Path(__file__).parent / "chat.py"
 EVALUATE = Path(__file__).parent / "evaluate.py"
+DOCUMENTS = Path(__file__).parent / "documents.py"

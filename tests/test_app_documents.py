@@ -1,0 +1,211 @@
+"""The Documents page, driven with AppTest over a real index in a temp folder: the corpus as a table, a document
+uploaded and answered from in the Chat, removed and no longer answered from; a bad upload changes nothing; without
+the permission setting the page changes nothing. Plus the library below it (catalog edits, who may edit)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant.auth import corpus_edit_refusal
+from ingest.catalog import CatalogError, add_entry, remove_entry
+from ingest.chunking import doc_id_for
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 300
+DESK = b"""# Harbour Health Desk
+
+The Harbour Health Desk was founded in March 2031 by the port authority of Valletta to screen arriving seafarers
+for tuberculosis.
+
+The Harbour Health Desk sends a report on the seafarers it screened to the Ministry of Health every quarter.
+"""
+QUESTION = "When was the Harbour Health Desk founded?"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, embeddings):
+    from conftest import make_settings
+
+    from assistant.indexing import run_ingest
+    from assistant.store import build_store
+
+    base = tmp_path_factory.mktemp("app-documents")
+    shutil.copytree(ROOT / "corpus", base / "corpus")
+    settings = make_settings(base / "data", base / "corpus")
+    assert run_ingest(settings, embeddings, build_store(settings, embeddings)).chunks > 0
+    patch = pytest.MonkeyPatch()
+    for name in ("ASSISTANT_AUTH", "ASSISTANT_CORPUS_EDITORS"):
+        patch.delenv(name, raising=False)
+    patch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
+    patch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
+    patch.setenv("ASSISTANT_CORPUS_EDITS", "true")  # as `make run` sets it: one person on loopback
+    yield settings
+    patch.undo()
+
+
+def documents_page(at: AppTest | None = None) -> AppTest:
+    at = at or AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    at.switch_page("ui/pages/documents.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Documents"
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    kinds = ("markdown", "caption", "error", "success", "info", "warning")
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for kind in kinds for e in at.get(kind)))
+
+
+def snapshot(settings) -> dict:
+    """Everything an upload could write: the corpus folder's files and the index's manifest."""
+    files = {p.relative_to(settings.corpus_dir): p.read_bytes() for p in settings.corpus_dir.rglob("*")
+             if p.is_file()}
+    manifests = {p.name: p.read_bytes() for p in (settings.data_dir / "manifests").glob("*.json")} \
+        if (settings.data_dir / "manifests").is_dir() else {}
+    return {"corpus": files, "manifests": manifests,
+            "index": sorted(p.name for p in settings.data_dir.rglob("*") if p.is_file() and "chroma" not in p.parts)}
+
+
+def submit(at: AppTest, name: str, data: bytes, title: str = "Harbour Health Desk", date: str = "March 2031",
+           body: str = "Port authority of Valletta") -> AppTest:
+    [uploader] = at.get("file_uploader")
+    uploader.set_value((name, data, "application/octet-stream"))
+    for widget in at.text_input:
+        value = {"Title": title, "Date": date, "Issuing body (optional)": body}[widget.label]
+        widget.set_value(value)
+    at.button[[b.label for b in at.button].index("Add and ingest")].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str):
+    at.switch_page("ui/pages/chat.py").run()
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at.session_state["messages"][-1]["result"]
+
+
+def test_the_corpus_as_a_table_with_a_button_to_open_each(env):
+    at = documents_page()
+    page = text_of(at)
+    assert "Global Migration Group: Information Note" in page and "September 2006" in page
+    assert "Global Migration Group (GMG)" in page and "gmg-information-note-2006.txt" in page
+    assert [b.label for b in at.button].count("Open") == 2
+    at.button[[b.label for b in at.button].index("Open")].click().run()
+    assert not at.exception, at.exception
+    assert "The document as the assistant reads it" in text_of(at)
+
+
+def test_an_uploaded_document_is_answered_from_and_removing_it_takes_it_out(env):
+    at = documents_page()
+    before = ask(AppTest.from_file(APP, default_timeout=TIMEOUT).run(), QUESTION)
+    assert not any(c.source == "harbour-desk.md" for c in before.citations)
+
+    submit(at, "harbour-desk.md", DESK)
+    page = text_of(at)
+    assert "Added “Harbour Health Desk” (harbour-desk.md); the chat answers from it now." in page, page
+    assert (env.corpus_dir / "harbour-desk.md").read_bytes() == DESK
+    catalog = tomllib.loads((env.corpus_dir / "catalog.toml").read_text())
+    assert catalog["harbour-desk.md"] == {"title": "Harbour Health Desk", "date": "March 2031",
+                                          "body": "Port authority of Valletta"}
+    assert "gmg-information-note-2006.txt" in catalog  # the other entries stay
+    assert "Harbour Health Desk" in page and "Port authority of Valletta" in page
+    assert not [w for w in at.text_input if w.value]  # a fresh form for the next document
+
+    result = ask(at, QUESTION)
+    assert "March 2031" in result.answer and not result.abstained
+    assert any(c.source == "harbour-desk.md" and c.title == "Harbour Health Desk" for c in result.citations)
+
+    documents_page(at)
+    assert [b.label for b in at.button].count("Remove") == 3
+    at.button(key=f"doc-remove-{doc_id_for('harbour-desk.md')}").click().run()
+    assert "Remove “Harbour Health Desk” (harbour-desk.md)?" in text_of(at)
+    at.button[[b.label for b in at.button].index("Remove it")].click().run()
+    assert not at.exception, at.exception
+    assert "Removed “Harbour Health Desk” (harbour-desk.md)." in text_of(at)
+    assert not (env.corpus_dir / "harbour-desk.md").exists()
+    assert "harbour-desk.md" not in tomllib.loads((env.corpus_dir / "catalog.toml").read_text())
+    assert list((env.data_dir / "removed-documents").glob("*-harbour-desk.md"))
+
+    after = ask(at, QUESTION)
+    assert not any(c.source == "harbour-desk.md" for c in after.citations + after.closest)
+    assert "March 2031" not in after.answer
+
+
+def test_a_bad_upload_gets_the_ingest_reason_and_writes_nothing(env, tmp_path, embeddings):
+    from conftest import make_settings
+
+    from assistant.indexing import run_ingest
+    from assistant.store import build_store
+
+    broken = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer <<>>\n%%EOF"
+    scratch = make_settings(tmp_path / "data", tmp_path / "corpus")
+    scratch.corpus_dir.mkdir()
+    (scratch.corpus_dir / "broken.pdf").write_bytes(broken)
+    (scratch.corpus_dir / "notes.xlsx").write_bytes(b"PK\x03\x04")
+    report = run_ingest(scratch, embeddings, build_store(scratch, embeddings))
+    [failed], [skipped] = report.failed, report.skipped
+
+    before = snapshot(env)
+    at = documents_page()
+    for name, data, message in (("broken.pdf", broken, failed["error"]),
+                                ("notes.xlsx", b"PK\x03\x04", f"notes.xlsx: {skipped['reason']}"),
+                                ("empty.txt", b"  \n", "empty.txt is empty"),
+                                (".hidden.txt", DESK, "The file name '.hidden.txt' cannot be used")):
+        submit(at, name, data)
+        assert message in [e.value.replace("\\", "") for e in at.error][0], text_of(at)
+        assert snapshot(env) == before
+    submit(at, "desk.md", DESK, title="")
+    assert "Give the document a title." in text_of(at) and snapshot(env) == before
+
+
+def test_without_the_permission_setting_the_page_changes_nothing(env, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_CORPUS_EDITS", "false")
+    before = snapshot(env)
+    at = documents_page()
+    assert "Adding and removing documents is off" in text_of(at)
+    assert not at.get("file_uploader") and not [b for b in at.button if b.label in {"Remove", "Add and ingest"}]
+    assert [b.label for b in at.button].count("Open") == 2  # reading stays open to all
+    assert snapshot(env) == before
+
+
+@pytest.mark.parametrize(("overrides", "user", "users", "allowed"), [
+    ({}, None, {}, False),
+    ({"corpus_edits": True}, None, {}, True),
+    ({"auth": "password", "corpus_editors": "Alice, bob"}, "alice", {"alice": "a", "bob": "b"}, True),
+    ({"auth": "password", "corpus_editors": "alice"}, "bob", {"alice": "a", "bob": "b"}, False),
+    ({"auth": "password", "auth_password": "shared", "corpus_editors": "alice"}, "alice", {}, False),
+    ({"auth": "oidc", "corpus_editors": "alice@example.org", "corpus_edits": True}, "Alice@example.org", {}, True),
+    ({"auth": "oidc", "corpus_edits": True}, "alice@example.org", {}, False),
+])
+def test_who_may_change_the_corpus(overrides, user, users, allowed):
+    from conftest import make_settings
+
+    defaults = {"auth": "off", "corpus_edits": False, "corpus_editors": ""}  # not the module's environment
+    settings = make_settings(Path("unused-data"), Path("unused-corpus"), **{**defaults, **overrides})
+    refusal = corpus_edit_refusal(settings, user, {"assistant_auth": {"users": users}} if users else None)
+    assert (refusal is None) == allowed, refusal
+
+
+def test_catalog_edits_keep_the_rest_of_the_file(tmp_path):
+    original = (ROOT / "corpus" / "catalog.toml").read_text()
+    (tmp_path / "catalog.toml").write_text(original)
+    add_entry(tmp_path, 'odd "name" \\ x.md', {"title": 'A "quoted"\ttitle', "date": "2031", "body": ""})
+    data = tomllib.loads((tmp_path / "catalog.toml").read_text())
+    assert data['odd "name" \\ x.md'] == {"title": 'A "quoted"\ttitle', "date": "2031"}
+    with pytest.raises(CatalogError, match="already has an entry"):
+        add_entry(tmp_path, 'odd "name" \\ x.md', {"title": "again"})
+    assert remove_entry(tmp_path, 'odd "name" \\ x.md') and not remove_entry(tmp_path, "absent.md")
+    assert (tmp_path / "catalog.toml").read_text() == original
+    assert remove_entry(tmp_path, "gmg-information-note-2006.txt")
+    left = (tmp_path / "catalog.toml").read_text()
+    assert left.startswith("# One table per corpus file") and "srsg-gfmd-gmg-coordination-note.txt" in left
+    assert list(tomllib.loads(left)) == ["srsg-gfmd-gmg-coordination-note.txt"]

@@ -1,0 +1,165 @@
+"""Your own question set on the Evaluate page (AppTest over a real index) and from a terminal
+(`python -m evals run --golden FILE.csv`, a real subprocess over the same temp index)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 300
+NOTE = "gmg-information-note-2006.txt"
+THREE = ("question,facts,source,unanswerable\n"
+         f"How many organizations make up the GMG?,10 organizations|ten organizations,{NOTE},false\n"
+         f"When was the Geneva Migration Group set up?,April 2003,{NOTE} > When was the GMG created?,false\n"
+         "Who won the 2006 FIFA World Cup?,,,true\n")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, embeddings):
+    from conftest import make_settings
+
+    from assistant.indexing import run_ingest
+    from assistant.store import build_store
+
+    base = tmp_path_factory.mktemp("app-question-set")
+    shutil.copytree(ROOT / "corpus", base / "corpus")
+    settings = make_settings(base / "data", base / "corpus")
+    assert run_ingest(settings, embeddings, build_store(settings, embeddings)).chunks > 0
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
+    patch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
+    yield settings
+    patch.undo()
+
+
+def evaluate_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    at.switch_page("ui/pages/evaluate.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    at = evaluate_page()
+    [uploader] = [u for u in at.get("file_uploader") if u.label == "Your own question set"]
+    uploader.set_value((name, data, mime))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    kinds = ("markdown", "subheader", "caption", "error", "success", "info", "warning")
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for kind in kinds for e in at.get(kind)))
+
+
+def run_button(at: AppTest):
+    return next((b for b in at.button if b.label == "Run these questions"), None)
+
+
+def runs(settings) -> list[Path]:
+    return sorted((settings.data_dir / "eval-runs").glob("*/results.json"))
+
+
+def test_an_uploaded_csv_of_three_questions_gives_a_report_of_three_cases(env):
+    at = upload("my questions.csv", THREE.encode())
+    assert "my questions.csv: 3 cases ready to run (2 answerable, 1 unanswerable)." in text_of(at)
+    before = runs(env)
+    run_button(at).click().run()
+    assert not at.exception, at.exception
+    assert any("Evaluation finished" in s.value for s in at.success), text_of(at)
+    [run] = sorted(set(runs(env)) - set(before))
+    results = json.loads(run.read_text())
+    assert results["meta"]["cases"] == 3 and results["meta"]["question_set"] and results["meta"]["golden"] == \
+        "my questions.csv"
+    assert {r["id"] for r in results["systems"]["ours"]["records"]} == {"row-2", "row-3", "row-4"}
+    page = text_of(at)
+    rate = results["systems"]["ours"]["metrics"]["pass_rate"]
+    assert re.search(rf"3 cases · pass rate: ours {rate:.3f} \(\d of 3 passed\), baseline", page), page
+    assert "Your own question set: reported as a whole" in page
+    summary = next(d.value for d in at.dataframe if "metric" in d.value.columns)
+    assert list(summary.columns)[:3] == ["metric", "ours", "baseline"]  # the whole run, no tune/test columns
+    assert "case pass rate" in set(summary["metric"])
+    assert {b.label for b in at.get("download_button")} >= {"results.json", "report.md", "report.html",
+                                                           "questions.jsonl"}
+    assert (run.parent / "questions.jsonl").read_text().count("\n") == 3
+    assert "3 cases · pass rate" in (run.parent / "report.md").read_text()
+    assert any("your own question set my questions.csv" in o for o in at.selectbox(key="eval_report_pick").options)
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("questions.xlsx", b"PK\x03\x04 not a csv", "questions.xlsx is not a CSV or JSONL file"),
+    ("big.csv", b"question\n" + b"x" * (5 * 1024 * 1024), "big.csv is 5.0 MB, over the 5 MB limit"),
+    ("long.csv", b"question\n" + b"What is the GMG?\n" * 2001, "long.csv has 2,001 questions, over the 2,000 limit"),
+    ("cols.csv", b"query,facts\nWhat is the GMG?,x\n", "cols.csv has no `question` column"),
+])
+def test_a_file_that_cannot_be_used_gets_one_message_and_runs_nothing(env, name, data, message):
+    before = runs(env)
+    at = upload(name, data)
+    [error] = at.error
+    assert message in text_of(at) and "Nothing was run." in text_of(at)
+    assert run_button(at) is None and runs(env) == before
+    assert not at.get("file_uploader")[0].disabled  # the app is still up: another file can be uploaded
+
+
+def test_bad_rows_are_listed_inert_and_the_good_rows_can_run(env):
+    nasty = "<img src=x onerror=alert(1)> **bold** [link](javascript:alert(2))"
+    data = (THREE + f"{nasty},a fact,,maybe\n" + ",orphan fact,,false\n").encode()
+    at = upload("<b>set</b>.csv", data)
+    page = text_of(at)
+    assert "<b>set</b>.csv: 3 cases ready to run" in page
+    assert "2 of 5 rows cannot be run and are skipped:" in page
+    assert "row 5: unanswerable is 'maybe': write true or false" in page and "row 6: the question is empty" in page
+    assert nasty in page  # shown as typed ...
+    for element in [*at.warning, *at.success]:  # ... and never as markup
+        rendered = MarkdownIt("commonmark").render(element.value)
+        assert "<img" not in rendered and "<b>" not in rendered and "<strong>" not in rendered
+        assert "<a " not in rendered
+    assert run_button(at) is not None and not run_button(at).disabled
+
+
+def test_a_file_with_only_bad_rows_cannot_run(env):
+    at = upload("bad.jsonl", b'{"id": "a"}\nnot json\n', "application/jsonl")
+    page = text_of(at)
+    assert "No row of bad.jsonl can be run (2 bad)" in page
+    assert "line 1: case a: needs `question` or `turns`" in page and "line 2: not JSON" in page
+    assert run_button(at).disabled
+
+
+def test_the_same_csv_runs_from_a_terminal(env, tmp_path):
+    """`python -m evals run --golden FILE.csv` over the module's temp index (env vars point at it: the main index is
+    never touched); the bad row is named on stderr and the good ones run."""
+    questions = tmp_path / "mine.csv"
+    questions.write_text(THREE + "Who chairs it?,rotating,,maybe\n", encoding="utf-8")
+    out = tmp_path / "out"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    environ.update(ASSISTANT_DATA_DIR=str(env.data_dir), ASSISTANT_CORPUS_DIR=str(env.corpus_dir))
+    proc = subprocess.run([sys.executable, "-m", "evals", "run", "--golden", str(questions), "--no-baseline",
+                           "--out", str(out)], env=environ, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped row 5: unanswerable is 'maybe': write true or false (Who chairs it?)" in proc.stderr
+    assert "mine.csv: 3 questions to run, 1 bad row skipped" in proc.stdout
+    assert re.search(r"3 cases · pass rate: ours \d\.\d{3} \(\d of 3 passed\)", proc.stdout), proc.stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["cases"] == 3 and results["meta"]["question_set"] and "baseline" not in results["systems"]
+    assert results["meta"]["threshold_violations"] == []
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("query\nWhat is the GMG?\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "evals", "run", "--golden", str(bad)], env=environ, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "error: bad.csv has no `question` column" in proc.stderr
+    assert "Traceback" not in proc.stderr
