@@ -26,6 +26,7 @@ from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteReje
 from assistant.answering.question import question_words
 from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
+from assistant.overview import asks_for_overview, overview_answer
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, rewrite_followup
 from assistant.settings import Settings
@@ -109,6 +110,8 @@ class Assistant:
         social = social_reply(question, self.manifest.titles())
         if social is not None:  # "thanks!", "hi, what is this about?": nothing to search or rewrite
             return {**state, "social": social, "rewrite": None, "standalone": question}
+        if asks_for_overview(question, self.glossary):  # "summarize the 2013 note": the documents' openings
+            return {**state, "overview": True, "rewrite": None, "standalone": question}
         history = inputs.get("history")
         rewrite = self.rewrite(question, history, inputs.get("mode"), state) if history else None
         return {**state, "rewrite": rewrite, "standalone": rewrite.text if rewrite else question}
@@ -152,7 +155,7 @@ class Assistant:
         return rewrite
 
     def _retrieve(self, state: dict) -> dict:
-        if state.get("social") is not None:
+        if state.get("social") is not None or state.get("overview"):
             return {**state, "docs": []}
         started = time.perf_counter()
         asked = int(state.get("k") or self.settings.top_k)
@@ -166,6 +169,10 @@ class Assistant:
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
         if state.get("social") is not None:
             yield CitedAnswer(question=state["question"], answer=state["social"], social=True, notes=state["notes"])
+            return
+        if state.get("overview"):
+            yield overview_answer(state["question"], self.store, self.answerer.reader, sorted(self.manifest.files),
+                                  self.settings.answer_max_words)
             return
         if state["rewrite"] is not None:
             yield Event("searched", state["standalone"])

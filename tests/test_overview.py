@@ -1,0 +1,39 @@
+"""An overview of the documents (assistant/overview.py): their opening sentences, cited."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.overview import asks_for_overview
+from ingest.glossary import Glossary
+
+GLOSSARY = Glossary.load(Path(__file__).resolve().parents[1] / "corpus" / "glossary.toml")
+
+
+@pytest.mark.parametrize("question", ["summarize the 2013 note", "Give me an overview", "what are the notes about?",
+                                      "tl;dr please"])
+def test_overview_requests_are_recognised(question):
+    assert asks_for_overview(question, GLOSSARY)
+
+
+@pytest.mark.parametrize("question", ["summarize what UNHCR does",  # a body: an ordinary question
+                                      "On which website can I find an overview of all projects?",  # asks where
+                                      "What is the GMG?"])
+def test_other_questions_are_not_overview_requests(question):
+    assert not asks_for_overview(question, GLOSSARY)
+
+
+def test_summarize_the_2013_note_quotes_its_opening(assistant, ingested):
+    result = assistant.ask("summarize the 2013 note")
+    assert not result.abstained and result.citations
+    assert {c.source for c in result.citations} == {"srsg-gfmd-gmg-coordination-note.txt"}
+    assert "October 2013" in result.answer and "[1]" in result.answer
+    text = (ingested.corpus_dir / result.citations[0].source).read_text(encoding="utf-8")
+    assert text[result.citations[0].start : result.citations[0].end] == result.citations[0].text
+
+
+def test_an_overview_of_all_notes_quotes_each_one(assistant):
+    result = assistant.ask("give me an overview")
+    assert {c.source for c in result.citations} == {"gmg-information-note-2006.txt",
+                                                   "srsg-gfmd-gmg-coordination-note.txt"}
+    assert "“Global Migration Group” (September 2006):" in result.answer
