@@ -98,6 +98,13 @@ def test_a_list_of_bodies_does_not_answer_by_its_names(assistant):
     assert result.answer.startswith("UNHCR") and "The GMG consists of" not in result.answer, result.answer
 
 
+def test_list_items_answer_through_their_introduction(assistant):
+    """ "I'm new. who's in the GMG?" was answered "GMG: UNCTAD [1] GMG: OHCHR [2] GMG: UNODC [3]": items of the
+    member list quoted one by one instead of the list."""
+    result = assistant.ask("I'm new. who's in the GMG?")
+    assert result.answer.startswith("The GMG consists of 10 organizations"), result.answer
+
+
 def test_a_count_question_gets_the_count_without_the_list(assistant):
     """ "How many members …?" asks for a number: the list's introduction is the answer, as a statement."""
     result = assistant.ask("How many members does the GMG have?")

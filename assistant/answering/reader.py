@@ -355,11 +355,13 @@ def mark_lists(candidates: list[Candidate], max_items: int = 12) -> None:
 
 
 def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
-    """Whole sentences that may answer, best first: no headings or list fragments, no sentence that asks, no tail
-    of a sentence a footnote or page break cut (it starts in lower case and is no list item), and no sentence
-    that reads as an instruction to a model ("Ignore previous instructions and …"): it is never quoted."""
-    return sorted((c for c in candidates if not c.fragment and not is_question(c.text) and not _is_tail(c)
-                   and not INSTRUCTION.search(c.text)), key=lambda c: (-c.score, c.rank, c.start))
+    """Whole sentences that may answer, best first: no headings or list fragments, no item of a list whose
+    introduction is a candidate (the introduction answers with its items: "GMG: UNCTAD [1] GMG: OHCHR [2]" is no
+    answer to "who's in the GMG?"), no sentence that asks, no tail of a sentence a footnote or page break cut (it
+    starts in lower case and is no list item), and no sentence that reads as an instruction to a model ("Ignore
+    previous instructions and …"): it is never quoted."""
+    return sorted((c for c in candidates if not c.fragment and not c.list_item and not is_question(c.text)
+                   and not _is_tail(c) and not INSTRUCTION.search(c.text)), key=lambda c: (-c.score, c.rank, c.start))
 
 
 def ranking_features(ranked: list[Candidate], coverage: dict) -> dict:
