@@ -9,4 +9,5 @@ app.py.
 from pathlib import Path
 
 CHAT = Path(__file__).parent / "chat.py"
+WHO_DOES_WHAT = Path(__file__).parent / "who_does_what.py"
 EVALUATE = Path(__file__).parent / "evaluate.py"
