@@ -34,6 +34,8 @@ hand_to_page(PageContext(settings, services, assistant, user))
 # No page icons either: the open page's icon becomes the browser tab's favicon.
 navigation = st.navigation([
     st.Page(pages.CHAT, title="Chat", default=True),
+    st.Page(pages.START_HERE, title="Start here", url_path="start-here"),
+    st.Page(pages.WHO_DOES_WHAT, title="Who does what", url_path="who-does-what"),
     st.Page(pages.EVALUATE, title="Evaluate", url_path="evaluate"),
     st.Page(pages.DOCUMENTS, title="Documents", url_path="documents"),
 ])

@@ -13,6 +13,7 @@ import threading
 from assistant.agencies import agency_summaries
 from assistant.feedback import FeedbackStore
 from assistant.settings import Settings
+from assistant.who_does_what import build_map
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,8 @@ class Services:
         self.store = store if store is not None else build_store(settings, self.embeddings, self.client)
         self.collection = collection_name(settings.collection, self.embeddings.model_id)
         self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
-        self.lock, self.ingest_lock, self.agencies_lock = threading.RLock(), threading.Lock(), threading.Lock()
-        self.assistant, self.empty_message, self._agencies, self.builds = None, None, {}, 0
+        self.lock, self.ingest_lock, self.jobs_lock = threading.RLock(), threading.Lock(), threading.Lock()
+        self.assistant, self.empty_message, self._jobs, self.builds = None, None, {}, 0
         self.reload()
 
     def reload(self) -> None:
@@ -79,19 +80,30 @@ class Services:
     def agencies(self, assistant) -> dict:
         """The Agencies view for this index revision, built once in the background: a job dict whose
         "result" is set when done (the page waits for it in a loop a new question can interrupt)."""
-        with self.agencies_lock:
-            if self._agencies.get("revision") != assistant.manifest.revision:
-                job = {"revision": assistant.manifest.revision, "done": 0, "result": None, "error": None}
-                # Quoted sentences, never the model: ten questions in the background must not queue on it.
-                threading.Thread(target=self._summarise, args=(assistant.extractive_only(), job),
+        return self._background("agencies", assistant, agency_summaries)
+
+    def who_does_what(self, assistant) -> dict:
+        """The Who does what map (assistant/who_does_what.py) for this index revision, built like the Agencies
+        view: once per revision, so a re-ingest (here or from the CLI) rebuilds it on the next visit."""
+        return self._background("who_does_what", assistant, build_map)
+
+    def _background(self, name: str, assistant, build) -> dict:
+        """The job building `build(assistant, progress)` for the assistant's index revision; a new job (and thread)
+        when there is none yet or the index changed since."""
+        with self.jobs_lock:
+            job = self._jobs.get(name)
+            if job is None or job["revision"] != assistant.manifest.revision:
+                job = {"revision": assistant.manifest.revision, "done": 0, "total": 0, "result": None, "error": None}
+                # Quoted sentences, never the model: bulk questions in the background must not queue on it.
+                threading.Thread(target=self._run, args=(name, build, assistant.extractive_only(), job),
                                  daemon=True).start()
-                self._agencies = job
-            return self._agencies
+                self._jobs[name] = job
+            return job
 
     @staticmethod
-    def _summarise(assistant, job: dict) -> None:
+    def _run(name: str, build, assistant, job: dict) -> None:
         try:
-            job["result"] = agency_summaries(assistant, lambda done, total: job.update(done=done))
+            job["result"] = build(assistant, lambda done, total: job.update(done=done, total=total))
         except Exception as exc:
-            log.exception("agency summaries failed")
+            log.exception("%s failed", name)
             job["error"] = f"{type(exc).__name__}: {exc}"

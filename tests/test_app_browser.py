@@ -219,7 +219,8 @@ def _open_page(page, name: str):
     from playwright.sync_api import expect
 
     links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
-    expect(links).to_have_text(["Chat", "Evaluate", "Documents"], timeout=ANSWER_TIMEOUT_MS)
+    expect(links).to_have_text(["Chat", "Start here", "Who does what", "Evaluate", "Documents"],
+                               timeout=ANSWER_TIMEOUT_MS)
     links.filter(has_text=name).click()
 
 
@@ -254,3 +255,43 @@ def test_evaluator_page_runs_and_shows_the_report(server, page, tmp_path):
     expect(page.get_by_role("button", name="What is the GFMD?")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     expect(page.get_by_role("heading", name="Evaluate answer quality")).to_have_count(0)
     expect(page).to_have_url(server["url"] + "/")
+
+
+def test_start_here_tours_with_live_answers_and_the_map_opens_a_passage(server, page, tmp_path):
+    """The two onboarding pages in a real browser: a tour step's cited answer, the next step, then Who does what
+    filtered to trafficking, where UNODC's row opens the document at its passage."""
+    from playwright.sync_api import expect
+
+    _open_page(page, "Start here")
+    expect(page).to_have_url(server["url"] + "/start-here", timeout=ANSWER_TIMEOUT_MS)
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    expect(answer).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
+    expect(answer).to_contain_text("inter-agency group")
+    expect(answer).to_contain_text("[1]")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Step 2 of", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_test_id("stChatMessage").nth(1)).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+    page.screenshot(path=str(tmp_path / "start-here.png"), full_page=True)
+
+    _open_page(page, "Who does what")
+    expect(page).to_have_url(server["url"] + "/who-does-what", timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Trafficking")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    box = page.get_by_role("textbox", name="Filter")
+    box.fill("trafficking")
+    box.press("Enter")
+    expect(page.get_by_role("heading", name="Remittances")).to_have_count(0, timeout=30_000)
+    opener = page.get_by_role("button", name="Open the document at this passage")
+    # The innermost block holding UNODC's sentence and a button: its row (ancestors come first in the page).
+    row = page.get_by_test_id("stVerticalBlock").filter(has_text="UNODC, as custodian of the Protocol").filter(
+        has=opener).last
+    expect(row).to_contain_text("Crime, assists governments")
+    page.screenshot(path=str(tmp_path / "who-does-what.png"), full_page=True)
+    row.get_by_role("button", name="Open the document at this passage").click()
+    dialog = page.get_by_role("dialog")
+    passage = dialog.frame_locator("iframe").locator("#passage")
+    expect(passage).to_contain_text("UNODC, as custodian of the Protocol", timeout=30_000)
+    expect(passage).to_be_in_viewport(timeout=10_000)
+    page.screenshot(path=str(tmp_path / "who-does-what-passage.png"))
+    print(f"screenshots: {tmp_path / 'start-here.png'}, {tmp_path / 'who-does-what.png'}, "
+          f"{tmp_path / 'who-does-what-passage.png'}")

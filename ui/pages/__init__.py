@@ -9,5 +9,7 @@ app.py.
 from pathlib import Path
 
 CHAT = Path(__file__).parent / "chat.py"
+START_HERE = Path(__file__).parent / "start_here.py"
+WHO_DOES_WHAT = Path(__file__).parent / "who_does_what.py"
 EVALUATE = Path(__file__).parent / "evaluate.py"
 DOCUMENTS = Path(__file__).parent / "documents.py"
