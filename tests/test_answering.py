@@ -105,6 +105,14 @@ def test_list_items_answer_through_their_introduction(assistant):
     assert result.answer.startswith("The GMG consists of 10 organizations"), result.answer
 
 
+@pytest.mark.parametrize(("question", "full"),
+                         [("What does UNCTAD stand for?", "United Nations Conference on Trade and Development"),
+                          ("what's the full name of UNDESA?", "United Nations Department of Economic and Social")])
+def test_what_a_name_stands_for_is_quoted_where_the_notes_spell_it_out(assistant, question, full):
+    result = assistant.ask(question)
+    assert full in result.answer and full in result.citations[0].text, result.answer
+
+
 def test_a_count_question_gets_the_count_without_the_list(assistant):
     """ "How many members …?" asks for a number: the list's introduction is the answer, as a statement."""
     result = assistant.ask("How many members does the GMG have?")

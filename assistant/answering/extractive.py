@@ -35,6 +35,8 @@ from ingest.glossary import Glossary
 ABSTAIN_TEXT = ("The documents don't say. Nothing in the notes answers this question; the closest passages are listed "
                 "for you to check.")
 FOCUS_MIN_WORDS = 12  # "remittances" alone is a word, not an answer: clauses are added until they say this much
+# A question asking what a name stands for ("What does UNCTAD stand for?", "UNDESA's full name?").
+EXPANSION = re.compile(r"\bstands?\s+for\b|\bfull\s+name\b|\bshort\s+for\b|\babbreviation\b|\bacronym\b", re.I)
 # A sentence that opens by pointing back to the one before it ("They include …", "These include: …").
 REFERS_BACK = re.compile(r"\s*(?:They|These|Those|This|It|Its|Their)\b")
 FOCUS_TIE = 0.05  # a second clause is shown when it matches the question (soft + exact coverage) all but as well
@@ -60,11 +62,25 @@ class ExtractiveAnswerer:
         if len(parts) > 1 or asks_about_each_document(question):
             return self._answer_parts(question, parts, candidates)
         reading = self.reader.read(question, candidates)
+        expansion = self._expansion(question, candidates)
+        if expansion is not None:  # "What does UNCTAD stand for?": the passage that spells the name out
+            return CitedAnswer(question=question, answer=f"{' '.join(expansion.text.split())} [1]",
+                               citations=[expansion.citation(1)], evidence=reading.answerability)
         if not self._answers(question, reading):
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
         chosen = self._select(reading.ranked)
         return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
+
+    def _expansion(self, question: str, candidates: list[Candidate]) -> Candidate | None:
+        """For a question asking what a body's name stands for, the first retrieved sentence (or list item) that
+        spells out its full name (the glossary's) beside the short one; None for other questions."""
+        bodies = self.glossary.find(question)
+        if len(bodies) != 1 or not EXPANSION.search(question) or bodies[0].full == bodies[0].name:
+            return None
+        full, short = bodies[0].full.lower(), bodies[0].name.lower()
+        spelled = [c for c in candidates if full in " ".join(c.text.split()).lower() and short in c.text.lower()]
+        return min(spelled, key=lambda c: (len(c.text), c.rank), default=None)
 
     def answerability(self, question: str, docs: list[Document]) -> float:
         """The reader's answerability logit for `question` over `docs` (what the threshold is compared with)."""
