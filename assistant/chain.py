@@ -167,17 +167,15 @@ class Assistant:
         return {**state, "docs": docs}
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
-        if state.get("social") is not None:
-            yield CitedAnswer(question=state["question"], answer=state["social"], social=True, notes=state["notes"])
-            return
-        if state.get("overview"):
-            yield overview_answer(state["question"], self.store, self.answerer.reader, sorted(self.manifest.files),
-                                  self.settings.answer_max_words)
-            return
         if state["rewrite"] is not None:
             yield Event("searched", state["standalone"])
         started = time.perf_counter()
-        if self._uses_llm(state):
+        if state.get("social") is not None:  # no search, no model: the reply, finished like any answer
+            events = iter([CitedAnswer(question=state["question"], answer=state["social"], social=True)])
+        elif state.get("overview"):
+            events = iter([overview_answer(state["question"], self.store, self.answerer.reader,
+                                           sorted(self.manifest.files), self.settings.answer_max_words)])
+        elif self._uses_llm(state):
             events = self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"))
         else:
             events = iter([self.answerer.answer(state["standalone"], state["docs"])])

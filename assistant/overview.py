@@ -15,17 +15,27 @@ from importlib import resources
 
 from langchain_core.documents import Document
 
+from assistant.answering.extractive import ABSTAIN_TEXT
+from assistant.answering.question import question_words
 from assistant.answering.reader import answer_candidates
 from assistant.models import CitedAnswer
+from assistant.rewrite import content_words
 from ingest.glossary import Glossary
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 @lru_cache(maxsize=1)
-def overview_phrases() -> tuple[str, ...]:
+def _overview_lists() -> tuple[tuple[str, ...], frozenset[str]]:
+    """(the overview phrases, longest first; the words that name the documents themselves)."""
     text = resources.files("assistant.data").joinpath("overview.txt").read_text(encoding="utf-8")
-    return tuple(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    lines = [line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    words = frozenset(w for line in lines if line.startswith("words:") for w in line[6:].split())
+    return tuple(sorted((x for x in lines if not x.startswith("words:")), key=len, reverse=True)), words
+
+
+def overview_phrases() -> tuple[str, ...]:
+    return _overview_lists()[0]
 
 
 _ASKS_A_FACT = re.compile(r"\b(?:who|whom|whose|which|where|when|why|how)\b", re.I)
@@ -37,8 +47,11 @@ def asks_for_overview(question: str, glossary: Glossary) -> bool:
     lowered = " ".join(question.lower().replace("’", "'").split())
     if glossary.find(question) or _ASKS_A_FACT.search(question):
         return False
-    return any(
-        re.search(rf"(?<!\w){re.escape(p)}", lowered) for p in overview_phrases())
+    phrase = next((p for p in overview_phrases() if re.search(rf"(?<!\w){re.escape(p)}", lowered)), None)
+    if phrase is None:
+        return False
+    rest = lowered.replace(phrase, " ", 1)
+    return not [w for w in content_words(rest, question_words()) if w not in _overview_lists()[1]]
 
 
 def _chunks(store, source: str) -> list[Document]:
@@ -58,8 +71,10 @@ def _asked(question: str, documents: dict[str, list[Document]]) -> list[str]:
 
 def overview_answer(question: str, store, reader, sources: list[str], max_words: int) -> CitedAnswer:
     """Each asked document's opening sentences (in order, within its share of `max_words`), cited."""
-    documents = {src: _chunks(store, src) for src in sources}
+    documents = {src: chunks for src in sources if (chunks := _chunks(store, src))}
     asked = _asked(question, documents)
+    if not asked:  # nothing indexed to summarise (an unreadable manifest, a document without chunks)
+        return CitedAnswer(question=question, answer=ABSTAIN_TEXT, abstained=True, evidence=-10.0)
     share = max(max_words // len(asked), 15)
     sentences, citations = [], []
     for src in asked:
@@ -75,4 +90,6 @@ def overview_answer(question: str, store, reader, sources: list[str], max_words:
             citations.append(cand.citation(len(citations) + 1))
             sentences.append(f"{lead}{cand.display} [{len(citations)}]")
             used, lead = used + words, ""
+    if not sentences:
+        return CitedAnswer(question=question, answer=ABSTAIN_TEXT, abstained=True, evidence=-10.0)
     return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=0.0)

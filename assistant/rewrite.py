@@ -171,7 +171,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             continue  # "people displaced inside their own country": the people, in the same question
         before = question[: m.start()]
         is_object = _is_object(word, lowered[i - 1] if i else None)
-        if word in {"it", "its"} and not is_object and _singular_before(before, frame):
+        # "Which agency did it set up?": "it" after an auxiliary is the subject, not the agency asked for.
+        subject = word == "it" and i > 0 and _asks(lowered[i - 1])
+        if word in {"it", "its"} and not is_object and not subject and _singular_before(before, frame):
             continue  # "a country that wants its diaspora to invest": the country, in the same question
         if is_object:
             # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);

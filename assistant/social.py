@@ -37,11 +37,12 @@ def normalise(text: str) -> str:
 
 
 def social_kind(message: str) -> SocialKind | None:
-    """The kind of a message made only of social phrases, or None for a question about the notes."""
+    """The kind of a message made only of social phrases, or None for a question about the notes. The longest
+    phrase is taken first ("good morning" is a greeting, not the acknowledgement "good" and a word left over)."""
     rest, found = normalise(message), set()
     while rest:
-        match = next(((kind, p) for kind in social_kinds() for p in kind.phrases
-                      if rest == p or rest.startswith(p + " ")), None)
+        match = max(((kind, p) for kind in social_kinds() for p in kind.phrases
+                     if rest == p or rest.startswith(p + " ")), key=lambda m: len(m[1]), default=None)
         if match is None:
             return None
         found.add(match[0].name)
@@ -54,7 +55,8 @@ def social_reply(message: str, titles: list[str]) -> str | None:
     kind = social_kind(message)
     if kind is None:
         return None
-    quoted = [f"“{t}”" for t in titles] or ["the indexed documents"]
+    # A title is shown as text; brackets would read as a citation marker ("[2]") with no citation behind it.
+    quoted = [f"“{t.replace('[', '(').replace(']', ')')}”" for t in titles] or ["the indexed documents"]
     documents = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
     count = f"{len(titles)} document{'s' if len(titles) != 1 else ''}" if titles else "the indexed documents"
     return kind.reply.format(documents=documents, count=count)

@@ -22,7 +22,7 @@ from importlib import resources
 
 from langchain_core.documents import Document
 
-from assistant.answering.reader import Candidate, answer_candidates
+from assistant.answering.reader import Candidate, quotable
 from assistant.models import Citation
 from ingest.glossary import Body, Glossary
 
@@ -141,7 +141,8 @@ def _all_candidates(assistant) -> list[Candidate]:
             if key not in seen:
                 seen.add(key)
                 out.append(cand)
-    return answer_candidates(out)
+    # List items too (answer_candidates leaves them to their list's introduction): a bullet is a topic, maybe a cell.
+    return sorted((c for c in out if quotable(c)), key=lambda c: (-c.score, c.rank, c.start))
 
 
 # -- the map ---------------------------------------------------------------------------------------------------

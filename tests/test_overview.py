@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.overview import asks_for_overview
+from assistant.overview import asks_for_overview, overview_answer
 from ingest.glossary import Glossary
 
 GLOSSARY = Glossary.load(Path(__file__).resolve().parents[1] / "corpus" / "glossary.toml")
@@ -18,7 +18,8 @@ def test_overview_requests_are_recognised(question):
 
 @pytest.mark.parametrize("question", ["summarize what UNHCR does",  # a body: an ordinary question
                                       "On which website can I find an overview of all projects?",  # asks where
-                                      "What is the GMG?"])
+                                      "What is the GMG?",
+                                      "What are the key points about trafficking?"])  # a fact, not an overview
 def test_other_questions_are_not_overview_requests(question):
     assert not asks_for_overview(question, GLOSSARY)
 
@@ -37,3 +38,8 @@ def test_an_overview_of_all_notes_quotes_each_one(assistant):
     assert {c.source for c in result.citations} == {"gmg-information-note-2006.txt",
                                                    "srsg-gfmd-gmg-coordination-note.txt"}
     assert "“Global Migration Group” (September 2006):" in result.answer
+
+
+def test_an_overview_with_nothing_indexed_abstains():
+    result = overview_answer("give me an overview", store=None, reader=None, sources=[], max_words=79)
+    assert result.abstained and not result.citations

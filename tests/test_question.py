@@ -238,5 +238,10 @@ def test_an_object_pronoun_refers_past_its_own_clause(question, expected):
     assert expected in rewrite(question, [("Who runs the GFMD?", "The GFMD operates through …")])
 
 
+def test_a_subject_pronoun_after_an_auxiliary_still_refers_back():
+    """ "Which agency did it set up?": "it" is the subject, the body of the conversation, not the agency asked for."""
+    assert "GMG" in rewrite("Which agency did it set up?", [("When was the GMG created?", "The GMG was established …")])
+
+
 def test_a_pronoun_after_a_definite_noun_still_refers_back():
     assert "UNODC" in rewrite("What is the budget for it?", [("What does UNODC do?", "UNODC, as custodian …")])

@@ -9,7 +9,8 @@ from assistant.social import social_kind, social_reply
 @pytest.mark.parametrize(
     ("message", "kind"),
     [("thanks!", "thanks"), ("Thank you very much :)", "thanks"), ("ok thanks", "thanks"), ("Hello", "greeting"),
-     ("hi, what is this about?", "about"), ("help", "about"), ("bye!", "bye"), ("OK", "acknowledgement")],
+     ("hi, what is this about?", "about"), ("help", "about"), ("bye!", "bye"), ("OK", "acknowledgement"),
+     ("Good morning!", "greeting"), ("good evening, what can you do?", "about")],
 )
 def test_social_messages_are_recognised(message, kind):
     assert social_kind(message).name == kind
@@ -25,9 +26,9 @@ def test_a_message_with_a_question_of_its_own_is_not_social(message):
 
 
 def test_the_about_reply_names_the_documents_and_cites_nothing():
-    reply = social_reply("what can you do?", ["Note A", "Note B"])
-    assert "2 documents: “Note A” and “Note B”" in reply
-    assert "[1]" not in reply  # no marker a reader of answers could take for a citation
+    reply = social_reply("what can you do?", ["Note A", "Note B [2]"])
+    assert "2 documents: “Note A” and “Note B (2)”" in reply
+    assert "[" not in reply  # no marker a reader of answers could take for a citation
 
 
 def test_thanks_is_answered_without_a_search_and_is_no_context_for_a_follow_up(assistant):

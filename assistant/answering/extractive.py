@@ -27,7 +27,15 @@ from assistant.answering.question import (
     split_parts,
     without_document_phrase,
 )
-from assistant.answering.reader import Candidate, Reader, ReaderModel, Reading, is_question, shipped_model
+from assistant.answering.reader import (
+    Candidate,
+    Reader,
+    ReaderModel,
+    Reading,
+    is_question,
+    quotable,
+    shipped_model,
+)
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Glossary
@@ -79,7 +87,8 @@ class ExtractiveAnswerer:
         if len(bodies) != 1 or not EXPANSION.search(question) or bodies[0].full == bodies[0].name:
             return None
         full, short = bodies[0].full.lower(), bodies[0].name.lower()
-        spelled = [c for c in candidates if full in " ".join(c.text.split()).lower() and short in c.text.lower()]
+        spelled = [c for c in candidates if quotable(c) and full in " ".join(c.text.split()).lower()
+                   and short in c.text.lower()]
         return min(spelled, key=lambda c: (len(c.text), c.rank), default=None)
 
     def answerability(self, question: str, docs: list[Document]) -> float:
@@ -223,7 +232,7 @@ class ExtractiveAnswerer:
             if items and not qtype.wants_list:
                 items = self._first_items(cand, items, part)  # a list the question did not ask for: what fits
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
-            if position == 0 and not items and shown == cand.display:
+            if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
                 # answer fits.
                 spare = self.max_words - sum(len(c.display.split()) for c, _, _ in chosen)

@@ -360,8 +360,13 @@ def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
     answer to "who's in the GMG?"), no sentence that asks, no tail of a sentence a footnote or page break cut (it
     starts in lower case and is no list item), and no sentence that reads as an instruction to a model ("Ignore
     previous instructions and …"): it is never quoted."""
-    return sorted((c for c in candidates if not c.fragment and not c.list_item and not is_question(c.text)
-                   and not _is_tail(c) and not INSTRUCTION.search(c.text)), key=lambda c: (-c.score, c.rank, c.start))
+    return sorted((c for c in candidates if quotable(c) and not c.list_item), key=lambda c: (-c.score, c.rank, c.start))
+
+
+def quotable(cand: Candidate) -> bool:
+    """A sentence (or list item) that may be quoted: no heading or fragment, no question, no cut tail, no
+    instruction to a model."""
+    return not cand.fragment and not is_question(cand.text) and not _is_tail(cand) and not INSTRUCTION.search(cand.text)
 
 
 def ranking_features(ranked: list[Candidate], coverage: dict) -> dict:
