@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,29 @@ def make_settings(data_dir: Path, corpus_dir: Path, **overrides) -> Settings:
 def copy_corpus(target: Path) -> Path:
     shutil.copytree(CORPUS, target)
     return target
+
+
+def app_index(tmp_path_factory, name: str, embeddings=None, **env: str | None) -> Iterator[Settings]:
+    """For a module fixture of app tests (`yield from app_index(...)`): a copy of corpus/ ingested into its own
+    data folder, with the app's environment pointing at both (ASSISTANT_DATA_DIR, ASSISTANT_CORPUS_DIR, and
+    `env`, where None unsets a variable) until the fixture is torn down. Without `embeddings`, the settings are
+    read as the app reads them and the index is built with their embedder."""
+    from assistant.indexing import run_ingest
+    from assistant.store import build_store
+
+    base = tmp_path_factory.mktemp(name)
+    corpus = copy_corpus(base / "corpus")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ASSISTANT_DATA_DIR", str(base / "data"))
+    patch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    for key, value in env.items():
+        patch.delenv(key, raising=False) if value is None else patch.setenv(key, value)
+    settings = Settings() if embeddings is None else make_settings(base / "data", corpus)
+    embeddings = embeddings if embeddings is not None else build_embeddings(settings)
+    report = run_ingest(settings, embeddings, build_store(settings, embeddings))
+    assert report.chunks > 0 and not report.failed
+    yield settings
+    patch.undo()
 
 
 def free_port() -> int:

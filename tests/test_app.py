@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import app_index
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
@@ -45,23 +46,7 @@ def rendered(markdown: str) -> tuple[str, str, list[str]]:
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     """A fresh corpus copy ingested into a temp data dir; env vars point the app at it."""
-    from assistant.embeddings import build_embeddings
-    from assistant.indexing import run_ingest
-    from assistant.settings import Settings
-    from assistant.store import build_store
-
-    base = tmp_path_factory.mktemp("app-index")
-    corpus = base / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("ASSISTANT_DATA_DIR", str(base / "data"))
-    patch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
-    settings = Settings()
-    embeddings = build_embeddings(settings)
-    report = run_ingest(settings, embeddings, build_store(settings, embeddings))
-    assert report.chunks > 0 and not report.failed
-    yield settings
-    patch.undo()
+    yield from app_index(tmp_path_factory, "app-index")
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ the permission setting the page changes nothing. Plus the library below it (cata
 from __future__ import annotations
 
 import re
-import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import app_index
 from streamlit.testing.v1 import AppTest
 
 from assistant.auth import corpus_edit_refusal
@@ -31,23 +31,9 @@ QUESTION = "When was the Harbour Health Desk founded?"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, embeddings):
-    from conftest import make_settings
-
-    from assistant.indexing import run_ingest
-    from assistant.store import build_store
-
-    base = tmp_path_factory.mktemp("app-documents")
-    shutil.copytree(ROOT / "corpus", base / "corpus")
-    settings = make_settings(base / "data", base / "corpus")
-    assert run_ingest(settings, embeddings, build_store(settings, embeddings)).chunks > 0
-    patch = pytest.MonkeyPatch()
-    for name in ("ASSISTANT_AUTH", "ASSISTANT_CORPUS_EDITORS"):
-        patch.delenv(name, raising=False)
-    patch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
-    patch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
-    patch.setenv("ASSISTANT_CORPUS_EDITS", "true")  # as `make run` sets it: one person on loopback
-    yield settings
-    patch.undo()
+    # ASSISTANT_CORPUS_EDITS as `make run` sets it: one person on loopback.
+    yield from app_index(tmp_path_factory, "app-documents", embeddings, ASSISTANT_AUTH=None,
+                         ASSISTANT_CORPUS_EDITORS=None, ASSISTANT_CORPUS_EDITS="true")
 
 
 def documents_page(at: AppTest | None = None) -> AppTest:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import app_index
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,20 +18,7 @@ TIMEOUT = 300
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, embeddings):
-    from conftest import make_settings
-
-    from assistant.indexing import run_ingest
-    from assistant.store import build_store
-
-    base = tmp_path_factory.mktemp("app-evals")
-    shutil.copytree(ROOT / "corpus", base / "corpus")
-    settings = make_settings(base / "data", base / "corpus")
-    assert run_ingest(settings, embeddings, build_store(settings, embeddings)).chunks > 0
-    patch = pytest.MonkeyPatch()
-    patch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
-    patch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
-    yield settings
-    patch.undo()
+    yield from app_index(tmp_path_factory, "app-evals", embeddings)
 
 
 def evaluator() -> AppTest:

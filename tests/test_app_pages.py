@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import app_index
 from streamlit.testing.v1 import AppTest
 
 from assistant.who_does_what import quiz_questions
@@ -29,23 +30,7 @@ def plain(markdown: str) -> str:
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    from assistant.embeddings import build_embeddings
-    from assistant.indexing import run_ingest
-    from assistant.settings import Settings
-    from assistant.store import build_store
-
-    base = tmp_path_factory.mktemp("pages-index")
-    corpus = base / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("ASSISTANT_DATA_DIR", str(base / "data"))
-    patch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
-    settings = Settings()
-    embeddings = build_embeddings(settings)
-    report = run_ingest(settings, embeddings, build_store(settings, embeddings))
-    assert report.chunks > 0 and not report.failed
-    yield settings
-    patch.undo()
+    yield from app_index(tmp_path_factory, "pages-index")
 
 
 def open_page(script: str) -> AppTest:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import app_index
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
@@ -27,20 +27,7 @@ THREE = ("question,facts,source,unanswerable\n"
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, embeddings):
-    from conftest import make_settings
-
-    from assistant.indexing import run_ingest
-    from assistant.store import build_store
-
-    base = tmp_path_factory.mktemp("app-question-set")
-    shutil.copytree(ROOT / "corpus", base / "corpus")
-    settings = make_settings(base / "data", base / "corpus")
-    assert run_ingest(settings, embeddings, build_store(settings, embeddings)).chunks > 0
-    patch = pytest.MonkeyPatch()
-    patch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
-    patch.setenv("ASSISTANT_CORPUS_DIR", str(settings.corpus_dir))
-    yield settings
-    patch.undo()
+    yield from app_index(tmp_path_factory, "app-question-set", embeddings)
 
 
 def evaluate_page() -> AppTest:
