@@ -82,12 +82,14 @@ class ExtractiveAnswerer:
 
     def _expansion(self, question: str, candidates: list[Candidate]) -> Candidate | None:
         """For a question asking what a body's name stands for, the first retrieved sentence (or list item) that
-        spells out its full name (the glossary's) beside the short one; None for other questions."""
+        spells out its full name (the glossary's) beside the short one; None for other questions. A list item counts
+        however short ("International Organization for Migration (IOM)" is a short unpunctuated line, which other
+        questions never get quoted alone)."""
         bodies = self.glossary.find(question)
         if len(bodies) != 1 or not EXPANSION.search(question) or bodies[0].full == bodies[0].name:
             return None
         full, short = bodies[0].full.lower(), bodies[0].name.lower()
-        spelled = [c for c in candidates if quotable(c) and full in " ".join(c.text.split()).lower()
+        spelled = [c for c in candidates if (quotable(c) or c.list_item and not is_question(c.text)) and full in " ".join(c.text.split()).lower()
                    and short in c.text.lower()]
         return min(spelled, key=lambda c: (len(c.text), c.rank), default=None)
 
