@@ -17,11 +17,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
-from assistant.answering.question import WH_START
+from assistant.answering.question import PLURALS, WH_START, is_plural
 from ingest.glossary import Body, Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
-PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
 # They open a noun phrase "it" can refer to within the question; not "the" ("what is the budget for it?" asks
 # about something earlier).
 _CONJUNCTIONS = frozenset({"and", "but", "or", "so", "that", "if", "when", "because", "since", "while"})
@@ -76,18 +75,14 @@ def _singular_before(before: str, frame: frozenset[str]) -> bool:
     """A noun phrase earlier in the question that "it"/"its" can refer to: "a", "which", "each" before a noun
     ("a country that wants its diaspora …", "which agency works on trafficking, and who funds it?")."""
     words = [m.group().lower() for m in _words(before)]
-    return any(w in _DETERMINERS and _is_noun_phrase(nxt, frame) and not _is_plural(nxt)
+    return any(w in _DETERMINERS and _is_noun_phrase(nxt, frame) and not is_plural(nxt)
                for w, nxt in zip(words, words[1:], strict=False))
-
-
-def _is_plural(noun: str) -> bool:
-    return noun in PLURALS or noun.endswith("s") and not noun.endswith("ss")
 
 
 def _plural_before(before: str, frame: frozenset[str]) -> bool:
     """A plural noun earlier in the question that "their" can refer to ("people", "migrants", "agencies")."""
     nouns = set(content_words(before, frame)) | {m.group().lower() for m in _words(before)} & (frame | PLURALS)
-    return any(_is_plural(w) for w in nouns)
+    return any(is_plural(w) for w in nouns)
 
 
 def _words(text: str) -> list[re.Match]:

@@ -98,6 +98,21 @@ def test_a_list_of_bodies_does_not_answer_by_its_names(assistant):
     assert result.answer.startswith("UNHCR") and "The GMG consists of" not in result.answer, result.answer
 
 
+def test_a_question_asking_for_one_agency_is_not_answered_by_the_member_list(assistant):
+    """ "Which agency focuses on trade?" was answered with the member list, whose items name UNCTAD's full name:
+    a list of every agency answers no question asking which one."""
+    result = assistant.ask("which agency focuses on trade?")
+    assert "UNCTAD" in result.answer and not result.answer.startswith("The GMG consists of"), result.answer
+
+
+def test_a_question_asking_for_one_is_told_from_one_asking_for_a_list():
+    from assistant.answering.question import asks_for_one
+
+    assert asks_for_one("which agency focuses on trade?") and asks_for_one("Which UN body counts migrants?")
+    assert not asks_for_one("Which agencies are members?") and not asks_for_one("which of them works on trade?")
+    assert not asks_for_one("list which agency does what") and not asks_for_one("Which women migrate?")
+
+
 def test_list_items_answer_through_their_introduction(assistant):
     """ "I'm new. who's in the GMG?" was answered "GMG: UNCTAD [1] GMG: OHCHR [2] GMG: UNODC [3]": items of the
     member list quoted one by one instead of the list."""

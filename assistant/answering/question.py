@@ -23,6 +23,10 @@ _TIME_UNITS = frozenset({"years", "months", "weeks", "days", "hours", "decades"}
 _LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|name them|which ones)\b", re.I)
 # Nouns that ask for a list, unless the question counts them ("How many members …?" asks for a number).
 _LIST_NOUN = re.compile(r"\b(?:members|areas|purposes|objectives)\b", re.I)
+PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
+# "Which agency …", "which UN body …": "which" before a singular word asks for one thing, not a list of them.
+_WHICH_ONE = re.compile(r"\bwhich\s+(?:UN\s+)?(?!is\b|was\b|has\b|does\b|did\b|of\b|one\b)([a-z]+)\b(?!\s+(?:or|and)\b)",
+                        re.I)
 
 DURATION_PATTERN = re.compile(
     r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an|half)\s+(?:\w+\s+)?(?:years?|months?|"
@@ -107,6 +111,7 @@ class QuestionType:
     counted: str | None = None  # "How many staff …?" → "staff": the count must be of that
     attributes: tuple[tuple[str, ...], ...] = ()  # evidence words of each attribute asked (budget, email, …)
     years: tuple[str, ...] = ()  # years the question names ("What did the GMG contribute in 2013?")
+    one: bool = False  # "Which agency …?": one thing asked for, which a list of many does not answer
 
     @classmethod
     def of(cls, question: str) -> QuestionType:
@@ -122,7 +127,21 @@ class QuestionType:
             attributes=tuple(evidence for asked, evidence in attribute_words()
                              if asked & set(re.findall(r"[a-z-]+", question.lower()))),
             years=tuple(re.findall(r"\b(?:1[89]|20)\d\d\b", question)),
+            one=asks_for_one(question),
         )
+
+
+def asks_for_one(question: str) -> bool:
+    """ "Which agency looks after refugees?", "which UN body counts migrants?": "which" before a singular noun."""
+    found = _WHICH_ONE.search(question)
+    if not found or _LIST.search(question):
+        return False
+    noun = found.group(1).lower()
+    return not is_plural(noun)
+
+
+def is_plural(noun: str) -> bool:
+    return noun in PLURALS or noun.endswith("s") and not noun.endswith("ss")
 
 
 WH_START = (r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|has|have|had|can|could|"
