@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from assistant.answering.calibration import Calibration, calibrate, near_miss_probes
+from assistant.answering.calibration import Calibration, calibrate, near_miss_probes, reader_key
 from assistant.answering.calibration import load as load_calibration
 from assistant.answering.calibration import save as save_calibration
 from assistant.answering.extractive import ExtractiveAnswerer
@@ -259,7 +259,7 @@ def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> 
 def calibrated(settings: Settings, collection: str, manifest: Manifest, retriever, answerer) -> Calibration:
     """This index's abstention threshold: saved beside it, or calibrated now (answering/calibration.py)."""
     path = settings.data_dir / "profiles" / f"{collection}.json"
-    model = answerer.model.digest
+    model = reader_key(answerer.model.digest)
     saved = load_calibration(path, manifest.revision, model)
     if saved is not None:
         return saved

@@ -298,3 +298,25 @@ def test_an_faq_answer_quotes_its_lines_but_not_the_next_question(tmp_path, embe
     assert "?" not in result.answer and "hearing" not in result.answer
     assert (corpus / "banking.md").read_text(encoding="utf-8")[result.citations[0].start:result.citations[0].end] \
         == first
+
+
+def test_a_threshold_calibrated_by_other_reader_code_is_not_reused(assistant, ingested, tmp_path):
+    """The saved calibration was keyed by the fitted parameters only, so after an upgrade that changed how a feature
+    is measured an index kept a threshold made for other logits (abstaining where it should answer). A profile
+    saved for the same parameters by other code is recalibrated, then reused."""
+    import json
+    from dataclasses import replace
+
+    from assistant.answering.calibration import reader_key
+    from assistant.chain import calibrated
+
+    settings = ingested.model_copy(update={"data_dir": tmp_path})
+    model = assistant.answerer.model.digest
+    args = (settings, "gmg", assistant.manifest, assistant.retriever, assistant.answerer)
+    fresh = calibrated(*args)
+    saved = tmp_path / "profiles" / "gmg.json"
+    assert json.loads(saved.read_text())["model"] == reader_key(model) != model
+    stale = replace(fresh, model=model, threshold=fresh.threshold + 5.0)  # as an older version saved it
+    saved.write_text(json.dumps({**json.loads(saved.read_text()), "model": stale.model, "threshold": stale.threshold}))
+    assert calibrated(*args).threshold == pytest.approx(fresh.threshold)
+    assert calibrated(*args) == fresh  # and now reused as saved

@@ -10,11 +10,14 @@ splits (reader.json, `calibration_k`). A chunk without a section leaves its whol
 too small for that (fewer than `MIN_SAMPLES` usable questions: one short document) falls back to the off-corpus
 questions of data/null_questions.txt, with their own k (`calibration_k_off_corpus`), fitted the same way.
 
-The result is saved per index revision and reader model in the data folder (`profiles/<collection>.json`).
+The result is saved per index revision and reader in the data folder (`profiles/<collection>.json`): the reader
+is its fitted parameters and the code and word lists that compute its features (`reader_key`), so an upgrade that
+changes how a feature is measured recalibrates instead of keeping a threshold made for other logits.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -38,6 +41,23 @@ QUESTION_WORDS = 7  # content words per shuffled question (about a question's le
 def null_question_texts() -> tuple[str, ...]:
     text = resources.files("assistant.data").joinpath("null_questions.txt").read_text(encoding="utf-8")
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """Hash of what turns a question and passages into the answerability logit: the answering code and the
+    reviewed word lists it reads."""
+    digest = hashlib.sha256()
+    for package, suffix in (("assistant.answering", ".py"), ("assistant.data", ".txt")):
+        for item in sorted(resources.files(package).iterdir(), key=lambda f: f.name):
+            if item.name.endswith(suffix):
+                digest.update(item.name.encode("utf-8") + b"\0" + item.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def reader_key(model_digest: str) -> str:
+    """What a saved calibration must have been computed with to be reused: the fitted parameters and the code."""
+    return f"{model_digest}-{_code_digest()}"
 
 
 @dataclass(frozen=True)
