@@ -142,7 +142,7 @@ class Assistant:
         started = time.perf_counter()
         try:
             text = self.rewriter.rewrite(question, history)
-            rewrite = Rewrite(text, text)
+            rewrite = Rewrite(text, text, builtin.excluded)
         except RewriteRejected as exc:
             rewrite = builtin
             state["notes"].append(f"The model's rewrite of the follow-up was not usable ({exc}); the built-in "
@@ -162,9 +162,18 @@ class Assistant:
         k = max(1, min(asked, self.settings.max_top_k))
         if asked > k:
             state["notes"].append(f"Top-k {asked} was capped to {k} passages (ASSISTANT_MAX_TOP_K).")
-        docs = self.retriever.invoke(state["standalone"], k=k, filter=state.get("filter"))
+        docs = self.retriever.invoke(state["standalone"], k=k, filter=self._search_filter(state))
         state["timings"]["retrieve_ms"] = (time.perf_counter() - started) * 1000
         return {**state, "docs": docs}
+
+    @staticmethod
+    def _search_filter(state: dict) -> dict | None:
+        """The caller's filter, and for "who else?" no section of a body the user already has."""
+        asked, rewrite = state.get("filter"), state.get("rewrite")
+        if rewrite is None or not rewrite.excluded:
+            return asked
+        others = {"section": {"$nin": list(rewrite.excluded)}}
+        return {"$and": [asked, others]} if asked else others
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
         if state["rewrite"] is not None:

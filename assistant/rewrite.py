@@ -46,6 +46,7 @@ def reference_words() -> dict[str, frozenset[str]]:
 class Rewrite:
     text: str  # what is searched and answered
     core: str  # the question's own meaning without carried context: what later turns build on
+    excluded: tuple[str, ...] = ()  # bodies the user already has ("who else?"): their own sections are not searched
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,32 @@ def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[B
     return seen
 
 
-def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str]) -> Rewrite:
+def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[str, ...]:
+    """ "who else?", "does any other agency work on it?", "any others?": the user has the bodies the last answer
+    named and asks for others. Those bodies, with the earlier answers to the same question ("who else?" twice);
+    () for any other question ("what else does it do?" asks more about the same body)."""
+    from assistant.answering.question import QuestionType
+
+    words = [m.group().lower() for m in _words(question)]
+    others = reference_words()["others"]
+    if not history or not any(w in others for w in words):
+        return ()
+    about_body = any(w in others and _names_a_body(nxt) for w, nxt in zip(words, words[1:], strict=False))
+    bare = len(words) <= 3 and QuestionType.of(history[-1][0]).who  # "anyone else?" after "who …?"
+    if not (QuestionType.of(question).who or about_body or bare):
+        return ()
+    named = {b.name for b in glossary.find(question)}
+    asked = history[-1][0].split("?")[0]  # a follow-up's core opens with the question it follows (_with_context)
+    excluded: list[str] = []
+    for core, answer in reversed(history):
+        if core.split("?")[0] != asked:
+            break
+        excluded += [b.name for b in glossary.find(answer) if b.name not in named and b.name not in excluded]
+    return tuple(excluded)
+
+
+def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
+                  excluded: tuple[str, ...] = ()) -> Rewrite:
     """The question with the previous turn as context: its core question, and the body its answer led with when
     that question named none ("and HIV? (Which agency focuses on women who migrate? UNFPA)"). Its core is the
     earlier question with this one's own words in place of any the earlier core added ("What does UNFPA do? HIV"
@@ -207,6 +233,7 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     # The body the answer led with stands in for the earlier question's subject, unless this question names its own
     # ("and UNCTAD - same thing?" after a question UNDP answered asks about UNCTAD, not UNDP).
     lead = glossary.find(answer)[:1] if not glossary.find(previous) and not glossary.find(question) else []
+    lead = [b for b in lead if b.name not in excluded]  # "who else?": not the body the user already has
     context = f"{previous.rstrip(' ?')}? {lead[0].name}" if lead else previous
     own = [m.group() for m in _words(question) if content_words(m.group(), frame)]
     if glossary.find(question) and own:  # "What about UNDP's role in trafficking?": a topic of its own
@@ -246,9 +273,11 @@ def _without_bodies(text: str, bodies: list[Body]) -> str:
     return text
 
 
-def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: frozenset[str]) -> Rewrite:
+def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: frozenset[str],
+             excluded: tuple[str, ...] = ()) -> Rewrite:
     words = reference_words()
-    named = {b.name for b in glossary.find(question)}
+    # "does any other agency work on it?": "it" is the topic, not the agency the user wants others than
+    named = {b.name for b in glossary.find(question)} | set(excluded)
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else
         candidates = [b for b in candidates if b.pronoun]
@@ -259,7 +288,7 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     one_body = ref.word not in words["demonstrative"] or (_names_a_body(ref.noun) and ref.word in {"this", "that"})
     if not candidates or not one_body:
         # "when was that?", "these agencies": the earlier question says what is meant
-        return _with_context(question, history[-1], glossary, frame)
+        return _with_context(question, history[-1], glossary, frame, excluded)
     name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
     resolved = question[: ref.start] + replacement + question[ref.end :]
@@ -293,8 +322,11 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
     ref = dangling_reference(question, glossary, frame)
     if ref is None:
         return None
+    excluded = others_asked(question, history, glossary)
     if ref.kind == "ellipsis":
-        return _ellipsis(question, history[-1], glossary, frame)
-    if ref.kind == "fragment":
-        return _with_context(question, history[-1], glossary, frame)
-    return _pronoun(question, ref, history, glossary, frame)
+        rewrite = _ellipsis(question, history[-1], glossary, frame)
+    elif ref.kind == "fragment":
+        rewrite = _with_context(question, history[-1], glossary, frame, excluded)
+    else:
+        rewrite = _pronoun(question, ref, history, glossary, frame, excluded)
+    return replace(rewrite, excluded=excluded)

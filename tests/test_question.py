@@ -245,3 +245,23 @@ def test_a_subject_pronoun_after_an_auxiliary_still_refers_back():
 
 def test_a_pronoun_after_a_definite_noun_still_refers_back():
     assert "UNODC" in rewrite("What is the budget for it?", [("What does UNODC do?", "UNODC, as custodian …")])
+
+
+def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
+    """ "who else?" after "who works on remittances?" (answered: World Bank) searched "who else? (who works on
+    remittances? World Bank)" and answered World Bank again."""
+    from assistant.rewrite import others_asked
+
+    history = [("who works on remittances?", "World Bank: Operational work … remittances … [1]")]
+    found = rewrite_followup("who else?", history, GLOSSARY, FRAME)
+    assert found.text == "who else? (who works on remittances?)" and found.excluded == ("World Bank",)
+    # "it" is the topic, not the agency the user wants others than
+    found = rewrite_followup("does any other agency work on it?", [("who handles trafficking?", "UNODC, as custodian … [1]")],
+                             GLOSSARY, FRAME)
+    assert "UNODC" not in found.text and found.excluded == ("UNODC",)
+    # asked twice: both answers' bodies are left out
+    twice = [*history, ("who works on remittances?", "UNCTAD: It has … remittances … [1]")]
+    assert others_asked("anyone else?", twice, GLOSSARY) == ("UNCTAD", "World Bank")
+    # more about the same body, not other bodies
+    assert rewrite_followup("what else does it do?", history, GLOSSARY, FRAME).excluded == ()
+    assert others_asked("which other agencies work on it?", [], GLOSSARY) == ()

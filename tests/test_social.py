@@ -46,3 +46,13 @@ def test_what_is_this_about_names_the_indexed_documents(assistant):
     result = assistant.ask("hi, what is this about?")
     assert result.social and "Global Migration Group: Information Note" in result.answer
     assert result.to_json()["social"] is True
+
+
+def test_who_else_is_answered_with_another_body(assistant):
+    """The exclusion reaches the search: "who else?" after a question UNODC answered is answered by another body."""
+    conversation = Conversation()
+    first = conversation.ask(assistant, "who handles trafficking?")
+    assert first.answer.startswith("UNODC"), first.answer
+    other = conversation.ask(assistant, "does any other agency work on it?")
+    assert not other.abstained and not other.answer.startswith("UNODC"), other.answer
+    assert all(c.section != "UNODC" for c in other.citations)
