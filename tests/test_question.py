@@ -256,8 +256,8 @@ def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
     found = rewrite_followup("who else?", history, GLOSSARY, FRAME)
     assert found.text == "who else? (who works on remittances?)" and found.excluded == ("World Bank",)
     # "it" is the topic, not the agency the user wants others than
-    found = rewrite_followup("does any other agency work on it?", [("who handles trafficking?", "UNODC, as custodian … [1]")],
-                             GLOSSARY, FRAME)
+    handled = [("who handles trafficking?", "UNODC, as custodian … [1]")]
+    found = rewrite_followup("does any other agency work on it?", handled, GLOSSARY, FRAME)
     assert "UNODC" not in found.text and found.excluded == ("UNODC",)
     # asked twice: both answers' bodies are left out
     twice = [*history, ("who works on remittances?", "UNCTAD: It has … remittances … [1]")]

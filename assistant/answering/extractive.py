@@ -102,7 +102,8 @@ class ExtractiveAnswerer:
         if len(bodies) != 1 or not EXPANSION.search(question) or bodies[0].full == bodies[0].name:
             return None
         full, short = bodies[0].full.lower(), bodies[0].name.lower()
-        spelled = [c for c in candidates if (quotable(c) or c.list_item and not is_question(c.text)) and full in " ".join(c.text.split()).lower()
+        spelled = [c for c in candidates if (quotable(c) or c.list_item and not is_question(c.text))
+                   and full in " ".join(c.text.split()).lower()
                    and short in c.text.lower()]
         return min(spelled, key=lambda c: (len(c.text), c.rank), default=None)
 
