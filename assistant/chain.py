@@ -28,7 +28,7 @@ from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
 from assistant.overview import asks_for_overview, overview_answer
 from assistant.retrieval import HybridRetriever, KeywordIndex
-from assistant.rewrite import Rewrite, rewrite_followup
+from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup
 from assistant.settings import Settings
 from assistant.social import social_reply
 from ingest.glossary import Glossary
@@ -114,7 +114,10 @@ class Assistant:
             return {**state, "overview": True, "rewrite": None, "standalone": question}
         history = inputs.get("history")
         rewrite = self.rewrite(question, history, inputs.get("mode"), state) if history else None
-        return {**state, "rewrite": rewrite, "standalone": rewrite.text if rewrite else question}
+        standalone = rewrite.text if rewrite else question
+        # "who else?", "… apart from IOM?": the bodies set aside are left out of the search
+        excluded = excluded_bodies(standalone, self._window(history), self.glossary)
+        return {**state, "rewrite": rewrite, "standalone": standalone, "excluded": excluded}
 
     def check_question(self, question: str) -> str:
         """The question with whitespace folded; ValueError (a message saying what to do) when empty or too long."""
@@ -128,21 +131,25 @@ class Assistant:
             )
         return question
 
+    def _window(self, history: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
+        """The earlier turns a follow-up may lean on; each capped too: a pasted 1 MB "answer" in the history must
+        not reach the model."""
+        turns = self.settings.max_history_turns
+        return [(str(q)[: self.settings.max_question_chars], str(a)[: self.settings.max_answer_chars])
+                for q, a in list(history or [])[-turns:]] if turns else []
+
     def rewrite(self, question: str, history: list[tuple[str, str]], mode: str | None, state: dict) -> Rewrite | None:
         """The standalone form of a follow-up, None when the question stands on its own. `history`: earlier
         (core question, answer) turns, oldest first. Only a question that leans on the conversation is rewritten,
         by the model when one answers (the built-in rewrite if it fails), else by the built-in rewrite."""
-        turns = self.settings.max_history_turns
-        # Each earlier turn is capped too: a pasted 1 MB "answer" in the history must not reach the model.
-        history = [(str(q)[: self.settings.max_question_chars], str(a)[: self.settings.max_answer_chars])
-                   for q, a in list(history or [])[-turns:]] if turns else []
+        history = self._window(history)
         builtin = rewrite_followup(question, history, self.glossary, question_words())
         if builtin is None or self.rewriter is None or not self._uses_llm({"mode": mode}):
             return builtin
         started = time.perf_counter()
         try:
             text = self.rewriter.rewrite(question, history)
-            rewrite = Rewrite(text, text, builtin.excluded)
+            rewrite = Rewrite(text, text)
         except RewriteRejected as exc:
             rewrite = builtin
             state["notes"].append(f"The model's rewrite of the follow-up was not usable ({exc}); the built-in "
@@ -169,10 +176,10 @@ class Assistant:
     @staticmethod
     def _search_filter(state: dict) -> dict | None:
         """The caller's filter, and for "who else?" no section of a body the user already has."""
-        asked, rewrite = state.get("filter"), state.get("rewrite")
-        if rewrite is None or not rewrite.excluded:
+        asked, excluded = state.get("filter"), state.get("excluded")
+        if not excluded:
             return asked
-        others = {"section": {"$nin": list(rewrite.excluded)}}
+        others = {"section": {"$nin": list(excluded)}}
         return {"$and": [asked, others]} if asked else others
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:

@@ -46,7 +46,6 @@ def reference_words() -> dict[str, frozenset[str]]:
 class Rewrite:
     text: str  # what is searched and answered
     core: str  # the question's own meaning without carried context: what later turns build on
-    excluded: tuple[str, ...] = ()  # bodies the user already has ("who else?"): their own sections are not searched
 
 
 @dataclass(frozen=True)
@@ -200,20 +199,20 @@ def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[B
 
 
 def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[str, ...]:
-    """ "who else?", "does any other agency work on it?", "any others?": the user has the bodies the last answer
-    named and asks for others. Those bodies, with the earlier answers to the same question ("who else?" twice);
-    () for any other question ("what else does it do?" asks more about the same body)."""
+    """ "who else?", "does any other agency work on it?", "anyone else …?": the user has the bodies the last
+    answer named and asks for others. Those bodies, with the earlier answers to the same question ("who else?"
+    twice); () for any other question ("what else does it do?" asks more about the same body)."""
     from assistant.answering.question import QuestionType
 
     words = [m.group().lower() for m in _words(question)]
-    others = reference_words()["others"]
-    if not history or not any(w in others for w in words):
+    ref = reference_words()
+    if not history or not any(w in ref["others"] for w in words):
         return ()
-    about_body = any(w in others and _names_a_body(nxt) for w, nxt in zip(words, words[1:], strict=False))
-    bare = len(words) <= 3 and QuestionType.of(history[-1][0]).who  # "anyone else?" after "who …?"
-    if not (QuestionType.of(question).who or about_body or bare):
+    about_body = any(w in ref["others"] and _names_a_body(nxt) for w, nxt in zip(words, words[1:], strict=False))
+    bare = len(words) <= 3 and QuestionType.of(history[-1][0]).who  # "any others?" after "who …?"
+    if not (QuestionType.of(question).who or about_body or bare or ref["someone"] & set(words)):
         return ()
-    named = {b.name for b in glossary.find(question)}
+    named = {b.name for b in set_aside(question, glossary)}
     asked = history[-1][0].split("?")[0]  # a follow-up's core opens with the question it follows (_with_context)
     excluded: list[str] = []
     for core, answer in reversed(history):
@@ -221,6 +220,23 @@ def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossa
             break
         excluded += [b.name for b in glossary.find(answer) if b.name not in named and b.name not in excluded]
     return tuple(excluded)
+
+
+def set_aside(question: str, glossary: Glossary) -> list[Body]:
+    """Bodies the question itself sets aside: "which agencies help the forum apart from IOM?" → IOM."""
+    pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
+    found = re.search(rf"\b(?:{pattern})\b(.*)", question, re.I)
+    if not found:
+        return []
+    rest = re.split(r"[,;?]|\b(?:who|which|what|does|do|is|are)\b", found.group(1), maxsplit=1, flags=re.I)[0]
+    return glossary.find(rest)
+
+
+def excluded_bodies(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[str, ...]:
+    """The bodies whose own sections a question's search leaves out: those it sets aside by name, and for "who
+    else?" those the last answer gave."""
+    named = [b.name for b in set_aside(question, glossary)]
+    return tuple(dict.fromkeys([*named, *others_asked(question, history, glossary)]))
 
 
 def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
@@ -276,7 +292,11 @@ def _without_bodies(text: str, bodies: list[Body]) -> str:
 def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: frozenset[str],
              excluded: tuple[str, ...] = ()) -> Rewrite:
     words = reference_words()
-    # "does any other agency work on it?": "it" is the topic, not the agency the user wants others than
+    # "does any other agency work on it?": "it" is the topic, not the agency the user wants others than; but
+    # "… besides them?" sets that agency aside by the pronoun
+    before = [m.group().lower() for m in _words(question[: ref.start])][-2:]
+    if " ".join(before) in words["besides"] or before[-1:] and before[-1] in words["besides"]:
+        excluded = ()
     named = {b.name for b in glossary.find(question)} | set(excluded)
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else
@@ -324,9 +344,7 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
         return None
     excluded = others_asked(question, history, glossary)
     if ref.kind == "ellipsis":
-        rewrite = _ellipsis(question, history[-1], glossary, frame)
-    elif ref.kind == "fragment":
-        rewrite = _with_context(question, history[-1], glossary, frame, excluded)
-    else:
-        rewrite = _pronoun(question, ref, history, glossary, frame, excluded)
-    return replace(rewrite, excluded=excluded)
+        return _ellipsis(question, history[-1], glossary, frame)
+    if ref.kind == "fragment":
+        return _with_context(question, history[-1], glossary, frame, excluded)
+    return _pronoun(question, ref, history, glossary, frame, excluded)

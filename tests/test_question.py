@@ -250,18 +250,25 @@ def test_a_pronoun_after_a_definite_noun_still_refers_back():
 def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
     """ "who else?" after "who works on remittances?" (answered: World Bank) searched "who else? (who works on
     remittances? World Bank)" and answered World Bank again."""
-    from assistant.rewrite import others_asked
+    from assistant.rewrite import excluded_bodies, others_asked
 
     history = [("who works on remittances?", "World Bank: Operational work … remittances … [1]")]
     found = rewrite_followup("who else?", history, GLOSSARY, FRAME)
-    assert found.text == "who else? (who works on remittances?)" and found.excluded == ("World Bank",)
+    assert found.text == "who else? (who works on remittances?)"
+    assert excluded_bodies(found.text, history, GLOSSARY) == ("World Bank",)
     # "it" is the topic, not the agency the user wants others than
     handled = [("who handles trafficking?", "UNODC, as custodian … [1]")]
     found = rewrite_followup("does any other agency work on it?", handled, GLOSSARY, FRAME)
-    assert "UNODC" not in found.text and found.excluded == ("UNODC",)
+    assert "UNODC" not in found.text and excluded_bodies(found.text, handled, GLOSSARY) == ("UNODC",)
+    # … but "besides them" is that agency, set aside by the pronoun
+    found = rewrite_followup("anyone else dealing with stateless people besides them?", handled, GLOSSARY, FRAME)
+    assert found.text == "anyone else dealing with stateless people besides UNODC?"
     # asked twice: both answers' bodies are left out
     twice = [*history, ("who works on remittances?", "UNCTAD: It has … remittances … [1]")]
     assert others_asked("anyone else?", twice, GLOSSARY) == ("UNCTAD", "World Bank")
-    # more about the same body, not other bodies
-    assert rewrite_followup("what else does it do?", history, GLOSSARY, FRAME).excluded == ()
+    # more about the same body, not other bodies; and nothing to leave out without a conversation
+    assert excluded_bodies("what else does it do?", history, GLOSSARY) == ()
     assert others_asked("which other agencies work on it?", [], GLOSSARY) == ()
+    # set aside by name, in a question of its own
+    assert excluded_bodies("which agencies help out with the forum apart from iom?", [], GLOSSARY) == ("IOM",)
+    assert excluded_bodies("besides UNHCR and the ILO, who works on this?", [], GLOSSARY) == ("UNHCR", "ILO")
