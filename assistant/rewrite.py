@@ -50,7 +50,7 @@ class Rewrite:
 
 @dataclass(frozen=True)
 class Reference:
-    kind: str  # "pronoun", "ellipsis" or "fragment"
+    kind: str  # "pronoun", "ellipsis", "fragment" or "definite" ("the group")
     start: int = 0  # where the pronoun (or "that agency") is, for kind "pronoun"
     end: int = 0
     word: str = ""
@@ -179,6 +179,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                 return Reference("pronoun", m.start(), m.end(), word)
         elif not _has_antecedent(before, glossary, frame):
             return Reference("pronoun", m.start(), m.end(), word)
+    definite = _definite_reference(question, words, lowered, glossary)
+    if definite is not None:
+        return definite  # "who chairs the group?", "how often does the chair change?"
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"
     relative = next((m for m, w in zip(words, lowered, strict=True) if w in ref["relative"]), None)
@@ -186,6 +189,35 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             question[: relative.start()], glossary, frame):
         return Reference("fragment")  # "What are the other joint themes?", "Was there an earlier one?"
     return None
+
+
+def _definite_reference(question: str, words: list[re.Match], lowered: list[str],
+                        glossary: Glossary) -> Reference | None:
+    """ "the group", "the chair": "the" before a noun that stands for a body or one of its parts (reviewed lists)
+    points back to the conversation's body when the question names nothing of its own."""
+    ref = reference_words()
+    if _names_something(question, glossary):
+        return None
+    for i, word in enumerate(lowered[:-1]):
+        noun = lowered[i + 1]
+        if word == "the" and (noun in ref["definite_body"] or noun in ref["definite_part"]):
+            return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
+    return None
+
+
+def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glossary: Glossary) -> Rewrite | None:
+    """ "who chairs the group?" → "who chairs GMG?"; "how often does the chair change?" → "how often does the GMG
+    chair change?": the newest body of the conversation (a member agency for "the agency"); None without one."""
+    bodies = [b for b in _recent_bodies(glossary, history) if not b.pronoun]
+    if _names_a_body(ref.noun):
+        bodies = [b for b in bodies if b.member] or bodies
+    if not bodies:
+        return None
+    name = _spelling(bodies[0], history, glossary)
+    noun = question[ref.start : ref.end].split()[-1]
+    swapped = name if ref.noun in reference_words()["definite_body"] else f"the {name} {noun}"
+    resolved = question[: ref.start] + swapped + question[ref.end :]
+    return Rewrite(resolved, resolved)
 
 
 def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[Body]:
@@ -347,4 +379,6 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
         return _ellipsis(question, history[-1], glossary, frame)
     if ref.kind == "fragment":
         return _with_context(question, history[-1], glossary, frame, excluded)
+    if ref.kind == "definite":
+        return _definite(question, ref, history, glossary) or _with_context(question, history[-1], glossary, frame)
     return _pronoun(question, ref, history, glossary, frame, excluded)

@@ -272,3 +272,20 @@ def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
     # set aside by name, in a question of its own
     assert excluded_bodies("which agencies help out with the forum apart from iom?", [], GLOSSARY) == ("IOM",)
     assert excluded_bodies("besides UNHCR and the ILO, who works on this?", [], GLOSSARY) == ("UNHCR", "ILO")
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("who chairs the group?", "who chairs gmg?"),
+    ("how often does the chair change", "how often does the gmg chair change"),
+    ("whats the budget?", "whats the gmg budget?"),
+])
+def test_a_definite_noun_points_back_when_the_question_names_nothing(question, expected):
+    """ "who chairs the group?" after "what is the gmg" was used as asked: no pronoun, so no follow-up."""
+    history = [("what is the gmg", "The Global Migration Group (GMG) is an inter-agency group … [1]")]
+    assert rewrite(question, history) == expected
+
+
+def test_a_definite_noun_with_a_body_of_its_own_is_used_as_asked():
+    history = [("what is the gmg", "The Global Migration Group (GMG) is an inter-agency group … [1]")]
+    for question in ("Who chairs the GFMD?", "what is the post-2015 agenda?", "which agency handles refugees?"):
+        assert rewrite(question, history) is None, question
