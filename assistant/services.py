@@ -41,11 +41,13 @@ class Services:
         from assistant.chain import EmptyIndexError, build_assistant
 
         with self.lock:  # one build at a time
+            stamp = self._glossary_stamp()  # before the build reads it: an edit during the build rebuilds again
             try:
                 fresh, message = build_assistant(self.settings, self.embeddings, self.client, store=self.store), None
             except EmptyIndexError as exc:
                 fresh, message = None, str(exc)
             self.empty_message = message  # first: a reader that sees assistant None finds the reason set
+            self._built_for = (fresh.manifest.revision if fresh else -1, stamp)
             self.assistant = fresh
             self.builds += 1
 
@@ -57,17 +59,27 @@ class Services:
         from ingest.manifest import Manifest
 
         revision = Manifest.load(manifest_path(self.settings, self.collection)).revision
+        # A glossary edit that re-chunks nothing (a [[terms]] synonym) leaves the revision alone, yet the
+        # assistant's query expansion and the Who does what topics come from it: it counts as a change too.
+        wanted = (revision, self._glossary_stamp())
         assistant = self.assistant
-        if assistant is not None and assistant.manifest.revision == revision:
+        if assistant is not None and self._built_for == wanted:
             return assistant
         if not self.lock.acquire(blocking=assistant is None):
             return assistant  # being rebuilt right now
         try:
-            if self.assistant is None or self.assistant.manifest.revision != revision:
+            if self.assistant is None or self._built_for != wanted:
                 self.reload()
             return self.assistant
         finally:
             self.lock.release()
+
+    def _glossary_stamp(self) -> tuple[int, int]:
+        try:
+            stat = (self.settings.corpus_dir / "glossary.toml").stat()
+        except OSError:
+            return (0, 0)
+        return (stat.st_mtime_ns, stat.st_size)
 
     def ingest(self, progress=None):
         from assistant.indexing import run_ingest
@@ -88,12 +100,13 @@ class Services:
         return self._background("who_does_what", assistant, build_map)
 
     def _background(self, name: str, assistant, build) -> dict:
-        """The job building `build(assistant, progress)` for the assistant's index revision; a new job (and thread)
-        when there is none yet or the index changed since."""
+        """The job building `build(assistant, progress)` for this assistant; a new job (and thread) when there is
+        none yet or the assistant was rebuilt since (the index or the glossary changed)."""
         with self.jobs_lock:
             job = self._jobs.get(name)
-            if job is None or job["revision"] != assistant.manifest.revision:
-                job = {"revision": assistant.manifest.revision, "done": 0, "total": 0, "result": None, "error": None}
+            if job is None or job["assistant"] is not assistant:  # a new index or glossary: a new assistant
+                job = {"assistant": assistant, "revision": assistant.manifest.revision, "done": 0, "total": 0,
+                       "result": None, "error": None}
                 # Quoted sentences, never the model: bulk questions in the background must not queue on it.
                 threading.Thread(target=self._run, args=(name, build, assistant.extractive_only(), job),
                                  daemon=True).start()

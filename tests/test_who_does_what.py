@@ -107,3 +107,33 @@ def test_quiz_questions_are_fair_and_built_from_the_map(wdw, assistant):
         assert all(wdw.cell(q.topic, o) is None for o in q.options if o != q.answer)
     assert quiz_questions(wdw, glossary, seed=0) == questions  # the same quiz on every rerun
     assert quiz_questions(wdw, glossary, seed=1) != questions  # "Take another quiz" is another quiz
+
+
+def test_a_glossary_terms_edit_rebuilds_the_assistant_and_the_map(embeddings, tmp_path):
+    """A new [[terms]] synonym re-chunks nothing, so the index revision stayed and the running app kept the old
+    glossary and map until a restart. Now the edit itself rebuilds both."""
+    import time
+
+    from assistant.indexing import run_ingest
+    from assistant.services import Services
+    from assistant.store import build_store
+    from tests.conftest import copy_corpus, make_settings
+
+    settings = make_settings(tmp_path / "data", copy_corpus(tmp_path / "corpus"))
+    store = build_store(settings, embeddings)
+    run_ingest(settings, embeddings, store)
+    services = Services(settings, embeddings, store=store)
+    old = services.current()
+    glossary = settings.corpus_dir / "glossary.toml"
+    glossary.write_text(glossary.read_text(encoding="utf-8")
+                        + '\n[[terms]]\nwords = ["diaspora", "diasporas", "expatriate communities"]\n',
+                        encoding="utf-8")
+    fresh = services.current()
+    assert fresh is not old and fresh.manifest.revision == old.manifest.revision
+    assert ["diaspora", "diasporas", "expatriate communities"] in [list(g) for g in fresh.glossary.term_groups]
+    assert services.current() is fresh  # built once per edit
+    rebuilt = services.who_does_what(fresh)
+    deadline = time.monotonic() + 120
+    while rebuilt["result"] is None and rebuilt["error"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Diaspora" in [t.label for t in rebuilt["result"].topics]
