@@ -7,6 +7,7 @@ which turns the skip into a failure (for CI machines that must run it). Install:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -33,6 +34,21 @@ and checks the health certificates of passengers <img src="http://127.0.0.1:9/x.
 The Harbour Quarantine Office reports every inspection of migrant vessels to the port authority.
 """
 PAYLOAD_QUESTION = "What does the Harbour Quarantine Office inspect?"
+NOTE = "gmg-information-note-2006.txt"
+QUESTION_SET = ("question,facts,source,unanswerable\n"
+                f"Which agency deals with trafficking in persons?,UNODC,{NOTE},false\n"
+                f"When did the GMG first meet?,9 May 2006,{NOTE},false\n"
+                "What is the GMG's annual budget?,,,true\n")
+DESK_SOURCE = "seafarers-desk.md"
+DESK_TITLE = "Seafarers' Liaison Desk: Founding Record"
+DESK_FACT = "The Seafarers' Liaison Desk opened in Valparaíso in 1998."
+DESK_DOC = f"""# Seafarers' Liaison Desk
+
+{DESK_FACT} It helps crews who come ashore at the port to find consular help and a bed for the night.
+
+The Seafarers' Liaison Desk is run by the port chaplaincy and keeps a register of the ships whose crews it helped.
+"""
+DESK_QUESTION = "When did the Seafarers' Liaison Desk open?"
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +91,8 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """An ingested temp index (corpus + a document full of markup) and `streamlit run app.py` over it."""
+    """An ingested temp index (corpus + a document full of markup) and `streamlit run app.py` over it, with
+    corpus edits allowed (the Documents page changes only this temp copy)."""
     sync_playwright = _require_browser()
     from assistant.embeddings import build_embeddings
     from assistant.indexing import run_ingest
@@ -86,8 +103,9 @@ def server(tmp_path_factory):
     corpus = base / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     (corpus / "harbour-quarantine.md").write_text(PAYLOAD_DOC, encoding="utf-8")
+    # Corpus edits on, as `make run` sets them (sign-in off, one person on loopback).
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(base / "data"), "ASSISTANT_CORPUS_DIR": str(corpus),
-           "PYTHONUNBUFFERED": "1"}
+           "ASSISTANT_CORPUS_EDITS": "true", "PYTHONUNBUFFERED": "1"}
     settings = Settings(data_dir=base / "data", corpus_dir=corpus)
     embeddings = build_embeddings(settings)
     report = run_ingest(settings, embeddings, build_store(settings, embeddings))
@@ -127,8 +145,8 @@ def page(server):
             browser.close()
 
 
-def _ask(page, question: str):
-    """Type `question` in the chat input, press Enter; return the assistant message once it is rendered."""
+def _ask(page, question: str, until: str = "Sources"):
+    """Type `question` in the chat input, press Enter; return the assistant message once it shows `until`."""
     from playwright.sync_api import expect
 
     box = page.get_by_test_id("stChatInputTextArea")
@@ -138,7 +156,7 @@ def _ask(page, question: str):
     box.press("Enter")
     messages = page.get_by_test_id("stChatMessage")
     answer = messages.nth(1)
-    expect(answer).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
+    expect(answer).to_contain_text(until, timeout=ANSWER_TIMEOUT_MS)
     return answer
 
 
@@ -295,3 +313,89 @@ def test_start_here_tours_with_live_answers_and_the_map_opens_a_passage(server, 
     page.screenshot(path=str(tmp_path / "who-does-what-passage.png"))
     print(f"screenshots: {tmp_path / 'start-here.png'}, {tmp_path / 'who-does-what.png'}, "
           f"{tmp_path / 'who-does-what-passage.png'}")
+
+
+def test_evaluate_runs_your_own_question_set_from_an_uploaded_csv(server, page, tmp_path):
+    """Evaluate → Your own question set: a CSV of 3 questions uploaded in the browser, checked, run, reported."""
+    from playwright.sync_api import expect
+
+    _open_page(page, "Evaluate")
+    expect(page.get_by_role("heading", name="Evaluate answer quality")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    own = page.get_by_test_id("stExpander").filter(has_text="Run your own question set")
+    own.locator("summary").click()  # folded until a file is uploaded
+    uploader = own.get_by_test_id("stFileUploader")
+    expect(uploader).to_be_visible(timeout=30_000)
+    uploader.locator('input[type="file"]').set_input_files(
+        {"name": "questions.csv", "mimeType": "text/csv", "buffer": QUESTION_SET.encode()})
+    expect(own.get_by_text("questions.csv: 3 cases ready to run (2 answerable, 1 unanswerable).")).to_be_visible(
+        timeout=ANSWER_TIMEOUT_MS)
+    own.get_by_text("Also score the baseline", exact=False).click()  # off: ours only, quicker
+    expect(own.get_by_role("checkbox")).not_to_be_checked()
+    own.get_by_role("button", name="Run these questions").click()
+    expect(page.get_by_text("Evaluation finished", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    headline = page.get_by_text(re.compile(r"^3 cases · pass rate: ours \d\.\d{3} \([0-3] of 3 passed\)$"))
+    expect(headline).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Your own question set: reported as a whole", exact=False)).to_be_visible()
+    expect(page.get_by_role("combobox", name="Report")).to_have_value(
+        re.compile(r"· 3 cases · pass rate \d\.\d{3} · app, your own question set questions\.csv$"))
+    page.get_by_text("All questions", exact=True).click()
+    expect(page.get_by_text("3 of 3 questions.")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+    headline.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "question-set-report.png"), full_page=True)
+    page.get_by_text("3 of 3 questions.").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "question-set-questions.png"), full_page=True)
+    print(f"{headline.inner_text()}; screenshots: {tmp_path / 'question-set-report.png'}, "
+          f"{tmp_path / 'question-set-questions.png'}")
+
+
+def test_an_uploaded_document_is_answered_from_then_removed(server, page, tmp_path):
+    """Documents: upload a note with a made-up fact, the Chat cites it; remove it, a fresh chat no longer does."""
+    from playwright.sync_api import expect
+
+    _open_page(page, "Documents")
+    expect(page).to_have_url(server["url"] + "/documents", timeout=ANSWER_TIMEOUT_MS)
+    form = page.get_by_test_id("stForm")
+    expect(form).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    form.locator('input[type="file"]').set_input_files(
+        {"name": DESK_SOURCE, "mimeType": "text/markdown", "buffer": DESK_DOC.encode()})
+    expect(form.get_by_test_id("stFileChipName")).to_have_text(DESK_SOURCE, timeout=30_000)
+    expect(form.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=30_000)  # the upload is done
+    form.get_by_label("Title").fill(DESK_TITLE)
+    form.get_by_label("Date").fill("June 1999")
+    form.get_by_label("Issuing body (optional)").fill("Port chaplaincy of Valparaíso")
+    form.get_by_role("button", name="Add and ingest").click()
+    added = page.get_by_text(f"Added “{DESK_TITLE}” ({DESK_SOURCE}); the chat answers from it now.", exact=False)
+    expect(added).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    row = page.get_by_test_id("stHorizontalBlock").filter(has_text=DESK_SOURCE)
+    expect(row).to_contain_text(DESK_TITLE)
+    expect(row).to_contain_text("June 1999")
+    added.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "documents-added.png"), full_page=True)
+
+    _open_page(page, "Chat")
+    answer = _ask(page, DESK_QUESTION)
+    expect(answer).to_contain_text(DESK_FACT)  # quoted from the upload
+    expect(answer).to_contain_text("[1]")
+    expect(answer).to_contain_text(f"{DESK_TITLE} (June 1999)")  # the source is named by its given title
+    _wait_idle(page, answer)
+    page.screenshot(path=str(tmp_path / "chat-cites-upload.png"), full_page=True)
+
+    _open_page(page, "Documents")
+    row = page.get_by_test_id("stHorizontalBlock").filter(has_text=DESK_SOURCE)
+    row.get_by_role("button", name="Remove").click()
+    expect(page.get_by_text(f"Remove “{DESK_TITLE}” ({DESK_SOURCE})?", exact=False)).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Remove it").click()
+    expect(page.get_by_text(f"Removed “{DESK_TITLE}” ({DESK_SOURCE}).", exact=False)).to_be_visible(
+        timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_text(DESK_SOURCE, exact=True)).to_have_count(0, timeout=30_000)  # its row is gone
+    page.screenshot(path=str(tmp_path / "documents-removed.png"), full_page=True)
+
+    page.goto(server["url"], wait_until="domcontentloaded")  # a new session: a fresh chat
+    answer = _ask(page, DESK_QUESTION, until="The documents don't say")
+    _wait_idle(page, answer)
+    expect(answer).not_to_contain_text("1998")
+    expect(answer).not_to_contain_text(DESK_TITLE)
+    page.screenshot(path=str(tmp_path / "chat-after-removal.png"), full_page=True)
+    print("screenshots: " + ", ".join(str(tmp_path / f"{name}.png") for name in (
+        "documents-added", "chat-cites-upload", "documents-removed", "chat-after-removal")))
