@@ -28,7 +28,7 @@ from ui.services import PageContext
 
 log = logging.getLogger(__name__)
 KINDS = ".txt .md .pdf .docx .html"
-COLUMNS = [4, 2, 3, 1, 2, 1, 1]  # title, date, body, chunks, last ingest, Open, Remove
+COLUMNS = [3, 2, 2.4, 1.4, 1.9, 1.5, 2]  # title, date, body, chunks, last ingest, Open, Remove
 
 
 def render(context: PageContext) -> None:
