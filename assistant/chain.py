@@ -116,7 +116,7 @@ class Assistant:
         rewrite = self.rewrite(question, history, inputs.get("mode"), state) if history else None
         standalone = rewrite.text if rewrite else question
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search
-        excluded = excluded_bodies(standalone, self._window(history), self.glossary)
+        excluded = excluded_bodies(question, standalone, self._window(history), self.glossary)
         return {**state, "rewrite": rewrite, "standalone": standalone, "excluded": excluded}
 
     def check_question(self, question: str) -> str:

@@ -200,17 +200,22 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         return None
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
-        if word == "the" and (noun in ref["definite_body"] or noun in ref["definite_part"]):
+        owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"])  # "the head of unicef"
+        if word == "the" and (noun in ref["definite_body"] or noun in ref["definite_part"]) and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None
 
 
 def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glossary: Glossary) -> Rewrite | None:
     """ "who chairs the group?" → "who chairs GMG?"; "how often does the chair change?" → "how often does the GMG
-    chair change?": the newest body of the conversation (a member agency for "the agency"); None without one."""
+    chair change?": the newest body of the conversation that the noun fits ("the group", "the forum": a body with
+    that word in its full name; "the agency": a member agency); None when none fits."""
     bodies = [b for b in _recent_bodies(glossary, history) if not b.pronoun]
-    if _names_a_body(ref.noun):
-        bodies = [b for b in bodies if b.member] or bodies
+    if ref.noun in reference_words()["definite_body"]:
+        if ref.noun in reference_words()["body_nouns"]:
+            bodies = [b for b in bodies if b.member]
+        else:
+            bodies = [b for b in bodies if re.search(rf"\b{re.escape(ref.noun)}\b", b.full, re.I)]
     if not bodies:
         return None
     name = _spelling(bodies[0], history, glossary)
@@ -231,43 +236,67 @@ def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[B
 
 
 def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[str, ...]:
-    """ "who else?", "does any other agency work on it?", "anyone else …?": the user has the bodies the last
-    answer named and asks for others. Those bodies, with the earlier answers to the same question ("who else?"
-    twice); () for any other question ("what else does it do?" asks more about the same body)."""
-    from assistant.answering.question import QuestionType
-
-    words = [m.group().lower() for m in _words(question)]
-    ref = reference_words()
-    if not history or not any(w in ref["others"] for w in words):
-        return ()
-    about_body = any(w in ref["others"] and _names_a_body(nxt) for w, nxt in zip(words, words[1:], strict=False))
-    bare = len(words) <= 3 and QuestionType.of(history[-1][0]).who  # "any others?" after "who …?"
-    if not (QuestionType.of(question).who or about_body or bare or ref["someone"] & set(words)):
-        return ()
-    named = {b.name for b in set_aside(question, glossary)}
+    """ "who else?", "does any other agency work on it?", "anyone else …?", "any others?": the user has the bodies
+    the last answer named and asks for others. Those bodies, with the earlier answers
+    to the same question ("who else?" twice); () for any other question: "what else does it do?" asks more about
+    the same body, "who works with other UN agencies on this?" names other agencies as an object, not as what it
+    asks for. Read on the user's own words, never on a rewrite carrying an earlier question."""
+    named = {b.name for b in glossary.find(question)} - {b.name for b in set_aside(question, glossary)}
+    if not history or named or not _asks_for_others(question, history):
+        return ()  # "What other agencies does IOM cooperate with?": others than IOM, which the question names
     asked = history[-1][0].split("?")[0]  # a follow-up's core opens with the question it follows (_with_context)
     excluded: list[str] = []
     for core, answer in reversed(history):
         if core.split("?")[0] != asked:
             break
-        excluded += [b.name for b in glossary.find(answer) if b.name not in named and b.name not in excluded]
+        excluded += [b.name for b in glossary.find(answer) if b.name not in excluded]
     return tuple(excluded)
 
 
+def _asks_for_others(question: str, history: list[tuple[str, str]]) -> bool:
+    """ "who else", "anyone else", "any other agency", "which other agencies", "another member", "others?" (after
+    a question asking who)."""
+    from assistant.answering.question import QuestionType
+
+    ref = reference_words()
+    words = [m.group().lower() for m in _words(question)]
+    for i, word in enumerate(words):
+        before = words[i - 1] if i else ""
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if word == "else" and (before == "who" or before in ref["someone"]):
+            return True
+        if word in {"other", "another"} and after in ref["body_nouns"] and (
+                word == "another" or before in {"any", "which", "what", "the", ""}):
+            return True
+        if word == "others" and (before in {"any", "the", ""} and QuestionType.of(history[-1][0]).who):
+            return True
+    return False
+
+
 def set_aside(question: str, glossary: Glossary) -> list[Body]:
-    """Bodies the question itself sets aside: "which agencies help the forum apart from IOM?" → IOM."""
+    """Bodies a question asking for bodies sets aside by name: "which agencies help the forum apart from IOM?" →
+    IOM; "besides IOM, UNHCR and the ILO, who …?" → all three. A question about a body ("Are all members UN
+    agencies except the World Bank?") sets none aside: its evidence is that body's own section."""
+    from assistant.answering.question import QuestionType
+
     pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
     found = re.search(rf"\b(?:{pattern})\b(.*)", question, re.I)
-    if not found:
+    which = re.search(r"\b(?:which|what)\s+(?:other\s+)?([a-z]+)", question, re.I)
+    asks_bodies = QuestionType.of(question).who or bool(which and which.group(1).lower() in
+                                                        reference_words()["body_nouns"])
+    if not found or not asks_bodies:
         return []
-    rest = re.split(r"[,;?]|\b(?:who|which|what|does|do|is|are)\b", found.group(1), maxsplit=1, flags=re.I)[0]
-    return glossary.find(rest)
+    ends = r"[;?(]|,\s*(?=(?:who|which|what|does|do|is|are)\b)|\b(?:who|which|what|does|do|is|are)\b"
+    return glossary.find(re.split(ends, found.group(1), maxsplit=1, flags=re.I)[0])
 
 
-def excluded_bodies(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[str, ...]:
-    """The bodies whose own sections a question's search leaves out: those it sets aside by name, and for "who
-    else?" those the last answer gave."""
-    named = [b.name for b in set_aside(question, glossary)]
+def excluded_bodies(question: str, searched: str, history: list[tuple[str, str]],
+                    glossary: Glossary) -> tuple[str, ...]:
+    """The bodies whose own sections a question's search leaves out: those the question (as searched: "besides them"
+    resolved, without any earlier question carried in brackets) sets aside by name, and for "who else?" those the
+    last answer gave."""
+    own = searched[: searched.index(" (")] if searched.endswith(")") and "(" not in question else searched
+    named = [b.name for b in set_aside(own, glossary)]
     return tuple(dict.fromkeys([*named, *others_asked(question, history, glossary)]))
 
 
@@ -300,7 +329,8 @@ def _swap_body(text: str, body: Body, new_name: str) -> str | None:
     return replaced if replaced != text else None
 
 
-def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str]) -> Rewrite:
+def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
+             excluded: tuple[str, ...] = ()) -> Rewrite:
     """ "What about the World Bank?" after "What else does UNODC do?" → "What else does World Bank do?". An
     ellipsis that asks something of its own ("What about UNDP's role in trafficking?") or names several bodies
     keeps its words, with the previous question as context."""
@@ -311,7 +341,7 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
         swapped = _swap_body(previous, old[0], new[0].name)
         if swapped:
             return Rewrite(swapped, swapped)
-    return _with_context(question, turn, glossary, frame)
+    return _with_context(question, turn, glossary, frame, excluded)
 
 
 def _without_bodies(text: str, bodies: list[Body]) -> str:
@@ -326,10 +356,12 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     words = reference_words()
     # "does any other agency work on it?": "it" is the topic, not the agency the user wants others than; but
     # "… besides them?" sets that agency aside by the pronoun
-    before = [m.group().lower() for m in _words(question[: ref.start])][-2:]
-    if " ".join(before) in words["besides"] or before[-1:] and before[-1] in words["besides"]:
+    clause = question[: ref.start].lower()
+    if any(re.search(rf"\b{re.escape(w)}\b", clause) for w in words["besides"]):
         excluded = ()
-    named = {b.name for b in glossary.find(question)} | set(excluded)
+    elif excluded:  # "does any other agency work on it?": the topic, which the earlier question carries
+        return _with_context(question, history[-1], glossary, frame, excluded)
+    named = {b.name for b in glossary.find(question)}
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else
         candidates = [b for b in candidates if b.pronoun]
@@ -376,9 +408,10 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
         return None
     excluded = others_asked(question, history, glossary)
     if ref.kind == "ellipsis":
-        return _ellipsis(question, history[-1], glossary, frame)
+        return _ellipsis(question, history[-1], glossary, frame, excluded)
     if ref.kind == "fragment":
         return _with_context(question, history[-1], glossary, frame, excluded)
     if ref.kind == "definite":
-        return _definite(question, ref, history, glossary) or _with_context(question, history[-1], glossary, frame)
+        return _definite(question, ref, history, glossary) or _with_context(question, history[-1], glossary, frame,
+                                                                            excluded)
     return _pronoun(question, ref, history, glossary, frame, excluded)

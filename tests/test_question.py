@@ -247,31 +247,57 @@ def test_a_pronoun_after_a_definite_noun_still_refers_back():
     assert "UNODC" in rewrite("What is the budget for it?", [("What does UNODC do?", "UNODC, as custodian …")])
 
 
+def _read(question: str, history: list[tuple[str, str]]) -> tuple[str | None, tuple[str, ...]]:
+    """(the rewrite, or None; the bodies left out of the search), as the chain computes them."""
+    from assistant.rewrite import excluded_bodies
+
+    found = rewrite_followup(question, history, GLOSSARY, FRAME)
+    return (found.text if found else None,
+            excluded_bodies(question, found.text if found else question, history, GLOSSARY))
+
+
 def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
     """ "who else?" after "who works on remittances?" (answered: World Bank) searched "who else? (who works on
     remittances? World Bank)" and answered World Bank again."""
-    from assistant.rewrite import excluded_bodies, others_asked
+    from assistant.rewrite import others_asked
 
     history = [("who works on remittances?", "World Bank: Operational work … remittances … [1]")]
-    found = rewrite_followup("who else?", history, GLOSSARY, FRAME)
-    assert found.text == "who else? (who works on remittances?)"
-    assert excluded_bodies(found.text, history, GLOSSARY) == ("World Bank",)
-    # "it" is the topic, not the agency the user wants others than
-    handled = [("who handles trafficking?", "UNODC, as custodian … [1]")]
-    found = rewrite_followup("does any other agency work on it?", handled, GLOSSARY, FRAME)
-    assert "UNODC" not in found.text and excluded_bodies(found.text, handled, GLOSSARY) == ("UNODC",)
-    # … but "besides them" is that agency, set aside by the pronoun
-    found = rewrite_followup("anyone else dealing with stateless people besides them?", handled, GLOSSARY, FRAME)
-    assert found.text == "anyone else dealing with stateless people besides UNODC?"
+    assert _read("who else?", history) == ("who else? (who works on remittances?)", ("World Bank",))
+    assert _read("what about the other agencies?", history)[1] == ("World Bank",)
     # asked twice: both answers' bodies are left out
     twice = [*history, ("who works on remittances?", "UNCTAD: It has … remittances … [1]")]
     assert others_asked("anyone else?", twice, GLOSSARY) == ("UNCTAD", "World Bank")
     # more about the same body, not other bodies; and nothing to leave out without a conversation
-    assert excluded_bodies("what else does it do?", history, GLOSSARY) == ()
+    assert _read("what else does it do?", history)[1] == ()
     assert others_asked("which other agencies work on it?", [], GLOSSARY) == ()
-    # set aside by name, in a question of its own
-    assert excluded_bodies("which agencies help out with the forum apart from iom?", [], GLOSSARY) == ("IOM",)
-    assert excluded_bodies("besides UNHCR and the ILO, who works on this?", [], GLOSSARY) == ("UNHCR", "ILO")
+
+
+def test_it_after_any_other_agency_is_the_topic_even_with_older_bodies_in_the_conversation():
+    """With IOM in an older turn, "does any other agency work on it?" after UNODC's answer was read "… on IOM?"."""
+    history = [("what does IOM do?", "IOM is dedicated … [1]"),
+               ("who handles trafficking?", "UNODC, as custodian … [1]")]
+    text, excluded = _read("does any other agency work on it?", history)
+    assert text == "does any other agency work on it? (who handles trafficking?)" and excluded == ("UNODC",)
+    # … but "besides them" / "except for them" is that agency, set aside by the pronoun
+    assert _read("who else works on trafficking except for them?", history) == (
+        "who else works on trafficking except for UNODC?", ("UNODC",))
+
+
+def test_other_agencies_as_an_object_or_of_a_named_body_leave_nothing_out():
+    history = [("who handles trafficking?", "UNODC, as custodian … [1]")]
+    for question in ("Who works with other UN agencies on trafficking?", "What other agencies does IOM cooperate with?",
+                     "Does UNHCR work with any other agency on trafficking?"):
+        assert _read(question, history)[1] == (), question
+
+
+def test_a_question_asking_for_bodies_sets_aside_those_it_names():
+    assert _read("which agencies help out with the forum apart from iom?", []) == (None, ("IOM",))
+    assert _read("besides IOM, UNHCR and the ILO, who works on refugees?", [])[1] == ("IOM", "UNHCR", "ILO")
+    # a question about a body keeps its section: it holds the evidence
+    assert _read("Are all the members UN agencies except the World Bank?", [])[1] == ()
+    # an earlier question carried in brackets sets nothing aside
+    carried = [("Which other agencies work on remittances with the World Bank?", "UNCTAD: It has … [1]")]
+    assert _read("since when?", carried)[1] == ()
 
 
 @pytest.mark.parametrize(("question", "expected"), [
@@ -287,5 +313,16 @@ def test_a_definite_noun_points_back_when_the_question_names_nothing(question, e
 
 def test_a_definite_noun_with_a_body_of_its_own_is_used_as_asked():
     history = [("what is the gmg", "The Global Migration Group (GMG) is an inter-agency group … [1]")]
-    for question in ("Who chairs the GFMD?", "what is the post-2015 agenda?", "which agency handles refugees?"):
+    for question in ("Who chairs the GFMD?", "what is the post-2015 agenda?", "which agency handles refugees?",
+                     "who is the head of unicef?", "what is the budget of the global compact?"):
         assert rewrite(question, history) is None, question
+
+
+def test_a_definite_noun_resolves_only_to_a_body_it_fits():
+    """ "the group" is the GMG even after a turn on UNHCR; "the agency" a member agency, never the GMG."""
+    history = [("what is the gmg", "The Global Migration Group (GMG) is … [1]"),
+               ("how does UNHCR fit in?", "UNHCR: In order to fulfil its mandate … [1]")]
+    assert rewrite("who chairs the group?", history) == "who chairs gmg?"
+    assert rewrite("what does the agency do on asylum?", history) == "what does UNHCR do on asylum?"
+    gmg_only = history[:1]
+    assert rewrite("what does the agency do?", gmg_only) == "what does the agency do? (what is the gmg)"
