@@ -186,16 +186,14 @@ def nested_rewrite(answer: dict, earlier: Sequence[dict]) -> bool:
 
 def score_rewrite(record: dict, case: GoldenCase, earlier: Sequence[dict]) -> None:
     """Add to a conversation turn's scores how its question was read: a standalone turn must be used as asked;
-    a follow-up's search should name what it refers to; no rewrite may nest earlier ones."""
+    a follow-up's rewrite should name what it refers to; no rewrite may nest earlier ones."""
     answer, s = record["answer"], record["scores"]
     rewritten = answer.get("standalone_question")
     s["standalone"] = case.standalone
     s["rewritten"] = bool(rewritten)
     s["nested"] = nested_rewrite(answer, earlier)
-    # What was searched names what the follow-up refers to: its rewrite, or the question as asked when it already
-    # names it ("whats the gfmd budget" after a turn on the GFMD needs no rewrite, and must not get one).
-    searched = (rewritten or answer.get("question") or "").lower()
-    s["resolved"] = None if case.standalone else any(r.lower() in searched for r in case.refers_to)
+    s["resolved"] = None if case.standalone else bool(
+        rewritten and any(r.lower() in rewritten.lower() for r in case.refers_to))
     if case.standalone and rewritten:
         record["failures"].append(f"a standalone question was rewritten: {rewritten!r}")
         s["passed"] = False
