@@ -275,7 +275,7 @@ def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> 
 def calibrated(settings: Settings, collection: str, manifest: Manifest, retriever, answerer) -> Calibration:
     """This index's abstention threshold: saved beside it, or calibrated now (answering/calibration.py)."""
     path = settings.data_dir / "profiles" / f"{collection}.json"
-    model = reader_key(answerer.model.digest)
+    model = reader_key(answerer.model.digest, repr(answerer.glossary))
     saved = load_calibration(path, manifest.revision, model)
     if saved is not None:
         return saved

@@ -69,10 +69,22 @@ class Services:
             return assistant  # being rebuilt right now
         try:
             if self.assistant is None or self._built_for != wanted:
-                self.reload()
+                self._rebuild(wanted)
             return self.assistant
         finally:
             self.lock.release()
+
+    def _rebuild(self, wanted: tuple) -> None:
+        """reload(); when that fails with an assistant to fall back on (a glossary.toml saved half-way or with a
+        syntax error), the running one goes on answering and the failure is logged, not retried on every run."""
+        if self.assistant is None:
+            self.reload()
+            return
+        try:
+            self.reload()
+        except Exception:
+            log.exception("Rebuilding the assistant failed (the index or glossary changed); the previous one answers")
+            self._built_for = wanted
 
     def _glossary_stamp(self) -> tuple[int, int]:
         try:
@@ -104,8 +116,9 @@ class Services:
         none yet or the assistant was rebuilt since (the index or the glossary changed)."""
         with self.jobs_lock:
             job = self._jobs.get(name)
-            if job is None or job["assistant"] is not assistant:  # a new index or glossary: a new assistant
-                job = {"assistant": assistant, "revision": assistant.manifest.revision, "done": 0, "total": 0,
+            key = (assistant.manifest.revision, repr(assistant.glossary))  # its bodies and [[terms]]
+            if job is None or job["key"] != key:  # a new index or glossary
+                job = {"key": key, "revision": assistant.manifest.revision, "done": 0, "total": 0,
                        "result": None, "error": None}
                 # Quoted sentences, never the model: bulk questions in the background must not queue on it.
                 threading.Thread(target=self._run, args=(name, build, assistant.extractive_only(), job),

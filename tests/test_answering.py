@@ -317,7 +317,7 @@ def test_a_threshold_calibrated_by_other_reader_code_is_not_reused(assistant, in
     args = (settings, "gmg", assistant.manifest, assistant.retriever, assistant.answerer)
     fresh = calibrated(*args)
     saved = tmp_path / "profiles" / "gmg.json"
-    assert json.loads(saved.read_text())["model"] == reader_key(model) != model
+    assert json.loads(saved.read_text())["model"] == reader_key(model, repr(assistant.glossary)) != model
     stale = replace(fresh, model=model, threshold=fresh.threshold + 5.0)  # as an older version saved it
     saved.write_text(json.dumps({**json.loads(saved.read_text()), "model": stale.model, "threshold": stale.threshold}))
     assert calibrated(*args).threshold == pytest.approx(fresh.threshold)

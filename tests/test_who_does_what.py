@@ -137,3 +137,8 @@ def test_a_glossary_terms_edit_rebuilds_the_assistant_and_the_map(embeddings, tm
     while rebuilt["result"] is None and rebuilt["error"] is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "Diaspora" in [t.label for t in rebuilt["result"].topics]
+    # a glossary saved half-way (invalid TOML): the running assistant goes on answering; one failed try, no retries
+    glossary.write_text('[[bodies]]\nname = "ILO\n', encoding="utf-8")
+    builds = services.builds
+    assert services.current() is fresh and services.current() is fresh
+    assert services.builds == builds and services.who_does_what(fresh) is rebuilt

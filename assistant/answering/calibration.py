@@ -11,8 +11,8 @@ too small for that (fewer than `MIN_SAMPLES` usable questions: one short documen
 questions of data/null_questions.txt, with their own k (`calibration_k_off_corpus`), fitted the same way.
 
 The result is saved per index revision and reader in the data folder (`profiles/<collection>.json`): the reader
-is its fitted parameters and the code and word lists that compute its features (`reader_key`), so an upgrade that
-changes how a feature is measured recalibrates instead of keeping a threshold made for other logits.
+is its fitted parameters, the code and word lists that compute its features and the glossary (`reader_key`), so an
+upgrade that changes how a feature is measured recalibrates instead of keeping a threshold made for other logits.
 """
 
 from __future__ import annotations
@@ -55,9 +55,11 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def reader_key(model_digest: str) -> str:
-    """What a saved calibration must have been computed with to be reused: the fitted parameters and the code."""
-    return f"{model_digest}-{_code_digest()}"
+def reader_key(model_digest: str, glossary: str = "") -> str:
+    """What a saved calibration must have been computed with to be reused: the fitted parameters, the code, and
+    the glossary (`repr`; its [[terms]] expand the search, so they move the logits too)."""
+    terms = hashlib.sha256(glossary.encode("utf-8")).hexdigest()[:8]
+    return f"{model_digest}-{_code_digest()}-{terms}"
 
 
 @dataclass(frozen=True)
