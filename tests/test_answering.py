@@ -113,6 +113,7 @@ def test_a_question_asking_for_one_is_told_from_one_asking_for_a_list():
     assert not asks_for_one("list which agency does what") and not asks_for_one("Which women migrate?")
     # a number asks for several (found on the test split: the member list answers it)
     assert not asks_for_one("Which two UN High Commissioner offices are members of the GMG?")
+    assert not asks_for_one("Which other agencies work on trade?") and not asks_for_one("which gmg members work on it")
 
 
 def test_list_items_answer_through_their_introduction(assistant):

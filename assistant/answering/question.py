@@ -26,7 +26,7 @@ _LIST_NOUN = re.compile(r"\b(?:members|areas|purposes|objectives)\b", re.I)
 PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
 # "Which agency …", "which UN body …": "which" before a singular word asks for one thing, not a list of them.
 _WHICH_ONE = re.compile(
-    r"\bwhich\s+(?:UN\s+)?(?!is\b|was\b|has\b|does\b|did\b|of\b|one\b|\d|(?:two|three|four|five|six|seven|eight|"
+    r"\bwhich\s+(?:(?:UN|U\.N\.|GMG|other|another|main|key)\s+)*(?!is\b|was\b|has\b|does\b|did\b|of\b|one\b|\d|(?:two|three|four|five|six|seven|eight|"
     r"nine|ten|several|few|many)\b)([a-z]+)\b(?!\s+(?:or|and)\b)", re.I)
 
 DURATION_PATTERN = re.compile(
