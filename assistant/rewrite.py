@@ -254,8 +254,8 @@ def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossa
 
 
 def _asks_for_others(question: str, history: list[tuple[str, str]]) -> bool:
-    """ "who else", "anyone else", "any other agency", "which other agencies", "another member", "others?" (after
-    a question asking who)."""
+    """ "who else", "anyone else", "any other agency" (or "agencys", as typed), "which other agencies", "another
+    member", "others?" (after a question asking who)."""
     from assistant.answering.question import QuestionType
 
     ref = reference_words()
@@ -265,7 +265,7 @@ def _asks_for_others(question: str, history: list[tuple[str, str]]) -> bool:
         after = words[i + 1] if i + 1 < len(words) else ""
         if word == "else" and (before == "who" or before in ref["someone"]):
             return True
-        if word in {"other", "another"} and after in ref["body_nouns"] and (
+        if word in {"other", "another"} and (after in ref["body_nouns"] or after[:-1] in ref["body_nouns"]) and (
                 word == "another" or before in {"any", "which", "what", "the", ""}):
             return True
         if word == "others" and (before in {"any", "the", ""} and QuestionType.of(history[-1][0]).who):

@@ -264,6 +264,7 @@ def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
     history = [("who works on remittances?", "World Bank: Operational work … remittances … [1]")]
     assert _read("who else?", history) == ("who else? (who works on remittances?)", ("World Bank",))
     assert _read("what about the other agencies?", history)[1] == ("World Bank",)
+    assert _read("any other agencys working on it?", history)[1] == ("World Bank",)  # as typed
     # asked twice: both answers' bodies are left out
     twice = [*history, ("who works on remittances?", "UNCTAD: It has … remittances … [1]")]
     assert others_asked("anyone else?", twice, GLOSSARY) == ("UNCTAD", "World Bank")
