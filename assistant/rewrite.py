@@ -312,6 +312,8 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     lead = glossary.find(answer)[:1] if not glossary.find(previous) and not glossary.find(question) else []
     lead = [b for b in lead if b.name not in excluded]  # "who else?": not the body the user already has
     context = f"{previous.rstrip(' ?')}? {lead[0].name}" if lead else previous
+    if excluded:  # shown in "Searched: …", so the user sees what was set aside
+        context = f"{context.rstrip()} besides {', '.join(excluded)}"
     own = [m.group() for m in _words(question) if content_words(m.group(), frame)]
     if glossary.find(question) and own:  # "What about UNDP's role in trafficking?": a topic of its own
         core = _OPENER.sub("", question).strip()
