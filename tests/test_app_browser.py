@@ -399,3 +399,69 @@ def test_an_uploaded_document_is_answered_from_then_removed(server, page, tmp_pa
     page.screenshot(path=str(tmp_path / "chat-after-removal.png"), full_page=True)
     print("screenshots: " + ", ".join(str(tmp_path / f"{name}.png") for name in (
         "documents-added", "chat-cites-upload", "documents-removed", "chat-after-removal")))
+
+
+def test_check_yourself_quiz_gives_feedback_with_the_passage_and_a_consistent_score(server, page, tmp_path):
+    """Start here → Check yourself, answered in the browser: always the first option; after each answer a right or
+    wrong verdict naming that choice and the cited passage (the quoted sentence, its name unmasked); at the end a
+    score that counts the "Right" verdicts seen."""
+    from playwright.sync_api import expect
+
+    _open_page(page, "Start here")
+    expect(page).to_have_url(server["url"] + "/start-here", timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_role("radiogroup", name="Part").get_by_text("Check yourself", exact=True).click()
+    expect(page.get_by_role("heading", name="Check yourself")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    progress = page.get_by_test_id("stProgress")
+    expect(progress).to_contain_text(re.compile(r"^Question 1 of \d+ · 0 right so far$"), timeout=ANSWER_TIMEOUT_MS)
+    total = int(re.search(r"of (\d+)", progress.inner_text()).group(1))
+    assert total >= 8, progress.inner_text()
+    right, verdicts = 0, []
+    for i in range(total):
+        expect(progress).to_have_text(f"Question {i + 1} of {total} · {right} right so far", timeout=30_000)
+        expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+        quote = " ".join(page.locator("blockquote").inner_text().split())  # the sentence, its agency blanked
+        assert "▁▁▁" in quote, quote
+        group = page.get_by_role("radiogroup", name="Your answer")
+        choices = group.get_by_test_id("stRadioOption")
+        expect(choices).to_have_count(4)
+        choice = " ".join(choices.first.inner_text().split())
+        check = page.get_by_role("button", name="Check", exact=True)
+        expect(check).to_be_disabled()  # nothing chosen yet
+        choices.first.click()
+        expect(check).to_be_enabled(timeout=30_000)
+        check.click()
+        expect(group.get_by_role("radio", name=choice, exact=True)).to_be_checked(timeout=30_000)
+        expect(group.get_by_role("radio", name=choice, exact=True)).to_be_disabled(timeout=30_000)  # answered
+
+        verdict = page.get_by_test_id("stAlertContentSuccess").or_(page.get_by_test_id("stAlertContentError"))
+        expect(verdict).to_be_visible(timeout=30_000)
+        text = " ".join(verdict.get_by_test_id("stMarkdownContainer").inner_text().split())  # not the icon's name
+        if text == f"Right: {choice}.":
+            right += 1
+        else:
+            wrong = re.fullmatch(rf"Not quite: you chose {re.escape(choice)}; the notes say this of (.+)\.", text)
+            assert wrong and wrong.group(1) != choice, (text, choice)
+        verdicts.append(text)
+        # The cited passage: the whole sentence (the blank filled in), marked [1], its source named below it.
+        opener = page.get_by_role("button", name="Open the document at this passage")
+        passage_box = page.get_by_test_id("stVerticalBlock").filter(has=opener).last
+        expect(passage_box).to_contain_text("[1]", timeout=30_000)
+        sentence = " ".join(passage_box.get_by_test_id("stMarkdownContainer").first.inner_text().split())
+        source = " ".join(passage_box.get_by_test_id("stCaptionContainer").inner_text().split())
+        assert sentence.endswith(" [1]") and "▁▁▁" not in sentence, sentence
+        filled = ".+?".join(re.escape(part) for part in quote.split("▁▁▁"))
+        assert re.fullmatch(filled, sentence.removesuffix(" [1]")), (quote, sentence)
+        assert source.startswith("[1] ") and len(source) > 4, source
+        if i == 0:
+            passage_box.scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "quiz-first-answer.png"), full_page=True)
+        last = i + 1 == total
+        page.get_by_role("button", name="See your score" if last else "Next question").click()
+
+    score = page.get_by_test_id("stMetric").filter(has_text="Your score")
+    expect(score.get_by_test_id("stMetricValue")).to_have_text(f"{right} / {total}", timeout=30_000)
+    expect(page.get_by_role("button", name="Take another quiz")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+    page.screenshot(path=str(tmp_path / "quiz-score.png"), full_page=True)
+    print(f"quiz: {right} of {total} right ({verdicts}); screenshots: {tmp_path / 'quiz-first-answer.png'}, "
+          f"{tmp_path / 'quiz-score.png'}")
