@@ -184,11 +184,39 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return definite  # "who chairs the group?", "how often does the chair change?"
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"
-    relative = next((m for m, w in zip(words, lowered, strict=True) if w in ref["relative"]), None)
+    one = _one_without_noun(question, frame)
+    if one is not None:
+        return one  # "did the GMG contribute to the first one?"
+    relative = next((m for i, (m, w) in enumerate(zip(words, lowered, strict=True)) if w in ref["relative"]
+                     and not (w in {"one", "ones"} and lowered[i + 1 : i + 2] == ["of"])), None)  # "one of them"
+    relative = relative or _besides(question)
     if relative and not _names_something(question, glossary) and not _has_antecedent(
             question[: relative.start()], glossary, frame):
-        return Reference("fragment")  # "What are the other joint themes?", "Was there an earlier one?"
+        # "What are the other joint themes?", "Was there an earlier one?", "who's involved besides governments?"
+        return Reference("fragment")
     return None
+
+
+def _besides(question: str) -> re.Match | None:
+    """Where the question sets something aside ("besides", "apart from"): besides what is the conversation's topic
+    when the question names nothing of its own ("who's involved besides governments?")."""
+    pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
+    return re.search(rf"\b(?:{pattern})\b", question, re.I)
+
+
+def _one_without_noun(question: str, frame: frozenset[str]) -> Reference | None:
+    """ "the first one", "that one", "the other ones": "one" stands for a noun said before, in an earlier clause
+    ("Of the two dialogues, was the GMG at the first one?") or an earlier turn ("did the GMG contribute to the first
+    one?" after a question on the dialogues), whatever body the question names; not "one of the agencies"."""
+    modifiers = "|".join(sorted(reference_words()["one_modifiers"]))
+    found = re.search(rf"\b(?:the|that|this|which)\s+(?:(?:{modifiers})\s+)?ones?\b(?!\s+of\b)", question, re.I)
+    if not found:
+        return None
+    before = question[: found.start()]
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before) if m.start() > 0]
+    if breaks and content_words(before[: breaks[-1]], frame):
+        return None
+    return Reference("fragment")
 
 
 def _definite_reference(question: str, words: list[re.Match], lowered: list[str],

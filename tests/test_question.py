@@ -328,3 +328,25 @@ def test_a_definite_noun_resolves_only_to_a_body_it_fits():
     assert rewrite("what does the agency do on asylum?", history) == "what does UNHCR do on asylum?"
     gmg_only = history[:1]
     assert rewrite("what does the agency do?", gmg_only) == "what does the agency do? (what is the gmg)"
+
+
+def test_the_first_one_leans_on_the_conversation_even_in_a_question_naming_a_body():
+    """ "did the GMG contribute to the first one?" after a question on the dialogues was used as asked (it names the
+    GMG), so the dialogue was lost."""
+    history = [("what were the high-level dialogues on migration and development?", "At the second High-level …")]
+    assert rewrite("did the GMG contribute to the first one?", history) == (
+        "did the GMG contribute to the first one? (what were the high-level dialogues on migration and development?)")
+    assert rewrite("which one came first?", history) is not None
+    # "one" with its noun in the question, or "one of …", stands alone
+    for question in ("Of the two dialogues, did the GMG contribute to the first one?",
+                     "Which one of the agencies handles refugees?", "Is UNHCR the only one working on asylum?"):
+        assert rewrite(question, [("what does UNHCR do?", "UNHCR: …")]) is None, question
+
+
+def test_besides_with_nothing_named_leans_on_the_conversation():
+    """ "who's involved besides governments?" after a question on the ILO was used as asked."""
+    history = [("Which agency sets international labour standards for migrant workers?", "ILO, the UN … [1]")]
+    assert rewrite("who's involved besides governments?", history) == (
+        "who's involved besides governments? (Which agency sets international labour standards for migrant workers? "
+        "ILO)")
+    assert rewrite("which agencies help out with the forum apart from iom?", history) is None  # names its own
