@@ -350,3 +350,17 @@ def test_besides_with_nothing_named_leans_on_the_conversation():
         "who's involved besides governments? (Which agency sets international labour standards for migrant workers? "
         "ILO)")
     assert rewrite("which agencies help out with the forum apart from iom?", history) is None  # names its own
+
+
+@pytest.mark.parametrize("question", ["through the country offices?", "anything on hiv?", "via the regional commissions?"])
+def test_a_bare_phrase_continues_the_earlier_question(question):
+    """ "through the country offices?" after "what does undp do on migration" was used as asked (and abstained)."""
+    history = [("what does undp do on migration", "UNDP's aim is to maximize … [1]")]
+    assert rewrite(question, history) == f"{question} (what does undp do on migration)"
+
+
+def test_a_question_opening_with_a_preposition_stands_alone_when_it_asks():
+    history = [("what does undp do on migration", "UNDP's aim is to maximize … [1]")]
+    for question in ("In which year was the GMG created?", "For trafficking victims, who is responsible?",
+                     "With whom does the GMG promote dialogue?"):
+        assert rewrite(question, history) is None, question
