@@ -358,7 +358,8 @@ def test_besides_with_nothing_named_leans_on_the_conversation():
     assert rewrite("which agencies help out with the forum apart from iom?", history) is None  # names its own
 
 
-@pytest.mark.parametrize("question", ["through the country offices?", "anything on hiv?", "via the regional commissions?"])
+@pytest.mark.parametrize("question", ["through the country offices?", "anything on hiv?",
+                                      "via the regional commissions?"])
 def test_a_bare_phrase_continues_the_earlier_question(question):
     """ "through the country offices?" after "what does undp do on migration" was used as asked (and abstained)."""
     history = [("what does undp do on migration", "UNDP's aim is to maximize … [1]")]
