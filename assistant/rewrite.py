@@ -229,7 +229,8 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
         owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"])  # "the head of unicef"
-        if word == "the" and (noun in ref["definite_body"] or noun in ref["definite_part"]) and not owner_named:
+        part = noun in ref["definite_part"]
+        if (word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part) and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None
 

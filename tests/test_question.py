@@ -312,6 +312,7 @@ def test_a_question_asking_for_bodies_sets_aside_those_it_names():
     ("who chairs the group?", "who chairs gmg?"),
     ("how often does the chair change", "how often does the gmg chair change"),
     ("whats the budget?", "whats the gmg budget?"),
+    ("how long does each chair last", "how long does the gmg chair last"),
 ])
 def test_a_definite_noun_points_back_when_the_question_names_nothing(question, expected):
     """ "who chairs the group?" after "what is the gmg" was used as asked: no pronoun, so no follow-up."""
@@ -359,7 +360,7 @@ def test_besides_with_nothing_named_leans_on_the_conversation():
 
 
 @pytest.mark.parametrize("question", ["through the country offices?", "anything on hiv?",
-                                      "via the regional commissions?"])
+                                      "via the regional commissions?", "only in africa?", "just remittances?"])
 def test_a_bare_phrase_continues_the_earlier_question(question):
     """ "through the country offices?" after "what does undp do on migration" was used as asked (and abstained)."""
     history = [("what does undp do on migration", "UNDP's aim is to maximize … [1]")]
