@@ -56,6 +56,11 @@ def test_attribute_evidence_words():
     assert has_evidence_word("The Chair is held by the executive heads of its member organizations.", head)
     assert has_evidence_word("Peter Sutherland is the Special Representative of the Secretary-General.", head)
     assert not has_evidence_word("UNFPA seeks to improve data, research and institutional capacity.", head)
+    # the present or the future: "is he still in the job?", "where's the forum meeting next year?"
+    (now,) = QuestionType.of("is peter sutherland still in the job?").attributes
+    assert QuestionType.of("where's the forum meeting next year").attributes == (now,)
+    assert has_evidence_word("The GMG is currently focusing its discussions on a number of issues.", now)
+    assert not has_evidence_word("Each Chairmanship culminates in a Forum Meeting.", now)
 
 
 FRAME = question_words()
