@@ -399,3 +399,160 @@ def test_an_uploaded_document_is_answered_from_then_removed(server, page, tmp_pa
     page.screenshot(path=str(tmp_path / "chat-after-removal.png"), full_page=True)
     print("screenshots: " + ", ".join(str(tmp_path / f"{name}.png") for name in (
         "documents-added", "chat-cites-upload", "documents-removed", "chat-after-removal")))
+
+
+# Idle: connected, the script not running (Streamlit's stApp carries its run state: the state its status widget is
+# drawn from, though that widget is not shown in this app), no status widget showing, and no element left over
+# from before the last click (Streamlit marks those `data-stale="true"` until the run redraws or drops them).
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+BUSY = '[data-stale="true"], [data-testid="stStatusWidget"]'
+QUIET_S = 0.5  # idle this long in a row: not the gap between a run and the st.rerun() it asks for
+
+
+def _settle(page, timeout_s: float = ANSWER_TIMEOUT_MS / 1000) -> None:
+    """Wait until the app has been idle for QUIET_S, so that the page shows what the last run drew and a click
+    starts a fresh run on elements that are current."""
+    idle, busy = page.locator(IDLE), page.locator(BUSY)
+    deadline, quiet_from = time.monotonic() + timeout_s, None
+    while True:
+        now = time.monotonic()
+        if idle.count() != 1 or busy.count():
+            quiet_from = None
+        elif quiet_from is None:
+            quiet_from = now
+        elif now - quiet_from >= QUIET_S:
+            return
+        if now > deadline:
+            app = page.get_by_test_id("stApp")
+            raise AssertionError(
+                f"the app did not settle in {timeout_s:.0f}s: script {app.get_attribute('data-test-script-state')}, "
+                f"connection {app.get_attribute('data-test-connection-state')}, {busy.count()} stale/status element(s)")
+        page.wait_for_timeout(100)
+
+
+def _click_until(page, target, arrived, lost, what: str, clicks: list, patience_ms: int = 5_000) -> None:
+    """Click `target` once the app has settled, then wait for `arrived` (an expect(...) taking a timeout).
+    If it has not happened after `patience_ms` and, once the app has settled again, `lost()` says the page still
+    shows the state before the click (so the click never reached the app), click again; at most 3 clicks.
+    Clicking again is safe: the quiz's callbacks set the answer of, or move to, a fixed question."""
+    for attempt in range(1, 4):
+        _settle(page)
+        if attempt > 1:
+            if not lost():
+                break  # it did arrive, only slowly
+            clicks.append(f"{what}: clicked again (attempt {attempt})")
+        target.click(timeout=30_000)
+        try:
+            arrived(patience_ms)
+            return
+        except AssertionError:
+            pass
+    arrived(30_000)  # fails with the expectation's own message
+
+
+def _answer_first_option(page, main, verdict, at: str, clicks: list) -> str:
+    """On the question shown (`at`: "Question n of N"), choose the first option and press Check; its label."""
+    from playwright.sync_api import expect
+
+    group = main.get_by_role("radiogroup", name="Your answer")
+    options = group.get_by_test_id("stRadioOption")
+    expect(options).to_have_count(4)
+    choice = " ".join(options.first.inner_text().split())
+    radio = group.get_by_role("radio", name=choice, exact=True)
+    check = main.get_by_role("button", name="Check", exact=True)
+    expect(check).to_be_disabled()  # nothing chosen yet
+    _click_until(page, options.first, lambda ms: expect(check).to_be_enabled(timeout=ms),
+                 lambda: not radio.is_checked() or check.is_disabled(), f"{at}: the first option", clicks)
+    _click_until(page, check, lambda ms: expect(verdict).to_be_visible(timeout=ms),
+                 lambda: verdict.count() == 0 and radio.is_enabled() and check.is_enabled(), f"{at}: Check", clicks)
+    _settle(page)
+    expect(radio).to_be_checked()
+    expect(radio).to_be_disabled()  # answered
+    return choice
+
+
+def _move_on(page, main, progress, verdict, at: str, then: str | None, clicks: list) -> None:
+    """From the answered question `at`, "Next question" to `then` ("Question n+1 of N"), or "See your score" when
+    `then` is None. Clicked again only while the page still shows `at` answered: a question is never skipped."""
+    from playwright.sync_api import expect
+
+    name = "Next question" if then else "See your score"
+    button = main.get_by_role("button", name=name, exact=True)
+    score = main.get_by_test_id("stMetric").filter(has_text="Your score")
+
+    def moved_on(ms: int) -> None:
+        if then:
+            expect(progress).to_contain_text(f"{then} ", timeout=ms)
+        else:
+            expect(score).to_be_visible(timeout=ms)
+
+    def still_at(timeout: float = 5_000) -> bool:
+        return (progress.count() == 1 and progress.inner_text(timeout=timeout).startswith(f"{at} ")
+                and verdict.count() == 1 and button.count() == 1)
+
+    _click_until(page, button, moved_on, still_at, f"{at}: {name}", clicks)
+
+
+def test_check_yourself_quiz_gives_feedback_with_the_passage_and_a_consistent_score(server, page, tmp_path):
+    """Start here → Check yourself, answered in the browser: always the first option; after each answer a right or
+    wrong verdict naming that choice and the cited passage (the quoted sentence, its name unmasked); at the end a
+    score that counts the "Right" verdicts seen. Every click waits for the app to be idle, and is repeated only
+    when the page shows after a few seconds that it was lost (an earlier version flaked on a lost "Next question")."""
+    from playwright.sync_api import expect
+
+    started = time.monotonic()
+    _open_page(page, "Start here")
+    expect(page).to_have_url(server["url"] + "/start-here", timeout=ANSWER_TIMEOUT_MS)
+    main = page.get_by_test_id("stMain")
+    quiz_part = main.get_by_role("radiogroup", name="Part").get_by_text("Check yourself", exact=True)
+    expect(quiz_part).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    heading = main.get_by_role("heading", name="Check yourself")
+    clicks: list[str] = []
+    _click_until(page, quiz_part, lambda ms: expect(heading).to_be_visible(timeout=ms),
+                 lambda: heading.count() == 0 and not main.get_by_role("radio", name="Check yourself").is_checked(),
+                 "Part: Check yourself", clicks)
+    progress = main.get_by_test_id("stProgress")
+    expect(progress).to_have_text(re.compile(r"^Question 1 of \d+ · 0 right so far$"), timeout=ANSWER_TIMEOUT_MS)
+    total = int(re.search(r"of (\d+)", progress.inner_text()).group(1))
+    assert total >= 8, progress.inner_text()
+    right, verdicts = 0, []
+    verdict = main.get_by_test_id("stAlertContentSuccess").or_(main.get_by_test_id("stAlertContentError"))
+    for i in range(total):
+        _settle(page)
+        at = f"Question {i + 1} of {total}"
+        expect(progress).to_have_text(f"{at} · {right} right so far")
+        expect(verdict).to_have_count(0)
+        quote = " ".join(main.locator("blockquote").inner_text().split())  # the sentence, its agency blanked
+        assert "▁▁▁" in quote, quote
+        choice = _answer_first_option(page, main, verdict, at, clicks)
+        text = " ".join(verdict.get_by_test_id("stMarkdownContainer").inner_text().split())  # not the icon's name
+        if text == f"Right: {choice}.":
+            right += 1
+        else:
+            wrong = re.fullmatch(rf"Not quite: you chose {re.escape(choice)}; the notes say this of (.+)\.", text)
+            assert wrong and wrong.group(1) != choice, (text, choice)
+        verdicts.append(text)
+        # The cited passage: the whole sentence (the blank filled in), marked [1], its source named below it.
+        opener = page.get_by_role("button", name="Open the document at this passage")  # `has=` is relative
+        passage_box = main.get_by_test_id("stVerticalBlock").filter(has=opener).last
+        expect(passage_box).to_contain_text("[1]")
+        sentence = " ".join(passage_box.get_by_test_id("stMarkdownContainer").first.inner_text().split())
+        source = " ".join(passage_box.get_by_test_id("stCaptionContainer").inner_text().split())
+        assert sentence.endswith(" [1]") and "▁▁▁" not in sentence, sentence
+        filled = ".+?".join(re.escape(part) for part in quote.split("▁▁▁"))
+        assert re.fullmatch(filled, sentence.removesuffix(" [1]")), (quote, sentence)
+        assert source.startswith("[1] ") and len(source) > 4, source
+        if i == 0:
+            passage_box.scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "quiz-first-answer.png"), full_page=True)
+        _move_on(page, main, progress, verdict, at, f"Question {i + 2} of {total}" if i + 1 < total else None, clicks)
+
+    _settle(page)
+    score = main.get_by_test_id("stMetric").filter(has_text="Your score")
+    expect(score.get_by_test_id("stMetricValue")).to_have_text(f"{right} / {total}")
+    expect(main.get_by_role("button", name="Take another quiz")).to_be_visible()
+    expect(progress).to_have_count(0)
+    page.screenshot(path=str(tmp_path / "quiz-score.png"), full_page=True)
+    print(f"quiz: {right} of {total} right ({verdicts}); {len(clicks)} click(s) repeated {clicks}; "
+          f"{time.monotonic() - started:.1f}s; screenshots: {tmp_path / 'quiz-first-answer.png'}, "
+          f"{tmp_path / 'quiz-score.png'}")
