@@ -50,7 +50,7 @@ class Rewrite:
 
 @dataclass(frozen=True)
 class Reference:
-    kind: str  # "pronoun", "ellipsis", "fragment" or "definite" ("the group")
+    kind: str  # "pronoun", "ellipsis", "fragment", "definite" ("the group") or "membership" ("a member")
     start: int = 0  # where the pronoun (or "that agency") is, for kind "pronoun"
     end: int = 0
     word: str = ""
@@ -182,6 +182,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     definite = _definite_reference(question, words, lowered, glossary)
     if definite is not None:
         return definite  # "who chairs the group?", "how often does the chair change?"
+    membership = _membership_without_group(question, words, lowered)
+    if membership is not None:
+        return membership  # "is the UN a member?"
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"
     one = _one_without_noun(question, frame)
@@ -219,6 +222,26 @@ def _one_without_noun(question: str, frame: frozenset[str]) -> Reference | None:
     return Reference("fragment")
 
 
+def _membership_without_group(question: str, words: list[re.Match], lowered: list[str]) -> Reference | None:
+    """ "is the UN a member?", "are NGOs observers?": a membership noun with no "of …" after it is membership of
+    the group the conversation is about (reviewed list: membership_nouns)."""
+    for i, word in enumerate(lowered):
+        following = lowered[i + 1] if i + 1 < len(lowered) else None
+        # "a member?", "members too?", "a member or an observer?"; not "members of …", "member states"
+        if word in reference_words()["membership_nouns"] and (
+                following is None or following not in ("of", "in") and is_function_word(following)):
+            return Reference("membership", words[i].start(), words[i].end(), word, noun=word)
+    return None
+
+
+def _is_group(body: Body) -> bool:
+    """A body others belong to: "group" or "forum" (the definite_body nouns that are no body noun) in its full
+    name."""
+    ref = reference_words()
+    return any(re.search(rf"\b{re.escape(n)}\b", body.full, re.I)
+               for n in ref["definite_body"] if n not in ref["body_nouns"])
+
+
 def _definite_reference(question: str, words: list[re.Match], lowered: list[str],
                         glossary: Glossary) -> Reference | None:
     """ "the group", "the chair": "the" before a noun that stands for a body or one of its parts (reviewed lists)
@@ -251,6 +274,18 @@ def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glo
     noun = question[ref.start : ref.end].split()[-1]
     swapped = name if ref.noun in reference_words()["definite_body"] else f"the {name} {noun}"
     resolved = question[: ref.start] + swapped + question[ref.end :]
+    return Rewrite(resolved, resolved)
+
+
+def _membership(question: str, ref: Reference, history: list[tuple[str, str]], glossary: Glossary) -> Rewrite | None:
+    """ "is the UN a member?" after a question on the GFMD → "is the UN a member of GFMD?": the newest body of the
+    conversation that is a group ("group", "forum" in its full name: definite_body), other than those the question
+    names; None when there is none (the question is used as asked)."""
+    named = glossary.find(question)
+    groups = [b for b in _recent_bodies(glossary, history) if _is_group(b)]
+    if not groups or any(_is_group(b) for b in named):  # "who are the GMG members?" names its group
+        return None
+    resolved = f"{question[: ref.end]} of {_spelling(groups[0], history, glossary)}{question[ref.end :]}"
     return Rewrite(resolved, resolved)
 
 
@@ -442,6 +477,8 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
         return _ellipsis(question, history[-1], glossary, frame, excluded)
     if ref.kind == "fragment":
         return _with_context(question, history[-1], glossary, frame, excluded)
+    if ref.kind == "membership":
+        return _membership(question, ref, history, glossary)
     if ref.kind == "definite":
         return _definite(question, ref, history, glossary) or _with_context(question, history[-1], glossary, frame,
                                                                             excluded)

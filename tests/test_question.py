@@ -377,3 +377,17 @@ def test_a_question_opening_with_a_preposition_stands_alone_when_it_asks():
     for question in ("In which year was the GMG created?", "For trafficking victims, who is responsible?",
                      "With whom does the GMG promote dialogue?"):
         assert rewrite(question, history) is None, question
+
+
+def test_a_membership_noun_without_its_group_is_membership_of_the_conversations_group():
+    """ "is the UN a member?" after "gfmd - what is it?" was used as asked (and abstained)."""
+    history = [("gfmd - what is it?", "The GFMD is a voluntary, informal … process [1]")]
+    assert rewrite("is the UN a member?", history) == "is the UN a member of gfmd?"
+    assert rewrite("is the world bank a member?", [("what is the gmg", "The GMG is …")]) == (
+        "is the world bank a member of gmg?")
+    # a body that is no group leaves the question as asked; so do "members of …" and "member states"… of a group named
+    assert rewrite("is the UN a member?", [("what does UNHCR do?", "UNHCR: …")]) is None
+    assert rewrite("is the UN a member of the GMG?", history) is None
+    assert rewrite("who are the GMG members?", history) is None
+    assert rewrite("is it open to member states?", history) == "is gfmd open to member states?"
+    assert rewrite("is unhcr a member or an observer?", history) == "is unhcr a member of gfmd or an observer?"
