@@ -52,6 +52,19 @@ def app_index(tmp_path_factory, name: str, embeddings=None, **env: str | None) -
     patch.undo()
 
 
+def fresh_services(tmp_path: Path, embeddings):
+    """The app's Services over a copy of corpus/ ingested into its own data folder under `tmp_path`: for tests that
+    change the corpus or the glossary under a running app (`services.settings`, `services.store` to do so)."""
+    from assistant.indexing import run_ingest
+    from assistant.services import Services
+    from assistant.store import build_store
+
+    settings = make_settings(tmp_path / "data", copy_corpus(tmp_path / "corpus"))
+    store = build_store(settings, embeddings)
+    run_ingest(settings, embeddings, store)
+    return Services(settings, embeddings, store=store)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

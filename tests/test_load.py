@@ -75,16 +75,12 @@ def test_sessions_keep_answering_while_another_rebuilds_the_assistant(tmp_path, 
     others get the one they had at once instead of queueing behind the build, then the new one."""
     import threading
 
-    from conftest import copy_corpus, make_settings
+    from conftest import fresh_services
 
     from assistant.indexing import run_ingest
-    from assistant.services import Services
-    from assistant.store import build_store
 
-    settings = make_settings(tmp_path / "data", copy_corpus(tmp_path / "corpus"))
-    store = build_store(settings, embeddings)
-    run_ingest(settings, embeddings, store)
-    services = Services(settings, embeddings, store=store)
+    services = fresh_services(tmp_path, embeddings)
+    settings, store = services.settings, services.store
     old = services.current()
     note = settings.corpus_dir / "gmg-information-note-2006.txt"
     note.write_text(note.read_text(encoding="utf-8") + "\nThe GMG meets in Vienna every spring.\n", encoding="utf-8")

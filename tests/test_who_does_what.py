@@ -114,17 +114,11 @@ def test_a_glossary_terms_edit_rebuilds_the_assistant_and_the_map(embeddings, tm
     glossary and map until a restart. Now the edit itself rebuilds both."""
     import time
 
-    from assistant.indexing import run_ingest
-    from assistant.services import Services
-    from assistant.store import build_store
-    from tests.conftest import copy_corpus, make_settings
+    from tests.conftest import fresh_services
 
-    settings = make_settings(tmp_path / "data", copy_corpus(tmp_path / "corpus"))
-    store = build_store(settings, embeddings)
-    run_ingest(settings, embeddings, store)
-    services = Services(settings, embeddings, store=store)
+    services = fresh_services(tmp_path, embeddings)
     old = services.current()
-    glossary = settings.corpus_dir / "glossary.toml"
+    glossary = services.settings.corpus_dir / "glossary.toml"
     glossary.write_text(glossary.read_text(encoding="utf-8")
                         + '\n[[terms]]\nwords = ["diaspora", "diasporas", "expatriate communities"]\n',
                         encoding="utf-8")
