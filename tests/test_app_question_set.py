@@ -98,6 +98,39 @@ def test_an_uploaded_csv_of_three_questions_gives_a_report_of_three_cases(env):
     assert any("your own question set my questions.csv" in o for o in at.selectbox(key="eval_report_pick").options)
 
 
+def write_run(path: Path, results: dict) -> Path:
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(results), encoding="utf-8")
+    return path
+
+
+def test_a_question_set_run_is_compared_only_with_runs_of_the_same_questions(env, cli_out):
+    """A report of other questions (here a `make eval` gmg report) is never offered against an uploaded set's run,
+    nor the other way round; an earlier run of the same questions is."""
+    at = upload("my questions.csv", THREE.encode())
+    at.checkbox(key="eval_upload_baseline").uncheck().run()  # ours only: quicker, and enough to compare
+    before = runs(env)
+    run_button(at).click().run()
+    assert not at.exception, at.exception
+    [run] = sorted(set(runs(env)) - set(before))
+    results = json.loads(run.read_text())
+    write_run(env.data_dir / "eval-runs" / "00000000T000000000000Z" / "results.json",  # sorts last: the oldest
+              {**results, "meta": {**results["meta"], "created": "2000-01-01T00:00:00+00:00"}})
+    gmg = json.loads(run.read_text())
+    gmg["meta"].update(created="1999-12-31T00:00:00+00:00", golden="evals/golden/gmg.jsonl", question_set=False)
+    for n, record in enumerate(gmg["systems"]["ours"]["records"]):
+        record.update(id=f"gmg-{n:03d}", turns=[f"Question {n} of the gmg suite?"])
+    gmg_run = write_run(cli_out / "gmg" / "results.json", gmg)
+    at.run()
+    assert not at.exception, at.exception
+    options = at.selectbox(key="eval_compare_pick").options
+    assert any("2000-01-01" in o for o in options), options  # the same three questions, asked earlier
+    assert not any("1999-12-31" in o for o in options), options  # never the gmg report
+    at.selectbox(key="eval_report_pick").set_value(gmg_run).run()
+    assert not at.exception, at.exception
+    assert not [s for s in at.selectbox if s.key == "eval_compare_pick"]  # no run of its questions to compare
+
+
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("questions.xlsx", b"PK\x03\x04 not a csv", "questions.xlsx is not a CSV or JSONL file"),
     ("big.csv", b"question\n" + b"x" * (5 * 1024 * 1024), "big.csv is 5.0 MB, over the 5 MB limit"),
