@@ -170,17 +170,21 @@ def test_a_file_with_only_bad_rows_cannot_run(env):
     assert run_button(at).disabled
 
 
+def evals_run(settings, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m evals run ARGS` over the module's temp index (env vars point at it: the main index is never
+    touched)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    environ.update(ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_CORPUS_DIR=str(settings.corpus_dir))
+    return subprocess.run([sys.executable, "-m", "evals", "run", *args], env=environ, cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
 def test_the_same_csv_runs_from_a_terminal(env, tmp_path):
-    """`python -m evals run --golden FILE.csv` over the module's temp index (env vars point at it: the main index is
-    never touched); the bad row is named on stderr and the good ones run."""
+    """`python -m evals run --golden FILE.csv`: the bad row is named on stderr and the good ones run."""
     questions = tmp_path / "mine.csv"
     questions.write_text(THREE + "Who chairs it?,rotating,,maybe\n", encoding="utf-8")
     out = tmp_path / "out"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    environ.update(ASSISTANT_DATA_DIR=str(env.data_dir), ASSISTANT_CORPUS_DIR=str(env.corpus_dir))
-    proc = subprocess.run([sys.executable, "-m", "evals", "run", "--golden", str(questions), "--no-baseline",
-                           "--out", str(out)], env=environ, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600)
+    proc = evals_run(env, tmp_path, "--golden", str(questions), "--no-baseline", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "skipped row 5: unanswerable is 'maybe': write true or false (Who chairs it?)" in proc.stderr
     assert "mine.csv: 3 questions to run, 1 bad row skipped" in proc.stdout
@@ -191,7 +195,27 @@ def test_the_same_csv_runs_from_a_terminal(env, tmp_path):
 
     bad = tmp_path / "bad.csv"
     bad.write_text("query\nWhat is the GMG?\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "evals", "run", "--golden", str(bad)], env=environ, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+    proc = evals_run(env, tmp_path, "--golden", str(bad))
     assert proc.returncode == 2 and "error: bad.csv has no `question` column" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_jsonl_question_set_runs_from_a_terminal_as_on_the_page(env, tmp_path):
+    """A JSONL file of yours (outside evals/golden/) is read as the page reads it: one line on stderr per bad row,
+    and the good rows run (a committed golden suite would not run at all)."""
+    questions = tmp_path / "mine.jsonl"
+    rows = [{"id": "a", "question": "How many organizations make up the GMG?",
+             "required_facts": [["10 organizations", "ten organizations"]], "expected_sources": [NOTE]},
+            {"id": "b"},
+            {"id": "c", "question": "Who won the 2006 FIFA World Cup?", "unanswerable": True}]
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = evals_run(env, tmp_path, "--golden", str(questions), "--no-baseline", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    skipped = [line for line in proc.stderr.splitlines() if line.startswith("skipped ")]
+    assert skipped == ["skipped line 2: case b: needs `question` or `turns`"]  # the page's words for that row
+    assert "mine.jsonl: 2 questions to run, 1 bad row skipped" in proc.stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["cases"] == 2 and results["meta"]["question_set"]
+    assert [r["id"] for r in results["systems"]["ours"]["records"]] == ["a", "c"]
+    assert re.search(r"2 cases · pass rate: ours \d\.\d{3} \(\d of 2 passed\)", proc.stdout), proc.stdout
