@@ -20,9 +20,10 @@ app = typer.Typer(
     help="Evaluation of the GMG assistant (ours vs the LangChain-tutorial baseline).",
 )
 GoldenOpt = Annotated[
-    Path | None, typer.Option("--golden", help="Golden JSONL file (default: every suite in evals/golden/), or your "
-                              "own question set as CSV (question,facts,source,unanswerable; bad rows are listed "
-                              "and skipped).")
+    Path | None, typer.Option("--golden", help="A golden suite of evals/golden/ (default: every suite there), or "
+                              "your own question set: any other file, CSV (question,facts,source,unanswerable) or "
+                              "JSONL in the golden format, read as the app's uploader reads it (bad rows are "
+                              "listed and skipped, the good ones run).")
 ]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print the results JSON on stdout (tables go to stderr).")
@@ -71,8 +72,9 @@ def _judge_model(settings, console):
 def _suites(golden: Path | None, settings=None, console=None) -> dict[str, tuple[Path, list]]:
     """suite name → (file, cases): the one --golden file (named by its stem), or every suite in evals/golden/."""
     from evals.golden_io import SUITES, GoldenError, load_golden
+    from evals.question_sets import is_own_question_set
 
-    if golden is not None and golden.suffix.lower() == ".csv":
+    if golden is not None and is_own_question_set(golden):
         return {golden.stem: (golden, _question_set(golden, settings, console))}
     paths = {golden.stem: golden} if golden else {n: p for n, p in SUITES.items() if p.is_file()}
     try:
@@ -82,7 +84,8 @@ def _suites(golden: Path | None, settings=None, console=None) -> dict[str, tuple
 
 
 def _question_set(path: Path, settings, console) -> list:
-    """The good rows of a CSV question set (evals/question_sets.py); the bad ones are listed on stderr."""
+    """The good rows of your own question set (evals/question_sets.py, as the app reads an upload); the bad ones
+    are listed on stderr, one line each."""
     from evals.question_sets import QuestionSetError, load_question_set
     from ingest.discovery import corpus_documents
 
@@ -135,6 +138,7 @@ def run_command(
     """Run the golden suites (gmg, natural, conversations) through our system and the baseline; print each suite's
     tune and test figures, write the reports, check the test split against the pinned thresholds."""
     from assistant.settings import Settings
+    from evals.question_sets import is_own_question_set
     from evals.runner import build_services, quiet
 
     console = _console(as_json)
@@ -150,7 +154,7 @@ def run_command(
     for name, (path, cases) in suites.items():
         target = out if golden else out / name
         judged = (judge_model, judge_runs) if judge_model is not None else None
-        own = path.suffix.lower() == ".csv"  # your own question set: reported whole, no thresholds, no splits
+        own = is_own_question_set(path)  # your own question set: reported whole, no thresholds, no splits
         results = _run_suite(settings, services, name, path, cases, target, no_baseline, console,
                              None if own else split, judged, own)
         failed |= bool(results["meta"]["threshold_violations"])

@@ -3,7 +3,8 @@
 A run started on the Evaluate page (`ui/evaluate.py`) goes to settings.data_dir / "eval-runs" / <UTC time>
 (results.json, report.md, report.html, as `python -m evals run` writes them; for an uploaded question set also
 its rows as questions.jsonl); `saved_runs` lists those and the latest `make eval` reports
-(`evals/out/<suite>/results.json`). A run works in a background thread over the app's
+(`evals/out/<suite>/results.json`); `questions_of` says which of them asked the same questions, the only runs
+the page compares. A run works in a background thread over the app's
 shared model and store, so the page stays usable and can show its progress from the job dict. No Streamlit here.
 """
 
@@ -30,6 +31,14 @@ def saved_runs(settings) -> list[Path]:
     found = sorted(runs_dir(settings).glob("*/results.json"), reverse=True)
     cli = [CLI_OUT / suite / "results.json" for suite in SUITES]
     return found + [p for p in cli if p.is_file()]
+
+
+def questions_of(results: dict) -> frozenset[tuple[str, tuple[str, ...]]]:
+    """The cases a run asked (each id with its turns, as its first system recorded them). Two runs are compared
+    only when these are equal: deltas between different questions (an uploaded set against the gmg suite, or a
+    subset against the whole suite) measure the questions, not the system, and no question could flip."""
+    records = next(iter(results["systems"].values()))["records"]
+    return frozenset((r["id"], tuple(r["turns"])) for r in records)
 
 
 def start_run(services, settings, golden: Path, kinds: list[str], limit: int, baseline: bool) -> dict:

@@ -3,10 +3,10 @@
 CSV columns: `question` (required), `facts` (required facts separated by `;`, the spellings of one fact by `|`),
 `source` (the expected document's file name, optionally ` > ` and a section heading; several separated by `;`),
 `unanswerable` (true/false); optional `id`, `kind`, `forbidden` (`;`-separated). JSONL: one golden case per line
-(evals/golden/README.md). The Evaluate page's uploader and `python -m evals run --golden FILE.csv` both read files
-through `read_question_set`: a file that cannot be used at all (not CSV/JSONL, over 5 MB or 2,000 rows, no
-`question` column) raises QuestionSetError with one message; a bad row is listed with its reason and skipped,
-so the good rows still run. Nothing here draws or prints.
+(evals/golden/README.md). The Evaluate page's uploader and `python -m evals run --golden FILE` (any FILE outside
+evals/golden/: `is_own_question_set`) both read files through `read_question_set`: a file that cannot be used at
+all (not CSV/JSONL, over 5 MB or 2,000 rows, no `question` column) raises QuestionSetError with one message; a bad
+row is listed with its reason and skipped, so the good rows still run. Nothing here draws or prints.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.golden_io import ExpectedSource, GoldenCase, GoldenError, parse_case
+from evals.golden_io import GOLDEN_DIR, ExpectedSource, GoldenCase, GoldenError, parse_case
 from ingest.loaders import LoadError, load_text
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -69,6 +69,15 @@ class QuestionSet:
 def _clip(text: str, limit: int = 80) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_own_question_set(path: Path) -> bool:
+    """Whether `python -m evals run --golden path` reads `path` as your own question set, as the page reads an
+    upload (bad rows listed and skipped, the limits above), rather than as a golden suite, where one bad case
+    stops the run: the suites committed in evals/golden/ must load whole, a file of yours need not. A CSV is
+    always a question set (a golden suite is JSONL)."""
+    path = Path(path)
+    return path.suffix.lower() == ".csv" or not path.resolve().is_relative_to(GOLDEN_DIR.resolve())
 
 
 def load_question_set(path: Path, sources: Collection[str] | None = None,

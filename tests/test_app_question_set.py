@@ -30,6 +30,18 @@ def env(tmp_path_factory, embeddings):
     yield from app_index(tmp_path_factory, "app-question-set", embeddings)
 
 
+@pytest.fixture(autouse=True)
+def cli_out(monkeypatch, tmp_path) -> Path:
+    """The page also lists the latest `make eval` reports (evals/out): here an empty folder instead, so what a
+    checkout happens to have there changes nothing."""
+    from evals import app_runs
+
+    folder = tmp_path / "cli-out"
+    folder.mkdir()
+    monkeypatch.setattr(app_runs, "CLI_OUT", folder)
+    return folder
+
+
 def evaluate_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception, at.exception
@@ -76,7 +88,7 @@ def test_an_uploaded_csv_of_three_questions_gives_a_report_of_three_cases(env):
     rate = results["systems"]["ours"]["metrics"]["pass_rate"]
     assert re.search(rf"3 cases · pass rate: ours {rate:.3f} \(\d of 3 passed\), baseline", page), page
     assert "Your own question set: reported as a whole" in page
-    summary = next(d.value for d in at.dataframe if "metric" in d.value.columns)
+    summary = next(d.value for d in at.dataframe if {"metric", "ours"} <= set(d.value.columns))  # not a comparison
     assert list(summary.columns)[:3] == ["metric", "ours", "baseline"]  # the whole run, no tune/test columns
     assert "case pass rate" in set(summary["metric"])
     assert {b.label for b in at.get("download_button")} >= {"results.json", "report.md", "report.html",
@@ -84,6 +96,39 @@ def test_an_uploaded_csv_of_three_questions_gives_a_report_of_three_cases(env):
     assert (run.parent / "questions.jsonl").read_text().count("\n") == 3
     assert "3 cases · pass rate" in (run.parent / "report.md").read_text()
     assert any("your own question set my questions.csv" in o for o in at.selectbox(key="eval_report_pick").options)
+
+
+def write_run(path: Path, results: dict) -> Path:
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(results), encoding="utf-8")
+    return path
+
+
+def test_a_question_set_run_is_compared_only_with_runs_of_the_same_questions(env, cli_out):
+    """A report of other questions (here a `make eval` gmg report) is never offered against an uploaded set's run,
+    nor the other way round; an earlier run of the same questions is."""
+    at = upload("my questions.csv", THREE.encode())
+    at.checkbox(key="eval_upload_baseline").uncheck().run()  # ours only: quicker, and enough to compare
+    before = runs(env)
+    run_button(at).click().run()
+    assert not at.exception, at.exception
+    [run] = sorted(set(runs(env)) - set(before))
+    results = json.loads(run.read_text())
+    write_run(env.data_dir / "eval-runs" / "00000000T000000000000Z" / "results.json",  # sorts last: the oldest
+              {**results, "meta": {**results["meta"], "created": "2000-01-01T00:00:00+00:00"}})
+    gmg = json.loads(run.read_text())
+    gmg["meta"].update(created="1999-12-31T00:00:00+00:00", golden="evals/golden/gmg.jsonl", question_set=False)
+    for n, record in enumerate(gmg["systems"]["ours"]["records"]):
+        record.update(id=f"gmg-{n:03d}", turns=[f"Question {n} of the gmg suite?"])
+    gmg_run = write_run(cli_out / "gmg" / "results.json", gmg)
+    at.run()
+    assert not at.exception, at.exception
+    options = at.selectbox(key="eval_compare_pick").options
+    assert any("2000-01-01" in o for o in options), options  # the same three questions, asked earlier
+    assert not any("1999-12-31" in o for o in options), options  # never the gmg report
+    at.selectbox(key="eval_report_pick").set_value(gmg_run).run()
+    assert not at.exception, at.exception
+    assert not [s for s in at.selectbox if s.key == "eval_compare_pick"]  # no run of its questions to compare
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
@@ -125,17 +170,21 @@ def test_a_file_with_only_bad_rows_cannot_run(env):
     assert run_button(at).disabled
 
 
+def evals_run(settings, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m evals run ARGS` over the module's temp index (env vars point at it: the main index is never
+    touched)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    environ.update(ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_CORPUS_DIR=str(settings.corpus_dir))
+    return subprocess.run([sys.executable, "-m", "evals", "run", *args], env=environ, cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
 def test_the_same_csv_runs_from_a_terminal(env, tmp_path):
-    """`python -m evals run --golden FILE.csv` over the module's temp index (env vars point at it: the main index is
-    never touched); the bad row is named on stderr and the good ones run."""
+    """`python -m evals run --golden FILE.csv`: the bad row is named on stderr and the good ones run."""
     questions = tmp_path / "mine.csv"
     questions.write_text(THREE + "Who chairs it?,rotating,,maybe\n", encoding="utf-8")
     out = tmp_path / "out"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    environ.update(ASSISTANT_DATA_DIR=str(env.data_dir), ASSISTANT_CORPUS_DIR=str(env.corpus_dir))
-    proc = subprocess.run([sys.executable, "-m", "evals", "run", "--golden", str(questions), "--no-baseline",
-                           "--out", str(out)], env=environ, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600)
+    proc = evals_run(env, tmp_path, "--golden", str(questions), "--no-baseline", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "skipped row 5: unanswerable is 'maybe': write true or false (Who chairs it?)" in proc.stderr
     assert "mine.csv: 3 questions to run, 1 bad row skipped" in proc.stdout
@@ -146,7 +195,27 @@ def test_the_same_csv_runs_from_a_terminal(env, tmp_path):
 
     bad = tmp_path / "bad.csv"
     bad.write_text("query\nWhat is the GMG?\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "evals", "run", "--golden", str(bad)], env=environ, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+    proc = evals_run(env, tmp_path, "--golden", str(bad))
     assert proc.returncode == 2 and "error: bad.csv has no `question` column" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_jsonl_question_set_runs_from_a_terminal_as_on_the_page(env, tmp_path):
+    """A JSONL file of yours (outside evals/golden/) is read as the page reads it: one line on stderr per bad row,
+    and the good rows run (a committed golden suite would not run at all)."""
+    questions = tmp_path / "mine.jsonl"
+    rows = [{"id": "a", "question": "How many organizations make up the GMG?",
+             "required_facts": [["10 organizations", "ten organizations"]], "expected_sources": [NOTE]},
+            {"id": "b"},
+            {"id": "c", "question": "Who won the 2006 FIFA World Cup?", "unanswerable": True}]
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = evals_run(env, tmp_path, "--golden", str(questions), "--no-baseline", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    skipped = [line for line in proc.stderr.splitlines() if line.startswith("skipped ")]
+    assert skipped == ["skipped line 2: case b: needs `question` or `turns`"]  # the page's words for that row
+    assert "mine.jsonl: 2 questions to run, 1 bad row skipped" in proc.stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["cases"] == 2 and results["meta"]["question_set"]
+    assert [r["id"] for r in results["systems"]["ours"]["records"]] == ["a", "c"]
+    assert re.search(r"2 cases · pass rate: ours \d\.\d{3} \(\d of 2 passed\)", proc.stdout), proc.stdout

@@ -4,11 +4,22 @@ reason, a file that cannot be used refused with one message."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
-from evals.golden_io import ExpectedSource
-from evals.question_sets import MAX_BYTES, TEMPLATE, QuestionSetError, load_question_set, read_question_set
+from evals.golden_io import SUITES, ExpectedSource
+from evals.question_sets import (
+    MAX_BYTES,
+    TEMPLATE,
+    QuestionSetError,
+    is_own_question_set,
+    load_question_set,
+    read_question_set,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DOCS = {"gmg-information-note-2006.txt", "srsg-gfmd-gmg-coordination-note.txt"}
 
@@ -102,3 +113,69 @@ def test_a_big_file_on_disk_is_refused_before_it_is_read(tmp_path):
         handle.truncate(MAX_BYTES + 1)
     with pytest.raises(QuestionSetError, match="big.csv is 5.0 MB"):
         load_question_set(path)
+
+
+# -- the same files from a terminal: `python -m evals run --golden FILE` (a whole run: tests/test_app_question_set.py)
+def test_a_file_outside_evals_golden_is_your_own_question_set(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert not any(is_own_question_set(path) for path in SUITES.values())  # the suites load strictly
+    assert not is_own_question_set(Path("evals/golden/drafts.jsonl"))
+    assert is_own_question_set(tmp_path / "mine.jsonl") and is_own_question_set(tmp_path / "notes.txt")
+    assert is_own_question_set(Path("evals/golden/mine.csv"))  # a CSV is never a golden suite
+
+
+@pytest.fixture
+def evals_run(tmp_path, monkeypatch):
+    """`python -m evals run --golden FILE` in-process over the repository's corpus. The files given here must be
+    refused before anything runs, so building the index fails the test."""
+    from typer.testing import CliRunner
+
+    import evals.runner
+    from evals.__main__ import app
+
+    for name in [k for k in os.environ if k.startswith(("ASSISTANT_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env
+
+    def accepted(*args, **kwargs):
+        raise AssertionError("the file was accepted: the index was about to be built")
+
+    monkeypatch.setattr(evals.runner, "build_services", accepted)
+    env = {"ASSISTANT_CORPUS_DIR": str(ROOT / "corpus"), "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
+    return lambda path: CliRunner().invoke(app, ["run", "--golden", str(path), "--out", str(tmp_path / "out")],
+                                           env=env)
+
+
+CASE = b'{"id": "x", "question": "What is the GMG?"}\n'
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("long.jsonl", CASE * 2001),
+    ("long.csv", b"question\n" + b"What is the GMG?\n" * 2001),
+    ("big.jsonl", CASE * (MAX_BYTES // len(CASE) + 1)),
+    ("cols.csv", b"query,facts\nWhat is the GMG?,x\n"),
+    ("notes.txt", b"What is the GMG?\n"),
+])
+def test_the_terminal_refuses_what_the_page_refuses_with_the_same_message(evals_run, tmp_path, name, data):
+    with pytest.raises(QuestionSetError) as caught:  # what the page says of the same upload
+        read_question_set(name, data, DOCS)
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = evals_run(path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {caught.value}\n"  # one line, and nothing ran
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_committed_golden_suite_still_stops_at_its_first_bad_case(evals_run, tmp_path, monkeypatch):
+    """The same file with a bad line, placed among the golden suites, is not run at all: the suites must load
+    whole (`make eval`'s figures are over every case)."""
+    import evals.question_sets
+
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    monkeypatch.setattr(evals.question_sets, "GOLDEN_DIR", golden)
+    path = golden / "x.jsonl"
+    path.write_bytes(CASE + b'{"id": "b"}\n')
+    result = evals_run(path)
+    assert result.exit_code == 2 and result.stderr == f"error: {path}:2 (b): needs `question` or `turns`\n"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from evals.app_runs import CLI_OUT, saved_runs, start_run
+from evals import app_runs
+from evals.app_runs import questions_of, saved_runs, start_run
 from evals.golden_io import DEFAULT_GOLDEN, load_golden
 from ui import pages
 from ui.question_set import render_question_set
@@ -42,7 +43,7 @@ def report_plots(path: str, mtime: float) -> dict[str, bytes]:
 
 def run_label(path: Path, results: dict) -> str:
     meta, ours = results.get("meta", {}), results["systems"].get("ours", {}).get("metrics", {})
-    where = f"make eval ({path.parent.name})" if path.parent.parent == CLI_OUT else "app"
+    where = f"make eval ({path.parent.name})" if path.parent.parent == app_runs.CLI_OUT else "app"
     if meta.get("question_set"):
         where += f", your own question set {Path(str(meta.get('golden'))).name}"
     created = (meta.get("created") or "?").replace("T", " ")[:16]
@@ -244,12 +245,12 @@ def _record(record: dict, name: str) -> None:
 
 
 def render_comparison(chosen: Path, others: list[Path], labels: dict) -> None:
-    """`python -m evals compare` in the page: this report (B) against an earlier one (A)."""
+    """`python -m evals compare` in the page: this report (B) against an earlier one (A) of the same questions."""
     from evals.compare import compare
 
     if not others:
         return
-    with st.expander("Compare with another run (metric deltas, questions that flipped)"):
+    with st.expander("Compare with another run of the same questions (metric deltas, questions that flipped)"):
         earlier = st.selectbox("Earlier run (A)", others, format_func=labels.get, key="eval_compare_pick")
         a = load_results(str(earlier), earlier.stat().st_mtime)
         b = load_results(str(chosen), chosen.stat().st_mtime)
@@ -284,15 +285,17 @@ def render(context: PageContext) -> None:
         return
     if state.get("eval_report_pick") not in runs:  # e.g. its folder was removed
         state.pop("eval_report_pick", None)
-    labels = {}
+    labels, asked = {}, {}
     for p in runs:
         try:
-            labels[p] = run_label(p, load_results(str(p), p.stat().st_mtime))
+            results = load_results(str(p), p.stat().st_mtime)
+            labels[p], asked[p] = run_label(p, results), questions_of(results)
         except Exception as exc:  # noqa: BLE001 - listed as unreadable, the others still show
             labels[p] = f"{p} (unreadable: {type(exc).__name__})"
     chosen = st.selectbox("Report", runs, format_func=labels.get, key="eval_report_pick")
+    same = [p for p in runs if p != chosen and p in asked and asked[p] == asked.get(chosen)]
     try:
-        render_comparison(chosen, [p for p in runs if p != chosen], labels)
+        render_comparison(chosen, same, labels)
         render_report(chosen)
     except Exception as exc:  # noqa: BLE001 - a hand-edited or truncated results.json must not break the page
         st.error(esc(f"This report cannot be read ({type(exc).__name__}: {exc}); run the evaluation again."))
