@@ -1,6 +1,9 @@
 """The Documents page, driven with AppTest over a real index in a temp folder: the corpus as a table, a document
 uploaded and answered from in the Chat, removed and no longer answered from; a bad upload changes nothing; without
-the permission setting the page changes nothing. Plus the library below it (catalog edits, who may edit)."""
+the permission setting the page changes nothing; with sign-in on only an editor may change it.
+Plus the library below it (catalog edits, who may edit).
+
+Every test that adds a document removes it again: the module shares one index, and the table tests count its rows."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import pytest
 from conftest import app_index
 from streamlit.testing.v1 import AppTest
 
+from assistant import auth
 from assistant.auth import corpus_edit_refusal
 from ingest.catalog import CatalogError, add_entry, remove_entry
 from ingest.chunking import doc_id_for
@@ -70,6 +74,20 @@ def submit(at: AppTest, name: str, data: bytes, title: str = "Harbour Health Des
     at.button[[b.label for b in at.button].index("Add and ingest")].click().run()
     assert not at.exception, at.exception
     return at
+
+
+def remove(at: AppTest, settings, source: str) -> AppTest:
+    """Remove `source` with its row's button and the confirmation, as a user does."""
+    at.button(key=f"doc-remove-{doc_id_for(source)}").click().run()
+    at.button(key="doc-remove-yes").click().run()
+    assert not at.exception, at.exception
+    assert f"({source})." in [line for line in text_of(at).splitlines() if line.startswith("Removed")][0]
+    assert not (settings.corpus_dir / source).exists()
+    return at
+
+
+def labels(at: AppTest) -> list[str]:
+    return [b.label for b in at.button]
 
 
 def ask(at: AppTest, question: str):
@@ -161,6 +179,56 @@ def test_without_the_permission_setting_the_page_changes_nothing(env, monkeypatc
     assert not at.get("file_uploader") and not [b for b in at.button if b.label in {"Remove", "Add and ingest"}]
     assert [b.label for b in at.button].count("Open") == 2  # reading stays open to all
     assert snapshot(env) == before
+
+
+USERS = {"alice": "alice's own password", "bob": "bob's own password"}
+
+
+@pytest.fixture
+def sign_in_on(env, monkeypatch):
+    """Sign-in with per-user passwords and alice the one editor. ASSISTANT_CORPUS_EDITS stays true from the module:
+    with sign-in on it must grant nothing."""
+    monkeypatch.setenv("ASSISTANT_AUTH", "password")
+    monkeypatch.setenv("ASSISTANT_CORPUS_EDITORS", "alice")
+    auth.THROTTLE.failures.clear()
+    yield env
+    auth.THROTTLE.failures.clear()
+
+
+def signed_in(name: str) -> AppTest:
+    """A new session signed in as `name` through the sign-in form, on the Documents page. The passwords come as
+    .streamlit/secrets.toml's [assistant_auth.users] would give them (a shared password never makes an editor)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["assistant_auth"] = {"users": USERS}
+    at.run()
+    at.text_input[0].input(name)
+    at.text_input[1].input(USERS[name])
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["auth_user"] == name
+    return documents_page(at)
+
+
+def test_with_sign_in_on_only_an_editor_may_change_the_corpus(sign_in_on):
+    bob = signed_in("bob")
+    before = snapshot(sign_in_on)  # after the first run: opening the app may create its own files (feedback store)
+    [refusal] = [e.value for e in bob.info if "editors" in e.value]
+    assert re.sub(r"\\(.)", r"\1", refusal) == ("Only the editors named in ASSISTANT_CORPUS_EDITORS may add or "
+                                                "remove documents; bob is not one of them.")
+    assert not bob.get("file_uploader") and not {"Remove", "Add and ingest"} & set(labels(bob))
+    assert labels(bob).count("Open") == 2  # reading stays open to all
+    bob.session_state["doc_remove"] = "gmg-information-note-2006.txt"  # a forged click: no confirmation is drawn
+    bob.run()
+    assert not bob.exception and "Remove it" not in labels(bob) and snapshot(sign_in_on) == before
+
+    alice = signed_in("alice")
+    assert alice.get("file_uploader") and labels(alice).count("Remove") == 2
+    assert not [e for e in alice.info if "editors" in e.value]
+    submit(alice, "harbour-desk.md", DESK)
+    assert "Added “Harbour Health Desk” (harbour-desk.md)" in text_of(alice)
+    assert labels(alice).count("Remove") == 3 and (sign_in_on.corpus_dir / "harbour-desk.md").exists()
+    remove(alice, sign_in_on, "harbour-desk.md")
+    assert snapshot(sign_in_on)["corpus"] == before["corpus"]  # catalog.toml back byte for byte
 
 
 @pytest.mark.parametrize(("overrides", "user", "users", "allowed"), [
