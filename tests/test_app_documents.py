@@ -1,18 +1,20 @@
 """The Documents page, driven with AppTest over a real index in a temp folder: the corpus as a table, a document
 uploaded and answered from in the Chat, removed and no longer answered from; a bad upload changes nothing; without
-the permission setting the page changes nothing; with sign-in on only an editor may change it.
-Plus the library below it (catalog edits, who may edit).
+the permission setting the page changes nothing; with sign-in on only an editor may change it; markup in an upload is
+shown as text. Plus the library below it (catalog edits, who may edit).
 
 Every test that adds a document removes it again: the module shares one index, and the table tests count its rows."""
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
 from conftest import app_index
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from assistant import auth
@@ -229,6 +231,50 @@ def test_with_sign_in_on_only_an_editor_may_change_the_corpus(sign_in_on):
     assert labels(alice).count("Remove") == 3 and (sign_in_on.corpus_dir / "harbour-desk.md").exists()
     remove(alice, sign_in_on, "harbour-desk.md")
     assert snapshot(sign_in_on)["corpus"] == before["corpus"]  # catalog.toml back byte for byte
+
+
+NASTY = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
+
+
+def shown(markdown: str, allowed: frozenset = frozenset({"p", "br"})) -> str:
+    """The text `markdown` shows in a CommonMark renderer (as the questions-set test checks it), asserting it
+    draws no element but those `allowed`: no image, link, emphasis or raw HTML."""
+    page = MarkdownIt("commonmark").render(markdown)
+    drawn = set(re.findall(r"<([a-z][a-z0-9]*)", page))
+    assert drawn <= allowed, (drawn, page)
+    return html.unescape(re.sub(r"<[^>]+>", "", page)).strip()
+
+
+def test_markup_in_an_upload_is_shown_as_text(env):
+    # check_document refuses < > * : in a file name, so the name carries only the link form of the payload.
+    name, title, body = "a [x](javascript-alert(1)) note.md", f"Reef Signal Office {NASTY}", f"Lagoon board {NASTY}"
+    content = (f"# {NASTY}\n\nThe Reef Signal Office {NASTY} counts the boats in the lagoon every spring.\n").encode()
+    at = submit(documents_page(), name, content, title=title, date="2031", body=body)
+    assert not at.error, text_of(at)
+    assert shown(at.success[0].value).startswith(f"Added “{title}” ({name}); the chat answers from it now.")
+    texts = [shown(e.value) for e in [*at.markdown, *at.caption] if "javascript" in e.value]
+    assert title in texts and body in texts and name in texts  # the row's title, body and file name cells
+
+    at.button(key=f"doc-open-{doc_id_for(name)}").click().run()
+    assert not at.exception, at.exception
+    [heading] = [m.value for m in at.markdown if "Reef" in m.value and m.value.startswith("**")]
+    assert shown(heading, frozenset({"p", "strong"})) == f"{title} (2031)"
+    assert MarkdownIt("commonmark").render(heading).count("<strong>") == 1  # the heading's own bold only
+    assert any(re.fullmatch(rf"{re.escape(f'{body} · {name} · ')}\d+ chunks", shown(c.value)) for c in at.caption)
+    [viewer] = at.get("iframe")
+    page = viewer.proto.srcdoc
+    assert "&lt;img src=x onerror=alert(1)&gt; **bold** [x](javascript:alert(1))" in page
+    assert "<img" not in page and "<a " not in page and "<strong" not in page and "default-src 'none'" in page
+
+    at.button(key=f"doc-remove-{doc_id_for(name)}").click().run()
+    [confirm] = [w.value for w in at.warning if w.value.startswith("Remove")]
+    assert shown(confirm).startswith(f"Remove “{title}” ({name})?")
+    at.button(key="doc-remove-yes").click().run()
+    assert shown(at.success[0].value).startswith(f"Removed “{title}” ({name}).")
+
+    refused = NASTY + ".md"  # and a name that cannot be used is named in the refusal, as text
+    submit(at, refused, content, title=title)
+    assert shown(at.error[0].value).startswith(f"The file name {refused!r} cannot be used")
 
 
 @pytest.mark.parametrize(("overrides", "user", "users", "allowed"), [
