@@ -1,7 +1,7 @@
 """The Documents page, driven with AppTest over a real index in a temp folder: the corpus as a table, a document
 uploaded and answered from in the Chat, removed and no longer answered from; a bad upload changes nothing; without
-the permission setting the page changes nothing; with sign-in on only an editor may change it; markup in an upload is
-shown as text. Plus the library below it (catalog edits, who may edit).
+the permission setting the page changes nothing; with sign-in on only an editor may change it; uploads of each format
+are answered from; markup in an upload is shown as text. Plus the library below it (catalog edits, who may edit).
 
 Every test that adds a document removes it again: the module shares one index, and the table tests count its rows."""
 
@@ -13,9 +13,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import streamlit
 from conftest import app_index
 from markdown_it import MarkdownIt
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
+from upload_files import docx_bytes, html_bytes, pdf_bytes
 
 from assistant import auth
 from assistant.auth import corpus_edit_refusal
@@ -275,6 +278,57 @@ def test_markup_in_an_upload_is_shown_as_text(env):
     refused = NASTY + ".md"  # and a name that cannot be used is named in the refusal, as text
     submit(at, refused, content, title=title)
     assert shown(at.error[0].value).startswith(f"The file name {refused!r} cannot be used")
+
+
+PASSAGES = {
+    ".docx": ("Lagoon Water Board", "May 2033", ["The Lagoon Water Board was founded in May 2033 by the city of "
+              "Tarawa.", "The Lagoon Water Board tests the drinking water of the atoll for cholera."]),
+    ".pdf": ("Alpine Rescue Register", "June 2034", ["The Alpine Rescue Register was founded in June 2034 by the "
+             "canton of Uri.", "The Alpine Rescue Register records the hikers reported missing in the Alps."]),
+    ".html": ("Coral Census Bureau", "July 2035", ["The Coral Census Bureau was founded in July 2035 by the island "
+              "council of Palau.", "The Coral Census Bureau counts the reef fish around the islands."]),
+}
+BUILDERS = {".docx": docx_bytes, ".pdf": pdf_bytes, ".html": html_bytes}
+
+
+@pytest.fixture
+def progress_calls(monkeypatch) -> list[tuple[float, str]]:
+    """(value, text) of every st.progress the page draws and every advance of it. The bar cannot be read from the
+    element tree: the page reruns after a change, and AppTest keeps only the last run's elements."""
+    calls, make, advance = [], streamlit.progress, DeltaGenerator.progress
+
+    def spy_make(value, text=None, **kwargs):
+        calls.append((value, text))
+        return make(value, text=text, **kwargs)
+
+    def spy_advance(self, value, text=None, **kwargs):
+        calls.append((value, text))
+        return advance(self, value, text=text, **kwargs)
+
+    monkeypatch.setattr(streamlit, "progress", spy_make)  # st.progress is bound at import: patch the name
+    monkeypatch.setattr(DeltaGenerator, "progress", spy_advance)  # bar.progress(...)
+    return calls
+
+
+@pytest.mark.parametrize("suffix", sorted(PASSAGES))
+def test_each_format_is_ingested_with_progress_answered_from_and_removed(env, suffix, progress_calls):
+    name, date, paragraphs = PASSAGES[suffix]
+    source, question = f"{name.lower().replace(' ', '-')}{suffix}", f"When was the {name} founded?"
+    at = submit(documents_page(), source, BUILDERS[suffix](name, paragraphs), title=name, date=date, body="")
+    assert f"Added “{name}” ({source})" in text_of(at), text_of(at)
+    assert progress_calls[0] == (0.0, "Checking the file and waiting for any other ingest…")
+    advances = [(v, re.sub(r"\\(.)", r"\1", t)) for v, t in progress_calls[1:-1]]
+    assert advances and all(t.startswith(f"Embedding {source}: ") for _, t in advances), progress_calls
+    assert [v for v, _ in advances] == sorted(v for v, _ in advances) and advances[-1][0] == 1.0
+    assert progress_calls[-1] == (1.0, "Done")
+
+    result = ask(at, question)
+    assert date in " ".join(result.answer.split()) and not result.abstained, result.answer
+    assert any(c.source == source and c.title == name for c in result.citations), result.citations
+
+    remove(documents_page(at), env, source)
+    after = ask(at, question)
+    assert not any(c.source == source for c in after.citations + after.closest)
 
 
 @pytest.mark.parametrize(("overrides", "user", "users", "allowed"), [
