@@ -1,17 +1,26 @@
 """The Documents page, driven with AppTest over a real index in a temp folder: the corpus as a table, a document
 uploaded and answered from in the Chat, removed and no longer answered from; a bad upload changes nothing; without
-the permission setting the page changes nothing. Plus the library below it (catalog edits, who may edit)."""
+the permission setting the page changes nothing; with sign-in on only an editor may change it; uploads of each format
+are answered from; markup in an upload is shown as text. Plus the library below it (catalog edits, who may edit).
+
+Every test that adds a document removes it again: the module shares one index, and the table tests count its rows."""
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
+import streamlit
 from conftest import app_index
+from markdown_it import MarkdownIt
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
+from upload_files import docx_bytes, html_bytes, pdf_bytes
 
+from assistant import auth
 from assistant.auth import corpus_edit_refusal
 from ingest.catalog import CatalogError, add_entry, remove_entry
 from ingest.chunking import doc_id_for
@@ -56,8 +65,10 @@ def snapshot(settings) -> dict:
              if p.is_file()}
     manifests = {p.name: p.read_bytes() for p in (settings.data_dir / "manifests").glob("*.json")} \
         if (settings.data_dir / "manifests").is_dir() else {}
+    # Not the feedback store: the app creates it on its first run in a data folder, whatever the page does.
     return {"corpus": files, "manifests": manifests,
-            "index": sorted(p.name for p in settings.data_dir.rglob("*") if p.is_file() and "chroma" not in p.parts)}
+            "index": sorted(p.name for p in settings.data_dir.rglob("*") if p.is_file() and "chroma" not in p.parts
+                            and not p.name.startswith("feedback.sqlite3"))}
 
 
 def submit(at: AppTest, name: str, data: bytes, title: str = "Harbour Health Desk", date: str = "March 2031",
@@ -70,6 +81,20 @@ def submit(at: AppTest, name: str, data: bytes, title: str = "Harbour Health Des
     at.button[[b.label for b in at.button].index("Add and ingest")].click().run()
     assert not at.exception, at.exception
     return at
+
+
+def remove(at: AppTest, settings, source: str) -> AppTest:
+    """Remove `source` with its row's button and the confirmation, as a user does."""
+    at.button(key=f"doc-remove-{doc_id_for(source)}").click().run()
+    at.button(key="doc-remove-yes").click().run()
+    assert not at.exception, at.exception
+    assert f"({source})." in [line for line in text_of(at).splitlines() if line.startswith("Removed")][0]
+    assert not (settings.corpus_dir / source).exists()
+    return at
+
+
+def labels(at: AppTest) -> list[str]:
+    return [b.label for b in at.button]
 
 
 def ask(at: AppTest, question: str):
@@ -161,6 +186,151 @@ def test_without_the_permission_setting_the_page_changes_nothing(env, monkeypatc
     assert not at.get("file_uploader") and not [b for b in at.button if b.label in {"Remove", "Add and ingest"}]
     assert [b.label for b in at.button].count("Open") == 2  # reading stays open to all
     assert snapshot(env) == before
+
+
+USERS = {"alice": "alice's own password", "bob": "bob's own password"}
+
+
+@pytest.fixture
+def sign_in_on(env, monkeypatch):
+    """Sign-in with per-user passwords and alice the one editor. ASSISTANT_CORPUS_EDITS stays true from the module:
+    with sign-in on it must grant nothing."""
+    monkeypatch.setenv("ASSISTANT_AUTH", "password")
+    monkeypatch.setenv("ASSISTANT_CORPUS_EDITORS", "alice")
+    auth.THROTTLE.failures.clear()
+    yield env
+    auth.THROTTLE.failures.clear()
+
+
+def signed_in(name: str) -> AppTest:
+    """A new session signed in as `name` through the sign-in form, on the Documents page. The passwords come as
+    .streamlit/secrets.toml's [assistant_auth.users] would give them (a shared password never makes an editor)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["assistant_auth"] = {"users": USERS}
+    at.run()
+    at.text_input[0].input(name)
+    at.text_input[1].input(USERS[name])
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["auth_user"] == name
+    return documents_page(at)
+
+
+def test_with_sign_in_on_only_an_editor_may_change_the_corpus(sign_in_on):
+    before = snapshot(sign_in_on)
+    bob = signed_in("bob")
+    [refusal] = [e.value for e in bob.info if "editors" in e.value]
+    assert re.sub(r"\\(.)", r"\1", refusal) == ("Only the editors named in ASSISTANT_CORPUS_EDITORS may add or "
+                                                "remove documents; bob is not one of them.")
+    assert not bob.get("file_uploader") and not {"Remove", "Add and ingest"} & set(labels(bob))
+    assert labels(bob).count("Open") == 2  # reading stays open to all
+    bob.session_state["doc_remove"] = "gmg-information-note-2006.txt"  # a forged click: no confirmation is drawn
+    bob.run()
+    assert not bob.exception and "Remove it" not in labels(bob) and snapshot(sign_in_on) == before
+
+    alice = signed_in("alice")
+    assert alice.get("file_uploader") and labels(alice).count("Remove") == 2
+    assert not [e for e in alice.info if "editors" in e.value]
+    submit(alice, "harbour-desk.md", DESK)
+    assert "Added “Harbour Health Desk” (harbour-desk.md)" in text_of(alice)
+    assert labels(alice).count("Remove") == 3 and (sign_in_on.corpus_dir / "harbour-desk.md").exists()
+    remove(alice, sign_in_on, "harbour-desk.md")
+    assert snapshot(sign_in_on)["corpus"] == before["corpus"]  # catalog.toml back byte for byte
+
+
+NASTY = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
+
+
+def shown(markdown: str, allowed: frozenset = frozenset({"p", "br"})) -> str:
+    """The text `markdown` shows in a CommonMark renderer (as the questions-set test checks it), asserting it
+    draws no element but those `allowed`: no image, link, emphasis or raw HTML."""
+    page = MarkdownIt("commonmark").render(markdown)
+    drawn = set(re.findall(r"<([a-z][a-z0-9]*)", page))
+    assert drawn <= allowed, (drawn, page)
+    return html.unescape(re.sub(r"<[^>]+>", "", page)).strip()
+
+
+def test_markup_in_an_upload_is_shown_as_text(env):
+    # check_document refuses < > * : in a file name, so the name carries only the link form of the payload.
+    name, title, body = "a [x](javascript-alert(1)) note.md", f"Reef Signal Office {NASTY}", f"Lagoon board {NASTY}"
+    content = (f"# {NASTY}\n\nThe Reef Signal Office {NASTY} counts the boats in the lagoon every spring.\n").encode()
+    at = submit(documents_page(), name, content, title=title, date="2031", body=body)
+    assert not at.error, text_of(at)
+    assert shown(at.success[0].value).startswith(f"Added “{title}” ({name}); the chat answers from it now.")
+    texts = [shown(e.value) for e in [*at.markdown, *at.caption] if "javascript" in e.value]
+    assert title in texts and body in texts and name in texts  # the row's title, body and file name cells
+
+    at.button(key=f"doc-open-{doc_id_for(name)}").click().run()
+    assert not at.exception, at.exception
+    [heading] = [m.value for m in at.markdown if "Reef" in m.value and m.value.startswith("**")]
+    assert shown(heading, frozenset({"p", "strong"})) == f"{title} (2031)"
+    assert MarkdownIt("commonmark").render(heading).count("<strong>") == 1  # the heading's own bold only
+    assert any(re.fullmatch(rf"{re.escape(f'{body} · {name} · ')}\d+ chunks", shown(c.value)) for c in at.caption)
+    [viewer] = at.get("iframe")
+    page = viewer.proto.srcdoc
+    assert "&lt;img src=x onerror=alert(1)&gt; **bold** [x](javascript:alert(1))" in page
+    assert "<img" not in page and "<a " not in page and "<strong" not in page and "default-src 'none'" in page
+
+    at.button(key=f"doc-remove-{doc_id_for(name)}").click().run()
+    [confirm] = [w.value for w in at.warning if w.value.startswith("Remove")]
+    assert shown(confirm).startswith(f"Remove “{title}” ({name})?")
+    at.button(key="doc-remove-yes").click().run()
+    assert shown(at.success[0].value).startswith(f"Removed “{title}” ({name}).")
+
+    refused = NASTY + ".md"  # and a name that cannot be used is named in the refusal, as text
+    submit(at, refused, content, title=title)
+    assert shown(at.error[0].value).startswith(f"The file name {refused!r} cannot be used")
+
+
+PASSAGES = {
+    ".docx": ("Lagoon Water Board", "May 2033", ["The Lagoon Water Board was founded in May 2033 by the city of "
+              "Tarawa.", "The Lagoon Water Board tests the drinking water of the atoll for cholera."]),
+    ".pdf": ("Alpine Rescue Register", "June 2034", ["The Alpine Rescue Register was founded in June 2034 by the "
+             "canton of Uri.", "The Alpine Rescue Register records the hikers reported missing in the Alps."]),
+    ".html": ("Coral Census Bureau", "July 2035", ["The Coral Census Bureau was founded in July 2035 by the island "
+              "council of Palau.", "The Coral Census Bureau counts the reef fish around the islands."]),
+}
+BUILDERS = {".docx": docx_bytes, ".pdf": pdf_bytes, ".html": html_bytes}
+
+
+@pytest.fixture
+def progress_calls(monkeypatch) -> list[tuple[float, str]]:
+    """(value, text) of every st.progress the page draws and every advance of it. The bar cannot be read from the
+    element tree: the page reruns after a change, and AppTest keeps only the last run's elements."""
+    calls, make, advance = [], streamlit.progress, DeltaGenerator.progress
+
+    def spy_make(value, text=None, **kwargs):
+        calls.append((value, text))
+        return make(value, text=text, **kwargs)
+
+    def spy_advance(self, value, text=None, **kwargs):
+        calls.append((value, text))
+        return advance(self, value, text=text, **kwargs)
+
+    monkeypatch.setattr(streamlit, "progress", spy_make)  # st.progress is bound at import: patch the name
+    monkeypatch.setattr(DeltaGenerator, "progress", spy_advance)  # bar.progress(...)
+    return calls
+
+
+@pytest.mark.parametrize("suffix", sorted(PASSAGES))
+def test_each_format_is_ingested_with_progress_answered_from_and_removed(env, suffix, progress_calls):
+    name, date, paragraphs = PASSAGES[suffix]
+    source, question = f"{name.lower().replace(' ', '-')}{suffix}", f"When was the {name} founded?"
+    at = submit(documents_page(), source, BUILDERS[suffix](name, paragraphs), title=name, date=date, body="")
+    assert f"Added “{name}” ({source})" in text_of(at), text_of(at)
+    assert progress_calls[0] == (0.0, "Checking the file and waiting for any other ingest…")
+    advances = [(v, re.sub(r"\\(.)", r"\1", t)) for v, t in progress_calls[1:-1]]
+    assert advances and all(t.startswith(f"Embedding {source}: ") for _, t in advances), progress_calls
+    assert [v for v, _ in advances] == sorted(v for v, _ in advances) and advances[-1][0] == 1.0
+    assert progress_calls[-1] == (1.0, "Done")
+
+    result = ask(at, question)
+    assert date in " ".join(result.answer.split()) and not result.abstained, result.answer
+    assert any(c.source == source and c.title == name for c in result.citations), result.citations
+
+    remove(documents_page(at), env, source)
+    after = ask(at, question)
+    assert not any(c.source == source for c in after.citations + after.closest)
 
 
 @pytest.mark.parametrize(("overrides", "user", "users", "allowed"), [
