@@ -105,13 +105,6 @@ def _question_set(path: Path, settings, console) -> list:
     return qset.cases
 
 
-def _cases(golden: Path | None):
-    from evals.golden_io import DEFAULT_GOLDEN
-
-    path = golden or DEFAULT_GOLDEN
-    return path, _suites(path)[path.stem][1]
-
-
 @app.command("run")
 def run_command(
     golden: GoldenOpt = None,
