@@ -133,6 +133,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     lowered = [m.group().lower() for m in words]
     if not words:
         return None
+    if lowered[0] in ref["phrase_openers"] and len(words) <= 4 and not any(_asks(w) for w in lowered[1:]):
+        return Reference("fragment")  # "through the country offices?", "only in africa?"
     opener = " ".join(lowered[:2])
     if opener in ref["ellipsis"]:
         return Reference("ellipsis")  # "What about UNHCR?"
@@ -187,49 +189,42 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return membership  # "is the UN a member?"
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"
-    one = _one_without_noun(question, frame)
+    one = _one_without_noun(question, glossary, frame)
     if one is not None:
         return one  # "did the GMG contribute to the first one?"
     relative = next((m for i, (m, w) in enumerate(zip(words, lowered, strict=True)) if w in ref["relative"]
                      and not (w in {"one", "ones"} and lowered[i + 1 : i + 2] == ["of"])), None)  # "one of them"
-    relative = relative or _besides(question)
     if relative and not _names_something(question, glossary) and not _has_antecedent(
             question[: relative.start()], glossary, frame):
-        # "What are the other joint themes?", "Was there an earlier one?", "who's involved besides governments?"
-        return Reference("fragment")
+        return Reference("fragment")  # "What are the other joint themes?", "Was there an earlier one?"
     return None
 
 
-def _besides(question: str) -> re.Match | None:
-    """Where the question sets something aside ("besides", "apart from"): besides what is the conversation's topic
-    when the question names nothing of its own ("who's involved besides governments?")."""
-    pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
-    return re.search(rf"\b(?:{pattern})\b", question, re.I)
-
-
-def _one_without_noun(question: str, frame: frozenset[str]) -> Reference | None:
+def _one_without_noun(question: str, glossary: Glossary, frame: frozenset[str]) -> Reference | None:
     """ "the first one", "that one", "the other ones": "one" stands for a noun said before, in an earlier clause
     ("Of the two dialogues, was the GMG at the first one?") or an earlier turn ("did the GMG contribute to the first
     one?" after a question on the dialogues), whatever body the question names; not "one of the agencies"."""
     modifiers = "|".join(sorted(reference_words()["one_modifiers"]))
-    found = re.search(rf"\b(?:the|that|this|which)\s+(?:(?:{modifiers})\s+)?ones?\b(?!\s+of\b)", question, re.I)
+    # at the end: "the one that protects refugees", "the first one held on migration" have their noun in the clause
+    found = re.search(rf"\b(?:the|that|this|which)\s+(?:(?:{modifiers})\s+)?ones?\s*[?.!]*\s*$", question, re.I)
     if not found:
         return None
     before = question[: found.start()]
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before) if m.start() > 0]
     if breaks and content_words(before[: breaks[-1]], frame):
         return None
-    return Reference("fragment")
+    # a question that says more than a verb ("Is the ILO convention on domestic workers the latest one?") names it
+    return Reference("fragment") if len(content_words(glossary.without_names(before), frame)) <= 1 else None
 
 
 def _membership_without_group(question: str, words: list[re.Match], lowered: list[str]) -> Reference | None:
     """ "is the UN a member?", "are NGOs observers?": a membership noun with no "of …" after it is membership of
     the group the conversation is about (reviewed list: membership_nouns)."""
+    ref = reference_words()
     for i, word in enumerate(lowered):
         following = lowered[i + 1] if i + 1 < len(lowered) else None
-        # "a member?", "members too?", "a member or an observer?"; not "members of …", "member states"
-        if word in reference_words()["membership_nouns"] and (
-                following is None or following not in ("of", "in") and is_function_word(following)):
+        # "a member?", "members too?", "a member or an observer?"; not "members of …", "family members join …"
+        if word in ref["membership_nouns"] and (following is None or following in ref["membership_end"]):
             return Reference("membership", words[i].start(), words[i].end(), word, noun=word)
     return None
 

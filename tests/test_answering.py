@@ -116,29 +116,6 @@ def test_a_question_asking_for_one_is_told_from_one_asking_for_a_list():
     assert not asks_for_one("Which other agencies work on trade?") and not asks_for_one("which gmg members work on it")
 
 
-def test_who_else_is_not_answered_by_the_member_list(assistant):
-    """ "who else works on labour migration?" after the ILO's answer (its section left out) was answered "The GMG
-    consists of 10 organizations …: International Labour Organization (ILO); …": the body the user already has."""
-    from assistant.conversation import Conversation
-
-    conversation = Conversation()
-    conversation.ask(assistant, "what does the ILO do?")
-    result = conversation.ask(assistant, "who else works on labour migration?")
-    assert "besides ILO" in (result.standalone_question or ""), result.standalone_question
-    assert not result.abstained and "The GMG consists of" not in result.answer, result.answer
-    assert "International Labour Organization" not in result.answer, result.answer
-
-
-def test_a_question_asking_for_others_is_told_apart():
-    from assistant.answering.question import QuestionType
-
-    for question in ("who else works on it?", "any other agency on trafficking?", "which agencies apart from IOM?",
-                     "does another member do that?"):
-        assert QuestionType.of(question).others, question
-    for question in ("who works on trafficking?", "what else does it do?", "list the members other than IOM"):
-        assert not QuestionType.of(question).others, question
-
-
 def test_list_items_answer_through_their_introduction(assistant):
     """ "I'm new. who's in the GMG?" was answered "GMG: UNCTAD [1] GMG: OHCHR [2] GMG: UNODC [3]": items of the
     member list quoted one by one instead of the list."""

@@ -77,14 +77,14 @@ class ExtractiveAnswerer:
         if not self._answers(question, reading):
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
-        ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one or qtype.others else reading.ranked
+        ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
         chosen = self._select(ranked)
         return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
 
     def _not_lists_of_bodies(self, ranked: list[Candidate]) -> list[Candidate]:
-        """For a question asking for one ("Which agency focuses on trade?") or for others ("who else works on labour
-        migration?"), the ranking without lists whose items name several bodies: the member list names every agency
-        (those the user has too) and answers none of these (unless nothing else is left)."""
+        """For a question asking for one ("Which agency focuses on trade?"), the ranking without lists whose items
+        name several bodies: the member list names every agency and answers none of these (unless nothing else
+        is left)."""
         def of_bodies(cand: Candidate) -> bool:  # a list's items are in its introduction's chunk (mark_lists)
             base = int(cand.chunk.metadata["start"])
             items = cand.chunk.page_content[cand.end - base : cand.list_end - base] if cand.list_end else ""

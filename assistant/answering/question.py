@@ -24,9 +24,6 @@ _LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|name them|whi
 # Nouns that ask for a list, unless the question counts them ("How many members …?" asks for a number).
 _LIST_NOUN = re.compile(r"\b(?:members|areas|purposes|objectives)\b", re.I)
 PLURALS = frozenset({"people", "children", "women", "men"})  # plural nouns without an -s
-# "who else …?", "any other agency …?", "… apart from IOM?": bodies other than some are asked for
-_OTHERS = re.compile(r"\b(?:who|anyone|anybody|someone|somebody)\s+else\b|\b(?:any|which|what)\s+other\b|"
-                     r"\banother\b|\bbesides\b|\bapart\s+from\b|\baside\s+from\b|\bexcept\b|\bother\s+than\b", re.I)
 # "Which agency …", "which UN body …": "which" before a singular word asks for one thing, not a list of them.
 _WHICH_ONE = re.compile(
     r"\bwhich\s+(?:(?:UN|U\.N\.|GMG|other|another|main|key)\s+)*(?!is\b|was\b|has\b|does\b|did\b|of\b|one\b|\d|(?:two|three|four|five|six|seven|eight|"
@@ -116,7 +113,6 @@ class QuestionType:
     attributes: tuple[tuple[str, ...], ...] = ()  # evidence words of each attribute asked (budget, email, …)
     years: tuple[str, ...] = ()  # years the question names ("What did the GMG contribute in 2013?")
     one: bool = False  # "Which agency …?": one thing asked for, which a list of many does not answer
-    others: bool = False  # "who else …?": bodies other than those given, which a list of them all does not answer
 
     @classmethod
     def of(cls, question: str) -> QuestionType:
@@ -133,7 +129,6 @@ class QuestionType:
                              if asked & set(re.findall(r"[a-z-]+", question.lower()))),
             years=tuple(re.findall(r"\b(?:1[89]|20)\d\d\b", question)),
             one=asks_for_one(question),
-            others=bool(_OTHERS.search(question)) and not _LIST.search(question),
         )
 
 
