@@ -53,7 +53,9 @@ def test_sentence_without_a_subject_is_attributed(assistant):
      "How much money did migrants send home in remittances in 2005?",
      # plausible facts the notes never state, next to passages that look close
      "What is the GMG's annual budget?", "How many staff work for the GMG?",
-     "How long does each GMG chair serve before the chair rotates?", "What is the GMG's email address?"],
+     "How long does each GMG chair serve before the chair rotates?", "What is the GMG's email address?",
+     # the detail pinned is missing from what would be quoted: a year (2006's chair is no answer), the present
+     "Who chaired the GMG in 2013?", "Who is chairing the GMG this year?"],
 )
 def test_questions_the_notes_do_not_answer_abstain(assistant, question):
     result = assistant.ask(question)

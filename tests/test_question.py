@@ -36,6 +36,8 @@ def test_question_types():
     assert QuestionType.of("How many members are there, and who are they?").wants_list
     assert QuestionType.of("What is the GMG's annual budget?").attributes
     assert not QuestionType.of("How does UNHCR address mixed migration?").attributes  # a verb, not an address
+    assert QuestionType.of("who's chairing it this year?").attributes  # a phrase of the reviewed list
+    assert not QuestionType.of("Who chaired it in the year 2006?").attributes  # "this year", not any "year"
 
 
 def test_attribute_evidence_words():

@@ -2,7 +2,9 @@
 
 The reader (reader.py) scores every sentence of the retrieved passages with a fitted model and says how
 answerable the question is (a detail it pins that the best sentences lack, specifics.py, is one of its features);
-the answerer abstains below the index's calibrated threshold (calibration.py), and otherwise composes the answer:
+the answerer abstains below the index's calibrated threshold (calibration.py), and otherwise composes the answer
+(and abstains after all when the passages it quotes do not state the detail the question pins: a year it names, a
+date, a count, a budget, the present):
 the best sentence first (for "who" questions, led by its body's name), quoted with its neighbours in its section
 (those right after it, then those right before it) while the answer stays within `max_words`, then the sentences
 that score nearly as well (within the fitted margin, at most the fitted number, within the fitted
@@ -36,6 +38,7 @@ from assistant.answering.reader import (
     quotable,
     shipped_model,
 )
+from assistant.answering.specifics import gives_detail
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Glossary
@@ -79,7 +82,16 @@ class ExtractiveAnswerer:
         qtype = reading.question.qtype
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
         chosen = self._select(ranked)
-        return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
+        answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
+        if not self._states_detail(qtype, answer):  # "Who chaired the GMG in 2013?" over a sentence on 2006
+            return self._abstain(question, reading.ranked, reading.answerability)
+        return answer
+
+    def _states_detail(self, qtype: QuestionType, answer: CitedAnswer) -> bool:
+        """Whether the passages the answer quotes state the detail the question pins (a year it names, a date, a
+        period, a count, a budget, the present: specifics.py); an answer without it does not answer."""
+        quoted = " ".join(c.text for c in answer.citations)
+        return gives_detail(qtype, quoted, self.keyword, self.glossary)
 
     def _not_lists_of_bodies(self, ranked: list[Candidate]) -> list[Candidate]:
         """For a question asking for one ("Which agency focuses on trade?"), the ranking without lists whose items

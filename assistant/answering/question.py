@@ -125,11 +125,17 @@ class QuestionType:
             how_long=bool(_HOW_LONG.search(question)),
             how_long_since=bool(_HOW_LONG_SINCE.search(question)),
             counted=counted_noun(question),
-            attributes=tuple(evidence for asked, evidence in attribute_words()
-                             if asked & set(re.findall(r"[a-z-]+", question.lower()))),
+            attributes=tuple(evidence for asked, evidence in attribute_words() if _asks_with(asked, question)),
             years=tuple(re.findall(r"\b(?:1[89]|20)\d\d\b", question)),
             one=asks_for_one(question),
         )
+
+
+def _asks_with(asked: frozenset[str], question: str) -> bool:
+    """Whether the question uses one of the words (or phrases: "this year") an attribute is asked with."""
+    lowered = question.lower()
+    return bool(asked & set(re.findall(r"[a-z-]+", lowered))) or any(
+        " " in phrase and re.search(rf"\b{re.escape(phrase)}\b", lowered) for phrase in asked)
 
 
 def asks_for_one(question: str) -> bool:
