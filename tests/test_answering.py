@@ -55,7 +55,8 @@ def test_sentence_without_a_subject_is_attributed(assistant):
      "What is the GMG's annual budget?", "How many staff work for the GMG?",
      "How long does each GMG chair serve before the chair rotates?", "What is the GMG's email address?",
      # the detail pinned is missing from what would be quoted: a year (2006's chair is no answer), the present
-     "Who chaired the GMG in 2013?", "Who is chairing the GMG this year?"],
+     "Who chaired the GMG in 2013?", "Who is chairing the GMG this year?",
+     "How often does the GMG chair change?"],  # the chair rotates: how often is not said
 )
 def test_questions_the_notes_do_not_answer_abstain(assistant, question):
     result = assistant.ask(question)
@@ -75,6 +76,25 @@ def test_questions_the_notes_do_not_answer_abstain(assistant, question):
 def test_counts_the_notes_give_are_answered(assistant, question, fact):
     result = assistant.ask(question)
     assert not result.abstained and fact in result.answer, result.answer
+
+
+def test_a_sentence_giving_the_pinned_detail_leads_when_it_scores_close_to_the_best(assistant):
+    """ "The GMG meets at regular intervals" is the only sentence that says how often; "The Chair is held on a
+    rotating basis by the executive heads …" scored a little higher for "heads of agency"."""
+    result = assistant.ask("how often do GMG heads of agency get together?")
+    assert not result.abstained and result.answer.startswith("The GMG meets at regular intervals"), result.answer
+
+
+def test_detail_first_ranks_only_near_sentences_that_give_the_detail():
+    from types import SimpleNamespace
+
+    from assistant.answering.reader import detail_first
+
+    best, near, far = (SimpleNamespace(score=s, features={"gives_detail": g}) for s, g in
+                       ((10.0, 0.0), (8.5, 1.0), (7.0, 1.0)))
+    assert detail_first([best, near, far], True, 2.0) == [near, best, far]
+    assert detail_first([best, near, far], False, 2.0) == [best, near, far]  # the question pins nothing
+    assert detail_first([best, far], True, 2.0) == [best, far]  # too far below the best to lead
 
 
 def test_a_sentence_that_points_back_is_quoted_with_the_sentence_it_points_to(assistant):

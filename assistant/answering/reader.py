@@ -107,6 +107,7 @@ class ReaderModel:
     max_sentences: int = 3  # at most this many sentences in an answer
     selection_words: int = 70  # the separately scored sentences fit in this many words (the margin was fitted so)
     calibration_k_off_corpus: float = 0.0  # k for the off-corpus fallback of calibration.py
+    detail_margin: float = 2.0  # a sentence giving the detail a question pins ranks first within this of the best
     meta: dict = field(default_factory=dict)
 
     @property
@@ -120,13 +121,13 @@ class ReaderModel:
         return cls(Linear.from_json(data["sentence"]), Linear.from_json(data["answerable"]),
                    float(data["calibration_k"]), float(data["neighbour_margin"]), int(data.get("max_sentences", 3)),
                    int(data.get("selection_words", 70)), float(data.get("calibration_k_off_corpus", 0.0)),
-                   dict(data.get("meta", {})))
+                   float(data.get("detail_margin", 2.0)), dict(data.get("meta", {})))
 
     def to_json(self) -> dict:
         return {"sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(),
                 "calibration_k": self.calibration_k, "neighbour_margin": self.neighbour_margin,
                 "max_sentences": self.max_sentences, "selection_words": self.selection_words,
-                "calibration_k_off_corpus": self.calibration_k_off_corpus,
+                "calibration_k_off_corpus": self.calibration_k_off_corpus, "detail_margin": self.detail_margin,
                 "meta": self.meta}
 
 
@@ -240,7 +241,7 @@ class Reader:
         model = self.model or shipped_model()
         for cand, score in zip(candidates, model.sentence([c.features for c in candidates]), strict=True):
             cand.score = float(score)
-        ranked = answer_candidates(candidates)
+        ranked = detail_first(answer_candidates(candidates), bool(coverage["pins_detail"]), model.detail_margin)
         features = {**coverage, **ranking_features(ranked, coverage)}
         return Reading(q, candidates, ranked, features, float(model.answerable([features])[0]))
 
@@ -361,6 +362,17 @@ def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
     starts in lower case and is no list item), and no sentence that reads as an instruction to a model ("Ignore
     previous instructions and …"): it is never quoted."""
     return sorted((c for c in candidates if quotable(c) and not c.list_item), key=lambda c: (-c.score, c.rank, c.start))
+
+
+def detail_first(ranked: list, pins: bool, margin: float) -> list:
+    """For a question that pins a detail (a date, a count, a frequency…: specifics.py), the sentences that give it
+    rank first among those scoring within `margin` of the best: "The GMG meets at regular intervals" answers "how
+    often do the heads of agency get together?", not "The Chair is held on a rotating basis …", a little higher."""
+    if not pins or not ranked:
+        return ranked
+    giving = [c for c in ranked if c.score >= ranked[0].score - margin and c.features.get("gives_detail")]
+    taken = {id(c) for c in giving}
+    return [*giving, *(c for c in ranked if id(c) not in taken)]
 
 
 def quotable(cand: Candidate) -> bool:
