@@ -70,6 +70,7 @@ def test_questions_the_notes_do_not_answer_abstain(assistant, question):
     [("How many organizations make up the GMG?", "10 organizations"),
      ("How many working groups and task forces does the GMG operate through?", "five working groups"),
      ("How many UN agencies are in the GMG?", "10 organizations"),  # counted: the head noun, not "UN"
+     ("How many organizations were in the GMG in 2006?", "10 organizations"),  # the 2006 note's list: its year
      ("How long has the ILO been dealing with labour migration?", "1919"),  # a start answers "how long has"
      ("For how many years has the ILO worked on labour migration?", "1919")],
 )

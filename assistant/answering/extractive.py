@@ -91,7 +91,8 @@ class ExtractiveAnswerer:
         """Whether the passages the answer quotes state the detail the question pins (a year it names, a date, a
         period, a count, a budget, the present: specifics.py); an answer without it does not answer."""
         quoted = " ".join(c.text for c in answer.citations)
-        return gives_detail(qtype, quoted, self.keyword, self.glossary)
+        dated = " ".join(str(c.date or "") for c in answer.citations)
+        return gives_detail(qtype, quoted, self.keyword, self.glossary, dated)
 
     def _not_lists_of_bodies(self, ranked: list[Candidate]) -> list[Candidate]:
         """For a question asking for one ("Which agency focuses on trade?"), the ranking without lists whose items

@@ -33,9 +33,11 @@ def unknown_year(question: str, keyword) -> bool:
     return any(year not in keyword.idf for year in _YEAR.findall(question))
 
 
-def gives_detail(qtype: QuestionType, text: str, keyword, glossary) -> bool:
-    """Whether `text` states every kind of detail the question pins (True when it pins none)."""
-    if qtype.years and not any(year in text for year in qtype.years):
+def gives_detail(qtype: QuestionType, text: str, keyword, glossary, dated: str = "") -> bool:
+    """Whether `text` states every kind of detail the question pins (True when it pins none). `dated`: the date of
+    the document `text` is from, which places every sentence of it in its year ("which organizations were in the
+    GMG in 2006?" is answered by the 2006 note's member list, which names no year)."""
+    if qtype.years and not any(year in text or year in dated for year in qtype.years):
         return False  # "the GMG's contribution in 2013" and the sentence speaks of 2006
     if qtype.when and not DATE_PATTERN.search(text):
         return False
