@@ -218,8 +218,9 @@ def _one_without_noun(question: str, glossary: Glossary, frame: frozenset[str]) 
 
 
 def _membership_without_group(question: str, words: list[re.Match], lowered: list[str]) -> Reference | None:
-    """ "is the UN a member?", "are NGOs observers?": a membership noun with no "of …" after it is membership of
-    the group the conversation is about (reviewed list: membership_nouns)."""
+    """ "is the UN a member?", "are NGOs observers?": a membership noun that ends the question (or comes before
+    "too", "or", "either", "also": membership_end) is membership of the group the conversation is about (reviewed
+    list: membership_nouns); "members of …" and "family members join …" name their own."""
     ref = reference_words()
     for i, word in enumerate(lowered):
         following = lowered[i + 1] if i + 1 < len(lowered) else None
@@ -233,8 +234,11 @@ def _is_group(body: Body) -> bool:
     """A body others belong to: "group" or "forum" (the definite_body nouns that are no body noun) in its full
     name."""
     ref = reference_words()
-    return any(re.search(rf"\b{re.escape(n)}\b", body.full, re.I)
-               for n in ref["definite_body"] if n not in ref["body_nouns"])
+    return any(_full_name_has(body, n) for n in ref["definite_body"] if n not in ref["body_nouns"])
+
+
+def _full_name_has(body: Body, noun: str) -> bool:
+    return bool(re.search(rf"\b{re.escape(noun)}\b", body.full, re.I))
 
 
 def _definite_reference(question: str, words: list[re.Match], lowered: list[str],
@@ -262,7 +266,7 @@ def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glo
         if ref.noun in reference_words()["body_nouns"]:
             bodies = [b for b in bodies if b.member]
         else:
-            bodies = [b for b in bodies if re.search(rf"\b{re.escape(ref.noun)}\b", b.full, re.I)]
+            bodies = [b for b in bodies if _full_name_has(b, ref.noun)]
     if not bodies:
         return None
     name = _spelling(bodies[0], history, glossary)

@@ -38,7 +38,8 @@ def questions_of(results: dict) -> frozenset[tuple[str, tuple[str, ...]]]:
     only when these are equal: deltas between different questions (an uploaded set against the gmg suite, or a
     subset against the whole suite) measure the questions, not the system, and no question could flip."""
     records = next(iter(results["systems"].values()))["records"]
-    return frozenset((r["id"], tuple(r["turns"])) for r in records)
+    # a run written before records kept their turns: the question its answer records
+    return frozenset((r["id"], tuple(r.get("turns") or [r.get("answer", {}).get("question", "")])) for r in records)
 
 
 def start_run(services, settings, golden: Path, kinds: list[str], limit: int, baseline: bool) -> dict:

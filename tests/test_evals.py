@@ -446,3 +446,12 @@ def test_html_report_renders_questions_and_answers_as_text(golden_results):
     html = to_html(results, images={})
     assert "<script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=x" in html
+
+
+def test_questions_of_reads_runs_written_before_records_kept_their_turns():
+    from evals.app_runs import questions_of
+
+    new = {"systems": {"ours": {"records": [{"id": "a", "turns": ["q1", "q2"]}]}}}
+    old = {"systems": {"ours": {"records": [{"id": "a", "answer": {"question": "q"}}]}}}
+    assert questions_of(new) == frozenset({("a", ("q1", "q2"))})
+    assert questions_of(old) == frozenset({("a", ("q",))})
