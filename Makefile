@@ -41,6 +41,7 @@ bench: install
 
 eval: install  ## golden eval, ours vs baseline; reports in evals/out/; fails below evals/thresholds.toml
 	$(PY) -m evals run --check
+	$(PY) -m evals followups --check
 
 eval-external: install  ## integreat_qa_en benchmark, tune and test pages (about 10 min with the first ingest)
 	$(PY) -m evals external --check

@@ -26,6 +26,9 @@ _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _CONJUNCTIONS = frozenset({"and", "but", "or", "so", "that", "if", "when", "because", "since", "while"})
 _DETERMINERS = frozenset({"a", "an", "which", "each", "every"})
 _OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
+_WH = frozenset({"what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how"})
+# What a short question may hold besides a body's name and an auxiliary to ask the last question of that body.
+_ELLIPSIS_GLUE = frozenset({"and", "also", "too", "or", "either", "as", "well", "the", "a", "an", "then", "so"})
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
                            re.I)
 
@@ -60,7 +63,9 @@ class Reference:
 def _is_noun_phrase(word: str, frame: frozenset[str]) -> bool:
     """A word after "that"/"this" that makes it a determiner of a noun ("that agency", "this plan"), not a
     conjunction ("… that the GMG is …") or a pronoun before a verb ("that is")."""
-    return word not in reference_words()["pronoun"] and (word in frame or bool(content_words(word, frozenset())))
+    ref = reference_words()
+    return word not in ref["pronoun"] and (word in frame or word in ref["body_nouns"]
+                                           or bool(content_words(word, frozenset())))
 
 
 def _is_object(word: str, previous: str | None) -> bool:
@@ -133,8 +138,12 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     lowered = [m.group().lower() for m in words]
     if not words:
         return None
-    if lowered[0] in ref["phrase_openers"] and len(words) <= 4 and not any(_asks(w) for w in lowered[1:]):
-        return Reference("fragment")  # "through the country offices?", "only in africa?"
+    if lowered[0] in ref["phrase_openers"] and (len(words) <= 4 and not any(_asks(w) for w in lowered[1:])
+                                                or len(words) <= 3):
+        return Reference("fragment")  # "through the country offices?", "only in africa?", "on what topics?"
+    short = _short_reference(question, lowered, glossary, frame)
+    if short is not None:
+        return short  # "undesa too?", "is the ilo?", "examples?", "which is older?"
     opener = " ".join(lowered[:2])
     if opener in ref["ellipsis"]:
         return Reference("ellipsis")  # "What about UNHCR?"
@@ -152,11 +161,15 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                                  or following in ref["expletive"]):
                 continue
         elif word in ref["demonstrative"]:
+            if word == "that" and i > 0 and lowered[i - 1] in ref["body_nouns"] | {"one", "ones"}:
+                continue  # "the one that protects refugees", "the agency that counts migrants": a relative clause
             # A demonstrative points back standing alone ("When was that?", "that one", "that is") or before a noun
             # ("does that agency …", "this group"); before a clause it is a conjunction ("… that the GMG is …").
             following_word = lowered[i + 1] if i + 1 < len(words) else None
             if following_word is not None and not _asks(following_word) and following_word not in ref["relative"]:
                 if not _is_noun_phrase(following_word, frame):
+                    if i > 0 and _asks(lowered[i - 1]):
+                        return Reference("fragment")  # "does that include …?", "is this still true?"
                     continue
                 end = words[i + 1].end()
                 if not _has_antecedent(question[: m.start()], glossary, frame):
@@ -193,10 +206,30 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     if one is not None:
         return one  # "did the GMG contribute to the first one?"
     relative = next((m for i, (m, w) in enumerate(zip(words, lowered, strict=True)) if w in ref["relative"]
-                     and not (w in {"one", "ones"} and lowered[i + 1 : i + 2] == ["of"])), None)  # "one of them"
+                     and not (w in {"one", "ones"} and lowered[i + 1 : i + 2] and lowered[i + 1] in
+                              {"of", "that", "who", "which", "whose"})), None)  # "one of them", "the one that …"
     if relative and not _names_something(question, glossary) and not _has_antecedent(
             question[: relative.start()], glossary, frame):
         return Reference("fragment")  # "What are the other joint themes?", "Was there an earlier one?"
+    return None
+
+
+def _short_reference(question: str, lowered: list[str], glossary: Glossary, frame: frozenset[str]
+                     ) -> Reference | None:
+    """Short questions that say too little to stand alone: a body and nothing else asked ("undesa too?", "the
+    world bank as well?", "is the ilo?": ask the last question of it), a word or two that name nothing
+    ("examples?", "always voluntary?"), and "which is older?" (one of the things just named)."""
+    if any(w in _WH for w in lowered) and not (lowered[0] in {"which", "who"} and len(lowered) <= 4
+                                               and len(lowered) > 1 and _asks(lowered[1])):
+        return None
+    if glossary.find(question):
+        rest = [m.group().lower() for m in _words(_without_bodies(question, glossary.find(question)))]
+        glue = all(w in _ELLIPSIS_GLUE or _asks(w) and w not in _WH for w in rest)
+        return Reference("ellipsis") if len(lowered) <= 6 and glue else None
+    if _names_something(question, glossary):
+        return None
+    if len(lowered) <= 2 or lowered[0] in {"which", "who"}:
+        return Reference("fragment")
     return None
 
 
@@ -250,7 +283,8 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         return None
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
-        owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"])  # "the head of unicef"
+        # "the head of unicef", "the agency that counts migrants": the noun is said what it is right there
+        owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"])
         part = noun in ref["definite_part"]
         if (word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part) and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)

@@ -304,6 +304,50 @@ def external_command(
         raise typer.Exit(1)
 
 
+@app.command("followups")
+def followups_command(
+    as_json: JsonOpt = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if a `test`-split figure misses evals/thresholds.toml.")
+    ] = False,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Print only this split's figures and failures (`tune` while you "
+                                 "tune).")
+    ] = None,
+) -> None:
+    """Short chats (evals/golden/followups.jsonl): is each final question read right in its context (a follow-up
+    resolved, a standalone question used as asked)? Prints each split's figures and the failed chats."""
+    from assistant.settings import Settings
+    from evals.followups import load_followups, run_followups
+    from evals.golden_io import check_thresholds, load_thresholds
+    from evals.runner import build_ours, build_services, ensure_index, quiet
+
+    console = _console(as_json)
+    quiet()
+    try:
+        services = build_services(Settings())
+        ensure_index(services, progress=not as_json)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    results = run_followups(build_ours(services).assistant, load_followups())
+    violations = check_thresholds(results["splits"]["test"], load_thresholds(suite="followups"))
+    results["threshold_violations"] = violations
+    if as_json:
+        sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")
+    else:
+        for name, figures in results["splits"].items():
+            if split in (None, name):
+                console.print(f"{name}: {json.dumps(figures)}", markup=False)
+        for r in results["records"]:
+            if not r["passed"] and split in (None, r["split"]):
+                console.print(f"  {r['id']} [{r['form']}] {r['question']!r} -> {r['rewritten']!r}", markup=False)
+        if violations and split != "tune":
+            console.print("test split below the pinned thresholds ([followups]):\n  " + "\n  ".join(violations),
+                          style="red", markup=False)
+    if check and violations:
+        raise typer.Exit(1)
+
+
 @app.command("fit-reader")
 def fit_reader_command(
     bench: Annotated[Path, typer.Option("--bench", help="The external benchmark folder.")] = EXTERNAL,

@@ -175,6 +175,11 @@ def score_case(
 
 
 # -- conversations ------------------------------------------------------------------------------------------
+def resolves(rewritten: str | None, refers_to) -> bool:
+    """Whether a follow-up's rewrite names what it leans on: one of `refers_to` (case-insensitive)."""
+    return bool(rewritten) and any(r.lower() in rewritten.lower() for r in refers_to)
+
+
 def nested_rewrite(answer: dict, earlier: Sequence[dict]) -> bool:
     """Whether a turn's rewrite contains an earlier turn's rewrite that itself carried an earlier question
     ("Is it …? (What else …? (Which …?))"): rewrites growing with every turn."""
@@ -192,8 +197,7 @@ def score_rewrite(record: dict, case: GoldenCase, earlier: Sequence[dict]) -> No
     s["standalone"] = case.standalone
     s["rewritten"] = bool(rewritten)
     s["nested"] = nested_rewrite(answer, earlier)
-    s["resolved"] = None if case.standalone else bool(
-        rewritten and any(r.lower() in rewritten.lower() for r in case.refers_to))
+    s["resolved"] = None if case.standalone else resolves(rewritten, case.refers_to)
     if case.standalone and rewritten:
         record["failures"].append(f"a standalone question was rewritten: {rewritten!r}")
         s["passed"] = False

@@ -455,3 +455,34 @@ def test_questions_of_reads_runs_written_before_records_kept_their_turns():
     old = {"systems": {"ours": {"records": [{"id": "a", "answer": {"question": "q"}}]}}}
     assert questions_of(new) == frozenset({("a", ("q1", "q2"))})
     assert questions_of(old) == frozenset({("a", ("q",))})
+
+
+def test_followups_file_loads_and_splits():
+    from evals.followups import load_followups
+
+    cases = load_followups()
+    assert len(cases) >= 160 and len({c.id for c in cases}) == len(cases)
+    assert {c.split for c in cases} == {"tune", "test"}
+    assert all(c.refers_to for c in cases if not c.standalone)
+
+
+def test_followups_loader_names_the_bad_line(tmp_path):
+    from evals.followups import load_followups
+
+    path = tmp_path / "f.jsonl"
+    good = {"id": "a", "history": ["What does UNHCR do?"], "question": "since when?", "standalone": False,
+            "refers_to": ["UNHCR"], "form": "fragment"}
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "refers_to": []}) + "\n")
+    with pytest.raises(GoldenError, match="line 2"):
+        load_followups(path)
+
+
+def test_followups_test_split_meets_pinned_thresholds(assistant):
+    """The short chats of the `test` split, replayed through the Conversation the app holds."""
+    from evals.followups import load_followups, run_followups
+
+    results = run_followups(assistant, [c for c in load_followups() if c.split == "test"])
+    figures = results["splits"]["test"]
+    assert not check_thresholds(figures, load_thresholds(DEFAULT_THRESHOLDS, "followups")), figures
+    wrong = [r for r in results["records"] if r["standalone"] and r["rewritten"]]
+    assert len(wrong) <= 1, wrong  # standalone questions stay as asked
