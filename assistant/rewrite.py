@@ -29,6 +29,8 @@ _OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s
 _WH = frozenset({"what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how"})
 # What a short question may hold besides a body's name and an auxiliary to ask the last question of that body.
 _ELLIPSIS_GLUE = frozenset({"and", "also", "too", "or", "either", "as", "well", "the", "a", "an", "then", "so"})
+_AFTER_PLURAL_REF = frozenset({"of", "together", "too", "please", "pls", "then", "at", "in"})  # "the two of them"
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "'s", "isn't", "aren't", "wasn't", "weren't"})
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
                            re.I)
 
@@ -95,8 +97,8 @@ def _words(text: str) -> list[re.Match]:
 
 
 def _asks(word: str) -> bool:
-    """A question word or an auxiliary that opens a question ("who", "does", "is")."""
-    return bool(re.fullmatch(WH_START, word, re.I))
+    """A question word or an auxiliary that opens a question ("who", "does", "is", "how's")."""
+    return bool(re.fullmatch(WH_START, re.sub(r"['’]s$", "", word), re.I))
 
 
 def is_function_word(word: str) -> bool:
@@ -138,6 +140,10 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     lowered = [m.group().lower() for m in words]
     if not words:
         return None
+    if lowered[0] in ref["interjections"] and len(words) > 1:  # "sorry, i meant ilo": read without "sorry"
+        offset = words[1].start()
+        inner = dangling_reference(question[offset:], glossary, frame)
+        return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
     if lowered[0] in ref["phrase_openers"] and (len(words) <= 4 and not any(_asks(w) for w in lowered[1:])
                                                 or len(words) <= 3):
         return Reference("fragment")  # "through the country offices?", "only in africa?", "on what topics?"
@@ -168,8 +174,11 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             following_word = lowered[i + 1] if i + 1 < len(words) else None
             if following_word is not None and not _asks(following_word) and following_word not in ref["relative"]:
                 if not _is_noun_phrase(following_word, frame):
-                    if i > 0 and _asks(lowered[i - 1]):
-                        return Reference("fragment")  # "does that include …?", "is this still true?"
+                    # "does that include …?", "for that work": after an auxiliary or a preposition it points back
+                    # (unless the question named something before it: "… the gfmd or is that a country?")
+                    pointing = i > 0 and (_asks(lowered[i - 1]) or lowered[i - 1] in ref["prepositions"])
+                    if pointing and not _names_something(question[: m.start()], glossary):
+                        return Reference("fragment")
                     continue
                 end = words[i + 1].end()
                 if not _has_antecedent(question[: m.start()], glossary, frame):
@@ -194,6 +203,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                 return Reference("pronoun", m.start(), m.end(), word)
         elif not _has_antecedent(before, glossary, frame):
             return Reference("pronoun", m.start(), m.end(), word)
+    said = _said_before(question, lowered, glossary, ref)
+    if said is not None:
+        return said  # "in there", "between the pair", "more detail please"
     definite = _definite_reference(question, words, lowered, glossary)
     if definite is not None:
         return definite  # "who chairs the group?", "how often does the chair change?"
@@ -219,8 +231,9 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
     """Short questions that say too little to stand alone: a body and nothing else asked ("undesa too?", "the
     world bank as well?", "is the ilo?": ask the last question of it), a word or two that name nothing
     ("examples?", "always voluntary?"), and "which is older?" (one of the things just named)."""
-    if any(w in _WH for w in lowered) and not (lowered[0] in {"which", "who"} and len(lowered) <= 4
-                                               and len(lowered) > 1 and _asks(lowered[1])):
+    choosing = lowered[0] in {"which", "who"} and 1 < len(lowered) <= 4 and _asks(lowered[1])  # "which is older?"
+    bare = len(lowered) == 2 and lowered[0] in {"who", "how", "why", "when", "where"}  # "who approves?", "how come?"
+    if any(w in _WH for w in lowered) and not (choosing or bare):
         return None
     if glossary.find(question):
         rest = [m.group().lower() for m in _words(_without_bodies(question, glossary.find(question)))]
@@ -228,7 +241,29 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
         return Reference("ellipsis") if len(lowered) <= 6 and glue else None
     if _names_something(question, glossary):
         return None
-    if len(lowered) <= 2 or lowered[0] in {"which", "who"}:
+    if len(lowered) <= 2 or choosing:
+        return Reference("fragment")
+    return None
+
+
+def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dict) -> Reference | None:
+    """What only the conversation says: a place or group ("in there", "was sutherland there?"), two or more things
+    as a whole ("the pair", "which office handles both?"), more or less of the last answer ("more detail pls")."""
+    text = " ".join(lowered)
+    for i, word in enumerate(lowered):
+        if word in ref["locative"] and not {lowered[i - 1] if i else "", *lowered[i + 1 : i + 2]} & _BE:
+            return Reference("fragment")
+    for phrase in ref["plural_refs"]:
+        found = re.search(rf"\b{re.escape(phrase)}\b", text)
+        if not found:
+            continue
+        after = text[found.end() :].split()
+        # "the two dialogues", "both X and Y", "the world bank and unctad both …" say what they are themselves
+        own = (after and after[0] not in _AFTER_PLURAL_REF) or (phrase == "both" and " and " in text[found.end() :])
+        if not own and not _names_something(" ".join(w for w in question.split()[: len(text[: found.start()].split())]),
+                                            glossary):
+            return Reference("fragment")
+    if not glossary.find(question) and any(re.search(rf"\b{re.escape(p)}\b", text) for p in ref["continuations"]):
         return Reference("fragment")
     return None
 
@@ -435,12 +470,26 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     keeps its words, with the previous question as context."""
     previous = turn[0]
     new, old = glossary.find(question), glossary.find(previous)
-    if len(new) == 1 and old and new[0].name != old[0].name and not content_words(_without_bodies(question, new),
+    asked = _without_opener(question)  # "sorry, i meant ilo" asks nothing but of the ILO
+    if len(new) == 1 and old and new[0].name != old[0].name and not content_words(_without_bodies(asked, new),
                                                                                  frame):
         swapped = _swap_body(previous, old[0], new[0].name)
         if swapped:
             return Rewrite(swapped, swapped)
     return _with_context(question, turn, glossary, frame, excluded)
+
+
+def _without_opener(question: str) -> str:
+    """The question without the words that open it as an ellipsis: interjections ("sorry,", "ok") and the opener
+    itself ("what about", "and", "i meant")."""
+    ref = reference_words()
+    words = _words(question)
+    i = 0
+    while i < len(words) and words[i].group().lower() in ref["interjections"]:
+        i += 1
+    pair = " ".join(m.group().lower() for m in words[i : i + 2])
+    i += 2 if pair in ref["ellipsis"] else 1 if i < len(words) and words[i].group().lower() in ref["ellipsis"] else 0
+    return question[words[i].start() :] if i < len(words) else ""
 
 
 def _without_bodies(text: str, bodies: list[Body]) -> str:

@@ -96,6 +96,16 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("What does UNCTAD do on migration?", "")], "on what topics?", "UNCTAD"),
         ([("What is UNHCR's mandate?", "")], "does that include economic migrants?", "UNHCR"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "who heads that office", "SRSG"),
+        # a place or group, two things as a whole, more of the last answer, a correction (followups tune)
+        ([("what does the gmg do", "")], "how many agencies are in there", "gmg"),
+        ([("what did the 2013 high level dialogue adopt", "")], "was sutherland there", "high level dialogue"),
+        ([("what do OHCHR and UNODC do on trafficking?", "")], "any overlap between the pair?", "OHCHR"),
+        ([("explain smuggling and trafficking", "")], "which un office handles both", "smuggling"),
+        ([("whats gats mode 4", "")], "give me more detail pls", "mode 4"),
+        ([("what does unhcr say about labour migration", "")], "sorry, i meant ilo", "ILO say about labour"),
+        ([("how are GFMD observers chosen?", "")], "who approves?", "GFMD"),
+        ([("what does UNDP do on diasporas?", "")], "any budget figures for that work?", "UNDP"),
+        ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
     ],
 )
 def test_follow_up_rewrite(history, question, expected):
@@ -119,6 +129,10 @@ def test_follow_up_rewrite(history, question, expected):
         "Is UNHCR a member?",  # names its body and asks something of it
         "Only IOM works on return, right?",
         "What is migration?",
+        "when were the two high-level dialogues on international migration held?",  # "the two" with its noun
+        "the world bank and unctad both talk about remittances - how are they different?",
+        "is there a forum where governments talk about migration?",  # "is there": no place
+        "does the srsg also chair the gfmd or is that a country?",  # "that": the chair, in the same question
     ],
 )
 def test_standalone_questions_are_used_as_asked(question):
