@@ -56,7 +56,9 @@ def test_sentence_without_a_subject_is_attributed(assistant):
      "How long does each GMG chair serve before the chair rotates?", "What is the GMG's email address?",
      # the detail pinned is missing from what would be quoted: a year (2006's chair is no answer), the present
      "Who chaired the GMG in 2013?", "Who is chairing the GMG this year?",
-     "How often does the GMG chair change?"],  # the chair rotates: how often is not said
+     "How often does the GMG chair change?",  # the chair rotates: how often is not said
+     # a succession, a judgement of quality: the notes state neither
+     "Who replaced Peter Sutherland as Special Representative?", "Is IOM better than UNHCR at protecting migrants?"],
 )
 def test_questions_the_notes_do_not_answer_abstain(assistant, question):
     result = assistant.ask(question)
