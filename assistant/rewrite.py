@@ -2,7 +2,9 @@
 
 A question is rewritten only when it cannot be understood alone: a pronoun with no antecedent before it in the
 question ("What else does it do?"; not "Does the ILO have its own convention?"), an elliptical opener ("What about
-the World Bank?", "And HIV?") or a fragment with no content word ("Since when?"). The rewrite resolves the
+the World Bank?", "And HIV?", "undesa too?", "sorry, i meant ilo"), a fragment with no content word ("Since when?"),
+or a word that only the conversation explains ("the group", "in there", "the pair", "more detail pls"; a keyword
+query such as "Human trafficking" stands alone). The rewrite resolves the
 reference against the conversation's bodies (the glossary) or, failing that, carries the previous question as
 context in brackets. Earlier turns are given as their *core* (their own rewrite without carried context), so a
 rewrite holds at most one earlier question and never an earlier rewrite's carried context: rewrites do not nest.
@@ -29,6 +31,7 @@ _OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s
 _WH = frozenset({"what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how"})
 # What a short question may hold besides a body's name and an auxiliary to ask the last question of that body.
 _ELLIPSIS_GLUE = frozenset({"and", "also", "too", "or", "either", "as", "well", "the", "a", "an", "then", "so"})
+_COURTESY = frozenset({"pls", "plz", "please", "thanks", "thx", "give", "me", "can", "could", "you", "a", "bit"})
 _AFTER_PLURAL_REF = frozenset({"of", "together", "too", "please", "pls", "then", "at", "in"})  # "the two of them"
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "'s", "isn't", "aren't", "wasn't", "weren't"})
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
@@ -167,8 +170,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                                  or following in ref["expletive"]):
                 continue
         elif word in ref["demonstrative"]:
-            if word == "that" and i > 0 and lowered[i - 1] in ref["body_nouns"] | {"one", "ones"}:
-                continue  # "the one that protects refugees", "the agency that counts migrants": a relative clause
+            nouns = ref["body_nouns"] | ref["definite_body"] | {"one", "ones"}
+            if word == "that" and i > 0 and (lowered[i - 1] in nouns or i > 1 and lowered[i - 2] in {"the", "a", "an"}):
+                continue  # "the one that protects refugees", "the protocol that …": a relative clause
             # A demonstrative points back standing alone ("When was that?", "that one", "that is") or before a noun
             # ("does that agency …", "this group"); before a clause it is a conjunction ("… that the GMG is …").
             following_word = lowered[i + 1] if i + 1 < len(words) else None
@@ -203,7 +207,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                 return Reference("pronoun", m.start(), m.end(), word)
         elif not _has_antecedent(before, glossary, frame):
             return Reference("pronoun", m.start(), m.end(), word)
-    said = _said_before(question, lowered, glossary, ref)
+    said = _said_before(question, lowered, glossary, ref, frame)
     if said is not None:
         return said  # "in there", "between the pair", "more detail please"
     definite = _definite_reference(question, words, lowered, glossary)
@@ -229,42 +233,50 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
 def _short_reference(question: str, lowered: list[str], glossary: Glossary, frame: frozenset[str]
                      ) -> Reference | None:
     """Short questions that say too little to stand alone: a body and nothing else asked ("undesa too?", "the
-    world bank as well?", "is the ilo?": ask the last question of it), a word or two that name nothing
-    ("examples?", "always voluntary?"), and "which is older?" (one of the things just named)."""
-    choosing = lowered[0] in {"which", "who"} and 1 < len(lowered) <= 4 and _asks(lowered[1])  # "which is older?"
-    bare = len(lowered) == 2 and lowered[0] in {"who", "how", "why", "when", "where"}  # "who approves?", "how come?"
-    if any(w in _WH for w in lowered) and not (choosing or bare):
+    world bank as well?", "is the ilo?": ask the last question of it), and "which is older?" (one of the things
+    just named). A keyword query ("Human trafficking", "Refugees") stands alone."""
+    choosing = lowered[0] == "which" and 1 < len(lowered) <= 4 and _asks(lowered[1])  # "which is older?"
+    if any(_bare(w) in _WH for w in lowered) and not choosing:
         return None
     if glossary.find(question):
         rest = [m.group().lower() for m in _words(_without_bodies(question, glossary.find(question)))]
-        glue = all(w in _ELLIPSIS_GLUE or _asks(w) and w not in _WH for w in rest)
+        glue = all(w in _ELLIPSIS_GLUE or _asks(w) and _bare(w) not in _WH for w in rest)
         return Reference("ellipsis") if len(lowered) <= 6 and glue else None
-    if _names_something(question, glossary):
-        return None
-    if len(lowered) <= 2 or choosing:
-        return Reference("fragment")
-    return None
+    return Reference("fragment") if choosing and not _names_something(question, glossary) else None
 
 
-def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dict) -> Reference | None:
-    """What only the conversation says: a place or group ("in there", "was sutherland there?"), two or more things
-    as a whole ("the pair", "which office handles both?"), more or less of the last answer ("more detail pls")."""
-    text = " ".join(lowered)
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s$", "", word)  # "who's" → "who"
+
+
+def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dict, frame: frozenset[str]
+                 ) -> Reference | None:
+    """What only the conversation says: a place or group ("how many agencies are in there?"), two or more things
+    as a whole ("the pair", "which office handles both?"), more of the last answer and nothing else ("more detail
+    pls"; not "tell me more about trafficking")."""
+    lowered_text = question.lower()
     for i, word in enumerate(lowered):
-        if word in ref["locative"] and not {lowered[i - 1] if i else "", *lowered[i + 1 : i + 2]} & _BE:
+        # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place the question names
+        at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
+        if (word in ref["locative"] and (at_end or after_in) and not (i and (_asks(lowered[i - 1])))
+                and not _names_something(question[: _words(question)[i].start()], glossary)):
             return Reference("fragment")
     for phrase in ref["plural_refs"]:
-        found = re.search(rf"\b{re.escape(phrase)}\b", text)
+        found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)
         if not found:
             continue
-        after = text[found.end() :].split()
-        # "the two dialogues", "both X and Y", "the world bank and unctad both …" say what they are themselves
-        own = (after and after[0] not in _AFTER_PLURAL_REF) or (phrase == "both" and " and " in text[found.end() :])
-        if not own and not _names_something(" ".join(w for w in question.split()[: len(text[: found.start()].split())]),
-                                            glossary):
+        before = [m.group() for m in _words(lowered_text[: found.start()])]
+        after = [m.group() for m in _words(lowered_text[found.end() :])]
+        # "the two dialogues", "both X and Y", "refugees, migrants, or both?" say what they are themselves
+        coordinated = phrase == "both" and " and " in lowered_text[found.end() :]
+        own = (after and after[0] not in _AFTER_PLURAL_REF) or coordinated or (before and before[-1] in {"or", "and"})
+        if not own and not _names_something(question[: found.start()], glossary):
             return Reference("fragment")
-    if not glossary.find(question) and any(re.search(rf"\b{re.escape(p)}\b", text) for p in ref["continuations"]):
-        return Reference("fragment")
+    for phrase in ref["continuations"]:
+        found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)
+        rest = lowered_text[: found.start()] + " " + lowered_text[found.end() :] if found else ""
+        if found and not glossary.find(question) and not content_words(rest, frame | _COURTESY):
+            return Reference("fragment")
     return None
 
 

@@ -39,9 +39,9 @@ MEAN_WORDS = 65
 # sentences right after the best one in its section do not (tune, budget 79: token recall 0.44 → 0.49, gmg unchanged),
 # nor, with the words left, those right before it (0.50 → 0.52, gmg unchanged).
 MAX_SENTENCES = 3
-# For a question that pins a detail, a sentence giving it ranks first when it scores within this of the best
-# (reader.detail_first). Chosen on the golden tune split: 2 → conversations +1 turn over none; 5 (the neighbour
-# margin) → −4 (dated sentences far below the best pushed answers past the abstention they should have given).
+# For a question that pins a detail, a sentence giving it is quoted first when it scores within this of the best
+# (reader.detail_first; the answerability features stay those of the score ranking, as fitted). Chosen on the golden
+# tune split: 2 against 5 (the neighbour margin), which quoted dated sentences far below the best.
 DETAIL_MARGIN = 2.0
 
 
@@ -163,9 +163,9 @@ def fit_sentence(questions: list[dict], c: float = 1.0) -> dict:
             "scale": dict(zip(names, map(float, scale), strict=True)), "mean": {}, "bias": 0.0}
 
 
-def question_rows(questions: list[dict], sentence, detail_margin: float = DETAIL_MARGIN) -> list[dict]:
+def question_rows(questions: list[dict], sentence) -> list[dict]:
     """Each question's features for the answerable model, its candidates ranked by the sentence model."""
-    from assistant.answering.reader import detail_first, ranking_features
+    from assistant.answering.reader import ranking_features
 
     class _Cand:  # what ranking_features reads of a candidate
         def __init__(self, c, score):
@@ -176,7 +176,6 @@ def question_rows(questions: list[dict], sentence, detail_margin: float = DETAIL
         cands = [c for c in q["candidates"] if c["answer"]]
         scores = sentence([c["features"] for c in cands])
         ranked = [_Cand(c, s) for s, c in sorted(zip(scores, cands, strict=True), key=lambda p: -p[0])]
-        ranked = detail_first(ranked, bool(q["coverage"]["pins_detail"]), detail_margin)
         rows.append({**q["coverage"], **ranking_features(ranked, q["coverage"])})
     return rows
 

@@ -3,8 +3,8 @@
 The reader (reader.py) scores every sentence of the retrieved passages with a fitted model and says how
 answerable the question is (a detail it pins that the best sentences lack, specifics.py, is one of its features);
 the answerer abstains below the index's calibrated threshold (calibration.py), and otherwise composes the answer
-(and abstains after all when the passages it quotes do not state the detail the question pins: a year it names, a
-date, a count, a budget, the present):
+(and, for a single question, abstains after all when the passages it quotes do not state the detail the question
+pins: a year it names, a date, a count, a budget, the present):
 the best sentence first (for "who" questions, led by its body's name), quoted with its neighbours in its section
 (those right after it, then those right before it) while the answer stays within `max_words`, then the sentences
 that score nearly as well (within the fitted margin, at most the fitted number, within the fitted

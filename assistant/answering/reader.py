@@ -241,8 +241,9 @@ class Reader:
         model = self.model or shipped_model()
         for cand, score in zip(candidates, model.sentence([c.features for c in candidates]), strict=True):
             cand.score = float(score)
-        ranked = detail_first(answer_candidates(candidates), bool(coverage["pins_detail"]), model.detail_margin)
-        features = {**coverage, **ranking_features(ranked, coverage)}
+        ranked = answer_candidates(candidates)
+        features = {**coverage, **ranking_features(ranked, coverage)}  # on the scores, as the model was fitted
+        ranked = detail_first(ranked, bool(coverage["pins_detail"]), model.detail_margin)  # what is quoted first
         return Reading(q, candidates, ranked, features, float(model.answerable([features])[0]))
 
     def featurize(self, question: str, candidates: list[Candidate]) -> tuple[QuestionEvidence, dict]:

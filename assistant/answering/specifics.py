@@ -4,7 +4,8 @@ The evidence score alone cannot tell "What is the GMG's annual budget?" from "Wh
 sit close to the same passages. These checks look for the kind of fact asked for: a date for "when", a period of
 time for "how long", a number of the thing counted for "how many", and the words a budget, an email address, a
 website… is stated with (the reviewed list in data/attribute_words.txt); and a year the corpus never mentions.
-The reader asks whether any of the best sentences gives the detail; how much that weighs is fitted.
+The reader asks whether any of the best sentences gives the detail; how much that weighs is fitted. The
+extractive answerer then refuses an answer whose quoted passages do not give it (extractive._states_detail).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def unknown_year(question: str, keyword) -> bool:
 
 def gives_detail(qtype: QuestionType, text: str, keyword, glossary, dated: str = "") -> bool:
     """Whether `text` states every kind of detail the question pins (True when it pins none). `dated`: the date of
-    the document `text` is from, which places every sentence of it in its year ("which organizations were in the
+    the document `text` is from, which places every sentence of it in its year ("How many organizations were in the
     GMG in 2006?" is answered by the 2006 note's member list, which names no year)."""
     if qtype.years and not any(year in text or year in dated for year in qtype.years):
         return False  # "the GMG's contribution in 2013" and the sentence speaks of 2006
