@@ -87,6 +87,12 @@ def test_a_frequency_question_is_answered_with_the_sentence_that_gives_it(assist
     assert not result.abstained and result.answer.startswith("The GMG meets at regular intervals"), result.answer
 
 
+def test_a_part_whose_pinned_detail_is_not_stated_is_left_out_of_a_multi_part_answer(assistant):
+    """The 2006 chair is no answer to "who chaired it in 2013"; the plan part is still answered."""
+    result = assistant.ask("Who chaired the GMG in 2013, and what plan was it implementing?")
+    assert "Multi-Annual Work Plan" in result.answer and "UNCTAD" not in result.answer, result.answer
+
+
 def test_detail_first_ranks_only_near_sentences_that_give_the_detail():
     from types import SimpleNamespace
 

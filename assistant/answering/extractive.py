@@ -3,8 +3,8 @@
 The reader (reader.py) scores every sentence of the retrieved passages with a fitted model and says how
 answerable the question is (a detail it pins that the best sentences lack, specifics.py, is one of its features);
 the answerer abstains below the index's calibrated threshold (calibration.py), and otherwise composes the answer
-(and, for a single question, abstains after all when the passages it quotes do not state the detail the question
-pins: a year it names, a date, a count, a budget, the present):
+(and abstains after all when the passages it quotes do not state the detail the question pins: a year it names, a
+date, a count, a budget, the present; in a multi-part question, such a part is left out):
 the best sentence first (for "who" questions, led by its body's name), quoted with its neighbours in its section
 (those right after it, then those right before it) while the answer stays within `max_words`, then the sentences
 that score nearly as well (within the fitted margin, at most the fitted number, within the fitted
@@ -147,6 +147,9 @@ class ExtractiveAnswerer:
                     continue
                 if per_document and cand.source in {c.source for c, _, _ in picks}:
                     continue
+                if not gives_detail(reading.question.qtype, cand.text, self.keyword, self.glossary,
+                                    str(cand.chunk.metadata.get("date") or "")):
+                    break  # the part pins a detail its best sentence does not state: that part is not answered
                 picks.append((cand, part, reading.question.qtype))
                 if not per_document or len({c.source for c, _, _ in picks}) >= 2:
                     break

@@ -368,8 +368,9 @@ def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
 
 def detail_first(ranked: list, pins: bool, margin: float) -> list:
     """For a question that pins a detail (a date, a count, a frequency…: specifics.py), the sentences that give it
-    rank first among those scoring within `margin` of the best: "The GMG meets at regular intervals" answers "how
-    often do the heads of agency get together?", not "The Chair is held on a rotating basis …", a little higher."""
+    are quoted first among those scoring within `margin` of the best: for a "how often" question, "The GMG meets at
+    regular intervals" before "The Chair is held on a rotating basis …", which scores a little higher. (Only the
+    quoting order: the answerability features are those of the score ranking, as the model was fitted.)"""
     if not pins or not ranked:
         return ranked
     giving = [c for c in ranked if c.score >= ranked[0].score - margin and c.features.get("gives_detail")]
