@@ -33,7 +33,6 @@ _WH = frozenset({"what", "whats", "what's", "which", "who", "whom", "whose", "wh
 _ELLIPSIS_GLUE = frozenset({"and", "also", "too", "or", "either", "as", "well", "the", "a", "an", "then", "so"})
 _COURTESY = frozenset({"pls", "plz", "please", "thanks", "thx", "give", "me", "can", "could", "you", "a", "bit"})
 _AFTER_PLURAL_REF = frozenset({"of", "together", "too", "please", "pls", "then", "at", "in"})  # "the two of them"
-_BE = frozenset({"is", "are", "was", "were", "be", "been", "'s", "isn't", "aren't", "wasn't", "weren't"})
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
                            re.I)
 
@@ -255,11 +254,11 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
     as a whole ("the pair", "which office handles both?"), more of the last answer and nothing else ("more detail
     pls"; not "tell me more about trafficking")."""
     lowered_text = question.lower()
-    for i, word in enumerate(lowered):
+    for i, m in enumerate(_words(question)):
         # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place the question names
         at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
-        if (word in ref["locative"] and (at_end or after_in) and not (i and (_asks(lowered[i - 1])))
-                and not _names_something(question[: _words(question)[i].start()], glossary)):
+        if (lowered[i] in ref["locative"] and (at_end or after_in) and not (i and _asks(lowered[i - 1]))
+                and not _names_something(question[: m.start()], glossary)):
             return Reference("fragment")
     for phrase in ref["plural_refs"]:
         found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)

@@ -28,6 +28,9 @@ GoldenOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print the results JSON on stdout (tables go to stderr).")
 ]
+CheckOpt = Annotated[
+    bool, typer.Option("--check", help="Exit 1 if a `test`-split metric misses evals/thresholds.toml.")
+]
 
 
 def _console(as_json: bool):
@@ -120,9 +123,7 @@ def run_command(
     judge_runs: Annotated[
         int, typer.Option("--judge-runs", min=1, help="Runs of the LLM judge to average (with --judge).")
     ] = 3,
-    check: Annotated[
-        bool, typer.Option("--check", help="Exit 1 if a `test`-split metric misses evals/thresholds.toml.")
-    ] = False,
+    check: CheckOpt = False,
     split: Annotated[
         str | None, typer.Option("--split", help="Print only this split (`tune` while you tune, so `test` stays "
                                  "unseen); the reports hold both.")
@@ -307,9 +308,7 @@ def external_command(
 @app.command("followups")
 def followups_command(
     as_json: JsonOpt = False,
-    check: Annotated[
-        bool, typer.Option("--check", help="Exit 1 if a `test`-split figure misses evals/thresholds.toml.")
-    ] = False,
+    check: CheckOpt = False,
     split: Annotated[
         str | None, typer.Option("--split", help="Print only this split's figures and failures (`tune` while you "
                                  "tune).")

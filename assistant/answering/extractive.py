@@ -147,8 +147,7 @@ class ExtractiveAnswerer:
                     continue
                 if per_document and cand.source in {c.source for c, _, _ in picks}:
                     continue
-                if not gives_detail(reading.question.qtype, cand.text, self.keyword, self.glossary,
-                                    str(cand.chunk.metadata.get("date") or "")):
+                if not gives_detail(reading.question.qtype, cand.text, self.keyword, self.glossary, cand.dated):
                     break  # the part pins a detail its best sentence does not state: that part is not answered
                 picks.append((cand, part, reading.question.qtype))
                 if not per_document or len({c.source for c, _, _ in picks}) >= 2:

@@ -60,6 +60,11 @@ class Candidate:
     def source(self) -> str:
         return self.chunk.metadata["source"]
 
+    @property
+    def dated(self) -> str:
+        """The date of the document the sentence is from (the catalog's), or ""."""
+        return str(self.chunk.metadata.get("date") or "")
+
     def citation(self, n: int, end: int | None = None, text: str | None = None, start: int | None = None
                  ) -> Citation:
         """Citation [n] quoting this sentence (or its span from `start` through `end`, whose exact `text` the caller
@@ -315,8 +320,7 @@ class Reader:
             "log_words": log_words(cand.text),
             "type_match": match,
             "type_miss": miss,
-            "gives_detail": float(gives_detail(q.qtype, enc.text[a:b], self.keyword, self.glossary,
-                                               str(cand.chunk.metadata.get("date") or ""))),
+            "gives_detail": float(gives_detail(q.qtype, enc.text[a:b], self.keyword, self.glossary, cand.dated)),
             "named_section": float(own_section),
             "other_section": float(other_section),
             "list_intro": float(cand.list_end is not None),
