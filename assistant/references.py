@@ -1,0 +1,331 @@
+"""Does a question lean on the conversation? `dangling_reference` says what makes it depend on earlier turns
+(a pronoun with no antecedent before it in the question, an elliptical opener, a fragment with no content word, a
+word only the conversation explains), or None when it stands on its own; rewrite.py resolves what it finds.
+
+The words that decide this are a reviewed list (data/reference_words.txt); nothing here names a body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+
+from assistant.answering.question import PLURALS, WH_START, is_plural
+from ingest.glossary import Body, Glossary
+
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+# They open a noun phrase "it" can refer to within the question; not "the" ("what is the budget for it?" asks
+# about something earlier).
+_CONJUNCTIONS = frozenset({"and", "but", "or", "so", "that", "if", "when", "because", "since", "while"})
+_DETERMINERS = frozenset({"a", "an", "which", "each", "every"})
+OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
+_WH = frozenset({"what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how"})
+# What a short question may hold besides a body's name and an auxiliary to ask the last question of that body.
+_ELLIPSIS_GLUE = frozenset({"and", "also", "too", "or", "either", "as", "well", "the", "a", "an", "then", "so"})
+_COURTESY = frozenset({"pls", "plz", "please", "thanks", "thx", "give", "me", "can", "could", "you", "a", "bit"})
+_AFTER_PLURAL_REF = frozenset({"of", "together", "too", "please", "pls", "then", "at", "in"})  # "the two of them"
+_CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
+                           re.I)
+
+
+@lru_cache(maxsize=1)
+def reference_words() -> dict[str, frozenset[str]]:
+    """kind → words, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's words)."""
+    text = resources.files("assistant.data").joinpath("reference_words.txt").read_text(encoding="utf-8")
+    kinds: dict[str, frozenset[str]] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#") and ":" in line:
+            kind, words = line.split(":", 1)
+            kinds[kind.strip()] = frozenset(w.replace("-", " ") for w in words.split())
+    return kinds
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: str  # "pronoun", "ellipsis", "fragment", "definite" ("the group") or "membership" ("a member")
+    start: int = 0  # where the pronoun (or "that agency") is, for kind "pronoun"
+    end: int = 0
+    word: str = ""
+    noun: str = ""  # the noun after a demonstrative ("agency" in "that agency")
+
+
+def _is_noun_phrase(word: str, frame: frozenset[str]) -> bool:
+    """A word after "that"/"this" that makes it a determiner of a noun ("that agency", "this plan"), not a
+    conjunction ("… that the GMG is …") or a pronoun before a verb ("that is")."""
+    ref = reference_words()
+    return word not in ref["pronoun"] and (word in frame or word in ref["body_nouns"]
+                                           or bool(content_words(word, frozenset())))
+
+
+def _is_object(word: str, previous: str | None) -> bool:
+    """ "them", or "it" after a verb or preposition ("who proposed it", "a say in it"); not after an auxiliary,
+    a question word or a conjunction, where it is a subject ("does it", "when did it first meet", "and it")."""
+    if word == "them":
+        return True
+    return word == "it" and previous is not None and not _asks(previous) and previous not in _CONJUNCTIONS
+
+
+def _singular_before(before: str, frame: frozenset[str]) -> bool:
+    """A noun phrase earlier in the question that "it"/"its" can refer to: "a", "which", "each" before a noun
+    ("a country that wants its diaspora …", "which agency works on trafficking, and who funds it?")."""
+    words = [m.group().lower() for m in words_of(before)]
+    return any(w in _DETERMINERS and _is_noun_phrase(nxt, frame) and not is_plural(nxt)
+               for w, nxt in zip(words, words[1:], strict=False))
+
+
+def _plural_before(before: str, frame: frozenset[str]) -> bool:
+    """A plural noun earlier in the question that "their" can refer to ("people", "migrants", "agencies")."""
+    nouns = set(content_words(before, frame)) | {m.group().lower() for m in words_of(before)} & (frame | PLURALS)
+    return any(is_plural(w) for w in nouns)
+
+
+def words_of(text: str) -> list[re.Match]:
+    return list(_WORD.finditer(text))
+
+
+def _asks(word: str) -> bool:
+    """A question word or an auxiliary that opens a question ("who", "does", "is", "how's")."""
+    return bool(re.fullmatch(WH_START, re.sub(r"['’]s$", "", word), re.I))
+
+
+def is_function_word(word: str) -> bool:
+    """One of the most frequent words of English (Zipf frequency ≥ 5, wordfreq: "since", "what", "the", "one"),
+    which carry no topic of their own."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= 5.0
+
+
+def content_words(text: str, frame: frozenset[str]) -> list[str]:
+    """Words that say what a question is about: not question framing, frequent function words or pronouns."""
+    ref = reference_words()
+    skip = frame | ref["pronoun"] | ref["demonstrative"]
+    words = [m.group().lower().strip("'’") for m in words_of(text)]
+    return [w for w in words if w not in skip and not is_function_word(w)]
+
+
+def _names_something(text: str, glossary: Glossary) -> bool:
+    """A body of the glossary or a proper name (a capitalised word after the first)."""
+    return bool(glossary.find(text)) or any(m.start() > 0 and m.group()[0].isupper() and m.group() != "I"
+                                            for m in words_of(text))
+
+
+def _has_antecedent(before: str, glossary: Glossary, frame: frozenset[str]) -> bool:
+    """Whether the question names, before a pronoun, something the pronoun can refer to: a body, a proper name,
+    or a content word in an earlier clause ("the custodian …, and what else does it do?", "pensions for migrants
+    - who covers that?")."""
+    if _names_something(before, glossary):
+        return True
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before)]
+    return bool(breaks) and bool(content_words(before[: breaks[-1]], frame))
+
+
+def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] = frozenset()) -> Reference | None:
+    """What makes `question` depend on the conversation, or None when it stands on its own."""
+    ref = reference_words()
+    words = words_of(question)
+    lowered = [m.group().lower() for m in words]
+    if not words:
+        return None
+    if lowered[0] in ref["interjections"] and len(words) > 1:  # "sorry, i meant ilo": read without "sorry"
+        offset = words[1].start()
+        inner = dangling_reference(question[offset:], glossary, frame)
+        return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
+    if lowered[0] in ref["phrase_openers"] and (len(words) <= 4 and not any(_asks(w) for w in lowered[1:])
+                                                or len(words) <= 3):
+        return Reference("fragment")  # "through the country offices?", "only in africa?", "on what topics?"
+    short = _short_reference(question, lowered, glossary, frame)
+    if short is not None:
+        return short  # "undesa too?", "is the ilo?", "examples?", "which is older?"
+    opener = " ".join(lowered[:2])
+    if opener in ref["ellipsis"]:
+        return Reference("ellipsis")  # "What about UNHCR?"
+    if lowered[0] in ref["ellipsis"] and len(lowered) > 1:
+        if not any(_asks(w) for w in lowered[1:]):
+            return Reference("ellipsis")  # "And the World Bank?"
+        offset = words[1].start()  # "And who set up the GMG?" is judged without its "And"
+        inner = dangling_reference(question[offset:], glossary, frame)
+        return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
+    for i, m in enumerate(words):
+        word = lowered[i]
+        following = " ".join(lowered[i + 1 : i + 3])
+        if word in ref["pronoun"]:
+            if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
+                                 or following in ref["expletive"]):
+                continue
+        elif word in ref["demonstrative"]:
+            nouns = ref["body_nouns"] | ref["definite_body"] | {"one", "ones"}
+            if word == "that" and i > 0 and (lowered[i - 1] in nouns or i > 1 and lowered[i - 2] in {"the", "a", "an"}):
+                continue  # "the one that protects refugees", "the protocol that …": a relative clause
+            # A demonstrative points back standing alone ("When was that?", "that one", "that is") or before a noun
+            # ("does that agency …", "this group"); before a clause it is a conjunction ("… that the GMG is …").
+            following_word = lowered[i + 1] if i + 1 < len(words) else None
+            if following_word is not None and not _asks(following_word) and following_word not in ref["relative"]:
+                if not _is_noun_phrase(following_word, frame):
+                    # "does that include …?", "for that work": after an auxiliary or a preposition it points back
+                    # (unless the question named something before it: "… the gfmd or is that a country?")
+                    pointing = i > 0 and (_asks(lowered[i - 1]) or lowered[i - 1] in ref["prepositions"])
+                    if pointing and not _names_something(question[: m.start()], glossary):
+                        return Reference("fragment")
+                    continue
+                end = words[i + 1].end()
+                if not _has_antecedent(question[: m.start()], glossary, frame):
+                    return Reference("pronoun", m.start(), end, word, noun=following_word)
+                continue
+        else:
+            continue
+        if word == "their" and _plural_before(question[: m.start()], frame):
+            continue  # "people displaced inside their own country": the people, in the same question
+        before = question[: m.start()]
+        is_object = _is_object(word, lowered[i - 1] if i else None)
+        # "Which agency did it set up?": "it" after an auxiliary is the subject, not the agency asked for.
+        subject = word == "it" and i > 0 and _asks(lowered[i - 1])
+        if word in {"it", "its"} and not is_object and not subject and _singular_before(before, frame):
+            continue  # "a country that wants its diaspora to invest": the country, in the same question
+        if is_object:
+            # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);
+            # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.
+            breaks = [b.start() for b in _CLAUSE_BREAK.finditer(before) if b.start() > 0]
+            before = before[: breaks[-1]] if breaks else ""
+            if not (_names_something(before, glossary) or content_words(before, frame)):
+                return Reference("pronoun", m.start(), m.end(), word)
+        elif not _has_antecedent(before, glossary, frame):
+            return Reference("pronoun", m.start(), m.end(), word)
+    said = _said_before(question, lowered, glossary, ref, frame)
+    if said is not None:
+        return said  # "in there", "between the pair", "more detail please"
+    definite = _definite_reference(question, words, lowered, glossary)
+    if definite is not None:
+        return definite  # "who chairs the group?", "how often does the chair change?"
+    membership = _membership_without_group(question, words, lowered)
+    if membership is not None:
+        return membership  # "is the UN a member?"
+    if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
+        return Reference("fragment")  # "Since when?", "Why?"
+    one = _one_without_noun(question, glossary, frame)
+    if one is not None:
+        return one  # "did the GMG contribute to the first one?"
+    relative = next((m for i, (m, w) in enumerate(zip(words, lowered, strict=True)) if w in ref["relative"]
+                     and not (w in {"one", "ones"} and lowered[i + 1 : i + 2] and lowered[i + 1] in
+                              {"of", "that", "who", "which", "whose"})), None)  # "one of them", "the one that …"
+    if relative and not _names_something(question, glossary) and not _has_antecedent(
+            question[: relative.start()], glossary, frame):
+        return Reference("fragment")  # "What are the other joint themes?", "Was there an earlier one?"
+    return None
+
+
+def _short_reference(question: str, lowered: list[str], glossary: Glossary, frame: frozenset[str]
+                     ) -> Reference | None:
+    """Short questions that say too little to stand alone: a body and nothing else asked ("undesa too?", "the
+    world bank as well?", "is the ilo?": ask the last question of it), and "which is older?" (one of the things
+    just named). A keyword query ("Human trafficking", "Refugees") stands alone."""
+    choosing = lowered[0] == "which" and 1 < len(lowered) <= 4 and _asks(lowered[1])  # "which is older?"
+    if any(_bare(w) in _WH for w in lowered) and not choosing:
+        return None
+    if glossary.find(question):
+        rest = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
+        glue = all(w in _ELLIPSIS_GLUE or _asks(w) and _bare(w) not in _WH for w in rest)
+        return Reference("ellipsis") if len(lowered) <= 6 and glue else None
+    return Reference("fragment") if choosing and not _names_something(question, glossary) else None
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s$", "", word)  # "who's" → "who"
+
+
+def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dict, frame: frozenset[str]
+                 ) -> Reference | None:
+    """What only the conversation says: a place or group ("how many agencies are in there?"), two or more things
+    as a whole ("the pair", "which office handles both?"), more of the last answer and nothing else ("more detail
+    pls"; not "tell me more about trafficking")."""
+    lowered_text = question.lower()
+    for i, m in enumerate(words_of(question)):
+        # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place the question names
+        at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
+        if (lowered[i] in ref["locative"] and (at_end or after_in) and not (i and _asks(lowered[i - 1]))
+                and not _names_something(question[: m.start()], glossary)):
+            return Reference("fragment")
+    for phrase in ref["plural_refs"]:
+        found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)
+        if not found:
+            continue
+        before = [m.group() for m in words_of(lowered_text[: found.start()])]
+        after = [m.group() for m in words_of(lowered_text[found.end() :])]
+        # "the two dialogues", "both X and Y", "refugees, migrants, or both?" say what they are themselves
+        coordinated = phrase == "both" and " and " in lowered_text[found.end() :]
+        own = (after and after[0] not in _AFTER_PLURAL_REF) or coordinated or (before and before[-1] in {"or", "and"})
+        if not own and not _names_something(question[: found.start()], glossary):
+            return Reference("fragment")
+    for phrase in ref["continuations"]:
+        found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)
+        rest = lowered_text[: found.start()] + " " + lowered_text[found.end() :] if found else ""
+        if found and not glossary.find(question) and not content_words(rest, frame | _COURTESY):
+            return Reference("fragment")
+    return None
+
+
+def _one_without_noun(question: str, glossary: Glossary, frame: frozenset[str]) -> Reference | None:
+    """ "the first one", "that one", "the other ones": "one" stands for a noun said before, in an earlier clause
+    ("Of the two dialogues, was the GMG at the first one?") or an earlier turn ("did the GMG contribute to the first
+    one?" after a question on the dialogues), whatever body the question names; not "one of the agencies"."""
+    modifiers = "|".join(sorted(reference_words()["one_modifiers"]))
+    # at the end: "the one that protects refugees", "the first one held on migration" have their noun in the clause
+    found = re.search(rf"\b(?:the|that|this|which)\s+(?:(?:{modifiers})\s+)?ones?\s*[?.!]*\s*$", question, re.I)
+    if not found:
+        return None
+    before = question[: found.start()]
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before) if m.start() > 0]
+    if breaks and content_words(before[: breaks[-1]], frame):
+        return None
+    # a question that says more than a verb ("Is the ILO convention on domestic workers the latest one?") names it
+    return Reference("fragment") if len(content_words(glossary.without_names(before), frame)) <= 1 else None
+
+
+def _membership_without_group(question: str, words: list[re.Match], lowered: list[str]) -> Reference | None:
+    """ "is the UN a member?", "are NGOs observers?": a membership noun that ends the question (or comes before
+    "too", "or", "either", "also": membership_end) is membership of the group the conversation is about (reviewed
+    list: membership_nouns); "members of …" and "family members join …" name their own."""
+    ref = reference_words()
+    for i, word in enumerate(lowered):
+        following = lowered[i + 1] if i + 1 < len(lowered) else None
+        # "a member?", "members too?", "a member or an observer?"; not "members of …", "family members join …"
+        if word in ref["membership_nouns"] and (following is None or following in ref["membership_end"]):
+            return Reference("membership", words[i].start(), words[i].end(), word, noun=word)
+    return None
+
+
+def is_group(body: Body) -> bool:
+    """A body others belong to: "group" or "forum" (the definite_body nouns that are no body noun) in its full
+    name."""
+    ref = reference_words()
+    return any(full_name_has(body, n) for n in ref["definite_body"] if n not in ref["body_nouns"])
+
+
+def full_name_has(body: Body, noun: str) -> bool:
+    return bool(re.search(rf"\b{re.escape(noun)}\b", body.full, re.I))
+
+
+def _definite_reference(question: str, words: list[re.Match], lowered: list[str],
+                        glossary: Glossary) -> Reference | None:
+    """ "the group", "the chair": "the" before a noun that stands for a body or one of its parts (reviewed lists)
+    points back to the conversation's body when the question names nothing of its own."""
+    ref = reference_words()
+    if _names_something(question, glossary):
+        return None
+    for i, word in enumerate(lowered[:-1]):
+        noun = lowered[i + 1]
+        # "the head of unicef", "the agency that counts migrants": the noun is said what it is right there
+        owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"])
+        part = noun in ref["definite_part"]
+        if (word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part) and not owner_named:
+            return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
+    return None
+
+
+def without_bodies(text: str, bodies: list[Body]) -> str:
+    for body in bodies:
+        for spelling in sorted(body.spellings, key=len, reverse=True):
+            text = re.sub(rf"(?i)\b{re.escape(spelling)}\b", " ", text)
+    return text
