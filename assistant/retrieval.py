@@ -228,6 +228,7 @@ class HybridRetriever(BaseRetriever):
         for leader in (kw_hits[0][0] if kw_hits else None, dense_hits[0][0].id if dense_hits else None):
             if leader is not None and leader not in ranked and k > 1:
                 ranked = [*ranked[:LEADER_RANK], leader, *ranked[LEADER_RANK : k - 1]]
+        ranked += [cid for cid in self.named_sections(query, allowed, docs) if cid not in ranked]
         missing = [cid for cid in ranked if cid not in docs]
         if missing:
             got = self.store.get(ids=missing, include=["documents", "metadatas"])
@@ -241,6 +242,31 @@ class HybridRetriever(BaseRetriever):
             meta = dict(doc.metadata, id=cid, score=fused[cid], dense=dense_scores.get(cid), bm25=kw_scores.get(cid))
             results.append(Document(page_content=doc.page_content, metadata=meta, id=cid))
         return results + self._section_neighbours(results, where)
+
+    def named_sections(self, query: str, allowed: set[str] | None, docs: dict) -> list[str]:
+        """For each body the question names (at most two), the chunk BM25 finds best for the body's name alone
+        when it lies in that body's own section and the name is in fewer than half the chunks ("Functions of the GFMD" for a question naming the Global Forum in
+        full, whose words the dense side does not link to "GFMD")."""
+        bodies = self.glossary.find(query)
+        if not 0 < len(bodies) <= 2:
+            return []
+        found = []
+        for body in bodies:
+            if min((self.keyword.idf.get(t, 0.0) for t in self.keyword.terms(body.name)), default=0.0) < math.log(2):
+                continue  # named in half the chunks or more: the corpus's subject, not one section's
+            hits = self.keyword.search(body.name, 1, allowed)
+            if not hits:
+                continue
+            cid = hits[0][0]
+            if cid not in docs:
+                got = self.store.get(ids=[cid], include=["documents", "metadatas"])
+                if not got["ids"]:
+                    continue
+                docs[cid] = Document(page_content=got["documents"][0], metadata=got["metadatas"][0] or {}, id=cid)
+            section = docs[cid].metadata.get("section")
+            if section and [b.name for b in self.glossary.find(section)] == [body.name]:
+                found.append(cid)
+        return found
 
     def _section_neighbours(self, results: list[Document], where: dict | None) -> list[Document]:
         """When the two best chunks come from one section, the rest of that section (a list, an argument
