@@ -244,9 +244,10 @@ class HybridRetriever(BaseRetriever):
         return results + self._section_neighbours(results, where)
 
     def named_sections(self, query: str, allowed: set[str] | None, docs: dict) -> list[str]:
-        """For each body the question names (at most two), the chunk BM25 finds best for the body's name alone
-        when it lies in that body's own section and the name is in fewer than half the chunks ("Functions of the GFMD" for a question naming the Global Forum in
-        full, whose words the dense side does not link to "GFMD")."""
+        """For each body the question names (at most two), the chunk BM25 finds best for the body's name alone,
+        when it lies in that body's own section and the name is in fewer than half the chunks: "Functions of the
+        GFMD" for a question naming the Global Forum in full, whose words the dense side does not link to "GFMD".
+        The passages the fusion chose stay; this chunk joins them."""
         bodies = self.glossary.find(query)
         if not 0 < len(bodies) <= 2:
             return []
