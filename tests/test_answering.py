@@ -195,6 +195,15 @@ def test_a_named_body_brings_its_own_section(assistant):
     assert assistant.retriever.named_sections("how often does the GMG chair change?", None, {}) == []
 
 
+def test_the_member_list_does_not_follow_an_answer_about_one_agency(assistant):
+    """The member list names UNDESA and scored within the margin of the best sentence, so it followed the answer
+    with all ten members; after the best sentence, a list naming several bodies comes only when a list is asked."""
+    answer = assistant.ask("What does UNDESA do on migration?").answer
+    assert "primary source of information" in answer
+    assert "consists of 10 organizations" not in answer
+    assert "consists of 10 organizations" in assistant.ask("Which agencies are members of the GMG?").answer
+
+
 def test_answers_are_short(assistant):
     result = assistant.ask("When was the GMG created?")
     assert "2006" in result.answer

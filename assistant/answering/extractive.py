@@ -81,6 +81,8 @@ class ExtractiveAnswerer:
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
+        if not qtype.wants_list:  # "What does UNDESA do?": the member list naming it adds nothing after the answer
+            ranked = ranked[:1] + [c for c in ranked[1:] if not self._lists_bodies(c)]
         chosen = self._select(ranked)
         answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
         if not self._states_detail(qtype, answer):  # "Who chaired the GMG in 2013?" over a sentence on 2006
@@ -98,13 +100,14 @@ class ExtractiveAnswerer:
         """For a question asking for one ("Which agency focuses on trade?"), the ranking without lists whose items
         name several bodies: the member list names every agency and answers none of these (unless nothing else
         is left)."""
-        def of_bodies(cand: Candidate) -> bool:  # a list's items are in its introduction's chunk (mark_lists)
-            base = int(cand.chunk.metadata["start"])
-            items = cand.chunk.page_content[cand.end - base : cand.list_end - base] if cand.list_end else ""
-            return len(self.glossary.find(items)) > 1
-
-        kept = [c for c in ranked if not of_bodies(c)]
+        kept = [c for c in ranked if not self._lists_bodies(c)]
         return kept or ranked
+
+    def _lists_bodies(self, cand: Candidate) -> bool:
+        """A list whose items name several bodies (its items are in its introduction's chunk: mark_lists)."""
+        base = int(cand.chunk.metadata["start"])
+        items = cand.chunk.page_content[cand.end - base : cand.list_end - base] if cand.list_end else ""
+        return len(self.glossary.find(items)) > 1
 
     def _expansion(self, question: str, candidates: list[Candidate]) -> Candidate | None:
         """For a question asking what a body's name stands for, the first retrieved sentence (or list item) that
