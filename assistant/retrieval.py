@@ -228,7 +228,8 @@ class HybridRetriever(BaseRetriever):
         for leader in (kw_hits[0][0] if kw_hits else None, dense_hits[0][0].id if dense_hits else None):
             if leader is not None and leader not in ranked and k > 1:
                 ranked = [*ranked[:LEADER_RANK], leader, *ranked[LEADER_RANK : k - 1]]
-        ranked += [cid for cid in self.named_sections(query, allowed, docs) if cid not in ranked]
+        if k > 1:  # k=1 asks for one passage
+            ranked += [cid for cid in self.named_sections(query, allowed, docs) if cid not in ranked]
         missing = [cid for cid in ranked if cid not in docs]
         if missing:
             got = self.store.get(ids=missing, include=["documents", "metadatas"])
@@ -239,13 +240,14 @@ class HybridRetriever(BaseRetriever):
         results = []
         for cid in ranked:
             doc = docs[cid]
-            meta = dict(doc.metadata, id=cid, score=fused[cid], dense=dense_scores.get(cid), bm25=kw_scores.get(cid))
+            meta = dict(doc.metadata, id=cid, score=fused.get(cid, 0.0),  # a named section's chunk may be unfused
+                        dense=dense_scores.get(cid), bm25=kw_scores.get(cid))
             results.append(Document(page_content=doc.page_content, metadata=meta, id=cid))
         return results + self._section_neighbours(results, where)
 
     def named_sections(self, query: str, allowed: set[str] | None, docs: dict) -> list[str]:
         """For each body the question names (at most two), the chunk BM25 finds best for the body's name alone,
-        when it lies in that body's own section and the name is in fewer than half the chunks: "Functions of the
+        when it lies in that body's own section and the name is in at most half the chunks: "Functions of the
         GFMD" for a question naming the Global Forum in full, whose words the dense side does not link to "GFMD".
         The passages the fusion chose stay; this chunk joins them."""
         bodies = self.glossary.find(query)

@@ -195,6 +195,17 @@ def test_a_named_body_brings_its_own_section(assistant):
     assert assistant.retriever.named_sections("how often does the GMG chair change?", None, {}) == []
 
 
+def test_a_named_section_chunk_outside_the_fused_hits_and_k_1(assistant):
+    """The named body's chunk need not be among the fused hits (a large corpus: here fetch_k=2); it comes with a
+    score of 0, and k=1 stays one passage."""
+    narrow = assistant.retriever.model_copy(update={"fetch_k": 2})
+    question = "who is allowed to take part in the global forum on migration and development?"
+    docs = narrow.invoke(question, k=4)
+    named = [d for d in docs if d.metadata.get("section") == "Functions of the GFMD"]
+    assert named and all(d.metadata["score"] >= 0 for d in docs)
+    assert len(assistant.retriever.invoke(question, k=1)) == 1
+
+
 def test_the_member_list_does_not_follow_an_answer_about_one_agency(assistant):
     """The member list names UNDESA and scored within the margin of the best sentence, so it followed the answer
     with all ten members; after the best sentence, a list naming several bodies comes only when a list is asked."""
@@ -202,6 +213,7 @@ def test_the_member_list_does_not_follow_an_answer_about_one_agency(assistant):
     assert "primary source of information" in answer
     assert "consists of 10 organizations" not in answer
     assert "consists of 10 organizations" in assistant.ask("Which agencies are members of the GMG?").answer
+    assert "consists of 10 organizations" in assistant.ask("Which agencies does the GMG bring together?").answer
 
 
 def test_answers_are_short(assistant):

@@ -81,7 +81,7 @@ class ExtractiveAnswerer:
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
-        if not qtype.wants_list:  # "What does UNDESA do?": the member list naming it adds nothing after the answer
+        if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self._lists_bodies(c)]
         chosen = self._select(ranked)
         answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
@@ -102,6 +102,11 @@ class ExtractiveAnswerer:
         is left)."""
         kept = [c for c in ranked if not self._lists_bodies(c)]
         return kept or ranked
+
+    def _about_a_member(self, question: str, qtype: QuestionType) -> bool:
+        """"What does UNDESA do on migration?": a question about a member body, asking neither who nor for a list
+        ("Which agencies does the GMG bring together?", "Who attends GMG meetings?" may want the member list)."""
+        return not (qtype.wants_list or qtype.who) and any(b.member for b in self.glossary.find(question))
 
     def _lists_bodies(self, cand: Candidate) -> bool:
         """A list whose items name several bodies (its items are in its introduction's chunk: mark_lists)."""
