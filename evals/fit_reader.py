@@ -200,7 +200,7 @@ def out_of_fold(questions: list[dict], rows: list[dict], folds: int = 5) -> np.n
     """Answerability logits of each question from a model fitted without it (stratified by corpus and label)."""
     from sklearn.model_selection import StratifiedKFold
 
-    from assistant.answering.reader import Linear
+    from assistant.answering.reader_model import Linear
 
     strata = [f"{q['corpus']}-{q['unanswerable']}" for q in questions]
     logits = np.zeros(len(rows))
@@ -286,7 +286,7 @@ def fit_length(questions: list[dict], sentence, max_words: int = MAX_WORDS, mean
 
 def fit_all(questions: list[dict], nulls: list[dict]) -> tuple[dict, dict]:
     """The reader.json payload and a report of what it achieves on the tune data."""
-    from assistant.answering.reader import Linear
+    from assistant.answering.reader_model import Linear
 
     sentence = Linear.from_json(fit_sentence(questions))
     rows = question_rows(questions, sentence)

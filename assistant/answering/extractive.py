@@ -29,15 +29,8 @@ from assistant.answering.question import (
     split_parts,
     without_document_phrase,
 )
-from assistant.answering.reader import (
-    Candidate,
-    Reader,
-    ReaderModel,
-    Reading,
-    is_question,
-    quotable,
-    shipped_model,
-)
+from assistant.answering.reader import Candidate, Reader, Reading, is_question, quotable
+from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex

@@ -10,12 +10,10 @@ written by `python -m evals fit-reader` from the `tune` splits of the golden set
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 from langchain_core.documents import Document
@@ -33,6 +31,7 @@ from assistant.answering.evidence import (
     type_features,
 )
 from assistant.answering.question import QuestionType, question_words
+from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
 from assistant.models import Citation
 from ingest.glossary import Glossary
@@ -75,71 +74,6 @@ class Candidate:
                         start=self.start if start is None else start,
                         end=self.end if end is None else end, text=self.text if text is None else text,
                         date=meta.get("date"), doc_id=meta.get("doc_id", ""), chunk_id=self.chunk.id or "")
-
-
-@dataclass(frozen=True)
-class Linear:
-    """score = bias + Σ weight · (feature − mean) / scale."""
-
-    weights: dict[str, float]
-    scale: dict[str, float]
-    mean: dict[str, float] = field(default_factory=dict)
-    bias: float = 0.0
-
-    def __call__(self, rows: list[dict]) -> np.ndarray:
-        if not rows:
-            return np.zeros(0)
-        names = list(self.weights)
-        x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
-        mean = np.array([self.mean.get(n, 0.0) for n in names])
-        scale = np.array([self.scale[n] for n in names])
-        return self.bias + ((x - mean) / scale) @ np.array([self.weights[n] for n in names])
-
-    @classmethod
-    def from_json(cls, data: dict) -> Linear:
-        return cls(dict(data["weights"]), dict(data["scale"]), dict(data.get("mean", {})), float(data.get("bias", 0)))
-
-    def to_json(self) -> dict:
-        return {"weights": self.weights, "scale": self.scale, "mean": self.mean, "bias": self.bias}
-
-
-@dataclass(frozen=True)
-class ReaderModel:
-    sentence: Linear
-    answerable: Linear
-    calibration_k: float  # the threshold sits this many standard deviations above the null questions' mean
-    neighbour_margin: float  # a sentence joins the answer when its score is within this of the best
-    max_sentences: int = 3  # at most this many sentences in an answer
-    selection_words: int = 70  # the separately scored sentences fit in this many words (the margin was fitted so)
-    calibration_k_off_corpus: float = 0.0  # k for the off-corpus fallback of calibration.py
-    detail_margin: float = 2.0  # a sentence giving the detail a question pins ranks first within this of the best
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def digest(self) -> str:
-        """Short hash of the fitted parameters: a calibration made with other parameters is stale."""
-        payload = json.dumps(self.to_json(), sort_keys=True).encode("utf-8")
-        return hashlib.sha256(payload).hexdigest()[:12]
-
-    @classmethod
-    def from_json(cls, data: dict) -> ReaderModel:
-        return cls(Linear.from_json(data["sentence"]), Linear.from_json(data["answerable"]),
-                   float(data["calibration_k"]), float(data["neighbour_margin"]), int(data.get("max_sentences", 3)),
-                   int(data.get("selection_words", 70)), float(data.get("calibration_k_off_corpus", 0.0)),
-                   float(data.get("detail_margin", 2.0)), dict(data.get("meta", {})))
-
-    def to_json(self) -> dict:
-        return {"sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(),
-                "calibration_k": self.calibration_k, "neighbour_margin": self.neighbour_margin,
-                "max_sentences": self.max_sentences, "selection_words": self.selection_words,
-                "calibration_k_off_corpus": self.calibration_k_off_corpus, "detail_margin": self.detail_margin,
-                "meta": self.meta}
-
-
-@lru_cache(maxsize=1)
-def shipped_model() -> ReaderModel:
-    path = resources.files("assistant.data").joinpath("reader.json")
-    return ReaderModel.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 @dataclass
