@@ -7,17 +7,32 @@ STAMP := $(VENV)/.installed
 # pip prints a warning per package for this machine's local mirrors; they are noise.
 PIPQUIET := 2>&1 | grep -v "^WARNING: Location" || true
 
-.PHONY: install run ingest chat test lint bench eval eval-external fit-reader bench-scale load-test chroma-server clean
+.PHONY: install lock run ingest chat test lint bench eval eval-external fit-reader bench-scale load-test chroma-server clean
 
-$(STAMP): pyproject.toml
+LOCK := requirements.lock
+# The CPU build of torch: on this machine's disk (/opt/wheels); elsewhere add
+# PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu (not tried from here; its file must match the lock's sha256).
+TORCH := torch==2.13.0
+
+# Exact versions and sha256 of every package, from the lock; then the project itself, editable, with no resolving.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@echo "Installing into $(VENV) (torch CPU build first, so pip never pulls a CUDA build)..."
-	@$(PY) -m pip install -q torch==2.13.0 $(PIPQUIET)
-	@$(PY) -m pip install -q -e ".[dev]" $(PIPQUIET)
+	@echo "Installing into $(VENV) from $(LOCK) (pinned versions, hashes checked)..."
+	@$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK) $(PIPQUIET)
+	@$(PY) -m pip install -q --no-deps --no-build-isolation -e . >$(VENV)/install-project.log 2>&1 \
+		|| { cat $(VENV)/install-project.log; exit 1; }
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "$(LOCK) does not fit pyproject.toml: run make lock"; exit 1; }
 	@$(PY) -c "import assistant, ingest, sentence_transformers, chromadb" || (rm -f $(STAMP); exit 1)
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Refresh the lock after changing pyproject.toml (about 15 minutes: pip-compile hashes every file of every pin).
+lock: install
+	@echo "$(TORCH)" > $(VENV)/torch-pin.txt
+	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile -q --extra dev --generate-hashes --allow-unsafe \
+		--strip-extras --annotation-style line --no-emit-index-url --no-emit-find-links \
+		--constraint $(VENV)/torch-pin.txt -o $(LOCK) pyproject.toml
 
 ingest: install
 	$(PY) -m assistant ingest
