@@ -216,6 +216,16 @@ def test_the_member_list_does_not_follow_an_answer_about_one_agency(assistant):
     assert "consists of 10 organizations" in assistant.ask("Which agencies does the GMG bring together?").answer
 
 
+def test_what_a_member_does_opens_with_its_sections_first_sentence(assistant):
+    """ "What does UNDP do on migration?" quoted two sentences from the middle of UNDP's section; its opening sentence
+    says what UNDP does. A question asking something of its own ("remittances") keeps its best sentence first."""
+    assert assistant.ask("what does undp do on migration").answer.startswith("UNDP's aim is to maximize")
+    assert assistant.ask("What does UNFPA do on migration?").answer.startswith(
+        "International migration has important implications for demographic dynamics")
+    remittances = assistant.ask("does undp work on remittances?").answer
+    assert remittances.startswith("Particular attention is given to the efficiency and use of remittances"), remittances
+
+
 def test_answers_are_short(assistant):
     result = assistant.ask("When was the GMG created?")
     assert "2006" in result.answer

@@ -15,6 +15,7 @@ exact span.
 
 from __future__ import annotations
 
+import math
 import re
 
 from langchain_core.documents import Document
@@ -31,7 +32,7 @@ from assistant.answering.question import (
 )
 from assistant.answering.reader import Candidate, Reader, Reading, is_question, quotable
 from assistant.answering.reader_model import ReaderModel, shipped_model
-from assistant.answering.specifics import gives_detail
+from assistant.answering.specifics import gives_detail, pins_detail
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Glossary
@@ -76,7 +77,7 @@ class ExtractiveAnswerer:
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self._lists_bodies(c)]
-        chosen = self._select(ranked)
+        chosen = self._lead_first(question, reading, self._select(ranked))
         answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
         if not self._states_detail(qtype, answer):  # "Who chaired the GMG in 2013?" over a sentence on 2006
             return self._abstain(question, reading.ranked, reading.answerability)
@@ -100,6 +101,33 @@ class ExtractiveAnswerer:
         """"What does UNDESA do on migration?": a question about a member body, asking neither who nor for a list
         ("Which agencies does the GMG bring together?", "Who attends GMG meetings?" may want the member list)."""
         return not (qtype.wants_list or qtype.who) and any(b.member for b in self.glossary.find(question))
+
+    def _lead_first(self, question: str, reading: Reading, chosen: list[Candidate]) -> list[Candidate]:
+        """ "What does UNDP do on migration?" asks for the body's own overview: its section's opening sentence
+        ("UNDP's aim is to maximize the developmental benefits of migration …") is quoted first, then the sentences
+        chosen, while the answer stays short. Only for a question about one member body that asks nothing beyond
+        it and the corpus's common words (no who, list or detail; every other word in over half the chunks)."""
+        qtype, q = reading.question.qtype, reading.question
+        bodies = self.glossary.find(question)
+        if len(bodies) != 1 or not bodies[0].member or qtype.who or qtype.wants_list or pins_detail(qtype):
+            return chosen
+        body = bodies[0]
+        own = {t for name in body.spellings for t in self.keyword.terms(name)}
+        if any(idf >= math.log(2) for t, idf in q.stems.items() if t not in own):
+            return chosen  # "Does UNDP work on remittances?" asks something of its own
+        own_section = [c for c in reading.ranked
+                       if getattr(self.reader.section_body(c.section), "name", "") == body.name]
+        lead = min(own_section, key=lambda c: c.start, default=None)  # the section's first retrieved sentence
+        opens = lead is not None and (lead.lead or lead.start == int(lead.chunk.metadata["start"]))
+        if not opens or any(c is lead for c in chosen):
+            return chosen
+        kept, words = [lead], len(lead.display.split())
+        for cand in chosen:
+            words += len(cand.display.split())
+            if len(kept) > 1 and words > self.model.selection_words:
+                break
+            kept.append(cand)
+        return kept
 
     def _lists_bodies(self, cand: Candidate) -> bool:
         """A list whose items name several bodies (its items are in its introduction's chunk: mark_lists)."""
