@@ -30,7 +30,7 @@ from assistant.overview import asks_for_overview, overview_answer
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup
 from assistant.settings import Settings
-from assistant.social import social_reply
+from assistant.social import social_reply, without_social_opening
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
 
@@ -113,8 +113,9 @@ class Assistant:
         if asks_for_overview(question, self.glossary):  # "summarize the 2013 note": the documents' openings
             return {**state, "overview": True, "rewrite": None, "standalone": question}
         history = inputs.get("history")
-        rewrite = self.rewrite(question, history, inputs.get("mode"), state) if history else None
-        standalone = rewrite.text if rewrite else question
+        asked = without_social_opening(question)  # "hi, new here - what does UNDP do?": the question, searched
+        rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
+        standalone = rewrite.text if rewrite else asked
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search
         excluded = excluded_bodies(question, standalone, self._window(history), self.glossary)
         return {**state, "rewrite": rewrite, "standalone": standalone, "excluded": excluded}

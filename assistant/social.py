@@ -3,7 +3,8 @@
 Tried as a new user would: "thanks!" was read as a fragment leaning on the conversation and answered the previous
 question again, and "hi, what is this about?" got "The documents don't say". The phrases and replies are a
 reviewed list (data/social.toml). A message is social only when it is made entirely of such phrases, so "hi, who
-handles trafficking?" is still a question about the notes.
+handles trafficking?" is still a question about the notes; it is searched and read without its opening ("hi, new
+here - what does undp do on migration" read "hi", "new", "here" as words to find in the notes).
 """
 
 from __future__ import annotations
@@ -60,3 +61,27 @@ def social_reply(message: str, titles: list[str]) -> str | None:
     documents = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
     count = f"{len(titles)} document{'s' if len(titles) != 1 else ''}" if titles else "the indexed documents"
     return kind.reply.format(documents=documents, count=count)
+
+
+def without_social_opening(message: str) -> str:
+    """The question after the social phrases it opens with ("Hi, new here - what does UNDP do?" → "what does UNDP
+    do?"); the message itself when it opens with none, or when nothing but a word or two would be left."""
+    rest = message
+    while True:
+        match = max((m for kind in social_kinds() if kind.name in OPENINGS for p in kind.phrases
+                     if (m := _opening(p).match(rest))), key=lambda m: m.end(), default=None)
+        if match is None:
+            break
+        rest = rest[match.end() :]
+    return rest if rest != message and len(rest.split()) >= 3 else message
+
+
+OPENINGS = ("greeting", "acknowledgement", "thanks")  # kinds a question may open with ("ok, and who …", "thanks! …")
+
+
+@lru_cache(maxsize=512)
+def _opening(phrase: str) -> re.Pattern:
+    """A normalised phrase at the start of a message, with the mark after it (", ", " - ", "! "); a space alone
+    does not end an opening ("good practices on …", "question 3 of the note")."""
+    words = r"[^\w']+".join(re.escape(w) for w in phrase.split())
+    return re.compile(rf"(?i)\s*{words}\s*(?:[,!:;–—-]+|\.(?=\s+(?-i:[A-Z])))\s*")  # "no. of members …" is no opening

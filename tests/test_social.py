@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.conversation import Conversation
-from assistant.social import social_kind, social_reply
+from assistant.social import social_kind, social_reply, without_social_opening
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,28 @@ def test_who_else_is_answered_with_another_body(assistant):
     other = conversation.ask(assistant, "does any other agency work on it?")
     assert not other.abstained and not other.answer.startswith("UNODC"), other.answer
     assert all(c.section != "UNODC" for c in other.citations)
+
+
+@pytest.mark.parametrize(
+    ("message", "question"),
+    [("hi, new here - what does undp do on migration", "what does undp do on migration"),
+     ("Hello! Who handles trafficking?", "Who handles trafficking?"),
+     ("Hi. What does the ILO do?", "What does the ILO do?"),
+     ("quick question: who set up the GMG?", "who set up the GMG?"),
+     ("thanks!! and who chairs it?", "and who chairs it?"),
+     # a space alone ends no opening, nor an abbreviation's full stop; a word or two is not a question of its own
+     ("good practices on labour migration?", None), ("no. of members in the GMG?", None), ("Hi, UNDP?", None),
+     ("hi there", None), ("What is the GMG?", None)],
+)
+def test_a_question_is_read_without_its_social_opening(message, question):
+    assert without_social_opening(message) == (question or message)
+
+
+def test_a_greeting_before_a_question_changes_nothing_the_question_gets(assistant):
+    """ "hi, new here - …" was searched and read with "hi", "new", "here" as words to find in the notes: the answer
+    began mid-section ("Particular attention is given to …") instead of with what UNDP does."""
+    greeted = assistant.ask("hi, new here - what does undp do on migration")
+    plain = assistant.ask("what does undp do on migration")
+    assert greeted.question == "hi, new here - what does undp do on migration" and not greeted.social
+    assert greeted.answer == plain.answer
+    assert greeted.answer.startswith("UNDP's aim is to maximize the developmental benefits"), greeted.answer
