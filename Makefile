@@ -18,7 +18,8 @@ TORCH := torch==2.13.0
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@echo "Installing into $(VENV) from $(LOCK) (pinned versions, hashes checked)..."
-	@$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK) $(PIPQUIET)
+	@$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK) >$(VENV)/install-lock.log 2>&1 \
+		|| { grep -v "^WARNING: Location" $(VENV)/install-lock.log; exit 1; }
 	@$(PY) -m pip install -q --no-deps --no-build-isolation -e . >$(VENV)/install-project.log 2>&1 \
 		|| { cat $(VENV)/install-project.log; exit 1; }
 	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "$(LOCK) does not fit pyproject.toml: run make lock"; exit 1; }
@@ -28,7 +29,10 @@ $(STAMP): pyproject.toml $(LOCK)
 install: $(STAMP)
 
 # Refresh the lock after changing pyproject.toml (about 15 minutes: pip-compile hashes every file of every pin).
-lock: install
+# It needs only pip-tools in the venv, not an install that fits the new pyproject.toml.
+lock:
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q "pip-tools>=7.4" $(PIPQUIET)
 	@echo "$(TORCH)" > $(VENV)/torch-pin.txt
 	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile -q --extra dev --generate-hashes --allow-unsafe \
 		--strip-extras --annotation-style line --no-emit-index-url --no-emit-find-links \

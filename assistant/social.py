@@ -83,5 +83,6 @@ OPENINGS = ("greeting", "acknowledgement", "thanks")  # kinds a question may ope
 def _opening(phrase: str) -> re.Pattern:
     """A normalised phrase at the start of a message, with the mark after it (", ", " - ", "! "); a space alone
     does not end an opening ("good practices on …", "question 3 of the note")."""
-    words = r"[^\w']+".join(re.escape(w) for w in phrase.split())
-    return re.compile(rf"(?i)\s*{words}\s*(?:[,!:;–—-]+|\.(?=\s+(?-i:[A-Z])))\s*")  # "no. of members …" is no opening
+    words = r"[^\w']+".join(re.escape(w).replace("'", "['’]") for w in phrase.split())
+    # a mark and then a space: "Good-practice examples …", "no. of members …" open with no social phrase
+    return re.compile(rf"(?i)\s*{words}\s*(?:[,!:;–—-]+|\.(?=\s+(?-i:[A-Z])))(?=\s)[\s,!:;–—-]*")

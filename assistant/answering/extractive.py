@@ -77,7 +77,7 @@ class ExtractiveAnswerer:
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self._lists_bodies(c)]
-        chosen = self._lead_first(question, reading, self._select(ranked))
+        chosen = self._lead_first(question, reading.question, ranked, self._select(ranked))
         answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
         if not self._states_detail(qtype, answer):  # "Who chaired the GMG in 2013?" over a sentence on 2006
             return self._abstain(question, reading.ranked, reading.answerability)
@@ -102,31 +102,35 @@ class ExtractiveAnswerer:
         ("Which agencies does the GMG bring together?", "Who attends GMG meetings?" may want the member list)."""
         return not (qtype.wants_list or qtype.who) and any(b.member for b in self.glossary.find(question))
 
-    def _lead_first(self, question: str, reading: Reading, chosen: list[Candidate]) -> list[Candidate]:
+    def _lead_first(self, question: str, q: QuestionEvidence, ranked: list[Candidate], chosen: list[Candidate]
+                    ) -> list[Candidate]:
         """ "What does UNDP do on migration?" asks for the body's own overview: its section's opening sentence
         ("UNDP's aim is to maximize the developmental benefits of migration …") is quoted first, then the sentences
-        chosen, while the answer stays short. Only for a question about one member body that asks nothing beyond
-        it and the corpus's common words (no who, list or detail; every other word in over half the chunks)."""
-        qtype, q = reading.question.qtype, reading.question
+        chosen, within the answer's caps. Only for a question about one member body that asks nothing beyond it and
+        the corpus's common words (no who, list or detail; every other word in over half the chunks), and only from
+        the document of the best sentence."""
         bodies = self.glossary.find(question)
-        if len(bodies) != 1 or not bodies[0].member or qtype.who or qtype.wants_list or pins_detail(qtype):
+        if len(bodies) != 1 or not bodies[0].member or q.qtype.who or q.qtype.wants_list or pins_detail(q.qtype):
             return chosen
-        body = bodies[0]
+        body, best = bodies[0], chosen[0]
         own = {t for name in body.spellings for t in self.keyword.terms(name)}
         if any(idf >= math.log(2) for t, idf in q.stems.items() if t not in own):
             return chosen  # "Does UNDP work on remittances?" asks something of its own
-        own_section = [c for c in reading.ranked
-                       if getattr(self.reader.section_body(c.section), "name", "") == body.name]
+        own_section = [c for c in ranked if c.source == best.source and c.section == best.section
+                       and getattr(self.reader.section_body(c.section), "name", "") == body.name]
         lead = min(own_section, key=lambda c: c.start, default=None)  # the section's first retrieved sentence
-        opens = lead is not None and (lead.lead or lead.start == int(lead.chunk.metadata["start"]))
-        if not opens or any(c is lead for c in chosen):
+        if lead is None or lead is best or lead.list_item or lead.text.rstrip().endswith(":") or not (
+                lead.lead or lead.start == int(lead.chunk.metadata["start"])):
             return chosen
         kept, words = [lead], len(lead.display.split())
-        for cand in chosen:
-            words += len(cand.display.split())
-            if len(kept) > 1 and words > self.model.selection_words:
+        if words + len(best.display.split()) > self.max_words:
+            return chosen  # the opening would crowd out the best sentence
+        for cand in (c for c in chosen if c is not lead):
+            if len(kept) >= self.model.max_sentences or (len(kept) > 1 and words + len(cand.display.split())
+                                                         > self.model.selection_words):
                 break
             kept.append(cand)
+            words += len(cand.display.split())
         return kept
 
     def _lists_bodies(self, cand: Candidate) -> bool:
