@@ -46,7 +46,8 @@ class Settings(BaseSettings):
         160, ge=32, le=250, description="Largest chunk, in model word pieces (model limit 256)."
     )
     answer_max_words: int = Field(
-        79, ge=10, le=400, description="Cap on an extractive answer in words (a list asked for may be longer)."
+        79, ge=10, le=400, description="Cap on an extractive answer in words (a list asked for may be longer; one "
+        "member body's overview takes up to `body_overview_words` of `reader.json`, 140, when that is more)."
     )
     abstain_threshold: float = Field(
         0.0, description="Shift added to the index's calibrated abstention threshold (positive: abstain more often)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -224,6 +225,39 @@ def test_what_a_member_does_opens_with_its_sections_first_sentence(assistant):
         "International migration has important implications for demographic dynamics")
     remittances = assistant.ask("does undp work on remittances?").answer
     assert remittances.startswith("Particular attention is given to the efficiency and use of remittances"), remittances
+
+
+def test_what_a_member_does_is_answered_with_its_sections_opening_paragraph(assistant, monkeypatch):
+    """ "What does UNDESA do on migration?" got the section's first two sentences (72 words) and not the third, which
+    says what its work is (statistics, analyses): an overview is a paragraph, up to the fitted body_overview_words;
+    at the usual cap it is cut where it was. A pointed question about a member keeps the usual cap."""
+    answerer = assistant.answerer
+    text = CITE.sub("", assistant.ask("What does UNDESA do on migration?").answer)
+    assert text.startswith("The Department of Economic and Social Affairs of the UN Secretariat is the primary source")
+    assert "statistics on international migration" in text
+    assert len(text.split()) <= answerer.model.body_overview_words
+    pointed = assistant.ask("does undp work on remittances?")
+    assert not pointed.abstained and len(CITE.sub("", pointed.answer).split()) <= answerer.max_words
+    monkeypatch.setattr(answerer.bodies, "model", replace(answerer.model, body_overview_words=answerer.max_words))
+    assert "statistics on international migration" not in assistant.ask("What does UNDESA do on migration?").answer
+
+
+@pytest.mark.parametrize("question", ["whats the difference between IOM and UNHCR",
+                                      "whats the difference between UNHCR and IOM"])
+def test_a_comparison_of_two_members_quotes_each_ones_opening(assistant, question):
+    """ "Whats the difference between IOM and UNHCR" quoted only UNHCR; each body the question compares now opens
+    its part of the answer with its own section's first sentence."""
+    result = assistant.ask(question)
+    assert {c.section for c in result.citations} >= {"IOM", "UNHCR"}, result.answer
+    assert "humane and orderly migration" in result.answer and "protect refugees" in result.answer
+
+
+def test_a_question_naming_two_members_gets_each_ones_best_sentence(assistant):
+    """ "Is remittances a topic for UNDP too or just the World Bank?" quoted the World Bank twice and, of UNDP, only its
+    opening; after the best sentence, each named member's own best sentence follows."""
+    answer = assistant.ask("is remittances a topic for undp too or just the world bank?").answer
+    assert answer.startswith("The World Bank's engagement on international migration"), answer
+    assert "efficiency and use of remittances" in answer
 
 
 def test_answers_are_short(assistant):

@@ -10,17 +10,19 @@ the best sentence first (for "who" questions, led by its body's name), quoted wi
 that score nearly as well (within the fitted margin, at most the fitted number, within the fitted
 `selection_words`); a list's introduction brings its items unless the question only asks how many; a long sentence
 of ';'-separated clauses is shown as the clauses that match the question. Each quoted sentence is cited with its
-exact span.
+exact span. A question about named member bodies (bodies.py) changes what comes first: one body's overview ("What
+does UNDP do on migration?") opens with its section's first passage, up to the fitted `body_overview_words`; a
+comparison of two or three quotes each one's opening.
 """
 
 from __future__ import annotations
 
-import math
 import re
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from assistant.answering.bodies import BodyAnswers
 from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
 from assistant.answering.passages import coverage, join_items, span_text
@@ -32,7 +34,7 @@ from assistant.answering.question import (
 )
 from assistant.answering.reader import Candidate, Reader, Reading, is_question, quotable
 from assistant.answering.reader_model import ReaderModel, shipped_model
-from assistant.answering.specifics import gives_detail, pins_detail
+from assistant.answering.specifics import gives_detail
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Glossary
@@ -53,10 +55,11 @@ class ExtractiveAnswerer:
         self.embeddings = embeddings
         self.keyword = keyword
         self.glossary = glossary
-        self.max_words = max_words  # the cap on an answer that asks for no list (the best sentence's passage)
+        self.max_words = max_words  # the cap on an answer that asks for no list (one body's overview: bodies.py)
         self.threshold = threshold  # on the reader's answerability logit; set from the index's calibration
         self.model = model or shipped_model()
         self.reader = Reader(embeddings, keyword, glossary, self.model)
+        self.bodies = BodyAnswers(glossary, keyword, self.reader, self.model, max_words)
 
     # -- public ---------------------------------------------------------------------------------------
     def answer(self, question: str, docs: list[Document]) -> CitedAnswer:
@@ -76,9 +79,11 @@ class ExtractiveAnswerer:
         qtype = reading.question.qtype
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
-            ranked = ranked[:1] + [c for c in ranked[1:] if not self._lists_bodies(c)]
-        chosen = self._lead_first(question, reading.question, ranked, self._select(ranked))
-        answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability)
+            ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
+        chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
+        chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
+        answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
+                               cap)
         if not self._states_detail(qtype, answer):  # "Who chaired the GMG in 2013?" over a sentence on 2006
             return self._abstain(question, reading.ranked, reading.answerability)
         return answer
@@ -94,50 +99,13 @@ class ExtractiveAnswerer:
         """For a question asking for one ("Which agency focuses on trade?"), the ranking without lists whose items
         name several bodies: the member list names every agency and answers none of these (unless nothing else
         is left)."""
-        kept = [c for c in ranked if not self._lists_bodies(c)]
+        kept = [c for c in ranked if not self.bodies.lists_bodies(c)]
         return kept or ranked
 
     def _about_a_member(self, question: str, qtype: QuestionType) -> bool:
         """"What does UNDESA do on migration?": a question about a member body, asking neither who nor for a list
         ("Which agencies does the GMG bring together?", "Who attends GMG meetings?" may want the member list)."""
         return not (qtype.wants_list or qtype.who) and any(b.member for b in self.glossary.find(question))
-
-    def _lead_first(self, question: str, q: QuestionEvidence, ranked: list[Candidate], chosen: list[Candidate]
-                    ) -> list[Candidate]:
-        """ "What does UNDP do on migration?" asks for the body's own overview: its section's opening sentence
-        ("UNDP's aim is to maximize the developmental benefits of migration …") is quoted first, then the sentences
-        chosen, within the answer's caps. Only for a question about one member body that asks nothing beyond it and
-        the corpus's common words (no who, list or detail; every other word in over half the chunks), and only from
-        the document of the best sentence."""
-        bodies = self.glossary.find(question)
-        if len(bodies) != 1 or not bodies[0].member or q.qtype.who or q.qtype.wants_list or pins_detail(q.qtype):
-            return chosen
-        body, best = bodies[0], chosen[0]
-        own = {t for name in body.spellings for t in self.keyword.terms(name)}
-        if any(idf >= math.log(2) for t, idf in q.stems.items() if t not in own):
-            return chosen  # "Does UNDP work on remittances?" asks something of its own
-        own_section = [c for c in ranked if c.source == best.source and c.section == best.section
-                       and getattr(self.reader.section_body(c.section), "name", "") == body.name]
-        lead = min(own_section, key=lambda c: c.start, default=None)  # the section's first retrieved sentence
-        if lead is None or lead is best or lead.list_item or lead.text.rstrip().endswith(":") or not (
-                lead.lead or lead.start == int(lead.chunk.metadata["start"])):
-            return chosen
-        kept, words = [lead], len(lead.display.split())
-        if words + len(best.display.split()) > self.max_words:
-            return chosen  # the opening would crowd out the best sentence
-        for cand in (c for c in chosen if c is not lead):
-            if len(kept) >= self.model.max_sentences or (len(kept) > 1 and words + len(cand.display.split())
-                                                         > self.model.selection_words):
-                break
-            kept.append(cand)
-            words += len(cand.display.split())
-        return kept
-
-    def _lists_bodies(self, cand: Candidate) -> bool:
-        """A list whose items name several bodies (its items are in its introduction's chunk: mark_lists)."""
-        base = int(cand.chunk.metadata["start"])
-        items = cand.chunk.page_content[cand.end - base : cand.list_end - base] if cand.list_end else ""
-        return len(self.glossary.find(items)) > 1
 
     def _expansion(self, question: str, candidates: list[Candidate]) -> Candidate | None:
         """For a question asking what a body's name stands for, the first retrieved sentence (or list item) that
@@ -281,8 +249,10 @@ class ExtractiveAnswerer:
         return q
 
     def _compose(self, question: str, chosen: list[tuple[Candidate, str, QuestionType]],
-                 candidates: list[Candidate], evidence: float) -> CitedAnswer:
-        """The answer text: each chosen sentence (with its list, or focused on its clauses) and its [n]."""
+                 candidates: list[Candidate], evidence: float, cap: int | None = None) -> CitedAnswer:
+        """The answer text: each chosen sentence (with its list, or focused on its clauses) and its [n]; the first
+        sentence's passage grows while the answer stays within `cap` words (`max_words` unless given)."""
+        cap = self.max_words if cap is None else cap
         citations: list[Citation] = []
         sentences: list[str] = []
         used: set[tuple[str, int]] = set()
@@ -299,7 +269,7 @@ class ExtractiveAnswerer:
             if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
                 # answer fits.
-                spare = self.max_words - sum(len(c.display.split()) for c, _, _ in chosen)
+                spare = cap - sum(len(c.display.split()) for c, _, _ in chosen)
                 start, end, shown, taken = self._passage(cand, candidates, spare,
                                                          {(c.source, c.start) for c, _, _ in chosen})
                 used |= taken
@@ -314,7 +284,7 @@ class ExtractiveAnswerer:
                 shown = shown[:-1].rstrip() + "."
             if start == cand.start and REFERS_BACK.match(cand.text):
                 rest = sum(len(c.display.split()) for c, _, _ in chosen[position + 1 :])
-                spare = self.max_words - sum(len(x.split()) for x in sentences) - len(shown.split()) - rest
+                spare = cap - sum(len(x.split()) for x in sentences) - len(shown.split()) - rest
                 start, shown = self._with_antecedent(cand, candidates, shown, spare, used)
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)

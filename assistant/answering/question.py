@@ -46,6 +46,13 @@ def question_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def compare_words() -> frozenset[str]:
+    """Words that ask to compare the bodies a question names ("difference", "versus"): data/compare_words.txt."""
+    text = resources.files("assistant.data").joinpath("compare_words.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip().lower() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
 def attribute_words() -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
     """(words a question asks with, evidence words a passage must hold) per line of data/attribute_words.txt."""
     text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")

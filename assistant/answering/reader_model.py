@@ -50,6 +50,9 @@ class ReaderModel:
     selection_words: int = 70  # the separately scored sentences fit in this many words (the margin was fitted so)
     calibration_k_off_corpus: float = 0.0  # k for the off-corpus fallback of calibration.py
     detail_margin: float = 2.0  # a sentence giving the detail a question pins ranks first within this of the best
+    # the cap on an answer to "what does UNDP do?" (its section's opening passage, answering/bodies.py); 79, the
+    # usual answer cap, for a reader.json from before this field: no longer overviews
+    body_overview_words: int = 79
     meta: dict = field(default_factory=dict)
 
     @property
@@ -63,14 +66,15 @@ class ReaderModel:
         return cls(Linear.from_json(data["sentence"]), Linear.from_json(data["answerable"]),
                    float(data["calibration_k"]), float(data["neighbour_margin"]), int(data.get("max_sentences", 3)),
                    int(data.get("selection_words", 70)), float(data.get("calibration_k_off_corpus", 0.0)),
-                   float(data.get("detail_margin", 2.0)), dict(data.get("meta", {})))
+                   float(data.get("detail_margin", 2.0)), int(data.get("body_overview_words", 79)),
+                   dict(data.get("meta", {})))
 
     def to_json(self) -> dict:
         return {"sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(),
                 "calibration_k": self.calibration_k, "neighbour_margin": self.neighbour_margin,
                 "max_sentences": self.max_sentences, "selection_words": self.selection_words,
                 "calibration_k_off_corpus": self.calibration_k_off_corpus, "detail_margin": self.detail_margin,
-                "meta": self.meta}
+                "body_overview_words": self.body_overview_words, "meta": self.meta}
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,132 @@
+"""Which sentences answer a question about named member bodies: the overview of one ("What does UNDP do on
+migration?") and the comparison of two or three ("What's the difference between IOM and UNHCR?").
+
+Both start from the selection the fitted reader made (extractive.py `_select`) and change it only when the question
+asks nothing beyond the bodies it names and the corpus's common words (every other word in over half the chunks,
+or, for a comparison, one of data/compare_words.txt): then what answers is each body's own section opening, not
+whichever sentence happens to share a common word with the question.
+"""
+
+from __future__ import annotations
+
+import math
+
+from assistant.answering.evidence import QuestionEvidence
+from assistant.answering.question import compare_words
+from assistant.answering.reader import Candidate, Reader
+from assistant.answering.reader_model import ReaderModel
+from assistant.answering.specifics import pins_detail
+from assistant.retrieval import KeywordIndex
+from ingest.glossary import Body, Glossary
+
+
+class BodyAnswers:
+    """The selection for questions about named member bodies (see the module docstring); `max_words` is the
+    answer's usual cap, `model.body_overview_words` that of one body's overview."""
+
+    def __init__(self, glossary: Glossary, keyword: KeywordIndex, reader: Reader, model: ReaderModel,
+                 max_words: int):
+        self.glossary = glossary
+        self.keyword = keyword
+        self.reader = reader
+        self.model = model
+        self.max_words = max_words
+        self._compare = frozenset(t for w in compare_words() for t in keyword.terms(w))
+
+    @property
+    def overview_cap(self) -> int:
+        return max(self.max_words, self.model.body_overview_words)
+
+    def lists_bodies(self, cand: Candidate) -> bool:
+        """A list whose items name several bodies (its items are in its introduction's chunk: mark_lists)."""
+        base = int(cand.chunk.metadata["start"])
+        items = cand.chunk.page_content[cand.end - base : cand.list_end - base] if cand.list_end else ""
+        return len(self.glossary.find(items)) > 1
+
+    def _asks_only_about(self, q: QuestionEvidence, bodies: list[Body], also: frozenset[str] = frozenset()) -> bool:
+        """Whether every word of the question besides the bodies' names (and `also`) is a common word of the corpus
+        (in over half its chunks): "what does undp do on migration" yes, "does undp work on remittances?" no."""
+        own = {t for body in bodies for name in body.spellings for t in self.keyword.terms(name)} | also
+        return all(idf < math.log(2) for t, idf in q.stems.items() if t not in own)
+
+    def _in_section_of(self, cand: Candidate, body: Body) -> bool:
+        return getattr(self.reader.section_body(cand.section), "name", "") == body.name
+
+    def _opening(self, body: Body, ranked: list[Candidate], source: str | None = None) -> Candidate | None:
+        """The first retrieved sentence of `body`'s own section (in `source`, when given; else the section of the
+        body's best sentence) when it opens the section (its lead, or its chunk's start) and is a statement, not a
+        list or its introduction."""
+        own = [c for c in ranked if (source is None or c.source == source) and self._in_section_of(c, body)]
+        if source is None and own:
+            own = [c for c in own if (c.source, c.section) == (own[0].source, own[0].section)]
+        lead = min(own, key=lambda c: c.start, default=None)
+        if lead is None or lead.list_item or lead.text.rstrip().endswith(":") or not (
+                lead.lead or lead.start == int(lead.chunk.metadata["start"])):
+            return None
+        return lead
+
+    def body_overview(self, question: str, q: QuestionEvidence, ranked: list[Candidate], chosen: list[Candidate]
+                      ) -> tuple[list[Candidate], int | None]:
+        """ "What does UNDP do on migration?" asks for the body's own overview: its section's opening passage
+        ("UNDP's aim is to maximize the developmental benefits of migration …" and the sentences after it) comes
+        first, then the best sentence, then the others chosen, within the fitted `body_overview_words` (a paragraph,
+        not the one or two sentences a pointed question gets). Only for a question about one member body that asks
+        nothing beyond it (no who, list or detail), and only from the section and document of the best sentence.
+        Returns the sentences and the answer's word cap (None: the usual one)."""
+        bodies = self.glossary.find(question)
+        if len(bodies) != 1 or not bodies[0].member or q.qtype.who or q.qtype.wants_list or pins_detail(q.qtype):
+            return chosen, None
+        best = chosen[0]
+        if not self._asks_only_about(q, bodies):
+            return chosen, None
+        lead = self._opening(bodies[0], [c for c in ranked if c.section == best.section], best.source)
+        if lead is None:
+            return chosen, None
+        if lead is not best and len(lead.display.split()) + len(best.display.split()) > self.overview_cap:
+            return chosen, None  # the opening would crowd out the best sentence
+        return self._fill([lead] if lead is best else [lead, best], chosen, 1), self.overview_cap
+
+    def each_body(self, question: str, q: QuestionEvidence, ranked: list[Candidate], chosen: list[Candidate]
+                  ) -> list[Candidate]:
+        """A question naming two or three member bodies is answered by each one: its section's opening when the
+        question asks nothing beyond comparing them ("What's the difference between IOM and UNHCR?"; such a
+        question may say "what are"), otherwise, when it asks for no list and pins no detail, its best sentence
+        after the reader's best ("Who handles remittances, the World Bank or UNDP?"); then the sentences the
+        selection chose while they fit. Openings longer together than the overview cap keep the selection."""
+        bodies = [b for b in self.glossary.find(question) if b.member]
+        if not 2 <= len(bodies) <= 3 or pins_detail(q.qtype):
+            return chosen
+        plain = [c for c in ranked if not self.lists_bodies(c)]
+        if self._asks_only_about(q, bodies, self._compare):
+            own = [self._opening(b, plain) for b in bodies]
+            if None in own or sum(len(c.display.split()) for c in own) > self.overview_cap:
+                return chosen
+            kept = own
+        elif q.qtype.wants_list:
+            return chosen
+        else:
+            best = chosen[0]
+            own = [next((c for c in plain if self._in_section_of(c, b)), None) for b in bodies]
+            if None in own:
+                return chosen
+            kept = [best, *(c for c, b in zip(own, bodies, strict=True) if not self._in_section_of(best, b))]
+        position = {id(c): i for i, c in enumerate(ranked)}
+        taken = {id(c) for c in chosen}
+        if all(id(c) in taken for c in kept):
+            return chosen
+        head = kept[:1] + sorted({id(c): c for c in kept[1:] if c is not kept[0]}.values(),
+                                 key=lambda c: position[id(c)])
+        return self._fill(head, [c for c in chosen if not self.lists_bodies(c)], len(bodies))
+
+    def _fill(self, head: list[Candidate], chosen: list[Candidate], at_least: int) -> list[Candidate]:
+        """`head` as given, then the chosen sentences not in it, in document order, while the answer has at most
+        `max_sentences` (or one per body) and all of it stays within `selection_words` (the first one added always
+        joins a head of one sentence)."""
+        added, words = [], sum(len(c.display.split()) for c in head)
+        for cand in (c for c in chosen if id(c) not in {id(h) for h in head}):
+            if len(head) + len(added) >= max(self.model.max_sentences, at_least) or (
+                    len(head) + len(added) > 1 and words + len(cand.display.split()) > self.model.selection_words):
+                break
+            added.append(cand)
+            words += len(cand.display.split())
+        return [*head, *sorted(added, key=lambda c: (c.source, c.start))]
