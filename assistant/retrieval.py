@@ -22,6 +22,9 @@ from ingest.glossary import Glossary
 
 RRF_K = 60
 LEADER_RANK = 2  # where a retriever's best hit that fusion left out is put back (0-based)
+# A term's BM25 idf, log((n - df + 0.5) / (df + 0.5) + 1), is under log 2 exactly when the term is in over half the
+# chunks: a common word of the corpus (its subject), not one section's.
+COMMON_IDF = math.log(2)
 
 
 def _discard(folder: Path) -> None:
@@ -255,8 +258,8 @@ class HybridRetriever(BaseRetriever):
             return []
         found = []
         for body in bodies:
-            if min((self.keyword.idf.get(t, 0.0) for t in self.keyword.terms(body.name)), default=0.0) < math.log(2):
-                continue  # named in half the chunks or more: the corpus's subject, not one section's
+            if min((self.keyword.idf.get(t, 0.0) for t in self.keyword.terms(body.name)), default=0.0) < COMMON_IDF:
+                continue  # named in over half the chunks: the corpus's subject, not one section's
             hits = self.keyword.search(body.name, 1, allowed)
             if not hits:
                 continue

@@ -9,14 +9,12 @@ whichever sentence happens to share a common word with the question.
 
 from __future__ import annotations
 
-import math
-
 from assistant.answering.evidence import QuestionEvidence
 from assistant.answering.question import compare_words
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
-from assistant.retrieval import KeywordIndex
+from assistant.retrieval import COMMON_IDF, KeywordIndex
 from ingest.glossary import Body, Glossary
 
 
@@ -47,7 +45,7 @@ class BodyAnswers:
         """Whether every word of the question besides the bodies' names (and `also`) is a common word of the corpus
         (in over half its chunks): "what does undp do on migration" yes, "does undp work on remittances?" no."""
         own = {t for body in bodies for name in body.spellings for t in self.keyword.terms(name)} | also
-        return all(idf < math.log(2) for t, idf in q.stems.items() if t not in own)
+        return all(idf < COMMON_IDF for t, idf in q.stems.items() if t not in own)
 
     def _in_section_of(self, cand: Candidate, body: Body) -> bool:
         return getattr(self.reader.section_body(cand.section), "name", "") == body.name
@@ -93,15 +91,14 @@ class BodyAnswers:
         question may say "what are"), otherwise, when it asks for no list and pins no detail, its best sentence
         after the reader's best ("Who handles remittances, the World Bank or UNDP?"); then the sentences the
         selection chose while they fit. Openings longer together than the overview cap keep the selection."""
-        bodies = [b for b in self.glossary.find(question) if b.member]
-        if not 2 <= len(bodies) <= 3 or pins_detail(q.qtype):
+        bodies = self._compared(question, q)
+        if not bodies:
             return chosen
         plain = [c for c in ranked if not self.lists_bodies(c)]
         if self._asks_only_about(q, bodies, self._compare):
-            own = [self._opening(b, plain) for b in bodies]
-            if None in own or sum(len(c.display.split()) for c in own) > self.overview_cap:
+            kept = self.comparison(question, q, ranked)
+            if kept is None:
                 return chosen
-            kept = own
         elif q.qtype.wants_list:
             return chosen
         else:
@@ -117,6 +114,25 @@ class BodyAnswers:
         head = kept[:1] + sorted({id(c): c for c in kept[1:] if c is not kept[0]}.values(),
                                  key=lambda c: position[id(c)])
         return self._fill(head, [c for c in chosen if not self.lists_bodies(c)], len(bodies))
+
+    def _compared(self, question: str, q: QuestionEvidence) -> list[Body]:
+        """The two or three member bodies a question names, unless it pins a detail (else none)."""
+        bodies = [b for b in self.glossary.find(question) if b.member]
+        return bodies if 2 <= len(bodies) <= 3 and not pins_detail(q.qtype) else []
+
+    def comparison(self, question: str, q: QuestionEvidence, ranked: list[Candidate]) -> list[Candidate] | None:
+        """For a question that only compares two or three member bodies ("compare UNHCR and IOM"), each body's
+        section opening, in the order named; None for other questions, when a body's opening was not retrieved,
+        or when together they exceed the overview cap. Such a question is answered by these openings even when
+        the reader's answerability is low: its words ("compare", "differences") are in no passage."""
+        bodies = self._compared(question, q)
+        if not bodies or not self._asks_only_about(q, bodies, self._compare):
+            return None
+        plain = [c for c in ranked if not self.lists_bodies(c)]
+        own = [self._opening(b, plain) for b in bodies]
+        if None in own or sum(len(c.display.split()) for c in own) > self.overview_cap:
+            return None
+        return own
 
     def _fill(self, head: list[Candidate], chosen: list[Candidate], at_least: int) -> list[Candidate]:
         """`head` as given, then the chosen sentences not in it, in document order, while the answer has at most

@@ -74,7 +74,8 @@ class ExtractiveAnswerer:
         if expansion is not None:  # "What does UNCTAD stand for?": the passage that spells the name out
             return CitedAnswer(question=question, answer=f"{' '.join(expansion.text.split())} [1]",
                                citations=[expansion.citation(1)], evidence=reading.answerability)
-        if not self._answers(question, reading):
+        if not self._answers(question, reading) and self.bodies.comparison(question, reading.question,
+                                                                           reading.ranked) is None:
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
