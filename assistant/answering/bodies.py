@@ -96,7 +96,7 @@ class BodyAnswers:
             return chosen
         plain = [c for c in ranked if not self.lists_bodies(c)]
         if self._asks_only_about(q, bodies, self._compare):
-            kept = self.comparison(question, q, ranked)
+            kept = self._openings(bodies, plain)
             if kept is None:
                 return chosen
         elif q.qtype.wants_list:
@@ -128,7 +128,11 @@ class BodyAnswers:
         bodies = self._compared(question, q)
         if not bodies or not self._asks_only_about(q, bodies, self._compare):
             return None
-        plain = [c for c in ranked if not self.lists_bodies(c)]
+        return self._openings(bodies, [c for c in ranked if not self.lists_bodies(c)])
+
+    def _openings(self, bodies: list[Body], plain: list[Candidate]) -> list[Candidate] | None:
+        """Each body's section opening among `plain` (no lists of bodies); None when one is missing or together
+        they exceed the overview cap."""
         own = [self._opening(b, plain) for b in bodies]
         if None in own or sum(len(c.display.split()) for c in own) > self.overview_cap:
             return None
