@@ -4,6 +4,10 @@ A Conversation keeps the turns (the CitedAnswers, each with the question as aske
 assistant the last `max_history_turns` of them as (core question, answer) pairs: a rewritten follow-up's core is
 its own meaning without the earlier question it carried as context, so rewrites never nest. Every user of the
 assistant holds a conversation through this class, so a multi-turn evaluation replays exactly what the app does.
+
+An answer may offer a question (`suggested_question`: the user's question read with the previous one, when only
+that reading is answered); the next message takes the offer when it is "yes" (data/social.toml, [accept]) or the
+offered question itself (the app's button), and that turn is asked as the offered question.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from assistant.answering.llm import Event
 from assistant.models import CitedAnswer
+from assistant.social import social_kind_names
+
+ACCEPTING = frozenset({"accept", "thanks", "acknowledgement", "greeting"})  # "yes please, thanks": still a yes
 
 
 def core(result: CitedAnswer) -> str:
@@ -37,10 +45,29 @@ class Conversation:
         """Events while the answer is written ("searched" first for a rewritten follow-up), then the CitedAnswer,
         which becomes a turn. A refused question (empty, too long) raises ValueError and records nothing."""
         history = self.history(assistant.settings.max_history_turns)
-        for event in assistant.stream(question, history=history, k=k, mode=mode, filter=filter):
+        offer = self._offer_taken(question)
+        if offer is not None:  # the offered reading carries its context: asked as it stands, with no history
+            history = []
+            if question != offer.suggested_question:
+                yield Event("searched", offer.suggested_question)
+        asked = offer.suggested_question if offer is not None else question
+        for event in assistant.stream(asked, history=history, k=k, mode=mode, filter=filter):
             if isinstance(event, CitedAnswer):
+                if offer is not None:  # the turn is the user's "yes", read as the question it took up
+                    event.question = question
+                    event.standalone_question = asked if question != asked else None
+                    event.core_question = offer.suggested_core
                 self.turns.append(event)
             yield event
+
+    def _offer_taken(self, message: str) -> CitedAnswer | None:
+        """The last turn when `message` takes up the question it offered ("yes", "yes please, thanks", or the
+        offered question itself: the app's button), else None."""
+        last = self.turns[-1] if self.turns else None
+        if last is None or not last.suggested_question:
+            return None
+        kinds = social_kind_names(message)
+        return last if message == last.suggested_question or "accept" in kinds and kinds <= ACCEPTING else None
 
     def ask(self, assistant, question: str, k: int | None = None, mode: str | None = None,
             filter: dict | None = None) -> CitedAnswer:  # noqa: A002

@@ -39,6 +39,11 @@ class CitedAnswer(BaseModel):
     core_question: str | None = Field(
         None, description="A rewritten follow-up's own meaning without the earlier question it carries as context: "
         "what later follow-ups build on (not in to_json).")
+    suggested_question: str | None = Field(
+        None, description="For a chat question the documents do not answer: the question read with the previous "
+        "one, which they do answer (offered to the user, not asked).")
+    suggested_core: str | None = Field(
+        None, description="The suggested question's own meaning, its core_question once asked (not in to_json).")
     evidence: float = Field(0.0, description="Evidence score the abstention decision was made on.")
     social: bool = Field(False, description="A reply to a greeting, thanks or a question about the assistant "
                          "itself (assistant/social.py): nothing was searched or cited.")
@@ -49,7 +54,7 @@ class CitedAnswer(BaseModel):
 
     def to_json(self) -> dict:
         data = self.model_dump(include={"question", "answer", "abstained", "timings_ms", "standalone_question",
-                                        "social"})
+                                        "suggested_question", "social"})
         data["citations"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.citations]
         data["closest"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.closest]
         data.update(backend=self.backend, notes=list(self.notes), checks=self.checks)

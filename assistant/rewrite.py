@@ -271,3 +271,11 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
         return _definite(question, ref, history, glossary) or _with_context(question, history[-1], glossary, frame,
                                                                             excluded)
     return _pronoun(question, ref, history, glossary, frame, excluded)
+
+
+def with_previous_question(question: str, history: list[tuple[str, str]], glossary: Glossary,
+                           frame: frozenset[str] = frozenset()) -> Rewrite:
+    """The question with the previous turn of `history` (not empty) as context, as a follow-up without a resolvable
+    reference gets it: what a question that names nothing from the conversation may mean ("numbers on the
+    stateless bit?" after "does unhcr deal with statelessness": Assistant._in_context offers it)."""
+    return _with_context(question, history[-1], glossary, frame, others_asked(question, history, glossary))

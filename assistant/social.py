@@ -38,17 +38,24 @@ def normalise(text: str) -> str:
 
 
 def social_kind(message: str) -> SocialKind | None:
-    """The kind of a message made only of social phrases, or None for a question about the notes. The longest
-    phrase is taken first ("good morning" is a greeting, not the acknowledgement "good" and a word left over)."""
+    """The kind of a message made only of social phrases, or None for a question about the notes: of the kinds its
+    phrases have, the first in data/social.toml."""
+    found = social_kind_names(message)
+    return next((kind for kind in social_kinds() if kind.name in found), None) if found else None
+
+
+def social_kind_names(message: str) -> frozenset[str]:
+    """The kinds of the phrases a message is made of (empty when anything else is in it). The longest phrase is
+    taken first ("good morning" is a greeting, not the acknowledgement "good" and a word left over)."""
     rest, found = normalise(message), set()
     while rest:
         match = max(((kind, p) for kind in social_kinds() for p in kind.phrases
                      if rest == p or rest.startswith(p + " ")), key=lambda m: len(m[1]), default=None)
         if match is None:
-            return None
+            return frozenset()
         found.add(match[0].name)
         rest = rest[len(match[1]) :].strip()
-    return next((kind for kind in social_kinds() if kind.name in found), None)
+    return frozenset(found)
 
 
 def social_reply(message: str, titles: list[str]) -> str | None:
@@ -76,7 +83,8 @@ def without_social_opening(message: str) -> str:
     return rest if rest != message and len(rest.split()) >= 3 else message
 
 
-OPENINGS = ("greeting", "acknowledgement", "thanks")  # kinds a question may open with ("ok, and who …", "thanks! …")
+# kinds a question may open with ("ok, and who …", "thanks! …", "yes, and …")
+OPENINGS = ("greeting", "accept", "acknowledgement", "thanks")
 
 
 @lru_cache(maxsize=512)

@@ -339,7 +339,8 @@ def followups_command(
                 console.print(f"{name}: {json.dumps(figures)}", markup=False)
         for r in results["records"]:
             if not r["passed"] and split in (None, r["split"]):
-                console.print(f"  {r['id']} [{r['form']}] {r['question']!r} -> {r['rewritten']!r}", markup=False)
+                offer = f" (offered: {r['offered']!r})" if r.get("offered") else ""
+                console.print(f"  {r['id']} [{r['form']}] {r['question']!r} -> {r['rewritten']!r}{offer}", markup=False)
         if violations and split != "tune":
             console.print("test split below the pinned thresholds ([followups]):\n  " + "\n  ".join(violations),
                           style="red", markup=False)

@@ -66,23 +66,31 @@ def read_case(assistant, case: FollowupCase) -> dict:
     conversation = Conversation()
     for earlier in case.history:
         conversation.ask(assistant, earlier)
-    rewritten = conversation.ask(assistant, case.question).standalone_question
+    result = conversation.ask(assistant, case.question)
+    rewritten, offered = result.standalone_question, result.suggested_question
     passed = rewritten is None if case.standalone else resolves(rewritten, case.refers_to)
     return {"id": case.id, "split": case.split, "form": case.form, "question": case.question,
-            "standalone": case.standalone, "rewritten": rewritten, "passed": passed}
+            "standalone": case.standalone, "rewritten": rewritten, "passed": passed, "offered": offered,
+            "offer_resolves": not case.standalone and offered is not None and resolves(offered, case.refers_to)}
 
 
 def summarize(records: list[dict]) -> dict:
     """`passed` over all chats; `standalone_kept`: standalone final questions used as asked; `followups_resolved`:
-    follow-ups whose rewrite names what they lean on."""
+    follow-ups whose rewrite names what they lean on; `followups_offered`: follow-ups (of all) that were not
+    rewritten, abstained and offered their reading with the previous question, which names what they lean on
+    ("yes" asks it: assistant/conversation.py); `standalone_offered`: standalone questions offered such a reading
+    (the user may decline it)."""
     alone = [r for r in records if r["standalone"]]
     leaning = [r for r in records if not r["standalone"]]
 
-    def rate(rows: list[dict]) -> float | None:
-        return sum(r["passed"] for r in rows) / len(rows) if rows else None
+    def rate(rows: list[dict], key=lambda r: r["passed"]) -> float | None:
+        return sum(bool(key(r)) for r in rows) / len(rows) if rows else None
 
     return {"n": len(records), "passed": rate(records), "standalone_kept": rate(alone),
-            "followups_resolved": rate(leaning), "standalone_n": len(alone), "followups_n": len(leaning),
+            "followups_resolved": rate(leaning),
+            "followups_offered": rate(leaning, lambda r: r.get("offer_resolves")),
+            "standalone_offered": rate(alone, lambda r: r.get("offered") is not None),
+            "standalone_n": len(alone), "followups_n": len(leaning),
             "failed_forms": dict(Counter(r["form"] for r in records if not r["passed"]).most_common())}
 
 

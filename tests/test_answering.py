@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from assistant.conversation import Conversation
 from assistant.markers import strip_markers
 
 CITE = re.compile(r"\[(\d+)\]")
@@ -306,6 +307,52 @@ def test_follow_up_is_rewritten_with_the_conversation(assistant):
     follow = assistant.ask("Which protocols is it custodian of?", history=[(first.question, first.answer)])
     assert follow.standalone_question and "UNODC" in follow.standalone_question
     assert "Trafficking in Persons" in follow.answer or "Smuggling of Migrants" in follow.answer
+
+
+def test_a_question_answered_only_with_the_previous_one_is_offered_that_reading(assistant):
+    """"are un agencies allowed in or not" names nothing from the chat: it is not rewritten, and alone the notes do
+    not answer it; read with the previous question they do, so that reading is offered (not asked in its place)."""
+    conversation = Conversation()
+    conversation.ask(assistant, "what is the gfmd exactly")
+    result = conversation.ask(assistant, "are un agencies allowed in or not")
+    assert result.abstained and result.standalone_question is None
+    assert result.suggested_question == "are un agencies allowed in or not (what is the gfmd exactly)"
+    assert any(result.suggested_question in note for note in result.notes)
+    assert result.to_json()["suggested_question"] == result.suggested_question
+
+
+@pytest.mark.parametrize("accept", ["yes", "yes please, thanks", "are un agencies allowed in or not (what is the "
+                                    "gfmd exactly)"])
+def test_yes_takes_up_the_offered_question_and_later_turns_do_not_nest(assistant, accept):
+    conversation = Conversation()
+    conversation.ask(assistant, "what is the gfmd exactly")
+    offered = conversation.ask(assistant, "are un agencies allowed in or not").suggested_question
+    events = list(conversation.stream(assistant, accept))
+    taken = events[-1]
+    searched = [e.text for e in events[:-1] if e.kind == "searched"]
+    assert searched == ([] if accept == offered else [offered])
+    assert taken.question == accept and taken.standalone_question == (None if accept == offered else offered)
+    assert not taken.abstained and "Members or Observers of the United Nations" in taken.answer
+    later = conversation.ask(assistant, "since when?").standalone_question
+    assert later and later.count("(") == 1, later  # built on the offer's core, not on the offered text
+    assert conversation.ask(assistant, "yes").social  # no offer standing: an acknowledgement
+
+
+def test_an_offer_not_taken_at_once_lapses(assistant):
+    conversation = Conversation()
+    conversation.ask(assistant, "what is the gfmd exactly")
+    assert conversation.ask(assistant, "are un agencies allowed in or not").suggested_question
+    conversation.ask(assistant, "thanks")
+    assert conversation.ask(assistant, "yes").social
+
+
+@pytest.mark.parametrize("question", ["Who won the 2006 FIFA World Cup?",
+                                      "how many syrian refugees are there in lebanon"])
+def test_a_question_the_notes_cannot_answer_even_in_context_is_offered_nothing(assistant, question):
+    history = [("what does the ilo do", assistant.ask("what does the ilo do").answer)]
+    result = assistant.ask(question, history=history)
+    assert result.standalone_question is None and "context_ms" in result.timings_ms  # the reading was tried
+    assert result.abstained and result.suggested_question is None and not result.notes
 
 
 def test_document_filter_limits_sources(assistant):

@@ -147,6 +147,23 @@ def test_followup_shows_the_rewritten_question(app):
     assert "Protocol" in turn["result"].answer
 
 
+def test_a_reading_with_the_previous_question_is_offered_and_asked_on_click(app):
+    ask(app, "what is the gfmd exactly")
+    ask(app, "are un agencies allowed in or not")
+    message, turn = last_answer(app)
+    assert turn["result"].abstained
+    offered = "are un agencies allowed in or not (what is the gfmd exactly)"
+    key = f"suggested-{turn['id']}"
+    assert [b.key for b in app.button if (b.key or "").startswith("suggested-")] == [key]
+    assert plain(app.button(key=key).label) == f"Ask: {offered}"
+    app.button(key=key).click().run()
+    assert not app.exception, app.exception
+    message, turn = last_answer(app)
+    assert turn["question"] == offered
+    assert not turn["result"].abstained and "Members or Observers" in turn["result"].answer
+    assert not [b for b in app.button if (b.key or "").startswith("suggested-")]  # the offer was taken: no button left
+
+
 def test_feedback_is_saved_to_sqlite_with_reasons_and_comment(app, index):
     ask(app, "Who handles trafficking victims?")
     turn = app.session_state["messages"][-1]

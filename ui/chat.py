@@ -44,7 +44,7 @@ def render(context: PageContext) -> None:
         return
     question = prompt or state.pop("pending", None)
     for turn in state.messages:
-        render_turn(context, turn)
+        render_turn(context, turn, offers=not question)  # a new question ends what the last answer offered
     if question:
         state.messages.append(answer_live(context, question))
     elif not state.messages:
@@ -93,7 +93,7 @@ def render_agencies(context: PageContext, where: str) -> None:
             show_document(s.citation, context.settings.data_dir)
 
 
-def render_turn(context: PageContext, msg: dict) -> None:
+def render_turn(context: PageContext, msg: dict, offers: bool = True) -> None:
     """An earlier turn, redrawn on each rerun: the question, then the answer (or its error) with all it had."""
     with st.chat_message("user"):
         st.markdown(esc(msg["question"]))
@@ -105,14 +105,18 @@ def render_turn(context: PageContext, msg: dict) -> None:
         if result.standalone_question:
             st.caption(f"Searched: {esc(result.standalone_question)}")
         st.markdown(esc(result.answer))
-        _answer_footer(context, result, msg)
+        _answer_footer(context, result, msg, offers)
 
 
-def _answer_footer(context: PageContext, result: CitedAnswer, msg: dict) -> None:
+def _answer_footer(context: PageContext, result: CitedAnswer, msg: dict, offers: bool = True) -> None:
     """Under an answer: what the reader should know (a model that failed is a warning), sources, feedback."""
     fallback = result.checks.get("fallback")
     for note in result.notes:
         (st.warning if note == fallback else st.caption)(esc(note))
+    turns = st.session_state.conversation.turns
+    if offers and result.suggested_question and turns and turns[-1] is result:  # it stands until the next turn
+        st.button(esc(f"Ask: {result.suggested_question}"), key=f"suggested-{msg['id']}", icon=":material/forum:",
+                  on_click=st.session_state.__setitem__, args=("pending", result.suggested_question))
     if result.backend != "extractive" and not result.abstained:
         st.caption(esc(f"Written by {result.backend}; each sentence was checked against the passage it cites."))
     render_sources(result, msg["id"], context.settings.data_dir)
