@@ -217,16 +217,22 @@ def chat_command(
     k: Annotated[int | None, typer.Option("-k", "--top-k", min=1, max=50, help="Passages to retrieve.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Read one question per stdin line; print one JSON object "
                                           "per turn (the `ask --json` fields and `standalone_question`).")] = False,
+    save: Annotated[Path | None, typer.Option("--save", metavar="FILE", help="Keep the conversation in FILE as "
+                                              "Markdown (questions, answers, their quoted sources), after each "
+                                              "answer.")] = None,
 ) -> None:
     """Chat in the terminal; follow-up questions use the conversation. Ctrl-D exits."""
     from assistant.conversation import Conversation
 
     _quiet()
+    if save is not None and not save.parent.is_dir():
+        _fail(f"cannot save to {save}: the folder {save.parent} does not exist")
     settings = Settings()
     assistant = _build(settings)
     conversation = Conversation()
+    keep = _saver(save, conversation)
     if as_json:
-        _chat_json(assistant, conversation, k)
+        _chat_json(assistant, conversation, k, keep)
         return
     import readline
 
@@ -248,15 +254,39 @@ def chat_command(
             _stream_answer(assistant, question, conversation=conversation, k=k)
         except ValueError as exc:
             _say(f"error: {exc}")
+            continue
+        if (problem := keep()) is not None:
+            _say(f"error: {problem}")
     try:
         readline.write_history_file(history_file)
     except OSError:
         pass
 
 
-def _chat_json(assistant, conversation, k: int | None) -> None:
+def _saver(path: Path | None, conversation):
+    """A function that rewrites `path` with the whole conversation (through a temporary file, so an interrupted
+    write leaves the previous version), called after each answer: a chat that ends in a crash or Ctrl-C keeps every
+    answer given. It returns None, or what went wrong in one line (the chat goes on; the next answer tries again)."""
+    from assistant.export import conversation_markdown
+
+    def save() -> str | None:
+        if path is None or not conversation.turns:
+            return None
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(conversation_markdown(conversation.turns), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            return f"could not save the conversation to {path}: {exc.strerror or exc}"
+        return None
+
+    return save
+
+
+def _chat_json(assistant, conversation, k: int | None, keep) -> None:
     """One JSON object per stdin line, in order: the turn's answer, or {"question", "error"} for a line that could
-    not be answered (an empty or too long question, a failing store); the exit code is then 1."""
+    not be answered (an empty or too long question, a failing store); the exit code is then 1. A failed --save is
+    said on stderr and also exits 1."""
     failed = False
     for line in sys.stdin:
         question = line.rstrip("\n")
@@ -270,6 +300,9 @@ def _chat_json(assistant, conversation, k: int | None) -> None:
             continue
         result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
         typer.echo(json_line(result.to_json()))
+        if (problem := keep()) is not None:
+            failed = True
+            _say(f"error: {problem}", err=True)
     if failed:
         raise typer.Exit(1)
 

@@ -18,6 +18,7 @@ from conftest import app_index
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
+from assistant.export import answer_markdown
 from ui.render import document_html, escape_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,6 +163,22 @@ def test_a_reading_with_the_previous_question_is_offered_and_asked_on_click(app)
     assert turn["question"] == offered
     assert not turn["result"].abstained and "Members or Observers" in turn["result"].answer
     assert not [b for b in app.button if (b.key or "").startswith("suggested-")]  # the offer was taken: no button left
+
+
+def test_each_answer_can_be_copied_with_its_sources_and_the_conversation_exported(app):
+    """Under each answer, **Copy with sources** holds the turn's Markdown in a code block (its copy button copies
+    it); the sidebar's **Export conversation** downloads every turn's Markdown (assistant/export.py)."""
+    exports = lambda: [b for b in app.sidebar.get("download_button") if b.key == "export-conversation"]  # noqa: E731
+    assert not exports()  # nothing asked yet: nothing to export
+    ask(app, "Who handles trafficking victims?")
+    ask(app, "What else does it do?")
+    first, second = (m["result"] for m in app.session_state["messages"])
+    copies = [c.value for c in app.code if c.language == "markdown"]
+    assert [c.rstrip() for c in copies] == [answer_markdown(first).rstrip(), answer_markdown(second).rstrip()]
+    for result, copy in zip((first, second), copies, strict=True):
+        assert result.citations and all(f"characters {c.start}–{c.end}" in copy for c in result.citations)
+    (export,) = exports()
+    assert export.proto.label == "Export conversation" and export.proto.url
 
 
 def test_feedback_is_saved_to_sqlite_with_reasons_and_comment(app, index):

@@ -196,12 +196,30 @@ def test_question_gets_a_cited_answer_and_the_source_opens(server, page, tmp_pat
     assert highlighted == quoted
     expect(dialog).to_contain_text("Global Migration Group: Information Note")
     page.screenshot(path=str(tmp_path / "source.png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0, timeout=30_000)
+    assert quoted in _exported(page, tmp_path)  # the conversation downloads with the passage its answer quotes
     report = (f"launch to first answer visible: {first_answer_s:.1f}s (server healthy after "
               f"{server['healthy_s']:.1f}s, chat input enabled after {page.ready_at - server['launched']:.1f}s); "
               "screenshots: "
               f"{tmp_path / 'answer.png'}, {tmp_path / 'source.png'}")
     print(report)
     (tmp_path / "timing.txt").write_text(report + "\n")
+
+
+def _exported(page, tmp_path: Path) -> str:
+    """Click the sidebar's **Export conversation**; the downloaded Markdown as a viewer shows it, whitespace folded."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Export conversation").click()
+    assert download.value.suggested_filename.endswith(".md")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    shown = MarkdownIt("commonmark").render(saved.read_text(encoding="utf-8"))
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", shown)).split())
 
 
 def test_markup_in_documents_is_inert(server, page, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from markdown_it import MarkdownIt
 
 
 def run_cli(settings, *args, env_extra=None, check=True):
@@ -126,3 +128,28 @@ def test_terminal_output_carries_no_control_sequences(tmp_path):
     as_json = run_cli(settings, "ask", "--json", "Who trains harbour pilots?\x9b2J\u202e\x7f")
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", as_json.stdout)
     assert json.loads(as_json.stdout)["question"].endswith("\x9b2J\u202e\x7f")  # escaped, not lost
+
+
+def test_chat_save_keeps_the_conversation_as_markdown_with_its_quoted_sources(ingested, tmp_path):
+    """`chat --save FILE` writes the Markdown of assistant/export.py after each answer; a folder that does not exist
+    is refused in one line before anything is asked."""
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(ingested.data_dir), "ASSISTANT_CORPUS_DIR": str(ingested.corpus_dir)}
+    saved = tmp_path / "chat.md"
+    proc = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json", "--save", str(saved)], env=env,
+                          capture_output=True, text=True, timeout=300,
+                          input="Who handles trafficking victims?\nWhat else does it do?\n")
+    assert proc.returncode == 0, proc.stderr
+    turns = [json.loads(line) for line in proc.stdout.splitlines()]
+    markdown = saved.read_text(encoding="utf-8")
+    page = MarkdownIt("commonmark").render(markdown)
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())  # what a Markdown viewer shows
+    assert markdown.startswith("# GMG notes assistant: conversation") and "2 questions" in shown
+    for turn in turns:
+        assert f"<h2>{html.escape(turn['question'], quote=False)}</h2>" in page
+        assert turn["citations"] and " ".join(turn["answer"].split()) in shown
+        for c in turn["citations"]:
+            assert " ".join(c["text"].split()) in shown
+    assert not list(tmp_path.glob(".*.tmp"))
+    missing = run_cli(ingested, "chat", "--save", str(tmp_path / "nowhere" / "chat.md"), check=False)
+    assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0
+    assert "does not exist" in missing.stderr and "Traceback" not in missing.stderr

@@ -15,6 +15,7 @@ import uuid
 import streamlit as st
 
 from assistant.conversation import Conversation
+from assistant.export import answer_markdown, conversation_markdown
 from assistant.models import CitedAnswer
 from ui.feedback import render_feedback
 from ui.render import escape_markdown as esc
@@ -52,6 +53,18 @@ def render(context: PageContext) -> None:
     if state.messages:  # the list left the page with the first question: it stays at hand in the sidebar
         with agencies_slot, st.expander("GMG member agencies"):
             render_agencies(context, "sidebar")
+        _export_button()
+
+
+def _export_button() -> None:
+    """**Export conversation**: every answered turn as Markdown, with its quoted sources (assistant/export.py)."""
+    turns = [m["result"] for m in st.session_state.messages if m["result"] is not None]
+    if turns:
+        st.sidebar.download_button("Export conversation", conversation_markdown(turns), key="export-conversation",
+                                   icon=":material/download:",
+                                   file_name=f"gmg-conversation-{time.strftime('%Y%m%d-%H%M')}.md",
+                                   mime="text/markdown", on_click="ignore", width="stretch",
+                                   help="Download the questions and answers with their quoted sources (Markdown)")
 
 
 def _offer_first_ingest(context: PageContext) -> None:
@@ -120,6 +133,11 @@ def _answer_footer(context: PageContext, result: CitedAnswer, msg: dict, offers:
     if result.backend != "extractive" and not result.abstained:
         st.caption(esc(f"Written by {result.backend}; each sentence was checked against the passage it cites."))
     render_sources(result, msg["id"], context.settings.data_dir)
+    if not result.social:
+        with st.popover("Copy with sources", icon=":material/content_copy:"):
+            st.caption("The question, the answer and its quoted sources as Markdown: copy with the button at the "
+                       "top right.")
+            st.code(answer_markdown(result), language="markdown", wrap_lines=True)
     render_feedback(context, msg)
 
 
