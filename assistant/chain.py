@@ -31,6 +31,7 @@ from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup, with_previous_question
 from assistant.settings import Settings
 from assistant.social import social_reply, without_social_opening
+from ingest.chroma_collection import chunk_count
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
 
@@ -277,7 +278,7 @@ def build_assistant(settings: Settings, embeddings=None, client=None, store=None
     store = store if store is not None else build_store(settings, embeddings, client)
     name = collection_name(settings.collection, embeddings.model_id)
     manifest = Manifest.load(manifest_path(settings, name))
-    if store._collection.count() == 0:
+    if chunk_count(store) == 0:
         raise EmptyIndexError("The index is empty: run `assistant ingest` (or `make run`) to ingest the corpus first.")
     glossary = Glossary.load(settings.corpus_dir / "glossary.toml")
     keyword = KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)

@@ -17,6 +17,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.models import Citation, CitedAnswer
 from assistant.settings import Settings
+from ingest.chroma_collection import chunk_count
 from ingest.discovery import CORPUS_METADATA_FILES, load_catalog
 from ingest.glossary import Glossary
 from ingest.loaders import LOADERS, LoadError, load_bytes
@@ -129,7 +130,7 @@ class TutorialBaseline:
         files = corpus_files(root)
         fingerprint = self._fingerprint(files)
         state = self._state_path()
-        count = self.store._collection.count()
+        count = chunk_count(self.store)
         if count and state.is_file() and json.loads(state.read_text()).get("fingerprint") == fingerprint:
             self.chunks = count
             return count

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ingest.chroma_collection import chunk_count
 from ingest.chunking import Chunk, Chunker, doc_id_for
 from ingest.discovery import (
     CORPUS_METADATA_FILES,
@@ -142,7 +143,7 @@ def ingest(
 
 def _count(store) -> int:
     try:
-        return int(store._collection.count())
+        return chunk_count(store)
     except Exception:  # noqa: BLE001 - a store without a count: fall back to trusting the manifest
         return -1
 

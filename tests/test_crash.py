@@ -32,6 +32,8 @@ import time
 import traceback
 from pathlib import Path
 
+from ingest.chroma_collection import bare_query
+
 REPO = Path(__file__).resolve().parents[1]
 BATCH = 4
 SLOTS = 2  # jobs run two at a time (one core each)
@@ -187,7 +189,7 @@ def snapshot(embeddings, data_dir: Path, corpus: Path) -> dict:
     hnsw_ok = True
     for cid in probe_ids:
         vector = got["embeddings"][ids.index(cid)]
-        hit = store._collection.query(query_embeddings=[list(map(float, vector))], n_results=1, include=[])
+        hit = bare_query(store, vector, 1, include=())
         hnsw_ok &= hit["ids"][0][:1] == [cid]
     texts = data_dir / "texts"
     leftovers = [p.name for p in (data_dir / "manifests").glob("*.tmp*")]

@@ -13,6 +13,7 @@ from assistant.chain import manifest_path
 from assistant.embeddings import SentenceEmbeddings
 from assistant.indexing import run_ingest
 from assistant.store import build_store, collection_name
+from ingest.chroma_collection import name_of
 from ingest.manifest import Manifest
 
 
@@ -122,7 +123,7 @@ def test_model_change_uses_a_new_collection(workspace, embeddings):
     second_store = build_store(workspace, other)
     report = run_ingest(workspace, other, second_store)
     assert report.added == 2 and report.embedded > 0
-    assert second_store._collection.name != first_store._collection.name
+    assert name_of(second_store) != name_of(first_store)
     assert len(_ids(first_store)) == len(_ids(second_store))
 
 
@@ -133,7 +134,7 @@ def test_interrupted_ingest_is_repaired_by_the_next_run(workspace, embeddings):
     clean = _ids(store)
     store.add_texts(["orphan chunk from a crashed run"], [{"source": "gone.txt", "start": 0, "end": 1}],
                     ids=["orphan-1"])
-    manifest = Manifest.load(manifest_path(workspace, store._collection.name))
+    manifest = Manifest.load(manifest_path(workspace, name_of(store)))
     manifest.dirty = True
     manifest.save()
     report = run_ingest(workspace, embeddings, store)

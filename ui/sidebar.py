@@ -6,6 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from ingest.chroma_collection import chunk_count
 from ui.render import escape_markdown as esc
 from ui.services import PageContext
 
@@ -26,7 +27,7 @@ def _corpus(context: PageContext) -> None:
     st.header("Corpus")
     last = datetime.fromtimestamp(manifest.updated_at).strftime("%Y-%m-%d %H:%M") if manifest else "never"
     try:
-        chunks = services.store._collection.count()
+        chunks = chunk_count(services.store)
     except Exception:  # e.g. the Chroma server went away; the status must not break the page
         chunks = "unknown"
     st.markdown(f"**Documents:** {len(manifest.files) if manifest else 0}  \n**Chunks:** {chunks}  \n"
