@@ -11,6 +11,7 @@ import logging
 import threading
 
 from assistant.agencies import agency_summaries
+from assistant.conversation_store import ConversationStore
 from assistant.feedback import FeedbackStore
 from assistant.settings import Settings
 from assistant.who_does_what import build_map
@@ -31,6 +32,8 @@ class Services:
         self.store = store if store is not None else build_store(settings, self.embeddings, self.client)
         self.collection = collection_name(settings.collection, self.embeddings.model_id)
         self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+        self.conversations = ConversationStore(settings.data_dir / "conversations.sqlite3",
+                                               settings.conversation_retention_days)
         self.lock, self.ingest_lock, self.jobs_lock = threading.RLock(), threading.Lock(), threading.Lock()
         self.assistant, self.empty_message, self._jobs, self.builds = None, None, {}, 0
         self.reload()

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     max_history_turns: int = Field(6, ge=0, description="Earlier turns used to rewrite a follow-up question.")
+    conversation_retention_days: int = Field(
+        90, ge=1, description="The app keeps each conversation this many days after its last question "
+        "(data_dir/conversations.sqlite3); older ones are removed when the app starts.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped at ingest.")
     max_top_k: int = Field(
         20, ge=1, le=50, description="Largest top-k a question may ask for (app slider, `ask -k`); more is capped."

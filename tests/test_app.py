@@ -214,7 +214,7 @@ def test_open_document_shows_the_whole_text_with_the_passage_highlighted(app, in
     opener = next(b for b in app.button if (b.key or "").endswith(f"-cited-{citation.id}"))
     opener.click().run()
     assert not app.exception
-    frames = app.get("iframe")
+    frames = [f for f in app.get("iframe") if "gmg_browser" not in f.proto.srcdoc]  # not the cookie's
     assert len(frames) == 1
     text = (index.data_dir / "texts" / f"{citation.doc_id}.txt").read_text(encoding="utf-8")
     assert frames[0].proto.srcdoc == document_html(text, citation.start, citation.end)
@@ -337,12 +337,17 @@ def test_sign_in_guards_the_app_and_feedback_records_the_user(index, monkeypatch
     with sqlite3.connect(index.data_dir / "feedback.sqlite3") as conn:
         user = conn.execute("SELECT user FROM feedback WHERE message_id = ?", (turn["id"],)).fetchone()
     assert user == ("Ada Lovelace",)
+    assert at.query_params.get("c") and any(b.key == f"conv-open-{at.session_state['conversation_id']}"
+                                            for b in at.sidebar.button)  # Ada's conversation: linked, listed
     next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
     assert not at.exception and not at.chat_input and len(at.text_input) == 2
     at.text_input[0].input("Grace Hopper")  # the next person on this tab starts from a clean session
     at.text_input[1].input("open sesame")
     at.button[0].click().run()
     assert not at.exception and at.chat_input and at.session_state["messages"] == []
+    # The tab's link still names Ada's conversation (?c=): Grace gets a new one and a notice, not Ada's turns.
+    assert at.query_params.get("c") in ([], None, "") and any("not yours" in i.value for i in at.info)
+    assert not [b for b in at.sidebar.button if (b.key or "").startswith("conv-open-")]
     assert not at.chat_message and not at.session_state["feedback_rows"]
 
 

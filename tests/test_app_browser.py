@@ -574,3 +574,46 @@ def test_check_yourself_quiz_gives_feedback_with_the_passage_and_a_consistent_sc
     print(f"quiz: {right} of {total} right ({verdicts}); {len(clicks)} click(s) repeated {clicks}; "
           f"{time.monotonic() - started:.1f}s; screenshots: {tmp_path / 'quiz-first-answer.png'}, "
           f"{tmp_path / 'quiz-score.png'}")
+
+
+def test_a_conversation_survives_a_reload_and_is_listed_for_this_browser(server, page, tmp_path):
+    """Ask two questions, reload: both turns are shown again and a follow-up uses them; a new tab of the same
+    browser (its cookie) lists the conversation under Past conversations; another browser does not."""
+    from playwright.sync_api import expect
+
+    first = _ask(page, "Which agency is the custodian of the trafficking protocol?")
+    expect(first).to_contain_text("UNODC")
+    _wait_idle(page, first)
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill("Who set up the GMG?")
+    box.press("Enter")
+    messages = page.get_by_test_id("stChatMessage")
+    expect(messages.nth(3)).to_contain_text("Sources", timeout=ANSWER_TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(r"[?&]c=[0-9a-f]{32}"), timeout=30_000)
+    link = page.url
+
+    page.reload(wait_until="domcontentloaded")
+    expect(messages).to_have_count(4, timeout=ANSWER_TIMEOUT_MS)
+    expect(messages.nth(0)).to_contain_text("Which agency is the custodian of the trafficking protocol?")
+    expect(messages.nth(2)).to_contain_text("Who set up the GMG?")
+    box.fill("When did it first meet?")
+    box.press("Enter")
+    expect(messages.nth(5)).to_contain_text("9 May 2006", timeout=ANSWER_TIMEOUT_MS)
+    expect(messages.nth(5)).to_contain_text("Searched:")
+
+    jar = page.context.cookies()
+    assert [c["name"] for c in jar if re.fullmatch(r"[0-9a-f]{32}", c["value"])] == ["gmg_browser"]
+    same_browser = page.context.browser.new_context()
+    same_browser.add_cookies(jar)
+    tab = same_browser.new_page()  # the same browser (its cookie), without the link
+    tab.goto(server["url"], wait_until="domcontentloaded")
+    listed = tab.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("Which agency is the custodian"))
+    expect(listed).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    listed.click()
+    expect(tab.get_by_test_id("stChatMessage")).to_have_count(6, timeout=ANSWER_TIMEOUT_MS)
+    tab.screenshot(path=str(tmp_path / "reopened.png"), full_page=True)
+
+    other = page.context.browser.new_context().new_page()  # another browser: no cookie, not its conversation
+    other.goto(link, wait_until="domcontentloaded")
+    expect(other.get_by_text("does not exist or is not yours")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(other.get_by_test_id("stChatMessage")).to_have_count(0)

@@ -17,6 +17,7 @@ import streamlit as st
 from assistant.conversation import Conversation
 from assistant.export import answer_markdown, conversation_markdown
 from assistant.models import CitedAnswer
+from ui import past_conversations as past
 from ui.feedback import render_feedback
 from ui.render import escape_markdown as esc
 from ui.render import stream_words
@@ -32,13 +33,17 @@ STARTERS = ["What is the GMG?", "Who are the members of the GMG?", "Who handles 
 def render(context: PageContext) -> None:
     """The whole page. A question comes from the chat box, or from a starter or the Evaluate page ("pending")."""
     state = st.session_state
-    for name, default in (("messages", []), ("feedback_rows", {}), ("session_id", uuid.uuid4().hex),
+    for name, default in (("messages", []), ("feedback_rows", {}), ("ratings", {}), ("session_id", uuid.uuid4().hex),
                           ("conversation", Conversation())):
         state.setdefault(name, default)
+    state.owner = who = past.owner(context)
+    past.restore(context, who)  # the conversation the link names (?c=), kept from an earlier visit
     st.title("GMG notes assistant")
     st.caption("Answers are quoted from the Global Migration Group's notes, with the passages they come from.")
+    past.render_notices(context)
     prompt = st.chat_input("Ask about the GMG notes…", disabled=context.assistant is None)
     with st.sidebar:
+        past_slot = st.container()  # filled last: it lists the conversation this run's answer may have started
         agencies_slot = render_sidebar(context)
     if context.assistant is None:
         _offer_first_ingest(context)
@@ -48,12 +53,15 @@ def render(context: PageContext) -> None:
         render_turn(context, turn, offers=not question)  # a new question ends what the last answer offered
     if question:
         state.messages.append(answer_live(context, question))
+        past.record_turn(context, who, state.messages[-1])
     elif not state.messages:
         _welcome(context)
     if state.messages:  # the list left the page with the first question: it stays at hand in the sidebar
         with agencies_slot, st.expander("GMG member agencies"):
             render_agencies(context, "sidebar")
         _export_button()
+    with past_slot:
+        past.render_past(context, who)
 
 
 def _export_button() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.feedback import REASONS
+from ui.past_conversations import record_rating
 from ui.render import escape_markdown as esc
 from ui.services import PageContext
 
@@ -12,6 +13,8 @@ from ui.services import PageContext
 def render_feedback(context: PageContext, msg: dict) -> None:
     """Thumbs for one turn; once rated, a small form for reasons (thumbs down) and a comment."""
     mid, state = msg["id"], st.session_state
+    if f"fb-{mid}" not in state and state.get("ratings", {}).get(mid) is not None:
+        state[f"fb-{mid}"] = state.ratings[mid]  # a reopened conversation shows the rating given then
     rating = st.feedback("thumbs", key=f"fb-{mid}", on_change=_rated, args=(context, mid))
     if rating is not None and mid in state.feedback_rows:
         with st.form(f"fbform-{mid}", border=False):
@@ -36,6 +39,7 @@ def _rated(context: PageContext, mid: str) -> None:
         else:
             rows[mid] = store.record(msg["result"], rating=rating, settings=msg["settings"],
                                      session_id=state.session_id, message_id=mid, user=context.user)
+        record_rating(context, state.get("owner", ""), mid, rating, rows[mid])
         state.feedback_notice = (mid, "Thanks, your rating was saved.")
     except Exception as exc:  # a full disk or a locked database must not break the chat
         state.feedback_notice = (mid, f"Could not save the feedback: {exc}")

@@ -1,0 +1,104 @@
+"""Conversations that last, in the app (AppTest over a real index): kept as they happen, reopened by their link
+(`?c=`) in a new session of the same browser, listed under Past conversations, renamed, deleted; another owner's
+link and a damaged store. The browser cookie that names the owner is exercised in Chromium (test_app_browser.py);
+here a new session of "the same browser" is one given the same `browser_id`."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import app_index
+from streamlit.testing.v1 import AppTest
+from test_app import APP, TIMEOUT, ask, plain
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    yield from app_index(tmp_path_factory, "conversations-index")
+
+
+def session(browser: str, link: str | None = None) -> AppTest:
+    """A new session of the app, as a reload or a new tab of browser `browser` opening `link` (a conversation id)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["browser_id"] = browser
+    at.session_state["browser_cookie_set"] = True
+    if link:
+        at.query_params["c"] = link
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def past(at: AppTest) -> list[str]:
+    return [plain(b.label) for b in at.sidebar.button if (b.key or "").startswith("conv-open-")]
+
+
+def test_a_reload_shows_the_conversation_and_follow_ups_continue_from_it(index):
+    browser = "a" * 32
+    at = session(browser)
+    ask(at, "Which agency is the custodian of the trafficking protocol?")
+    ask(at, "Who set up the GMG?")
+    link = at.query_params["c"][0] if isinstance(at.query_params["c"], list) else at.query_params["c"]
+    asked = [m["result"].answer for m in at.session_state["messages"]]
+
+    again = session(browser, link)  # the reload: a new session, the same link
+    assert [m["result"].answer for m in again.session_state["messages"]] == asked
+    assert [plain(m.markdown[0].value) for m in again.chat_message if m.name == "user"] == [
+        "Which agency is the custodian of the trafficking protocol?", "Who set up the GMG?"]
+    ask(again, "When did it first meet?")  # "it" is the GMG of the reopened conversation
+    follow_up = again.session_state["messages"][-1]["result"]
+    assert "GMG" in (follow_up.standalone_question or "") and "9 May 2006" in follow_up.answer
+    assert past(again)[0].startswith("Which agency is the custodian of the trafficking protocol?")
+
+    third = session(browser, link)  # the follow-up was kept too
+    assert len(third.session_state["messages"]) == 3
+
+
+def test_past_conversations_open_rename_and_delete(index):
+    browser = "b" * 32
+    at = session(browser)
+    ask(at, "What does UNHCR do?")
+    first = at.session_state["conversation_id"]
+    at.sidebar.button(key="conv-new").click().run()
+    assert at.session_state["messages"] == [] and not at.query_params.get("c")
+    ask(at, "What is the GFMD?")
+    second = at.session_state["conversation_id"]
+    assert second != first and [t.split(" · ")[0] for t in past(at)] == ["What is the GFMD?", "What does UNHCR do?"]
+
+    at.sidebar.button(key=f"conv-open-{first}").click().run()  # open the older one: its turns come back
+    assert at.session_state["conversation_id"] == first
+    assert [m["question"] for m in at.session_state["messages"]] == ["What does UNHCR do?"]
+
+    at.sidebar.text_input(key=f"conv-title-{second}").input("GFMD basics <b>for me</b>")
+    at.sidebar.button(key=f"conv-rename-{second}").click().run()
+    assert "GFMD basics <b>for me</b>" in [t.split(" · ")[0] for t in past(at)]  # shown as text
+    at.sidebar.button(key=f"conv-delete-{first}").click().run()  # the open one: the chat starts afresh
+    assert at.session_state["messages"] == [] and [t.split(" · ")[0] for t in past(at)] == [
+        "GFMD basics <b>for me</b>"]
+    at.sidebar.button(key="conv-delete-all").click().run()
+    assert past(at) == [] and session(browser, second).session_state["messages"] == []
+
+
+def test_a_link_that_is_not_yours_opens_a_new_conversation_with_a_notice(index):
+    owner = session("c" * 32)
+    ask(owner, "What does UNODC do?")
+    link = owner.session_state["conversation_id"]
+    for stranger in (session("d" * 32, link), session("c" * 32, "0" * 32), session("c" * 32, "not-an-id")):
+        assert stranger.session_state["messages"] == [] and not stranger.query_params.get("c")
+        assert any("does not exist or is not yours" in i.value for i in stranger.info)
+    assert past(session("d" * 32)) == []  # nor is it listed for the other browser
+
+
+def test_a_damaged_store_is_set_aside_and_the_chat_still_works(tmp_path_factory):
+    fixture = app_index(tmp_path_factory, "damaged-conversations")
+    settings = next(fixture)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        (settings.data_dir / "conversations.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\x13" * 4000)
+        at = session("e" * 32)
+        assert any("damaged" in w.value and "kept aside" in w.value for w in at.warning)
+        ask(at, "What does UNODC do?")
+        assert "UNODC" in at.session_state["messages"][-1]["result"].answer
+        assert len(session("e" * 32, at.session_state["conversation_id"]).session_state["messages"]) == 1
+        assert list(settings.data_dir.glob("conversations.sqlite3.damaged-*"))
+    finally:
+        next(fixture, None)

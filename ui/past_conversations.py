@@ -1,0 +1,168 @@
+"""Conversations that last (Chat page): each chat is stored as it happens (assistant/conversation_store.py) and its
+id is put in the page's link (`?c=…`), so a reload, or the link, shows it again and follow-ups continue from its
+history. The sidebar's **Past conversations** lists the owner's conversations to open, rename or delete.
+
+The owner is the signed-in user; with sign-in off it is this browser: a random id kept in a cookie (set by a
+one-line script in an empty iframe of the app's origin, read back by `st.context.cookies` on the next visit),
+never a list shared by everyone who can reach the app.
+Another owner's link opens a new conversation with a one-line notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import streamlit as st
+
+from assistant.conversation import Conversation
+from assistant.conversation_store import ConversationStore
+from ui.render import escape_markdown as esc
+from ui.services import PageContext
+
+log = logging.getLogger(__name__)
+COOKIE = "gmg_browser"
+PARAM = "c"
+_ID = re.compile(r"[0-9a-f]{32}")
+COOKIE_DAYS = 400  # the longest a browser keeps a cookie
+
+
+def owner(context: PageContext) -> str:
+    """Whose conversations these are: "user:<name>" when signed in, else "browser:<id>" (the cookie's, or a new
+    one that this run asks the browser to keep)."""
+    if context.user is not None:
+        return f"user:{context.user}"
+    state = st.session_state
+    if "browser_id" not in state:
+        cookie = st.context.cookies.get(COOKIE)
+        cookie = cookie if isinstance(cookie, str) else ""  # no cookie, or no browser behind the session (AppTest)
+        state.browser_id = cookie if _ID.fullmatch(cookie) else uuid.uuid4().hex
+        state.browser_cookie_set = bool(_ID.fullmatch(cookie))
+    if not state.get("browser_cookie_set"):  # drawn on every run of this session: the cookie is seen next visit
+        st.iframe(f"<script>document.cookie='{COOKIE}={state.browser_id};path=/;"
+                  f"max-age={COOKIE_DAYS * 86400};SameSite=Strict';</script>", height="content")
+    return f"browser:{state.browser_id}"
+
+
+def restore(context: PageContext, who: str) -> None:
+    """Show the conversation the link names (`?c=`), once per session or when the link changes; a link to a
+    conversation that does not exist, or is someone else's, starts a new one and says so."""
+    store, state = context.services.conversations, st.session_state
+    wanted = st.query_params.get(PARAM)
+    if not wanted or wanted == state.get("conversation_id") or not store.available:
+        return
+    try:
+        turns = store.load(wanted, who) if _ID.fullmatch(wanted) else None
+    except Exception as exc:  # a damaged or locked file must not break the chat
+        log.exception("loading a conversation failed")
+        state.history_notice = f"Could not open that conversation: {exc}"
+        return
+    start_new()
+    if turns is None:
+        state.history_notice = "That conversation does not exist or is not yours: this is a new conversation."
+        return
+    state.conversation_id = wanted
+    st.query_params[PARAM] = wanted
+    state.conversation = Conversation(turns=[t.result for t in turns])
+    state.messages = [{"id": t.turn_id, "question": t.result.question, "result": t.result, "error": None,
+                       "settings": t.settings} for t in turns]
+    for t in turns:
+        if t.feedback_row is not None:
+            state.feedback_rows[t.turn_id] = t.feedback_row
+            state.ratings[t.turn_id] = t.rating
+
+
+def start_new() -> None:
+    """An empty chat: no turns, no id (the link loses its `?c=` until the first answer)."""
+    state = st.session_state
+    state.messages, state.conversation, state.feedback_rows, state.ratings = [], Conversation(), {}, {}
+    state.conversation_id = None
+    st.query_params.pop(PARAM, None)
+
+
+def record_turn(context: PageContext, who: str, msg: dict) -> None:
+    """Store an answered turn; the first one creates the conversation (titled by its question) and puts its id in
+    the link. A failure is a notice under the chat, never a broken chat."""
+    store, state = context.services.conversations, st.session_state
+    if msg["result"] is None or not store.available:
+        return
+    try:
+        if not state.get("conversation_id"):
+            state.conversation_id = store.create(who, msg["question"])
+            st.query_params[PARAM] = state.conversation_id
+        store.add_turn(state.conversation_id, who, msg["id"], msg["result"], msg["settings"])
+    except Exception as exc:
+        log.exception("saving a turn failed")
+        state.history_notice = f"Could not save this conversation: {exc}"
+
+
+def record_rating(context: PageContext, who: str, mid: str, rating: int | None, row: int | None) -> None:
+    """Keep a turn's 👍/👎 with the conversation, so it shows again when the conversation is reopened."""
+    cid = st.session_state.get("conversation_id")
+    if cid and context.services.conversations.available:
+        try:
+            context.services.conversations.rate(cid, who, mid, rating, row)
+        except Exception:  # the feedback store has it; the conversation only shows it
+            log.exception("saving a rating with the conversation failed")
+
+
+def render_notices(context: PageContext) -> None:
+    """The store's start-up warning (damaged file set aside, folder not writable), and this session's notice."""
+    warning = context.services.conversations.warning
+    if warning:
+        st.warning(esc(warning))
+    notice = st.session_state.pop("history_notice", None)
+    if notice:
+        st.info(esc(notice))
+
+
+def render_past(context: PageContext, who: str) -> None:
+    """The sidebar's **Past conversations**: open, rename, delete one; delete all; start a new one."""
+    store = context.services.conversations
+    if not store.available:
+        return
+    try:
+        past = store.list(who)
+    except Exception as exc:
+        st.caption(esc(f"Past conversations are unavailable: {exc}"))
+        return
+    st.subheader("Past conversations")
+    st.button("New conversation", key="conv-new", icon=":material/add_comment:", width="stretch",
+              on_click=start_new)
+    current = st.session_state.get("conversation_id")
+    for conv in past:
+        day = time.strftime("%Y-%m-%d", time.localtime(conv.updated))
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.button(esc(f"{conv.title} · {day}"), key=f"conv-open-{conv.id}", type="tertiary",
+                    disabled=conv.id == current, help=f"{conv.turns} question(s); open and continue it",
+                    on_click=_open, args=(conv.id,))
+        with right.popover("", icon=":material/more_vert:", help="Rename or delete"):
+            st.text_input("Title", value=conv.title, key=f"conv-title-{conv.id}", max_chars=80)
+            st.button("Rename", key=f"conv-rename-{conv.id}", on_click=_rename, args=(store, who, conv.id))
+            st.button("Delete", key=f"conv-delete-{conv.id}", on_click=_delete, args=(store, who, conv.id))
+    if past:
+        with st.popover("Delete all", icon=":material/delete_sweep:"):
+            st.caption(f"Delete all {len(past)} of your conversations? This cannot be undone.")
+            st.button("Delete all conversations", key="conv-delete-all", type="primary",
+                      on_click=_delete_all, args=(store, who))
+
+
+def _open(cid: str) -> None:
+    st.query_params[PARAM] = cid  # restore() loads it on this rerun
+
+
+def _rename(store: ConversationStore, who: str, cid: str) -> None:
+    store.rename(cid, who, st.session_state.get(f"conv-title-{cid}") or "")
+
+
+def _delete(store: ConversationStore, who: str, cid: str) -> None:
+    store.delete(cid, who)
+    if st.session_state.get("conversation_id") == cid:
+        start_new()
+
+
+def _delete_all(store: ConversationStore, who: str) -> None:
+    store.delete_all(who)
+    start_new()
