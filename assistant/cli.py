@@ -277,6 +277,7 @@ def _saver(path: Path | None, conversation):
             tmp.write_text(conversation_markdown(conversation.turns), encoding="utf-8")
             tmp.replace(path)
         except OSError as exc:
+            tmp.unlink(missing_ok=True)
             return f"could not save the conversation to {path}: {exc.strerror or exc}"
         return None
 

@@ -66,18 +66,20 @@ class StoredTurn:
 
 
 class ConversationStore:
-    def __init__(self, path: Path, retention_days: int = 90, now: float | None = None):
+    def __init__(self, path: Path, retention_days: int = 90, now: float | None = None, timeout: float = 30.0):
         self.path = Path(path)
         self.retention_days = retention_days
+        self.timeout = timeout  # how long a call waits for another writer (another session, replica) to finish
         self.warning: str | None = None
         self.available = True
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._open_or_set_aside()
             self.removed = self.prune(now)
-        except OSError as exc:
+        except (OSError, sqlite3.OperationalError) as exc:  # cannot create, open or write it: not damage
             self.available, self.removed = False, 0
-            self.warning = f"Conversations cannot be kept ({exc.strerror or exc}): this chat works but is not saved."
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.warning = f"Conversations cannot be kept ({reason}): this chat works but is not saved."
 
     def _open_or_set_aside(self) -> None:
         """Create the tables; a file SQLite cannot read is renamed `<name>.damaged-<time>` (with its WAL files) and
@@ -87,6 +89,8 @@ class ConversationStore:
                 if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     raise sqlite3.DatabaseError("quick_check failed")
                 db.executescript(_SCHEMA)
+        except sqlite3.OperationalError:
+            raise  # locked by another process, unreadable folder: the file may be fine, never set it aside
         except sqlite3.DatabaseError:
             aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
             for suffix in ("", "-wal", "-shm"):
@@ -100,10 +104,11 @@ class ConversationStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
+        db = sqlite3.connect(self.path, timeout=self.timeout)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # a deleted conversation's text is overwritten, not left behind
             with db:  # commit on success, roll back on error
                 yield db
         finally:

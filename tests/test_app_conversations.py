@@ -52,6 +52,11 @@ def test_a_reload_shows_the_conversation_and_follow_ups_continue_from_it(index):
     third = session(browser, link)  # the follow-up was kept too
     assert len(third.session_state["messages"]) == 3
 
+    del third.query_params["c"]  # what the browser keeps after a visit to another page: a link without it
+    third.run()
+    assert not third.exception and third.query_params["c"] in (link, [link])  # the chat puts it back
+    assert len(third.session_state["messages"]) == 3
+
 
 def test_past_conversations_open_rename_and_delete(index):
     browser = "b" * 32

@@ -78,7 +78,7 @@ def test_a_damaged_file_is_kept_aside_and_a_new_one_started(tmp_path):
     assert store.load(cid, "b") == []
 
 
-def test_a_folder_that_cannot_be_written_leaves_the_chat_unsaved_with_a_warning(tmp_path):
+def test_a_data_folder_that_cannot_be_made_leaves_the_store_unavailable_with_a_warning(tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
     store = ConversationStore(blocker / "c.sqlite3")
@@ -104,3 +104,18 @@ def test_sessions_writing_at_once_lose_nothing(tmp_path):
         t.join()
     assert errors == []
     assert sorted(t.turn_id for t in store.load(cid, "b")) == sorted(f"{w}-{i}" for w in range(4) for i in range(15))
+
+
+def test_a_file_locked_by_another_process_is_not_taken_for_damage(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    cid = ConversationStore(path).create("b", "kept")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        blocked = ConversationStore(path, timeout=0.2)
+        assert not blocked.available and "locked" in blocked.warning
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("*.damaged-*"))
+    assert [s.id for s in ConversationStore(path).list("b")] == [cid]

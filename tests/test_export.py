@@ -58,3 +58,16 @@ def test_question_answer_and_document_text_are_inert_in_a_markdown_viewer():
     assert "<script" not in page and "<b>" not in page and "href" not in page and "<img" not in page
     assert shown(answer_markdown(result)).count(folded(hostile)) == 3  # question, answer, passage: as written
     assert inert("1. not a list") == "1\\. not a list"
+
+
+def test_line_breaks_indents_and_marker_look_alikes_cannot_make_structure():
+    """A bare carriage return, four leading spaces, a heading's closing '#', "[1]: url" in an answer: each shows as
+    typed and changes nothing around it (no heading, code block or link definition)."""
+    passage = "calm\r# not a heading\n    not code &amp; *x*\n[1]: http://evil.example"
+    citation = Citation(id=1, source="n.txt", title="T", section="S", start=0, end=9, text=passage)
+    result = CitedAnswer(question="what is C#", answer="[1]: http://evil.example claim [1]", citations=[citation])
+    page = MarkdownIt("commonmark").render(answer_markdown(result))
+    assert "<h1" not in page and "<pre" not in page and "<code" not in page and "href" not in page, page
+    text = shown(answer_markdown(result))
+    assert "what is C#" in text and "[1]: http://evil.example claim [1]" in text
+    assert folded(passage.replace("\r", "\n")) in text

@@ -77,6 +77,13 @@ def _sign_in(settings: Settings, st, name: str, password: str, secrets: Mapping 
         st.error("Wrong name or password.")
 
 
+def name_is_proven(settings: Settings) -> bool:
+    """Whether the signed-in name is the person's own: OIDC, or a password of that user's own; with one shared
+    password anyone who knows it can type any name."""
+    return settings.auth == "oidc" or (settings.auth == "password" and bool(password_config(settings,
+                                                                                             _secrets(streamlit))[1]))
+
+
 def _oidc(st) -> str | None:
     if getattr(st.user, "is_logged_in", False):
         return str(st.user.get("email") or st.user.get("name") or st.user.get("sub") or "signed-in user")

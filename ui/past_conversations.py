@@ -19,6 +19,7 @@ import streamlit as st
 
 from assistant.conversation import Conversation
 from assistant.conversation_store import ConversationStore
+from ui.auth import name_is_proven
 from ui.render import escape_markdown as esc
 from ui.services import PageContext
 
@@ -30,10 +31,16 @@ COOKIE_DAYS = 400  # the longest a browser keeps a cookie
 
 
 def owner(context: PageContext) -> str:
-    """Whose conversations these are: "user:<name>" when signed in, else "browser:<id>" (the cookie's, or a new
-    one that this run asks the browser to keep)."""
-    if context.user is not None:
+    """Whose conversations these are: "user:<name>" when the sign-in proves the name (OIDC, per-user passwords);
+    "browser:<id>" with sign-in off (the cookie's id, or a new one this run asks the browser to keep); with one
+    shared password, where anyone can type any name, "user:<name>@browser:<id>"."""
+    if context.user is not None and name_is_proven(context.settings):
         return f"user:{context.user}"
+    browser = f"browser:{_browser_id()}"
+    return browser if context.user is None else f"user:{context.user}@{browser}"
+
+
+def _browser_id() -> str:
     state = st.session_state
     if "browser_id" not in state:
         cookie = st.context.cookies.get(COOKIE)
@@ -43,7 +50,7 @@ def owner(context: PageContext) -> str:
     if not state.get("browser_cookie_set"):  # drawn on every run of this session: the cookie is seen next visit
         st.iframe(f"<script>document.cookie='{COOKIE}={state.browser_id};path=/;"
                   f"max-age={COOKIE_DAYS * 86400};SameSite=Strict';</script>", height="content")
-    return f"browser:{state.browser_id}"
+    return state.browser_id
 
 
 def restore(context: PageContext, who: str) -> None:
@@ -51,13 +58,17 @@ def restore(context: PageContext, who: str) -> None:
     conversation that does not exist, or is someone else's, starts a new one and says so."""
     store, state = context.services.conversations, st.session_state
     wanted = st.query_params.get(PARAM)
+    if not wanted and state.get("conversation_id"):  # another page cleared the link: it names this chat again
+        st.query_params[PARAM] = state.conversation_id
+        return
     if not wanted or wanted == state.get("conversation_id") or not store.available:
         return
     try:
         turns = store.load(wanted, who) if _ID.fullmatch(wanted) else None
     except Exception as exc:  # a damaged or locked file must not break the chat
         log.exception("loading a conversation failed")
-        state.history_notice = f"Could not open that conversation: {exc}"
+        start_new()
+        state.history_notice = f"Could not open that conversation ({exc}): this is a new conversation."
         return
     start_new()
     if turns is None:
@@ -144,7 +155,7 @@ def render_past(context: PageContext, who: str) -> None:
             st.button("Delete", key=f"conv-delete-{conv.id}", on_click=_delete, args=(store, who, conv.id))
     if past:
         with st.popover("Delete all", icon=":material/delete_sweep:"):
-            st.caption(f"Delete all {len(past)} of your conversations? This cannot be undone.")
+            st.caption("Delete all your conversations? This cannot be undone.")
             st.button("Delete all conversations", key="conv-delete-all", type="primary",
                       on_click=_delete_all, args=(store, who))
 
@@ -154,15 +165,26 @@ def _open(cid: str) -> None:
 
 
 def _rename(store: ConversationStore, who: str, cid: str) -> None:
-    store.rename(cid, who, st.session_state.get(f"conv-title-{cid}") or "")
+    _guarded("rename it", lambda: store.rename(cid, who, st.session_state.get(f"conv-title-{cid}") or ""))
 
 
 def _delete(store: ConversationStore, who: str, cid: str) -> None:
-    store.delete(cid, who)
+    _guarded("delete it", lambda: store.delete(cid, who))
     if st.session_state.get("conversation_id") == cid:
         start_new()
 
 
 def _delete_all(store: ConversationStore, who: str) -> None:
-    store.delete_all(who)
+    _guarded("delete them", lambda: store.delete_all(who))
     start_new()
+
+
+def _guarded(what: str, change) -> None:
+    """A change another tab made moot (the conversation is gone) or a store that fails: a notice, no traceback."""
+    try:
+        change()
+    except KeyError:
+        st.session_state.history_notice = f"Could not {what}: that conversation no longer exists."
+    except Exception as exc:
+        log.exception("changing past conversations failed")
+        st.session_state.history_notice = f"Could not {what}: {exc}"
