@@ -31,7 +31,7 @@ from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup, with_previous_question
 from assistant.settings import Settings
 from assistant.social import social_reply, without_social_opening
-from ingest.chroma_collection import chunk_count
+from ingest.chroma_collection import chunk_count, name_of
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
 
@@ -42,6 +42,27 @@ class EmptyIndexError(RuntimeError):
 
 def manifest_path(settings: Settings, collection: str) -> Path:
     return settings.data_dir / "manifests" / f"{collection}.json"
+
+
+def pull_shared_state(settings: Settings, store) -> bool:
+    """With a Chroma server: take the manifest and texts another host's ingest published there when they are of a
+    newer index revision (ingest/shared_state.py), so replicas need no shared data folder. Returns whether it did."""
+    if not settings.chroma_host:
+        return False
+    from ingest.shared_state import pull
+
+    name = name_of(store)
+    return pull(store, manifest_path(settings, name), settings.data_dir / "texts", shared_extras(settings, name))
+
+
+def shared_extras(settings: Settings, collection: str) -> dict[str, Path]:
+    """The files a replica takes with the index revision: its abstention calibration (computing it costs a few
+    dozen questions, each replica would otherwise repeat them)."""
+    return {"calibration": profile_path(settings, collection)}
+
+
+def profile_path(settings: Settings, collection: str) -> Path:
+    return settings.data_dir / "profiles" / f"{collection}.json"
 
 
 class _AnswerStep(Runnable[dict, Any]):
@@ -277,6 +298,7 @@ def build_assistant(settings: Settings, embeddings=None, client=None, store=None
     embeddings = embeddings if embeddings is not None else build_embeddings(settings)
     store = store if store is not None else build_store(settings, embeddings, client)
     name = collection_name(settings.collection, embeddings.model_id)
+    pull_shared_state(settings, store)
     manifest = Manifest.load(manifest_path(settings, name))
     if chunk_count(store) == 0:
         raise EmptyIndexError("The index is empty: run `assistant ingest` (or `make run`) to ingest the corpus first.")
@@ -304,7 +326,7 @@ def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> 
 
 def calibrated(settings: Settings, collection: str, manifest: Manifest, retriever, answerer) -> Calibration:
     """This index's abstention threshold: saved beside it, or calibrated now (answering/calibration.py)."""
-    path = settings.data_dir / "profiles" / f"{collection}.json"
+    path = profile_path(settings, collection)
     model = reader_key(answerer.model.digest, repr(answerer.glossary))
     saved = load_calibration(path, manifest.revision, model)
     if saved is not None:

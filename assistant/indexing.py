@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.chain import manifest_path
+from assistant.chain import manifest_path, pull_shared_state, shared_extras
 from assistant.embeddings import ensure_onnx_export
 from assistant.retrieval import KeywordIndex
 from assistant.settings import Settings
@@ -27,6 +27,8 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
     if not root.is_dir():
         raise FileNotFoundError(f"The corpus folder {root} does not exist; set ASSISTANT_CORPUS_DIR.")
     name = collection_name(settings.collection, embeddings.model_id)
+    if not dry_run:
+        pull_shared_state(settings, store)  # another host's ingest is where this one starts from
     manifest = Manifest.load(manifest_path(settings, name))
     chunker = build_chunker(settings, embeddings)
     report = ingest(root, store, chunker, manifest, model_id=embeddings.model_id, paths=paths,
@@ -34,15 +36,44 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
                     max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
     if not dry_run:
         KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
-        ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
-        _calibrate(settings, embeddings, store)
+        onnx = ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
+        _calibrate(settings, _reading_embedder(settings, embeddings, onnx), store)
+        _publish(settings, store, manifest, name)  # last: replicas see the new revision once it is ready
     return report
+
+
+def _publish(settings: Settings, store, manifest: Manifest, name: str) -> None:
+    """With a Chroma server: the index revision, manifest and texts go to the server for the other replicas
+    (ingest/shared_state.py); when the server already has this version, nothing is sent."""
+    if not settings.chroma_host:
+        return
+    from ingest.shared_state import publish, published_stamp, stamp
+
+    manifest = Manifest.load(manifest.path)  # as saved: the stamp another host will compare with
+    if published_stamp(store) != stamp(manifest):
+        publish(store, manifest, settings.data_dir / "texts", shared_extras(settings, name))
 
 
 def build_chunker(settings: Settings, embeddings) -> Chunker:
     """The chunker an ingest of settings.corpus_dir uses (its glossary labels agency sections)."""
     return Chunker(count_tokens=embeddings.count_tokens, glossary=Glossary.load(settings.corpus_dir / "glossary.toml"),
                    max_tokens=settings.chunk_max_tokens)
+
+
+def _reading_embedder(settings: Settings, embeddings, onnx: Path | None):
+    """What questions will be read with, so what calibrates: the ONNX export when there is one. Its token vectors
+    are the reader's main cost, and here it computes them 4-14x faster than the sentence-transformers model an
+    ingest embeds with (the same threshold to 4 decimals on the corpus)."""
+    from assistant.onnx_embeddings import OnnxEmbeddings
+
+    if onnx is None or isinstance(embeddings, OnnxEmbeddings):
+        return embeddings
+    from assistant.embeddings import build_embeddings
+
+    try:
+        return build_embeddings(settings)
+    except Exception:  # noqa: BLE001 - the export cannot be loaded after all: calibrate with the ingest's model
+        return embeddings
 
 
 def _calibrate(settings: Settings, embeddings, store) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from assistant.agencies import agency_summaries
 from assistant.conversation_store import ConversationStore
@@ -17,6 +18,7 @@ from assistant.settings import Settings
 from assistant.who_does_what import build_map
 
 log = logging.getLogger(__name__)
+SERVER_POLL_SECONDS = 2.0  # with a Chroma server: how often a question asks it whether another host ingested
 
 
 class Services:
@@ -35,6 +37,7 @@ class Services:
         self.conversations = ConversationStore(settings.data_dir / "conversations.sqlite3",
                                                settings.conversation_retention_days)
         self.lock, self.ingest_lock, self.jobs_lock = threading.RLock(), threading.Lock(), threading.Lock()
+        self.pull_lock, self._polled_at = threading.Lock(), 0.0
         self.assistant, self.empty_message, self._jobs, self.builds = None, None, {}, 0
         self.reload()
 
@@ -61,6 +64,7 @@ class Services:
         from assistant.chain import manifest_path
         from ingest.manifest import Manifest
 
+        self._pull_from_server()
         revision = Manifest.load(manifest_path(self.settings, self.collection)).revision
         # A glossary edit that re-chunks nothing (a [[terms]] synonym) leaves the revision alone, yet the
         # assistant's query expansion and the Who does what topics come from it: it counts as a change too.
@@ -76,6 +80,24 @@ class Services:
             return self.assistant
         finally:
             self.lock.release()
+
+    def _pull_from_server(self) -> None:
+        """With a Chroma server, at most every SERVER_POLL_SECONDS: the manifest and texts another host's ingest
+        published (assistant.chain.pull_shared_state), so the check below sees its revision. One session pulls;
+        the others go on with what they have. A server that does not answer is the question's error, not this."""
+        if not self.settings.chroma_host or time.monotonic() - self._polled_at < SERVER_POLL_SECONDS:
+            return
+        if not self.pull_lock.acquire(blocking=False):
+            return
+        try:
+            from assistant.chain import pull_shared_state
+
+            self._polled_at = time.monotonic()
+            pull_shared_state(self.settings, self.store)
+        except Exception:  # noqa: BLE001 - logged; the question that follows meets the same fault and says so
+            log.warning("Could not check the Chroma server for a newer index", exc_info=True)
+        finally:
+            self.pull_lock.release()
 
     def _rebuild(self, wanted: tuple) -> None:
         """reload(); when that fails with an assistant to fall back on (a glossary.toml saved half-way or with a

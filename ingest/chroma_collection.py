@@ -1,6 +1,7 @@
 """The one module that reaches into langchain-chroma's `Chroma._collection` (the chromadb Collection under the
-vector store): its count and a bare nearest-neighbour query have no public counterpart on `Chroma` (`get()` lists
-every id, which a count of 100k chunks cannot afford). Everything else goes through the public `Chroma` API."""
+vector store) and `Chroma._client`: its count and a bare nearest-neighbour query have no public counterpart on
+`Chroma` (`get()` lists every id, which a count of 100k chunks cannot afford), and the state that replicas share
+(ingest/shared_state.py) is a collection of the same client. Everything else goes through the public `Chroma` API."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from collections.abc import Sequence
 def collection(store):
     """The chromadb Collection of a langchain `Chroma` store."""
     return store._collection
+
+
+def client_of(store):
+    """The chromadb client a langchain `Chroma` store was made with (the server's, with a Chroma server)."""
+    return store._client
 
 
 def chunk_count(store) -> int:

@@ -62,9 +62,12 @@ class Manifest:
     def _tmp_prefix(self) -> str:
         return self.path.name + ".tmp"
 
-    def save(self) -> None:
+    def save(self, *, keep_time: bool = False) -> None:
+        """Replace the file atomically; `keep_time` keeps `updated_at` (a copy of a manifest published elsewhere:
+        ingest/shared_state.py), otherwise it is now."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.updated_at = time.time()
+        if not keep_time:
+            self.updated_at = time.time()
         payload = {
             "files": {src: vars(entry) for src, entry in sorted(self.files.items())},
             "dirty": self.dirty,

@@ -76,7 +76,8 @@ def near_miss_probes(store, ids, terms, samples: int = SAMPLES, seed: int = SEED
     ids = sorted(ids)
     rng = random.Random(seed)
     picked = rng.sample(ids, min(len(ids), samples * 2))
-    got = store.get(ids=picked, include=["documents", "metadatas"]) if picked else {"ids": []}
+    empty = {"ids": [], "documents": [], "metadatas": []}  # no ids: a manifest that lists nothing
+    got = store.get(ids=picked, include=["documents", "metadatas"]) if picked else empty
     order = {cid: i for i, cid in enumerate(picked)}
     probes = []
     for _, text, meta in sorted(zip(got["ids"], got["documents"], got["metadatas"], strict=True),
