@@ -21,6 +21,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from assistant.answering.calibration import Calibration, calibrate, near_miss_probes, reader_key
 from assistant.answering.calibration import load as load_calibration
 from assistant.answering.calibration import save as save_calibration
+from assistant.answering.evidence import model_time
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
 from assistant.answering.question import question_words
@@ -205,19 +206,26 @@ class Assistant:
         others = {"section": {"$nin": list(excluded)}}
         return {"$and": [asked, others]} if asked else others
 
+    def _answer_source(self, state: dict) -> Iterator[Event | CitedAnswer]:
+        """What the answer step streams: a social reply, the corpus overview, the LLM's events, or the extractive
+        answer (computed here, so the reader's model time is measured around this call)."""
+        if state.get("social") is not None:  # no search, no model: the reply, finished like any answer
+            return iter([CitedAnswer(question=state["question"], answer=state["social"], social=True)])
+        if state.get("overview"):
+            return iter([overview_answer(state["question"], self.store, self.answerer.reader,
+                                         sorted(self.manifest.files), self.settings.answer_max_words)])
+        if self._uses_llm(state):
+            return self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"))
+        return iter([self._in_context(state, self.answerer.answer(state["standalone"], state["docs"]))])
+
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
         if state["rewrite"] is not None:
             yield Event("searched", state["standalone"])
         started = time.perf_counter()
-        if state.get("social") is not None:  # no search, no model: the reply, finished like any answer
-            events = iter([CitedAnswer(question=state["question"], answer=state["social"], social=True)])
-        elif state.get("overview"):
-            events = iter([overview_answer(state["question"], self.store, self.answerer.reader,
-                                           sorted(self.manifest.files), self.settings.answer_max_words)])
-        elif self._uses_llm(state):
-            events = self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"))
-        else:
-            events = iter([self._in_context(state, self.answerer.answer(state["standalone"], state["docs"]))])
+        with model_time() as reader_ms:  # an LLM's stream is lazy: what it reads counts in answer_ms only
+            events = self._answer_source(state)
+        if reader_ms[0]:
+            state["timings"]["reader_ms"] = reader_ms[0]
         result, shown, limit = None, 0, self.settings.max_answer_chars
         for event in events:
             if isinstance(event, CitedAnswer):

@@ -30,6 +30,9 @@ def test_ask_json_contract(ingested):
     answer, offtopic = lines
     assert set(answer) >= {"question", "answer", "abstained", "citations", "timings_ms"}
     assert "UNODC" in answer["answer"] and not answer["abstained"]
+    timings = answer["timings_ms"]  # the reader's model pass is its own figure, part of the answer step
+    assert set(timings) >= {"retrieve_ms", "reader_ms", "answer_ms", "total_ms"}
+    assert 0 < timings["reader_ms"] <= timings["answer_ms"] <= timings["total_ms"]
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
     assert markers == {c["id"] for c in answer["citations"]}
     for c in answer["citations"]:

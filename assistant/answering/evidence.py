@@ -19,7 +19,10 @@ import hashlib
 import math
 import re
 import threading
+import time
 from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +84,22 @@ def _words(text: str, hidden: np.ndarray, offsets: list[tuple[int, int]]) -> Wor
     return Words([(offsets[g[0]][0], offsets[g[-1]][1]) for g in groups], vectors)
 
 
+# Milliseconds the reader spends in the model (token vectors) within a `model_time()` block of this thread.
+_MODEL_MS: ContextVar[list[float] | None] = ContextVar("reader_model_ms", default=None)
+
+
+@contextmanager
+def model_time():
+    """Sums, into the one-item list it yields, the milliseconds this thread's Encoder calls spend in the model
+    inside the block: the reader's per-question model pass (`timings_ms.reader_ms`)."""
+    total = [0.0]
+    token = _MODEL_MS.set(total)
+    try:
+        yield total
+    finally:
+        _MODEL_MS.reset(token)
+
+
 class Encoder:
     """Encodes texts into token vectors once and keeps the most recently used (passages repeat across questions).
     Safe to share between threads; an entry is a few hundred kB, hence the small default size."""
@@ -90,6 +109,11 @@ class Encoder:
         self.max_items = max_items
         self._cache: OrderedDict[str, Encoded] = OrderedDict()
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every cached text (benchmarks time the reader as a question over passages it has not seen)."""
+        with self._lock:
+            self._cache.clear()
 
     def encode(self, texts: list[str]) -> list[Encoded]:
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
@@ -101,7 +125,11 @@ class Encoder:
                     found[key] = self._cache[key]
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
         if missing:
-            for text, (hidden, offsets) in zip(missing, self.embeddings.encode_tokens(missing), strict=True):
+            started = time.perf_counter()
+            encoded = self.embeddings.encode_tokens(missing)
+            if (total := _MODEL_MS.get()) is not None:
+                total[0] += (time.perf_counter() - started) * 1000
+            for text, (hidden, offsets) in zip(missing, encoded, strict=True):
                 hidden = np.asarray(hidden, dtype=np.float32)
                 key = hashlib.sha1(text.encode("utf-8")).hexdigest()
                 found[key] = Encoded(text, hidden, list(offsets), _words(text, hidden, offsets))
