@@ -7,13 +7,14 @@ abstention threshold is calibrated too (assistant/answering/calibration.py), so 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from assistant.chain import manifest_path
 from assistant.embeddings import ensure_onnx_export
 from assistant.retrieval import KeywordIndex
 from assistant.settings import Settings
-from assistant.store import collection_name
+from assistant.store import StoreError, collection_name, store_errors
 from ingest.chunking import Chunker
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
@@ -29,14 +30,38 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
     name = collection_name(settings.collection, embeddings.model_id)
     manifest = Manifest.load(manifest_path(settings, name))
     chunker = build_chunker(settings, embeddings)
-    report = ingest(root, store, chunker, manifest, model_id=embeddings.model_id, paths=paths,
-                    text_dir=settings.data_dir / "texts", dry_run=dry_run,
-                    max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
-    if not dry_run:
-        KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
-        ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
-        _calibrate(settings, embeddings, store)
+    # A full disk (the store's SQLite, the manifest, a saved text) or a damaged store ends the run with one line;
+    # what was written so far is what a crash leaves, and the next run repairs it (ingest/pipeline.py).
+    with store_errors(settings):
+        report = ingest(root, store, chunker, manifest, model_id=embeddings.model_id, paths=paths,
+                        text_dir=settings.data_dir / "texts", dry_run=dry_run,
+                        max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
+        if not dry_run:
+            KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
+            ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
+            _calibrate(settings, embeddings, store)
     return report
+
+
+def set_aside_index(settings: Settings) -> Path | None:
+    """Move the local Chroma folder (a damaged one) to `chroma.damaged-<time>` beside it, for `ingest --rebuild`;
+    the next store built finds no folder and starts empty. Never deleted: it may still hold what a SQLite repair
+    can recover, and it is the user's to remove. The manifest stays: finding its chunks missing from the store,
+    the next ingest redoes every file and raises the index revision, so no BM25 index or calibration of the old
+    revision is reused. None when there was no folder."""
+    if settings.chroma_host:
+        raise StoreError("--rebuild moves the local index folder aside; the Chroma server keeps its own: stop the "
+                         "server, move its --path folder aside, start it again, then run `assistant ingest`.")
+    source = settings.chroma_dir
+    if not source.exists() and not source.is_symlink():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = source.with_name(f"{source.name}.damaged-{stamp}"), 1
+    while target.exists():
+        n += 1
+        target = source.with_name(f"{source.name}.damaged-{stamp}-{n}")
+    source.rename(target)
+    return target
 
 
 def build_chunker(settings: Settings, embeddings) -> Chunker:
