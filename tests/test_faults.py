@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import chroma_server_at, free_port, make_settings
 from streamlit.testing.v1 import AppTest
 from test_cli import run_cli
 from test_crash import differences, snapshot
@@ -65,6 +66,46 @@ def ask(at: AppTest, question: str) -> dict:
     at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
     return at.session_state["messages"][-1]
+
+
+# -- the Chroma server ------------------------------------------------------------------------------------------
+
+@pytest.mark.server
+def test_server_restart_under_the_running_app(ingested, tmp_path, monkeypatch):
+    """The app's own Services (built once by its st.cache_resource) over a `chroma run` server; the server stops:
+    a question is one error line; the server starts again on the same port and folder: the next question answers
+    through the same Services, no app restart."""
+    settings = index_copy(ingested, tmp_path, chroma=False)
+    served = shutil.copytree(ingested.data_dir / "chroma", tmp_path / "server-data")
+    port, log = free_port(), tmp_path / "chroma.log"
+    app_env(monkeypatch, settings, ASSISTANT_CHROMA_HOST="127.0.0.1", ASSISTANT_CHROMA_PORT=str(port))
+    with chroma_server_at(served, port, log):
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+        assert not at.exception, at.exception
+        services = at.session_state["page_context"].services
+        assert "UNODC" in ask(at, QUESTIONS[0])["result"].answer
+    started = time.perf_counter()
+    down = ask(at, QUESTIONS[1])
+    down_seconds = time.perf_counter() - started
+    assert down["result"] is None and "\n" not in down["error"]
+    assert f"Chroma server at 127.0.0.1:{port}" in down["error"] and "make chroma-server" in down["error"]
+    with chroma_server_at(served, port, log):
+        started = time.perf_counter()
+        again = ask(at, QUESTIONS[1])
+        seconds = time.perf_counter() - started
+    assert again["error"] is None and "ILO" in again["result"].answer and again["result"].citations
+    assert at.session_state["page_context"].services is services  # the same objects: nothing was rebuilt
+    print(f"\nserver down: error shown in {down_seconds:.2f} s; first question after the restart answered in "
+          f"{seconds:.2f} s")
+
+
+def test_unreachable_server_at_start_stops_the_app_with_one_line(ingested, tmp_path, monkeypatch):
+    settings = index_copy(ingested, tmp_path, chroma=False)
+    port = free_port()
+    app_env(monkeypatch, settings, ASSISTANT_CHROMA_HOST="127.0.0.1", ASSISTANT_CHROMA_PORT=str(port))
+    shown = app_error(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
+    assert f"Cannot reach the Chroma server at 127.0.0.1:{port}" in shown and "make chroma-server" in shown
+    assert "\n" not in shown
 
 
 # -- a damaged Chroma folder ----------------------------------------------------------------------------------

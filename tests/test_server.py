@@ -23,9 +23,12 @@ def test_ingest_and_ask_through_a_chroma_server(tmp_path, chroma_server):
     assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2)
 
 
-def test_unreachable_server_gives_a_clear_error(tmp_path):
+@pytest.mark.parametrize("command", [["ask", "What is the GMG?"], ["ingest"]])
+def test_unreachable_server_gives_a_clear_error(tmp_path, command):
     settings = make_settings(tmp_path / "data", copy_corpus(tmp_path / "corpus"))
-    env = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(free_port())}
-    proc = run_cli(settings, "ask", "What is the GMG?", env_extra=env, check=False)
+    port = free_port()
+    env = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(port)}
+    proc = run_cli(settings, *command, env_extra=env, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "Chroma server" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr  # one line
+    assert f"Cannot reach the Chroma server at 127.0.0.1:{port}" in proc.stderr and "make chroma-server" in proc.stderr
