@@ -9,7 +9,9 @@ Every test works on a copy of the session's ingested index (`ingested`), so none
 from __future__ import annotations
 
 import json
+import resource
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -106,6 +108,59 @@ def test_unreachable_server_at_start_stops_the_app_with_one_line(ingested, tmp_p
     shown = app_error(AppTest.from_file(APP, default_timeout=TIMEOUT).run())
     assert f"Cannot reach the Chroma server at 127.0.0.1:{port}" in shown and "make chroma-server" in shown
     assert "\n" not in shown
+
+
+# -- a full disk --------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def clean_grown(tmp_path_factory, embeddings):
+    """A clean ingest of corpus/ plus NEW_FILE: what an ingest repaired after a full disk must equal."""
+    from assistant.indexing import run_ingest
+    from assistant.store import build_store
+
+    base = tmp_path_factory.mktemp("clean-grown")
+    corpus = shutil.copytree(ROOT / "corpus", base / "corpus")
+    (corpus / NEW_FILE[0]).write_text(NEW_FILE[1], encoding="utf-8")
+    settings = make_settings(base / "data", corpus, query_embedder="sentence-transformers")
+    assert run_ingest(settings, embeddings, build_store(settings, embeddings)).added == 3
+    return settings
+
+
+def _size_limit(limit: int):
+    """For preexec_fn: writes past `limit` bytes fail with EFBIG (SIGXFSZ ignored), as on a full disk."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def _answers(settings, embeddings) -> list[dict]:
+    from assistant.chain import build_assistant
+
+    assistant = build_assistant(settings, embeddings=embeddings)
+    return [{k: v for k, v in assistant.ask(q).to_json().items() if k != "timings_ms"} for q in QUESTIONS]
+
+
+@pytest.mark.parametrize("where", ["at-open", "mid-upsert"])
+def test_disk_full_during_ingest(ingested, clean_grown, embeddings, tmp_path, where):
+    """`ingest` under a file-size limit: at open, Chroma's first write fails; mid-upsert, the index may not grow,
+    so the new file's chunks fail after the run began writing (the manifest marked dirty). One error line; the
+    previous index answers; the next ingest without the limit equals a clean ingest, answers included."""
+    settings = index_copy(ingested, tmp_path)
+    (settings.corpus_dir / NEW_FILE[0]).write_text(NEW_FILE[1], encoding="utf-8")
+    limit = 2048 if where == "at-open" else (settings.data_dir / "chroma" / "chroma.sqlite3").stat().st_size
+    full = run_cli(settings, "ingest", "--json", check=False, preexec_fn=_size_limit(limit))
+    line = one_line_error(full)
+    assert "disk is full" in line and "run `assistant ingest` again" in line
+    manifest = json.loads(next((settings.data_dir / "manifests").glob("*.json")).read_text())
+    assert manifest["dirty"] is (where == "mid-upsert")
+    before = json.loads(run_cli(settings, "ask", "--json", QUESTIONS[0]).stdout)
+    assert "UNODC" in before["answer"] and before["citations"]
+    repaired = json.loads(run_cli(settings, "ingest", "--json").stdout)
+    assert repaired["added"] == 1 and repaired["failed"] == []
+    assert differences(snapshot(embeddings, settings.data_dir, settings.corpus_dir),
+                       snapshot(embeddings, clean_grown.data_dir, clean_grown.corpus_dir)) == []
+    assert _answers(settings, embeddings) == _answers(clean_grown, embeddings)
 
 
 # -- a damaged Chroma folder ----------------------------------------------------------------------------------
