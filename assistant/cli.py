@@ -66,10 +66,12 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _services(settings: Settings):
     from assistant.embeddings import build_embeddings
-    from assistant.store import build_store
+    from assistant.store import build_client, build_store
 
+    # The store's client first: an unreachable server or a damaged index fails before the model loads (seconds).
+    client = build_client(settings)
     embeddings = build_embeddings(settings)
-    return embeddings, build_store(settings, embeddings)
+    return embeddings, build_store(settings, embeddings, client)
 
 
 def _progress_bar(enabled: bool):
