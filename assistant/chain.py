@@ -274,9 +274,11 @@ def build_assistant(settings: Settings, embeddings=None, client=None, store=None
     """
     from assistant.embeddings import build_embeddings
     from assistant.llm import build_chat_model
-    from assistant.store import build_store
+    from assistant.store import build_client, build_store
 
     chat_model = chat_model if chat_model is not None else build_chat_model(settings)
+    if client is None and store is None:  # first: an unreachable server or a damaged index fails before the model loads
+        client = build_client(settings)
     embeddings = embeddings if embeddings is not None else build_embeddings(settings)
     store = store if store is not None else build_store(settings, embeddings, client)
     with store_errors(settings):  # the first reads of the store: where a damaged page or a lost server shows
