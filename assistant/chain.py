@@ -32,6 +32,7 @@ from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup, with_previous_question
 from assistant.settings import Settings
 from assistant.social import social_reply, without_social_opening
+from assistant.store import store_errors
 from ingest.chroma_collection import chunk_count, name_of
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
@@ -111,12 +112,14 @@ class Assistant:
             filter: dict | None = None, mode: str | None = None) -> CitedAnswer:  # noqa: A002
         """One question. `history`: earlier (core question, answer) turns, for a follow-up; a Conversation
         (assistant/conversation.py) keeps them for you."""
-        return self.chain.invoke(self._inputs(question, history, k, filter, mode))
+        with store_errors(self.settings):  # a damaged index or a server gone: one line naming the fix
+            return self.chain.invoke(self._inputs(question, history, k, filter, mode))
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
                filter: dict | None = None, mode: str | None = None) -> Iterator[Event | CitedAnswer]:  # noqa: A002
         """Events as the answer is written (checked sentence by sentence), then the CitedAnswer."""
-        yield from self.chain.stream(self._inputs(question, history, k, filter, mode))
+        with store_errors(self.settings):
+            yield from self.chain.stream(self._inputs(question, history, k, filter, mode))
 
     @staticmethod
     def _inputs(question, history, k, filter, mode) -> dict:  # noqa: A002
@@ -300,11 +303,20 @@ def build_assistant(settings: Settings, embeddings=None, client=None, store=None
     """
     from assistant.embeddings import build_embeddings
     from assistant.llm import build_chat_model
-    from assistant.store import build_store, collection_name
+    from assistant.store import build_client, build_store
 
     chat_model = chat_model if chat_model is not None else build_chat_model(settings)
+    if client is None and store is None:  # first: an unreachable server or a damaged index fails before the model loads
+        client = build_client(settings)
     embeddings = embeddings if embeddings is not None else build_embeddings(settings)
     store = store if store is not None else build_store(settings, embeddings, client)
+    with store_errors(settings):  # the first reads of the store: where a damaged page or a lost server shows
+        return _wire(settings, embeddings, store, chat_model)
+
+
+def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
+    from assistant.store import collection_name
+
     name = collection_name(settings.collection, embeddings.model_id)
     pull_shared_state(settings, store)
     manifest = Manifest.load(manifest_path(settings, name))

@@ -16,6 +16,7 @@ import typer
 
 from assistant.models import CitedAnswer
 from assistant.settings import Settings
+from assistant.store import StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="A grounded, citing assistant over the Global Migration Group's notes.")
@@ -65,10 +66,12 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _services(settings: Settings):
     from assistant.embeddings import build_embeddings
-    from assistant.store import build_store
+    from assistant.store import build_client, build_store
 
+    # The store's client first: an unreachable server or a damaged index fails before the model loads (seconds).
+    client = build_client(settings)
     embeddings = build_embeddings(settings)
-    return embeddings, build_store(settings, embeddings)
+    return embeddings, build_store(settings, embeddings, client)
 
 
 def _progress_bar(enabled: bool):
@@ -94,14 +97,18 @@ def ingest_command(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file fails.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Move the index folder aside (a damaged one; it is "
+                                          "kept, not deleted) and ingest the corpus afresh.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Load, chunk, embed and index the corpus; only what changed since the last run is touched."""
-    from assistant.indexing import run_ingest
+    from assistant.indexing import run_ingest, set_aside_index
 
     _quiet()
     settings = Settings()
     try:
+        if rebuild and not dry_run and (moved := set_aside_index(settings)) is not None:
+            _say(f"The previous index folder was moved to {moved} (delete it once you no longer need it).", err=True)
         embeddings, store = _services(settings)
         progress, close = _progress_bar(not dry_run and sys.stderr.isatty())
         try:
@@ -198,6 +205,8 @@ def ask_command(
                 if len(questions) > 1:
                     _say(f"Q: {question}")
                 result = _stream_answer(assistant, question, k=k)
+        except StoreError as exc:  # the index went bad or the server away: the next questions would fail too
+            _fail(str(exc))
         except ValueError as exc:
             failed = True
             if as_json:
@@ -252,7 +261,7 @@ def chat_command(
             continue
         try:
             _stream_answer(assistant, question, conversation=conversation, k=k)
-        except ValueError as exc:
+        except (ValueError, StoreError) as exc:  # a server restarting answers again in a moment: the chat goes on
             _say(f"error: {exc}")
             continue
         if (problem := keep()) is not None:
@@ -296,7 +305,7 @@ def _chat_json(assistant, conversation, k: int | None, keep) -> None:
             result = conversation.ask(assistant, question, k=k)
         except Exception as exc:  # noqa: BLE001 - one bad line must not end the conversation of a script
             failed = True
-            message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            message = str(exc) if isinstance(exc, ValueError | StoreError) else f"{type(exc).__name__}: {exc}"
             typer.echo(json_line({"question": question, "error": message}))
             continue
         result.timings_ms["total_ms"] = round((time.perf_counter() - started) * 1000, 1)

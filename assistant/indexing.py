@@ -7,13 +7,14 @@ abstention threshold is calibrated too (assistant/answering/calibration.py), so 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from assistant.chain import manifest_path, pull_shared_state, shared_extras
 from assistant.embeddings import ensure_onnx_export
 from assistant.retrieval import KeywordIndex
 from assistant.settings import Settings
-from assistant.store import collection_name
+from assistant.store import StoreError, collection_name, store_errors
 from ingest.chunking import Chunker
 from ingest.glossary import Glossary
 from ingest.manifest import Manifest
@@ -27,18 +28,21 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
     if not root.is_dir():
         raise FileNotFoundError(f"The corpus folder {root} does not exist; set ASSISTANT_CORPUS_DIR.")
     name = collection_name(settings.collection, embeddings.model_id)
-    if not dry_run:
-        pull_shared_state(settings, store)  # another host's ingest is where this one starts from
-    manifest = Manifest.load(manifest_path(settings, name))
-    chunker = build_chunker(settings, embeddings)
-    report = ingest(root, store, chunker, manifest, model_id=embeddings.model_id, paths=paths,
-                    text_dir=settings.data_dir / "texts", dry_run=dry_run,
-                    max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
-    if not dry_run:
-        KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
-        onnx = ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (a no-op when up to date)
-        _calibrate(settings, _reading_embedder(settings, embeddings, onnx), store)
-        _publish(settings, store, manifest, name)  # last: replicas see the new revision once it is ready
+    # A full disk (the store's SQLite, the manifest, a saved text) or a damaged store ends the run with one line;
+    # what was written so far is what a crash leaves, and the next run repairs it (ingest/pipeline.py).
+    with store_errors(settings):
+        if not dry_run:
+            pull_shared_state(settings, store)  # another host's ingest is where this one starts from
+        manifest = Manifest.load(manifest_path(settings, name))
+        chunker = build_chunker(settings, embeddings)
+        report = ingest(root, store, chunker, manifest, model_id=embeddings.model_id, paths=paths,
+                        text_dir=settings.data_dir / "texts", dry_run=dry_run,
+                        max_bytes=int(settings.max_file_mb * 1_000_000), progress=progress)
+        if not dry_run:
+            KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
+            onnx = ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (no-op when up to date)
+            _calibrate(settings, _reading_embedder(settings, embeddings, onnx), store)
+            _publish(settings, store, manifest, name)  # last: replicas see the new revision once it is ready
     return report
 
 
@@ -52,6 +56,27 @@ def _publish(settings: Settings, store, manifest: Manifest, name: str) -> None:
     manifest = Manifest.load(manifest.path)  # as saved: the stamp another host will compare with
     if published_stamp(store) != stamp(manifest):
         publish(store, manifest, settings.data_dir / "texts", shared_extras(settings, name))
+
+
+def set_aside_index(settings: Settings) -> Path | None:
+    """Move the local Chroma folder (a damaged one) to `chroma.damaged-<time>` beside it, for `ingest --rebuild`;
+    the next store built finds no folder and starts empty. Never deleted: it may still hold what a SQLite repair
+    can recover, and it is the user's to remove. The manifest stays: finding its chunks missing from the store,
+    the next ingest redoes every file and raises the index revision, so no BM25 index or calibration of the old
+    revision is reused. None when there was no folder."""
+    if settings.chroma_host:
+        raise StoreError("--rebuild moves the local index folder aside; the Chroma server keeps its own: stop the "
+                         "server, move its --path folder aside, start it again, then run `assistant ingest`.")
+    source = settings.chroma_dir
+    if not source.exists() and not source.is_symlink():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = source.with_name(f"{source.name}.damaged-{stamp}"), 1
+    while target.exists():
+        n += 1
+        target = source.with_name(f"{source.name}.damaged-{stamp}-{n}")
+    source.rename(target)
+    return target
 
 
 def build_chunker(settings: Settings, embeddings) -> Chunker:

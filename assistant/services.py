@@ -29,8 +29,9 @@ class Services:
         from assistant.store import build_client, build_store, collection_name
 
         self.settings = settings
-        self.embeddings = embeddings if embeddings is not None else build_embeddings(settings)
+        # The client first: an unreachable server or a damaged index fails before the model loads.
         self.client = client if client is not None or store is not None else build_client(settings)
+        self.embeddings = embeddings if embeddings is not None else build_embeddings(settings)
         self.store = store if store is not None else build_store(settings, self.embeddings, self.client)
         self.collection = collection_name(settings.collection, self.embeddings.model_id)
         self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from langchain_core.embeddings import Embeddings
 
@@ -12,6 +15,61 @@ from assistant.settings import Settings
 # A wide HNSW search on top of cosine space: for a corpus of this size the search is effectively exact and
 # therefore deterministic (checked against brute force in the tests).
 HNSW = {"space": "cosine", "ef_search": 256, "ef_construction": 200}
+
+REBUILD = "assistant ingest --rebuild"
+# A full disk or a file-size limit, as the OS (errno) and as SQLite inside Chroma ("disk I/O error" is what SQLite
+# reports when a write fails with EFBIG or ENOSPC on this platform) say it.
+_DISK_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_DISK_WORDS = ("disk i/o error", "database or disk is full", "no space left", "file too large")
+
+
+class StoreError(RuntimeError):
+    """The index could not be read or written; the message (one line) says what to do."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def store_failure(settings: Settings, exc: BaseException) -> StoreError:
+    """The one-line error for a Chroma or disk failure: a full disk, a server that went away, or a damaged folder."""
+    what = _one_line(exc)
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS or any(w in what.lower() for w in _DISK_WORDS):
+        server = settings.chroma_host and not isinstance(exc, OSError)  # the server's disk, not ours
+        where = f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if server else settings.data_dir
+        return StoreError(f"Writing to {where} failed ({what}): the disk is full or a file-size limit "
+                          "was reached; free space, then run `assistant ingest` again (it repairs the half-written "
+                          "run; the index as it was still answers until then).")
+    if settings.chroma_host:
+        return StoreError(f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} failed ({what}); "
+                          "check that it runs (`make chroma-server`) and ask again, or unset ASSISTANT_CHROMA_HOST.")
+    return StoreError(f"The index in {settings.chroma_dir} cannot be read ({what}); it looks damaged: run "
+                      f"`{REBUILD}` (moves it aside, never deletes it, and ingests the corpus afresh).")
+
+
+@contextmanager
+def store_errors(settings: Settings) -> Iterator[None]:
+    """Turn what Chroma, its server connection or a full disk raise into a StoreError naming the fix. Chroma's own
+    errors carry no traceback worth showing a user: a damaged SQLite file surfaces as an InternalError at open, a
+    damaged page as an InvalidArgumentError at the first count or query."""
+    import httpx
+    from chromadb.errors import ChromaError
+
+    try:
+        yield
+    except StoreError:
+        raise
+    except ChromaError as exc:
+        raise store_failure(settings, exc) from exc
+    except httpx.TransportError as exc:
+        if not settings.chroma_host:  # not Chroma's connection (a model server's, say): not ours to word
+            raise
+        raise store_failure(settings, exc) from exc
+    except OSError as exc:
+        if exc.errno not in _DISK_ERRNOS:
+            raise
+        raise store_failure(settings, exc) from exc
 
 
 def build_client(settings: Settings):
@@ -27,8 +85,12 @@ def build_client(settings: Settings):
                 f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc}); "
                 "start it with `make chroma-server` or unset ASSISTANT_CHROMA_HOST."
             ) from None
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    try:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:  # a file where the folder should be
+        raise store_failure(settings, exc) from None
+    with store_errors(settings):
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
 def collection_name(base: str, model_id: str) -> str:
@@ -45,9 +107,11 @@ def build_store(settings: Settings, embeddings: Embeddings, client=None, model_i
     if embeddings is None:
         raise ValueError("build_store needs an embedder; Chroma's default one would download a model")
     model_id = model_id or getattr(embeddings, "model_id", "") or "unknown-model"
-    return Chroma(
-        collection_name=collection_name(settings.collection, model_id),
-        embedding_function=embeddings,
-        client=client if client is not None else build_client(settings),
-        collection_configuration={"hnsw": HNSW},
-    )
+    client = client if client is not None else build_client(settings)
+    with store_errors(settings):  # Chroma() gets or creates the collection: the first read of the store
+        return Chroma(
+            collection_name=collection_name(settings.collection, model_id),
+            embedding_function=embeddings,
+            client=client,
+            collection_configuration={"hnsw": HNSW},
+        )

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,6 +74,40 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def chroma_server_at(path: Path, port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """A real `chroma run` serving the folder `path` on 127.0.0.1:`port`, answering its heartbeat, until the block
+    ends (then stopped). Starting it again with the same path and port is a server restart."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        chroma = Path(shutil.which("chroma") or "chroma")
+    with log.open("a") as out:
+        proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                        break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"chroma server did not start: {log.read_text()[-2000:]}")
+                    time.sleep(0.3)
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+@pytest.fixture
+def chroma_server(tmp_path) -> Iterator[int]:
+    """The port of a `chroma run` server over an empty folder (tmp_path/server-data), for one test."""
+    port = free_port()
+    with chroma_server_at(tmp_path / "server-data", port, tmp_path / "chroma.log"):
+        yield port
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,12 @@ import pytest
 from markdown_it import MarkdownIt
 
 
-def run_cli(settings, *args, env_extra=None, check=True):
+def run_cli(settings, *args, env_extra=None, check=True, **run_args):
+    """`python -m assistant *args` over the folders of `settings`; `run_args` go to subprocess.run (preexec_fn)."""
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir),
            "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir), **(env_extra or {})}
     proc = subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, **run_args)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc

@@ -16,7 +16,6 @@ import time
 import pytest
 from conftest import copy_corpus, make_settings
 from test_cli import run_cli
-from test_server import chroma_server  # noqa: F401 - the fixture
 
 from assistant.services import SERVER_POLL_SECONDS
 
@@ -77,7 +76,7 @@ class Replica:
         self.proc.wait(timeout=30)
 
 
-def test_an_ingest_on_one_host_reaches_both_replicas_through_the_server_alone(tmp_path, chroma_server):  # noqa: F811
+def test_an_ingest_on_one_host_reaches_both_replicas_through_the_server_alone(tmp_path, chroma_server):
     env = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(chroma_server)}
     host_a = make_settings(tmp_path / "a" / "data", copy_corpus(tmp_path / "a" / "corpus"))
     host_b = make_settings(tmp_path / "b" / "data", copy_corpus(tmp_path / "b" / "corpus"))

@@ -3,44 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from conftest import copy_corpus, free_port, make_settings
 from test_cli import run_cli
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        chroma = Path(shutil.which("chroma") or "chroma")
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma server did not start: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
-                time.sleep(0.3)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_ingest_and_ask_through_a_chroma_server(tmp_path, chroma_server):
@@ -55,9 +23,12 @@ def test_ingest_and_ask_through_a_chroma_server(tmp_path, chroma_server):
     assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2)
 
 
-def test_unreachable_server_gives_a_clear_error(tmp_path):
+@pytest.mark.parametrize("command", [["ask", "What is the GMG?"], ["ingest"]])
+def test_unreachable_server_gives_a_clear_error(tmp_path, command):
     settings = make_settings(tmp_path / "data", copy_corpus(tmp_path / "corpus"))
-    env = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(free_port())}
-    proc = run_cli(settings, "ask", "What is the GMG?", env_extra=env, check=False)
+    port = free_port()
+    env = {"ASSISTANT_CHROMA_HOST": "127.0.0.1", "ASSISTANT_CHROMA_PORT": str(port)}
+    proc = run_cli(settings, *command, env_extra=env, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "Chroma server" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr  # one line
+    assert f"Cannot reach the Chroma server at 127.0.0.1:{port}" in proc.stderr and "make chroma-server" in proc.stderr

@@ -17,6 +17,7 @@ import streamlit as st
 from assistant.conversation import Conversation
 from assistant.export import answer_markdown, conversation_markdown
 from assistant.models import CitedAnswer
+from assistant.store import StoreError
 from ui import past_conversations as past
 from ui.feedback import render_feedback
 from ui.render import escape_markdown as esc
@@ -197,7 +198,7 @@ def _stream(context: PageContext, msg: dict, question: str, k: int, mode, search
             elif event.kind == "text":
                 shown += event.text
                 body.markdown(esc(shown) + " ▌")
-    except ValueError as exc:  # empty or too long: the message says what to do
+    except (ValueError, StoreError) as exc:  # empty, too long, the index damaged or its server away: it says what to do
         msg["error"] = str(exc)
     except Exception as exc:
         log.exception("ask failed")
