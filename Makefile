@@ -71,8 +71,8 @@ fit-reader: install  ## refit the reader's models on the tune splits (golden + b
 bench-scale: install  ## ingest/query/RSS/disk at 1k, 10k and 100k chunks, all embedded for real (about 2.5 h on 2 cores)
 	$(PY) -m evals.bench.scale --sizes 1000,10000,100000 --always-real 100000
 
-load-test: install  ## 20 concurrent sessions x 25 questions against one shared assistant, during a re-ingest
-	$(PY) -m evals.bench.load --sessions 20 --questions 25
+load-test: install  ## 50 concurrent sessions x 25 questions against the app's shared Services, during two re-ingests
+	$(PY) -m evals.bench.load --sessions 50 --questions 25
 
 chroma-server: install
 	$(VENV)/bin/chroma run --path .data/chroma-server --host 127.0.0.1 --port 8000

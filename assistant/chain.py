@@ -97,6 +97,12 @@ class Assistant:
         """What writes the answers: "extractive" or the configured model (e.g. "ollama:llama3.2")."""
         return self.llm.label if self.llm is not None else "extractive"
 
+    def keep_token_vectors(self, previous: Assistant | None) -> None:
+        """Take over `previous`'s cache of token vectors (keyed by the text itself, so valid in any index
+        revision): after a re-ingest, the passages that did not change are not encoded again."""
+        if previous is not None and previous.embeddings is self.embeddings:
+            self.answerer.reader.encoder = previous.answerer.reader.encoder
+
     def extractive_only(self) -> Assistant:
         """The same assistant without the model (for bulk work such as the app's Agencies view)."""
         return replace(self, llm=None, rewriter=None)
@@ -325,7 +331,7 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
     glossary = Glossary.load(settings.corpus_dir / "glossary.toml")
     keyword = KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
     retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
-                                k=settings.top_k, fusion=settings.fusion)
+                                k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None)
     answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words)
     calibration = calibrated(settings, name, manifest, retriever, answerer)
     answerer.threshold = calibration.threshold + settings.abstain_threshold

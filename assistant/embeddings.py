@@ -94,8 +94,11 @@ def _sentence_embeddings_class():
             return out
 
         def count_tokens(self, text: str) -> int:
-            """Word pieces the model sees for `text`, including [CLS] and [SEP]."""
-            return len(self._client.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+            """Word pieces the model sees for `text`, including [CLS] and [SEP]. Under the model's lock: the fast
+            tokenizer keeps its truncation and padding settings between calls, so an ingest counting tokens beside
+            a question's encode_tokens broke it ("Unable to create tensor", seen in the load test)."""
+            with self._lock:
+                return len(self._client.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
         def __hash__(self) -> int:  # lru_cache on a method needs a hashable instance
             return id(self)

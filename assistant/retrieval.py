@@ -53,6 +53,9 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+TERMS_MEMO = 20_000  # texts whose BM25 terms KeywordIndex.terms remembers
+
+
 class KeywordIndex:
     """A BM25 index over the collection's chunks (text + title + section), saved beside the Chroma data."""
 
@@ -63,6 +66,7 @@ class KeywordIndex:
         self._stem = _stemmer()
         self._lock = threading.Lock()
         self._stem_lock = threading.Lock()
+        self._terms: dict[str, tuple[str, ...]] = {}  # terms() memo: question words and sentences recur
         vocab = bm25.vocab_dict if bm25 is not None else {}
         if bm25 is not None and ids:
             df = np.diff(bm25.scores["indptr"])
@@ -156,12 +160,21 @@ class KeywordIndex:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def forget_terms(self) -> None:
+        self._terms.clear()
+
     def terms(self, text: str) -> list[str]:
         import bm25s
 
-        with self._stem_lock:  # PyStemmer instances must not be shared between threads
-            return bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False,
-                                  show_progress=False)[0]
+        known = self._terms.get(text)
+        if known is None:
+            with self._stem_lock:  # PyStemmer instances must not be shared between threads
+                known = tuple(bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False,
+                                             show_progress=False)[0])
+            if len(self._terms) >= TERMS_MEMO:
+                self._terms.clear()  # bounded; dict operations are atomic, so threads may share it
+            self._terms[text] = known
+        return list(known)
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         if self.bm25 is None:
@@ -206,6 +219,14 @@ class HybridRetriever(BaseRetriever):
     fetch_k: int = 24
     fusion: str = "rrf"
     section_extra: int = 6
+    # The chunk ids of the index revision this retriever was built for (None: not known). While a re-ingest
+    # writes the next revision, the store holds chunks of both versions of a changed file (the old ones go in its
+    # closing sweep, maybe before this assistant is rebuilt): every passage is used, each marked with whether it
+    # is of this revision (metadata "own_revision"), so the answer step never stitches text of two versions.
+    known: frozenset[str] | None = None
+
+    def _own(self, cid: str) -> bool:
+        return self.known is None or cid in self.known
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
@@ -244,7 +265,7 @@ class HybridRetriever(BaseRetriever):
         for cid in ranked:
             doc = docs[cid]
             meta = dict(doc.metadata, id=cid, score=fused.get(cid, 0.0),  # a named section's chunk may be unfused
-                        dense=dense_scores.get(cid), bm25=kw_scores.get(cid))
+                        dense=dense_scores.get(cid), bm25=kw_scores.get(cid), own_revision=self._own(cid))
             results.append(Document(page_content=doc.page_content, metadata=meta, id=cid))
         return results + self._section_neighbours(results, where)
 
@@ -287,7 +308,8 @@ class HybridRetriever(BaseRetriever):
         got = self.store.get(where={"$and": clauses}, include=["documents", "metadatas"])
         have = {d.id for d in results}
         extra = [
-            Document(page_content=text, metadata=dict(meta, id=cid, score=0.0, dense=None, bm25=None), id=cid)
+            Document(page_content=text, id=cid,
+                     metadata=dict(meta, id=cid, score=0.0, dense=None, bm25=None, own_revision=self._own(cid)))
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
             if cid not in have
         ]

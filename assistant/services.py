@@ -53,6 +53,8 @@ class Services:
                 fresh, message = build_assistant(self.settings, self.embeddings, self.client, store=self.store), None
             except EmptyIndexError as exc:
                 fresh, message = None, str(exc)
+            if fresh is not None:
+                fresh.keep_token_vectors(self.assistant)
             self.empty_message = message  # first: a reader that sees assistant None finds the reason set
             self._built_for = (fresh.manifest.revision if fresh else -1, stamp)
             self.assistant = fresh

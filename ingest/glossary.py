@@ -27,6 +27,9 @@ class Body:
         return (self.name, self.full, *self.variants)
 
 
+FIND_MEMO = 20_000  # texts whose bodies Glossary.find remembers
+
+
 def _spelling_pattern(spelling: str) -> str:
     # One-word names match on word boundaries ("ILO", not "silo"): case-sensitively, except acronyms of three or
     # more capitals, which people type in lower case too ("what about undp?"); phrases match in any case.
@@ -48,6 +51,8 @@ class Glossary:
             (body, re.compile("|".join(_spelling_pattern(s) for s in sorted(body.spellings, key=len, reverse=True))))
             for body in self.bodies
         ]
+        # find() memo: the reader asks about the same section names and sentences many times per question
+        self._found: dict[str, tuple[Body, ...]] = {}
 
     @classmethod
     def load(cls, path: Path | None) -> Glossary:
@@ -72,14 +77,24 @@ class Glossary:
     def members(self) -> list[Body]:
         return [b for b in self.bodies if b.member]
 
+    def forget(self) -> None:
+        """Drop find()'s memo."""
+        self._found.clear()
+
     def find(self, text: str) -> list[Body]:
         """Bodies mentioned in `text`, in order of first mention."""
-        hits: list[tuple[int, Body]] = []
-        for body, pattern in self._patterns:
-            m = pattern.search(text)
-            if m:
-                hits.append((m.start(), body))
-        return [b for _, b in sorted(hits, key=lambda h: h[0])]
+        found = self._found.get(text)
+        if found is None:
+            hits: list[tuple[int, Body]] = []
+            for body, pattern in self._patterns:
+                m = pattern.search(text)
+                if m:
+                    hits.append((m.start(), body))
+            found = tuple(b for _, b in sorted(hits, key=lambda h: h[0]))
+            if len(self._found) >= FIND_MEMO:
+                self._found.clear()  # bounded; dict operations are atomic, so threads may share it
+            self._found[text] = found
+        return list(found)
 
     def spelling_in(self, text: str, body: Body) -> str | None:
         """How `text` spells `body` ("High-level Dialogue", "undp"), or None when it does not name it."""

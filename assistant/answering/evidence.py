@@ -79,7 +79,11 @@ def _words(text: str, hidden: np.ndarray, offsets: list[tuple[int, int]]) -> Wor
     groups = [g for g in groups if g]
     if not groups:
         return Words([], np.zeros((0, hidden.shape[1]), dtype=np.float32))
-    vectors = np.stack([hidden[g].mean(axis=0) for g in groups]).astype(np.float32)
+    # Each group is a run of consecutive pieces: its mean from running sums (one pass, not one mean per word).
+    sums = np.cumsum(np.vstack([np.zeros((1, hidden.shape[1])), hidden]), axis=0, dtype=np.float64)
+    first = np.array([g[0] for g in groups])
+    after = np.array([g[-1] + 1 for g in groups])
+    vectors = ((sums[after] - sums[first]) / (after - first)[:, None]).astype(np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return Words([(offsets[g[0]][0], offsets[g[-1]][1]) for g in groups], vectors)
 

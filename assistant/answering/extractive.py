@@ -189,6 +189,7 @@ class ExtractiveAnswerer:
 
     def _list_items(self, intro: Candidate, candidates: list[Candidate]) -> list[Candidate]:
         """Items following an intro that ends in ':' (a list), as far as the retrieved text reaches."""
+        candidates = same_version(intro, candidates)
         if not intro.text.rstrip().endswith(":"):
             # "…focusing on a number of specific issues. These include:" — the list hangs off the next unit.
             follower = next((c for c in sorted(candidates, key=lambda c: c.start) if c.start > intro.start
@@ -290,7 +291,8 @@ class ExtractiveAnswerer:
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
-            text = span_text(candidates, key[0], start, end) if (start, end) != (cand.start, cand.end) else cand.text
+            text = (span_text(same_version(cand, candidates), key[0], start, end)
+                    if (start, end) != (cand.start, cand.end) else cand.text)
             citations.append(cand.citation(len(citations) + 1, end, text, start))
             sentences.append(f"{shown} [{len(citations)}]")
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
@@ -303,6 +305,7 @@ class ExtractiveAnswerer:
         sentences right after it, then, with the words left, those right before it (what an answer under an FAQ
         heading, or a sentence opening "It …", follows from). A chosen neighbour costs nothing more and is quoted
         here, not again. Returns the span's start and end, the shown text and the chosen sentences it took in."""
+        candidates = same_version(cand, candidates)
         section = sorted((c for c in candidates if c.source == cand.source and c.section == cand.section),
                          key=lambda c: c.start)
         after = [c for c in section if c.start >= cand.end]
@@ -328,6 +331,7 @@ class ExtractiveAnswerer:
         sentence before it in its section, which says what "they" are, when that fits in `spare` words: "UNHCR is
         actively involved in a range of activities … They include …" instead of "UNHCR: They include …". Returns
         the span's start and the shown text (`cand`'s own when the sentence before cannot join)."""
+        candidates = same_version(cand, candidates)
         before = [c for c in candidates if c.source == cand.source and c.section == cand.section
                   and c.end <= cand.start and not c.fragment]
         prv = max(before, key=lambda c: c.start, default=None)
@@ -365,6 +369,14 @@ class ExtractiveAnswerer:
     def _abstain(self, question: str, ranked: list[Candidate], evidence: float) -> CitedAnswer:
         closest = [c.citation(i) for i, c in enumerate(ranked[:3], start=1)]
         return CitedAnswer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, evidence=evidence)
+
+
+def same_version(cand: Candidate, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates `cand` may be quoted together with: those from chunks of the assistant's own index revision
+    when `cand`'s is, else those that are not. Mid re-ingest the store holds both versions of an edited file, at
+    shifted offsets; text stitched across them would be in neither."""
+    own = cand.chunk.metadata.get("own_revision", True)
+    return [c for c in candidates if c.chunk.metadata.get("own_revision", True) == own]
 
 
 def _elided(clauses: list[str], keep: list[int]) -> str:

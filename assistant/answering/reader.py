@@ -101,6 +101,14 @@ class Reader:
         self._terms: dict[tuple, set[str]] = {}  # a chunk's stems (with its section's), by chunk id
         self._synonyms = self._synonym_map()
 
+    def forget_passages(self) -> None:
+        """Forget everything remembered per text (token vectors, stems, bodies named): benchmarks time a question
+        over passages this process has not seen."""
+        self.encoder.clear()
+        self._terms.clear()
+        self.keyword.forget_terms()
+        self.glossary.forget()
+
     def _synonym_map(self) -> dict[str, list[frozenset[str]]]:
         """stem → the stem sets of its synonyms in the glossary's term groups and body names ("set up" for
         "established"; "UNHCR" for "High Commissioner for Refugees")."""

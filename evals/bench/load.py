@@ -1,9 +1,11 @@
 """`make load-test`: concurrent sessions against one shared assistant while the corpus is re-ingested.
 
-    python -m evals.bench.load [--sessions 20] [--questions 25] [--reingests 2] [--no-reload] [--json]
+    python -m evals.bench.load [--sessions 50] [--questions 25] [--reingests 2] [--query-embedder auto]
+                               [--no-reload] [--json]
 
 Everything is in a temporary folder, in this process, loopback only (no server is started): a copy of corpus/ is
-ingested; one embedding model, one Chroma store and one assistant are built once and shared by N session
+ingested (as `make run` does), then the model is loaded as the app finds it (the ONNX export for the query path
+and the reader, by default); one model, one Chroma store and one assistant are built once and shared by N session
 threads exactly as the app's `Services` shares them (`current()` rebuilds the assistant when the manifest revision
 changes; a re-ingest runs under an ingest lock and is followed by a reload). Each session asks its questions from
 the golden set in order through a Conversation (assistant/conversation.py), as the app does, so multi-turn cases
@@ -11,7 +13,8 @@ are asked as follow-ups.
 Meanwhile another thread re-ingests a changed corpus `--reingests` times (both notes edited near the top so most
 chunk ids change, a file added, then removed) into the same store.
 
-Reported: errors (must be 0), p50/p95/max latency, and that every answer's citations resolve: the cited chunk id
+Reported: errors (must be 0), p50/p95/max latency (also apart for the answers that overlapped a re-ingest and
+those that did not), and that every answer's citations resolve: the cited chunk id
 is in the store when the answer is checked — or was deleted by a re-ingest that overlapped the question — and the
 cited text equals the source text [start:end] of a version of that file the chunk was made from.
 `--no-reload` keeps the first assistant (and its BM25 index) for the whole run, to show what a stale index does.
@@ -71,6 +74,7 @@ class SharedAssistant(Services):
 @dataclass
 class Outcome:
     latencies: list[float] = field(default_factory=list)
+    spans: list[tuple[float, float]] = field(default_factory=list)  # (started, ended) of each answer
     errors: list[str] = field(default_factory=list)
     answers: int = 0
     abstained: int = 0
@@ -166,6 +170,7 @@ def session(shared: SharedAssistant, conversations: list[list[str]], questions: 
             ended = time.monotonic()
             with outcome.lock:
                 outcome.latencies.append(ended - started)
+                outcome.spans.append((started, ended))
                 outcome.answers += 1
                 outcome.abstained += int(result.abstained)
             check_citations(result, shared.store, versions, started, ended, outcome)
@@ -208,7 +213,7 @@ def reingester(shared: SharedAssistant, corpus: Path, rounds: int, versions: Ver
 
 
 def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: bool = True, work: Path | None = None,
-        timeout_s: float = 1800.0, embeddings=None) -> dict:
+        timeout_s: float = 1800.0, embeddings=None, query_embedder: str = "auto") -> dict:
     from assistant.embeddings import build_embeddings
     from assistant.indexing import run_ingest
     from assistant.settings import Settings
@@ -220,10 +225,14 @@ def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: boo
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.copytree(REPO / "corpus", corpus)
     settings = Settings(_env_file=None, data_dir=work / "data", corpus_dir=corpus,
-                        query_embedder="sentence-transformers")
-    embeddings = embeddings if embeddings is not None else build_embeddings(settings)
+                        query_embedder=query_embedder)
+    given = embeddings
+    embeddings = given if given is not None else build_embeddings(settings)
     store = build_store(settings, embeddings)
-    run_ingest(settings, embeddings, store)
+    run_ingest(settings, embeddings, store)  # as `make run` does, before the app starts
+    if given is None:  # the app process loads the model as it finds it after that ingest (ONNX, by default)
+        embeddings = build_embeddings(settings)
+        store = build_store(settings, embeddings)
     versions = Versions(corpus)
     versions.record_files()
     versions.record_chunks(store)
@@ -247,14 +256,17 @@ def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: boo
     hung = [t.name for t in [*threads, ingest_thread] if t.is_alive()]
     final_ids = set(store.get(include=[])["ids"])
     lat = outcome.latencies
+    quiet = [b - a for a, b in outcome.spans if not versions.overlapped_ingest(a, b)]
+    busy = [b - a for a, b in outcome.spans if versions.overlapped_ingest(a, b)]
     result = {
-        "sessions": sessions, "questions_per_session": questions, "reload": reload,
+        "sessions": sessions, "questions_per_session": questions, "reload": reload, "query_embedder": query_embedder,
         "answers": outcome.answers, "abstained": outcome.abstained, "errors": len(outcome.errors),
         "error_samples": outcome.errors[:5], "error_types": sorted({e.split(":", 1)[0] for e in outcome.errors}),
         "hung_threads": hung, "seconds": round(seconds, 1),
         "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
         "p95_ms": round(percentile(lat, 95) * 1000, 1) if lat else None,
         "max_ms": round(max(lat) * 1000, 1) if lat else None,
+        "outside_ingest": latency_summary(quiet), "during_ingest": latency_summary(busy),
         "citations": outcome.citations, "citations_resolved": outcome.resolved,
         "citations_replaced_during_ingest": outcome.replaced_during_ingest,
         "citations_unresolved": len(outcome.unresolved), "unresolved_samples": outcome.unresolved[:5],
@@ -265,17 +277,27 @@ def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: boo
     return result
 
 
+def latency_summary(seconds: list[float]) -> dict:
+    """Answers, p50 and p95 in ms of one group of answers (those that overlapped a re-ingest, those that did not)."""
+    if not seconds:
+        return {"answers": 0, "p50_ms": None, "p95_ms": None}
+    return {"answers": len(seconds), "p50_ms": round(statistics.median(seconds) * 1000, 1),
+            "p95_ms": round(percentile(seconds, 95) * 1000, 1)}
+
+
 def main(
-    sessions: Annotated[int, typer.Option(help="Concurrent chat sessions.")] = 20,
+    sessions: Annotated[int, typer.Option(help="Concurrent chat sessions.")] = 50,
     questions: Annotated[int, typer.Option(help="Questions each session asks.")] = 25,
     reingests: Annotated[int, typer.Option(help="Re-ingests of the corpus during the run.")] = 2,
     no_reload: Annotated[bool, typer.Option("--no-reload", help="Never rebuild the assistant (stale BM25 index).")]
     = False,
     timeout: Annotated[float, typer.Option(help="Seconds before the run is cut short.")] = 1800.0,
+    query_embedder: Annotated[str, typer.Option(help="Query runtime: auto (the app's default: ONNX, exported at "
+                                                "ingest), onnx or sentence-transformers.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
 ) -> None:
     """Concurrent sessions through the assistant's own code during re-ingests: errors, latency, citations."""
-    result = run(sessions, questions, reingests, reload=not no_reload, timeout_s=timeout)
+    result = run(sessions, questions, reingests, reload=not no_reload, timeout_s=timeout, query_embedder=query_embedder)
     if as_json:
         print(json.dumps(result))
     else:

@@ -220,7 +220,7 @@ def ingest_seconds(settings, embeddings, store) -> dict:
 
 def warm_ask_seconds(assistant, store, top_k: int) -> tuple[list[float], list[float], list[float]]:
     """Per question variant, seconds of a warm `ask` through the query path a user gets (the assistant's embedder,
-    ONNX by default; the reader's cache of passage token vectors cleared first, as for passages it has not seen),
+    ONNX by default; what the reader remembers per text forgotten first, as for passages it has not seen),
     of its reader model pass (`reader_ms`), and of a bare query (the same embedder, one Chroma query of top_k)."""
     for q in QUESTIONS:  # warm: model, BM25
         assistant.ask(q)
@@ -228,7 +228,7 @@ def warm_ask_seconds(assistant, store, top_k: int) -> tuple[list[float], list[fl
     for prefix in PREFIXES:
         for q in QUESTIONS:
             variant = prefix + q  # a new string each round: no cache can answer it
-            assistant.answerer.reader.encoder.clear()
+            assistant.answerer.reader.forget_passages()
             t0 = time.perf_counter()
             result = assistant.ask(variant)
             ours.append(time.perf_counter() - t0)
