@@ -39,6 +39,7 @@ class Services:
                                                settings.conversation_retention_days)
         self.lock, self.ingest_lock, self.jobs_lock = threading.RLock(), threading.Lock(), threading.Lock()
         self.pull_lock, self._polled_at = threading.Lock(), 0.0
+        self._manifest_seen: tuple | None = None  # (file stamp, revision) of the manifest last read
         self.assistant, self.empty_message, self._jobs, self.builds = None, None, {}, 0
         self.reload()
 
@@ -65,10 +66,9 @@ class Services:
         another replica). While one session rebuilds it, the others keep answering with the one they have
         instead of queueing behind the build (a few seconds at 100k chunks)."""
         from assistant.chain import manifest_path
-        from ingest.manifest import Manifest
 
         self._pull_from_server()
-        revision = Manifest.load(manifest_path(self.settings, self.collection)).revision
+        revision = self._index_revision(manifest_path(self.settings, self.collection))
         # A glossary edit that re-chunks nothing (a [[terms]] synonym) leaves the revision alone, yet the
         # assistant's query expansion and the Who does what topics come from it: it counts as a change too.
         wanted = (revision, self._glossary_stamp())
@@ -83,6 +83,22 @@ class Services:
             return self.assistant
         finally:
             self.lock.release()
+
+    def _index_revision(self, path) -> int:
+        """The saved manifest's revision, read again only when the file changed (it is replaced whole on every
+        save): at 100k chunks parsing it takes tens of milliseconds, too much for every question."""
+        from ingest.manifest import Manifest
+
+        try:
+            st = path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        known = self._manifest_seen
+        if stamp is None or known is None or known[0] != stamp:
+            known = (stamp, Manifest.load(path).revision)
+            self._manifest_seen = known
+        return known[1]
 
     def _pull_from_server(self) -> None:
         """With a Chroma server, at most every SERVER_POLL_SECONDS: the manifest and texts another host's ingest

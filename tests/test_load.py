@@ -108,6 +108,36 @@ def test_sessions_keep_answering_while_another_rebuilds_the_assistant(tmp_path, 
     assert fresh.answerer.reader.encoder is old.answerer.reader.encoder
 
 
+def test_a_question_reads_the_manifest_only_when_it_changed(tmp_path, embeddings, monkeypatch):
+    """Every question asks whether the index changed; at 100k chunks parsing the manifest takes ~100 ms, so it
+    is parsed again only when the file changed (counted, not replaced: every load is the real one)."""
+    from conftest import fresh_services
+
+    from assistant.indexing import run_ingest
+    from ingest.manifest import Manifest
+
+    services = fresh_services(tmp_path, embeddings)
+    first = services.current()
+    loads = []
+    real_load = Manifest.load.__func__
+
+    def counting_load(cls, path):
+        loads.append(path)
+        return real_load(cls, path)
+
+    monkeypatch.setattr(Manifest, "load", classmethod(counting_load))
+    for _ in range(5):
+        assert services.current() is first
+    assert loads == []
+    note = services.settings.corpus_dir / "gmg-information-note-2006.txt"
+    note.write_text(note.read_text(encoding="utf-8") + "\nThe GMG meets in Vienna every spring.\n", encoding="utf-8")
+    run_ingest(services.settings, embeddings, services.store)
+    loads.clear()
+    fresh = services.current()
+    assert fresh is not first and fresh.manifest.revision == first.manifest.revision + 1
+    assert loads  # the changed file was read
+
+
 @pytest.mark.parametrize("damage", ["no ids.json", "corrupt files"])
 def test_a_damaged_bm25_folder_is_replaced_not_fatal(tmp_path, ingested, embeddings, damage):
     from assistant.retrieval import KeywordIndex
