@@ -16,7 +16,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from ingest.glossary import Glossary
 
@@ -54,6 +54,7 @@ def _stemmer():
 
 
 TERMS_MEMO = 20_000  # texts whose BM25 terms KeywordIndex.terms remembers
+MEMO_CHARS = 600  # ... each at most this long: at most ~12 MB
 
 
 class KeywordIndex:
@@ -171,9 +172,10 @@ class KeywordIndex:
             with self._stem_lock:  # PyStemmer instances must not be shared between threads
                 known = tuple(bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False,
                                              show_progress=False)[0])
-            if len(self._terms) >= TERMS_MEMO:
-                self._terms.clear()  # bounded; dict operations are atomic, so threads may share it
-            self._terms[text] = known
+            if len(text) <= MEMO_CHARS:  # words, questions, sentences; not whole chunks (Reader keeps those)
+                if len(self._terms) >= TERMS_MEMO:
+                    self._terms.clear()  # bounded; dict operations are atomic, so threads may share it
+                self._terms[text] = known
         return list(known)
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
@@ -222,8 +224,9 @@ class HybridRetriever(BaseRetriever):
     # The chunk ids of the index revision this retriever was built for (None: not known). While a re-ingest
     # writes the next revision, the store holds chunks of both versions of a changed file (the old ones go in its
     # closing sweep, maybe before this assistant is rebuilt): every passage is used, each marked with whether it
-    # is of this revision (metadata "own_revision"), so the answer step never stitches text of two versions.
-    known: frozenset[str] | None = None
+    # is of this revision (metadata "own_revision"), so the answer step does not stitch text of two versions (an
+    # assistant two revisions behind, whose rebuild failed, sees the newer ones as one group).
+    known: frozenset[str] | None = Field(default=None, repr=False)
 
     def _own(self, cid: str) -> bool:
         return self.known is None or cid in self.known

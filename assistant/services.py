@@ -95,10 +95,12 @@ class Services:
         except OSError:
             stamp = None
         known = self._manifest_seen
-        if stamp is None or known is None or known[0] != stamp:
-            known = (stamp, Manifest.load(path).revision)
-            self._manifest_seen = known
-        return known[1]
+        if stamp is not None and known is not None and known[0] == stamp:
+            return known[1]
+        revision = Manifest.load(path).revision
+        # 0: nothing ingested yet, or a manifest that could not be read: cheap to read again, never remembered
+        self._manifest_seen = (stamp, revision) if revision > 0 else None
+        return revision
 
     def _pull_from_server(self) -> None:
         """With a Chroma server, at most every SERVER_POLL_SECONDS: the manifest and texts another host's ingest

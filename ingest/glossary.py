@@ -28,6 +28,7 @@ class Body:
 
 
 FIND_MEMO = 20_000  # texts whose bodies Glossary.find remembers
+FIND_MEMO_CHARS = 600  # ... each at most this long
 
 
 def _spelling_pattern(spelling: str) -> str:
@@ -91,9 +92,10 @@ class Glossary:
                 if m:
                     hits.append((m.start(), body))
             found = tuple(b for _, b in sorted(hits, key=lambda h: h[0]))
-            if len(self._found) >= FIND_MEMO:
-                self._found.clear()  # bounded; dict operations are atomic, so threads may share it
-            self._found[text] = found
+            if len(text) <= FIND_MEMO_CHARS:  # names, questions, sentences: at most ~12 MB
+                if len(self._found) >= FIND_MEMO:
+                    self._found.clear()  # bounded; dict operations are atomic, so threads may share it
+                self._found[text] = found
         return list(found)
 
     def spelling_in(self, text: str, body: Body) -> str | None:

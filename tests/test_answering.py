@@ -485,3 +485,20 @@ def test_a_threshold_calibrated_by_other_reader_code_is_not_reused(assistant, in
     saved.write_text(json.dumps({**json.loads(saved.read_text()), "model": stale.model, "threshold": stale.threshold}))
     assert calibrated(*args).threshold == pytest.approx(fresh.threshold)
     assert calibrated(*args) == fresh  # and now reused as saved
+
+
+def test_word_vectors_are_the_mean_of_their_pieces():
+    """Word pieces ("state", "##less") join into words, punctuation pieces are dropped; a word's vector is the
+    normalised mean of its pieces' rows (computed from running sums: checked against the plain mean)."""
+    from assistant.answering.evidence import _words
+
+    text = "Statelessness, IOM's work (e.g. remittances)."
+    offsets = [(0, 5), (5, 9), (9, 13), (13, 14), (15, 18), (18, 19), (19, 20), (21, 25), (26, 27), (27, 28),
+               (28, 29), (29, 30), (30, 31), (32, 38), (38, 43), (43, 44), (44, 45)]
+    hidden = np.random.default_rng(0).normal(size=(len(offsets), 8)).astype(np.float32)
+    words = _words(text, hidden, offsets)
+    groups = [[0, 1, 2], [4], [6], [7], [9], [11], [13, 14]]  # Statelessness IOM s work e g remittances
+    assert [text[a:b] for a, b in words.spans] == ["Statelessness", "IOM", "s", "work", "e", "g", "remittances"]
+    expected = np.stack([hidden[g].mean(axis=0) for g in groups])
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(words.vectors, expected, atol=1e-6)

@@ -194,8 +194,9 @@ class ExtractiveAnswerer:
             # "…focusing on a number of specific issues. These include:" — the list hangs off the next unit.
             follower = next((c for c in sorted(candidates, key=lambda c: c.start) if c.start > intro.start
                              and c.source == intro.source and c.section == intro.section), None)
-            if follower is None or not follower.text.rstrip().endswith(":") or len(follower.text.split()) > 6:
-                return []
+            if (follower is None or not follower.text.rstrip().endswith(":") or len(follower.text.split()) > 6
+                    or coverage(candidates, intro.source, intro.start) < follower.end):
+                return []  # no list here, or text the retrieved chunks do not cover separates it from the intro
             return [follower, *self._list_items(follower, candidates)]
         reach = coverage(candidates, intro.source, intro.start)
         items = sorted((c for c in candidates if c.source == intro.source and c.section == intro.section

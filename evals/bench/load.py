@@ -212,7 +212,7 @@ def reingester(shared: SharedAssistant, corpus: Path, rounds: int, versions: Ver
             window[1] = time.monotonic()
 
 
-def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: bool = True, work: Path | None = None,
+def run(sessions: int = 50, questions: int = 25, reingests: int = 2, reload: bool = True, work: Path | None = None,
         timeout_s: float = 1800.0, embeddings=None, query_embedder: str = "auto") -> dict:
     from assistant.embeddings import build_embeddings
     from assistant.indexing import run_ingest
@@ -230,7 +230,7 @@ def run(sessions: int = 20, questions: int = 25, reingests: int = 2, reload: boo
     embeddings = given if given is not None else build_embeddings(settings)
     store = build_store(settings, embeddings)
     run_ingest(settings, embeddings, store)  # as `make run` does, before the app starts
-    if given is None:  # the app process loads the model as it finds it after that ingest (ONNX, by default)
+    if given is None and query_embedder == "auto":  # the app loads the model as it finds it after that ingest
         embeddings = build_embeddings(settings)
         store = build_store(settings, embeddings)
     versions = Versions(corpus)
