@@ -126,8 +126,14 @@ class ConversationStore:
         with self._connect() as db:
             rows = db.execute("SELECT c.id, c.title, c.created, c.updated, COUNT(t.n) FROM conversations c "
                               "LEFT JOIN turns t ON t.conversation_id = c.id WHERE c.owner = ? GROUP BY c.id "
-                              "ORDER BY c.updated DESC LIMIT ?", (owner, limit)).fetchall()
+                              "ORDER BY c.updated DESC, c.id LIMIT ?", (owner, limit)).fetchall()
         return [Summary(*row) for row in rows]
+
+    def transfer(self, owner: str, new_owner: str) -> int:
+        """Give all of `owner`'s conversations to `new_owner` (a browser that turned out to hold another id);
+        returns how many."""
+        with self._connect() as db:
+            return db.execute("UPDATE conversations SET owner = ? WHERE owner = ?", (new_owner, owner)).rowcount
 
     def load(self, cid: str, owner: str) -> list[StoredTurn] | None:
         """The conversation's turns in order; None when it does not exist or belongs to someone else."""

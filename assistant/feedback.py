@@ -133,6 +133,17 @@ class FeedbackStore:
             if cursor.rowcount != 1:
                 raise KeyError(f"no feedback row {row_id}")
 
+    def details(self, row_ids: Iterable[int]) -> dict[int, tuple[list[str], str]]:
+        """The reasons and comment of each of these rows (a reopened conversation's feedback forms show them);
+        rows that are gone are left out."""
+        ids = sorted(set(row_ids))
+        if not ids:
+            return {}
+        with self._connect() as db:
+            found = db.execute(f"SELECT id, reasons, comment FROM feedback WHERE id IN ({', '.join('?' * len(ids))})",
+                               ids).fetchall()
+        return {int(r["id"]): (json.loads(r["reasons"]), r["comment"]) for r in found}
+
     def rows(self) -> list[dict]:
         """Every row, oldest first, with the JSON columns decoded."""
         with self._connect() as db:

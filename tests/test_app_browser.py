@@ -617,3 +617,39 @@ def test_a_conversation_survives_a_reload_and_is_listed_for_this_browser(server,
     other.goto(link, wait_until="domcontentloaded")
     expect(other.get_by_text("does not exist or is not yours")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     expect(other.get_by_test_id("stChatMessage")).to_have_count(0)
+
+
+def test_two_tabs_of_a_first_visit_end_with_one_list_of_conversations(server, page, tmp_path):
+    """A browser's first visit in two tabs at once: each session picks an id before either has set the cookie.
+    The script of the one that runs later finds the other's id and that session adopts it, taking along the
+    conversation it started, so a new tab of the browser lists both tabs' conversations."""
+    from playwright.sync_api import expect
+
+    from ui.past_conversations import COOKIE
+
+    context = page.context.browser.new_context(viewport={"width": 1280, "height": 1000})  # a browser, two tabs
+    held = []
+    first = context.new_page()
+    first.route("**/BidiComponent*.js", lambda route: held.append(route))  # its cookie script waits (below)
+    first.goto(server["url"], wait_until="domcontentloaded")
+    _wait_idle(first, _ask(first, "What does UNHCR do?"))  # asked under this session's id; no cookie yet
+    assert held and COOKIE not in {c["name"] for c in context.cookies()}
+    second = context.new_page()  # started without a cookie too: picks its own id and keeps it
+    second.goto(server["url"], wait_until="domcontentloaded")
+    _wait_idle(second, _ask(second, "What is the GFMD?", until="GFMD"))
+    expect(second.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("What is the GFMD"))
+           ).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    assert COOKIE in {c["name"] for c in context.cookies()}
+
+    for route in held:  # the first tab's script runs now, finds the second tab's id, and its session adopts it
+        route.continue_()
+    listed = first.get_by_test_id("stSidebar").get_by_role("button", name=re.compile("What is the GFMD"))
+    expect(listed).to_be_visible(timeout=ANSWER_TIMEOUT_MS)  # its list is the browser's list now
+    third = context.new_page()  # a later visit of the same browser lists both
+    third.goto(server["url"], wait_until="domcontentloaded")
+    sidebar = third.get_by_test_id("stSidebar")
+    for title in ("What does UNHCR do?", "What is the GFMD?"):
+        expect(sidebar.get_by_role("button", name=re.compile(re.escape(title)))).to_be_visible(
+            timeout=ANSWER_TIMEOUT_MS)
+    third.screenshot(path=str(tmp_path / "one-list.png"), full_page=True)
+    context.close()

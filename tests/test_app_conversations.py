@@ -83,6 +83,45 @@ def test_past_conversations_open_rename_and_delete(index):
     assert past(at) == [] and session(browser, second).session_state["messages"] == []
 
 
+def test_a_reopened_conversation_shows_the_feedback_given_and_saving_again_keeps_it(index):
+    browser = "e" * 32
+    at = session(browser)
+    ask(at, "Who handles trafficking victims?")
+    mid, link = at.session_state["messages"][-1]["id"], at.session_state["conversation_id"]
+    at.feedback[-1].set_value(0).run()  # thumbs down, then the details
+    at.pills(key=f"fbr-{mid}").set_value(["incomplete"])
+    at.text_input(key=f"fbc-{mid}").input("Name the protocol too.")
+    next(b for b in at.button if b.label == "Save details").click().run()
+
+    again = session(browser, link)  # reopened: the form holds what was given
+    assert again.pills(key=f"fbr-{mid}").value == ["incomplete"]
+    assert again.text_input(key=f"fbc-{mid}").value == "Name the protocol too."
+    again.text_input(key=f"fbc-{mid}").input("Name the protocol and the convention.")
+    next(b for b in again.button if b.label == "Save details").click().run()
+    from assistant.feedback import FeedbackStore
+
+    (row,) = [r for r in FeedbackStore(index.data_dir / "feedback.sqlite3").rows() if r["message_id"] == mid]
+    assert (row["rating"], row["reasons"]) == (0, ["incomplete"])
+    assert row["comment"] == "Name the protocol and the convention."
+    details = session(browser, link)
+    assert details.pills(key=f"fbr-{mid}").value == ["incomplete"]  # the reasons were not wiped by the resave
+    assert details.text_input(key=f"fbc-{mid}").value == "Name the protocol and the convention."
+
+
+def test_past_conversations_beyond_the_first_hundred_are_reached_by_show_older(index):
+    from assistant.conversation_store import ConversationStore
+
+    browser = "f" * 32
+    store = ConversationStore(index.data_dir / "conversations.sqlite3")
+    made = [store.create(f"browser:{browser}", f"question {n}") for n in range(103)]
+    at = session(browser)
+    assert len(past(at)) == 100 and "question 0" not in {t.split(" · ")[0] for t in past(at)}
+    at.sidebar.button(key="conv-older").click().run()
+    assert len(past(at)) == 103 and not [b for b in at.sidebar.button if b.key == "conv-older"]
+    at.sidebar.button(key=f"conv-open-{made[0]}").click().run()
+    assert at.session_state["conversation_id"] == made[0]
+
+
 def test_a_link_that_is_not_yours_opens_a_new_conversation_with_a_notice(index):
     owner = session("c" * 32)
     ask(owner, "What does UNODC do?")

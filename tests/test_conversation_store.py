@@ -58,6 +58,15 @@ def test_listed_newest_first_renamed_and_deleted(tmp_path):
     assert store.delete_all("b") == 1 and store.list("b") == []
 
 
+def test_a_browser_that_turned_out_to_hold_another_id_takes_its_conversations_along(tmp_path):
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    mine = [store.create("browser:tab2", "q1"), store.create("browser:tab2", "q2")]
+    other = store.create("browser:tab1", "q0")
+    assert store.transfer("browser:tab2", "browser:tab1") == 2
+    assert store.list("browser:tab2") == [] and {s.id for s in store.list("browser:tab1")} == {*mine, other}
+    assert store.transfer("browser:gone", "browser:tab1") == 0
+
+
 def test_conversations_older_than_the_retention_are_removed_at_start(tmp_path):
     store = ConversationStore(tmp_path / "c.sqlite3", retention_days=90)
     kept, gone = store.create("b", "kept"), store.create("b", "gone")

@@ -2,9 +2,11 @@
 id is put in the page's link (`?c=…`), so a reload, or the link, shows it again and follow-ups continue from its
 history. The sidebar's **Past conversations** lists the owner's conversations to open, rename or delete.
 
-The owner is the signed-in user; with sign-in off it is this browser: a random id kept in a cookie (set by a
-one-line script in an empty iframe of the app's origin, read back by `st.context.cookies` on the next visit),
-never a list shared by everyone who can reach the app.
+The owner is the signed-in user; with sign-in off it is this browser: a random id kept in a cookie (read by
+`st.context.cookies` when a session starts; set, when missing, by a small script, `data/browser_cookie.js`, that
+also reports the id the browser already holds), never a list shared by everyone who can reach the app. Two tabs
+opened at once on a first visit each pick an id; the script of the later one finds the other's and the session
+adopts it, moving the conversations it started to that id, so the browser ends with one list.
 Another owner's link opens a new conversation with a one-line notice.
 """
 
@@ -14,6 +16,7 @@ import logging
 import re
 import time
 import uuid
+from pathlib import Path
 
 import streamlit as st
 
@@ -28,6 +31,10 @@ COOKIE = "gmg_browser"
 PARAM = "c"
 _ID = re.compile(r"[0-9a-f]{32}")
 COOKIE_DAYS = 400  # the longest a browser keeps a cookie
+PAGE = 100  # conversations listed at a time; "Show older" lists the next ones
+# Runs in the page (st.components.v2: not sandboxed, so it can read and write the app's cookie).
+_browser_cookie = st.components.v2.component(
+    "gmg_browser_cookie", js=(Path(__file__).parent / "data" / "browser_cookie.js").read_text(encoding="utf-8"))
 
 
 def owner(context: PageContext) -> str:
@@ -36,21 +43,41 @@ def owner(context: PageContext) -> str:
     shared password, where anyone can type any name, "user:<name>@browser:<id>"."""
     if context.user is not None and name_is_proven(context.settings):
         return f"user:{context.user}"
-    browser = f"browser:{_browser_id()}"
+    return _browser_owner(context, _browser_id(context))
+
+
+def _browser_owner(context: PageContext, browser_id: str) -> str:
+    browser = f"browser:{browser_id}"
     return browser if context.user is None else f"user:{context.user}@{browser}"
 
 
-def _browser_id() -> str:
+def _browser_id(context: PageContext) -> str:
     state = st.session_state
     if "browser_id" not in state:
         cookie = st.context.cookies.get(COOKIE)
         cookie = cookie if isinstance(cookie, str) else ""  # no cookie, or no browser behind the session (AppTest)
         state.browser_id = cookie if _ID.fullmatch(cookie) else uuid.uuid4().hex
         state.browser_cookie_set = bool(_ID.fullmatch(cookie))
-    if not state.get("browser_cookie_set"):  # drawn on every run of this session: the cookie is seen next visit
-        st.iframe(f"<script>document.cookie='{COOKIE}={state.browser_id};path=/;"
-                  f"max-age={COOKIE_DAYS * 86400};SameSite=Strict';</script>", height="content")
+    if not state.get("browser_cookie_set"):  # mounted on every run of this session; its script runs when it mounts
+        # (the session's first run: never while a question is being answered, which the rerun it asks would stop)
+        held = _browser_cookie(key="gmg-browser-cookie", on_id_change=lambda: None, data={
+            "name": COOKIE, "id": state.browser_id, "days": COOKIE_DAYS}).get("id")
+        if isinstance(held, str) and _ID.fullmatch(held) and held != state.browser_id:
+            _adopt(context, held)
     return state.browser_id
+
+
+def _adopt(context: PageContext, held: str) -> None:
+    """The browser already keeps another id (a tab opened at the same time set it first): use it, and move the
+    conversations this session started under its own id there, so that the next visit lists them."""
+    state, store = st.session_state, context.services.conversations
+    before, after = _browser_owner(context, state.browser_id), _browser_owner(context, held)
+    state.browser_id = held
+    if store.available:
+        try:
+            store.transfer(before, after)
+        except Exception:  # the chat goes on; those conversations stay reachable by their links this session
+            log.exception("moving this session's conversations to the browser's id failed")
 
 
 def restore(context: PageContext, who: str) -> None:
@@ -79,10 +106,21 @@ def restore(context: PageContext, who: str) -> None:
     state.conversation = Conversation(turns=[t.result for t in turns])
     state.messages = [{"id": t.turn_id, "question": t.result.question, "result": t.result, "error": None,
                        "settings": t.settings} for t in turns]
+    details = _feedback_details(context, [t.feedback_row for t in turns if t.feedback_row is not None])
     for t in turns:
         if t.feedback_row is not None:
             state.feedback_rows[t.turn_id] = t.feedback_row
             state.ratings[t.turn_id] = t.rating
+        if t.feedback_row in details:  # the form shows the reasons and comment given then, so saving keeps them
+            state[f"fbr-{t.turn_id}"], state[f"fbc-{t.turn_id}"] = details[t.feedback_row]
+
+
+def _feedback_details(context: PageContext, rows: list[int]) -> dict[int, tuple[list[str], str]]:
+    try:
+        return context.services.feedback.details(rows)
+    except Exception:  # the conversation still opens; its forms start empty
+        log.exception("reading a conversation's feedback details failed")
+        return {}
 
 
 def start_new() -> None:
@@ -134,11 +172,13 @@ def render_past(context: PageContext, who: str) -> None:
     store = context.services.conversations
     if not store.available:
         return
+    shown = st.session_state.setdefault("past_shown", PAGE)
     try:
-        past = store.list(who)
+        past = store.list(who, limit=shown + 1)
     except Exception as exc:
         st.caption(esc(f"Past conversations are unavailable: {exc}"))
         return
+    older, past = len(past) > shown, past[:shown]
     st.subheader("Past conversations")
     st.button("New conversation", key="conv-new", icon=":material/add_comment:", width="stretch",
               on_click=start_new)
@@ -153,11 +193,17 @@ def render_past(context: PageContext, who: str) -> None:
             st.text_input("Title", value=conv.title, key=f"conv-title-{conv.id}", max_chars=80)
             st.button("Rename", key=f"conv-rename-{conv.id}", on_click=_rename, args=(store, who, conv.id))
             st.button("Delete", key=f"conv-delete-{conv.id}", on_click=_delete, args=(store, who, conv.id))
+    if older:
+        st.button("Show older conversations", key="conv-older", type="tertiary", on_click=_show_older)
     if past:
         with st.popover("Delete all", icon=":material/delete_sweep:"):
             st.caption("Delete all your conversations? This cannot be undone.")
             st.button("Delete all conversations", key="conv-delete-all", type="primary",
                       on_click=_delete_all, args=(store, who))
+
+
+def _show_older() -> None:
+    st.session_state.past_shown += PAGE
 
 
 def _open(cid: str) -> None:
