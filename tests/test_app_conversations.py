@@ -122,6 +122,22 @@ def test_past_conversations_beyond_the_first_hundred_are_reached_by_show_older(i
     assert at.session_state["conversation_id"] == made[0]
 
 
+def test_a_conversation_deleted_in_another_tab_is_kept_again_from_the_next_question(index):
+    browser = "9" * 32
+    at, other_tab = session(browser), session(browser)
+    ask(at, "What does UNHCR do?")
+    gone = at.session_state["conversation_id"]
+    other_tab.run()
+    other_tab.sidebar.button(key=f"conv-delete-{gone}").click().run()
+    ask(at, "And UNODC?")
+    assert any("deleted in another tab" in i.value for i in at.info)
+    kept = at.session_state["conversation_id"]
+    assert kept != gone and at.query_params["c"] in (kept, [kept])
+    assert [m["question"] for m in session(browser, kept).session_state["messages"]] == ["And UNODC?"]
+    ask(at, "What is the GFMD?")  # later turns are kept too
+    assert len(session(browser, kept).session_state["messages"]) == 2
+
+
 def test_a_link_that_is_not_yours_opens_a_new_conversation_with_a_notice(index):
     owner = session("c" * 32)
     ask(owner, "What does UNODC do?")

@@ -55,6 +55,7 @@ def render(context: PageContext) -> None:
     if question:
         state.messages.append(answer_live(context, question))
         past.record_turn(context, who, state.messages[-1])
+        past.render_notice()  # under the answer: saving it may have had something to say
     elif not state.messages:
         _welcome(context)
     if state.messages:  # the list left the page with the first question: it stays at hand in the sidebar

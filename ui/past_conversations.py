@@ -133,14 +133,20 @@ def start_new() -> None:
 
 def record_turn(context: PageContext, who: str, msg: dict) -> None:
     """Store an answered turn; the first one creates the conversation (titled by its question) and puts its id in
-    the link. A failure is a notice under the chat, never a broken chat."""
+    the link, and so does the next one after another tab deleted it. A failure is a notice, never a broken chat."""
     store, state = context.services.conversations, st.session_state
     if msg["result"] is None or not store.available:
         return
     try:
-        if not state.get("conversation_id"):
-            state.conversation_id = store.create(who, msg["question"])
-            st.query_params[PARAM] = state.conversation_id
+        if state.get("conversation_id"):
+            try:
+                store.add_turn(state.conversation_id, who, msg["id"], msg["result"], msg["settings"])
+                return
+            except KeyError:  # deleted in another tab while open here: kept from this question on, as a new one
+                state.history_notice = ("This conversation was deleted in another tab or window; it is kept again "
+                                        "from this question on, as a new conversation.")
+        state.conversation_id = store.create(who, msg["question"])
+        st.query_params[PARAM] = state.conversation_id
         store.add_turn(state.conversation_id, who, msg["id"], msg["result"], msg["settings"])
     except Exception as exc:
         log.exception("saving a turn failed")
@@ -162,6 +168,11 @@ def render_notices(context: PageContext) -> None:
     warning = context.services.conversations.warning
     if warning:
         st.warning(esc(warning))
+    render_notice()
+
+
+def render_notice() -> None:
+    """This session's notice about its conversation (not opened, not saved), once."""
     notice = st.session_state.pop("history_notice", None)
     if notice:
         st.info(esc(notice))
