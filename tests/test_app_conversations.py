@@ -162,3 +162,35 @@ def test_a_damaged_store_is_set_aside_and_the_chat_still_works(tmp_path_factory)
         assert list(settings.data_dir.glob("conversations.sqlite3.damaged-*"))
     finally:
         next(fixture, None)
+
+
+def test_with_per_user_passwords_a_conversation_follows_its_user_and_no_one_else(index, monkeypatch):
+    """Sign-in with a password per user (the names are proven): Ada's conversation opens for Ada on another
+    browser and is listed there; Grace, given its link, gets a new conversation and the notice."""
+    from assistant import auth
+
+    auth.THROTTLE.failures.clear()
+    monkeypatch.setenv("ASSISTANT_AUTH", "password")
+
+    def signed_in(name: str, password: str, browser: str, link: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.secrets["assistant_auth"] = {"users": {"ada": "ada's own", "grace": "grace's own"}}
+        at.session_state["browser_id"], at.session_state["browser_cookie_set"] = browser, True
+        if link:
+            at.query_params["c"] = link
+        at.run()
+        at.text_input[0].input(name)
+        at.text_input[1].input(password)
+        at.button[0].click().run()
+        assert not at.exception and at.chat_input
+        return at
+
+    ada = signed_in("ada", "ada's own", "1" * 32)
+    ask(ada, "What does UNHCR do?")
+    link = ada.session_state["conversation_id"]
+    elsewhere = signed_in("ada", "ada's own", "2" * 32, link)  # Ada on another browser
+    assert [m["question"] for m in elsewhere.session_state["messages"]] == ["What does UNHCR do?"]
+    assert any(b.key == f"conv-open-{link}" for b in elsewhere.sidebar.button)
+    grace = signed_in("grace", "grace's own", "1" * 32, link)  # Grace on Ada's browser, with Ada's link
+    assert grace.session_state["messages"] == [] and any("not yours" in i.value for i in grace.info)
+    assert past(grace) == []
