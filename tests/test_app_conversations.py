@@ -138,6 +138,24 @@ def test_a_conversation_deleted_in_another_tab_is_kept_again_from_the_next_quest
     assert len(session(browser, kept).session_state["messages"]) == 2
 
 
+def test_a_session_that_finds_its_browser_holds_another_id_moves_its_conversations_there(index, monkeypatch):
+    """The cookie script reports that the browser keeps another id (a tab opened at the same time set it first):
+    the session adopts it, and the conversation it started is listed and opened under that id, not the old one."""
+    import ui.past_conversations as past_conversations
+
+    held = "7" * 32
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # no cookie: the session picks its own id
+    own = at.session_state["browser_id"]
+    assert own != held and not at.session_state["browser_cookie_set"]
+    ask(at, "What does UNHCR do?")
+    cid = at.session_state["conversation_id"]
+    monkeypatch.setattr(past_conversations, "_browser_cookie", lambda **mount: {"id": held})
+    at.run()
+    assert not at.exception and at.session_state["browser_id"] == held
+    assert [m["question"] for m in session(held, cid).session_state["messages"]] == ["What does UNHCR do?"]
+    assert past(session(own)) == [] and past(session(held))[0].startswith("What does UNHCR do?")
+
+
 def test_a_link_that_is_not_yours_opens_a_new_conversation_with_a_notice(index):
     owner = session("c" * 32)
     ask(owner, "What does UNODC do?")
@@ -191,6 +209,6 @@ def test_with_per_user_passwords_a_conversation_follows_its_user_and_no_one_else
     elsewhere = signed_in("ada", "ada's own", "2" * 32, link)  # Ada on another browser
     assert [m["question"] for m in elsewhere.session_state["messages"]] == ["What does UNHCR do?"]
     assert any(b.key == f"conv-open-{link}" for b in elsewhere.sidebar.button)
-    grace = signed_in("grace", "grace's own", "1" * 32, link)  # Grace on Ada's browser, with Ada's link
+    grace = signed_in("grace", "grace's own", "1" * 32, link)  # Grace with Ada's link (the browser plays no part)
     assert grace.session_state["messages"] == [] and any("not yours" in i.value for i in grace.info)
     assert past(grace) == []

@@ -62,6 +62,7 @@ def render(context: PageContext) -> None:
         with agencies_slot, st.expander("GMG member agencies"):
             render_agencies(context, "sidebar")
         _export_button()
+    who = past.keep_browser_id(context, who)  # last: the rerun its cookie script may ask for stops no answer
     with past_slot:
         past.render_past(context, who)
 

@@ -5,8 +5,9 @@ history. The sidebar's **Past conversations** lists the owner's conversations to
 The owner is the signed-in user; with sign-in off it is this browser: a random id kept in a cookie (read by
 `st.context.cookies` when a session starts; set, when missing, by a small script, `data/browser_cookie.js`, that
 also reports the id the browser already holds), never a list shared by everyone who can reach the app. Two tabs
-opened at once on a first visit each pick an id; the script of the later one finds the other's and the session
-adopts it, moving the conversations it started to that id, so the browser ends with one list.
+opened at once on a first visit each pick an id; the script of the later one finds the other's (or, when both
+wrote at once, the one that stayed) and the session adopts it, moving the conversations it started to that id,
+so the browser ends with one list.
 Another owner's link opens a new conversation with a one-line notice.
 """
 
@@ -22,6 +23,7 @@ import streamlit as st
 
 from assistant.conversation import Conversation
 from assistant.conversation_store import ConversationStore
+from assistant.feedback import REASONS
 from ui.auth import name_is_proven
 from ui.render import escape_markdown as esc
 from ui.services import PageContext
@@ -58,26 +60,38 @@ def _browser_id(context: PageContext) -> str:
         cookie = cookie if isinstance(cookie, str) else ""  # no cookie, or no browser behind the session (AppTest)
         state.browser_id = cookie if _ID.fullmatch(cookie) else uuid.uuid4().hex
         state.browser_cookie_set = bool(_ID.fullmatch(cookie))
-    if not state.get("browser_cookie_set"):  # mounted on every run of this session; its script runs when it mounts
-        # (the session's first run: never while a question is being answered, which the rerun it asks would stop)
-        held = _browser_cookie(key="gmg-browser-cookie", on_id_change=lambda: None, data={
-            "name": COOKIE, "id": state.browser_id, "days": COOKIE_DAYS}).get("id")
-        if isinstance(held, str) and _ID.fullmatch(held) and held != state.browser_id:
-            _adopt(context, held)
     return state.browser_id
 
 
+def keep_browser_id(context: PageContext, who: str) -> str:
+    """Mount the cookie script (sign-in off or one shared password, and the session began without the cookie); if
+    the browser holds another id, adopt it. Called at the end of the Chat page's run: the rerun the script asks
+    for must never stop a run that is answering. Returns the owner from now on."""
+    state = st.session_state
+    by_browser = who.startswith("browser:") or "@browser:" in who
+    if not by_browser or state.get("browser_cookie_set"):
+        return who
+    held = _browser_cookie(key="gmg-browser-cookie", on_id_change=lambda: None, data={
+        "name": COOKIE, "id": state.browser_id, "days": COOKIE_DAYS}).get("id")
+    if isinstance(held, str) and _ID.fullmatch(held) and held != state.browser_id:
+        _adopt(context, held)
+    state.owner = owner(context)
+    return state.owner
+
+
 def _adopt(context: PageContext, held: str) -> None:
-    """The browser already keeps another id (a tab opened at the same time set it first): use it, and move the
-    conversations this session started under its own id there, so that the next visit lists them."""
+    """The browser already keeps another id (a tab opened at the same time set it first): move the conversations
+    this session started under its own id there, so that the next visit lists them, then use it. A failed move
+    keeps the session's id (the script reports the held one again on the next run, and the move is retried)."""
     state, store = st.session_state, context.services.conversations
     before, after = _browser_owner(context, state.browser_id), _browser_owner(context, held)
-    state.browser_id = held
     if store.available:
         try:
             store.transfer(before, after)
-        except Exception:  # the chat goes on; those conversations stay reachable by their links this session
+        except Exception:
             log.exception("moving this session's conversations to the browser's id failed")
+            return
+    state.browser_id = held
 
 
 def restore(context: PageContext, who: str) -> None:
@@ -112,7 +126,9 @@ def restore(context: PageContext, who: str) -> None:
             state.feedback_rows[t.turn_id] = t.feedback_row
             state.ratings[t.turn_id] = t.rating
         if t.feedback_row in details:  # the form shows the reasons and comment given then, so saving keeps them
-            state[f"fbr-{t.turn_id}"], state[f"fbc-{t.turn_id}"] = details[t.feedback_row]
+            reasons, comment = details[t.feedback_row]
+            state[f"fbr-{t.turn_id}"] = [r for r in reasons if r in REASONS]  # a reason since dropped: left out
+            state[f"fbc-{t.turn_id}"] = comment
 
 
 def _feedback_details(context: PageContext, rows: list[int]) -> dict[int, tuple[list[str], str]]:
