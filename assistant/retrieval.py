@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ class KeywordIndex:
         self._stem = _stemmer()
         self._lock = threading.Lock()
         self._stem_lock = threading.Lock()
-        self._terms: dict[str, tuple[str, ...]] = {}  # terms() memo: question words and sentences recur
+        self._terms_short = lru_cache(maxsize=TERMS_MEMO)(self._terms)  # question words and sentences recur
         vocab = bm25.vocab_dict if bm25 is not None else {}
         if bm25 is not None and ids:
             df = np.diff(bm25.scores["indptr"])
@@ -162,21 +163,18 @@ class KeywordIndex:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def forget_terms(self) -> None:
-        self._terms.clear()
+        self._terms_short.cache_clear()
 
     def terms(self, text: str) -> list[str]:
+        # Words, questions, sentences are remembered; whole chunks are not (the Reader keeps those).
+        return list(self._terms_short(text) if len(text) <= MEMO_CHARS else self._terms(text))
+
+    def _terms(self, text: str) -> tuple[str, ...]:
         import bm25s
 
-        known = self._terms.get(text)
-        if known is None:
-            with self._stem_lock:  # PyStemmer instances must not be shared between threads
-                known = tuple(bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False,
-                                             show_progress=False)[0])
-            if len(text) <= MEMO_CHARS:  # words, questions, sentences; not whole chunks (Reader keeps those)
-                if len(self._terms) >= TERMS_MEMO:
-                    self._terms.clear()  # bounded; dict operations are atomic, so threads may share it
-                self._terms[text] = known
-        return list(known)
+        with self._stem_lock:  # PyStemmer instances must not be shared between threads
+            return tuple(bm25s.tokenize([text], stopwords="en", stemmer=self._stem, return_ids=False,
+                                        show_progress=False)[0])
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         if self.bm25 is None:

@@ -10,6 +10,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -53,7 +54,7 @@ class Glossary:
             for body in self.bodies
         ]
         # find() memo: the reader asks about the same section names and sentences many times per question
-        self._found: dict[str, tuple[Body, ...]] = {}
+        self._find_short = lru_cache(maxsize=FIND_MEMO)(self._find)
 
     @classmethod
     def load(cls, path: Path | None) -> Glossary:
@@ -80,23 +81,20 @@ class Glossary:
 
     def forget(self) -> None:
         """Drop find()'s memo."""
-        self._found.clear()
+        self._find_short.cache_clear()
 
     def find(self, text: str) -> list[Body]:
         """Bodies mentioned in `text`, in order of first mention."""
-        found = self._found.get(text)
-        if found is None:
-            hits: list[tuple[int, Body]] = []
-            for body, pattern in self._patterns:
-                m = pattern.search(text)
-                if m:
-                    hits.append((m.start(), body))
-            found = tuple(b for _, b in sorted(hits, key=lambda h: h[0]))
-            if len(text) <= FIND_MEMO_CHARS:  # names, questions, sentences: at most ~12 MB
-                if len(self._found) >= FIND_MEMO:
-                    self._found.clear()  # bounded; dict operations are atomic, so threads may share it
-                self._found[text] = found
-        return list(found)
+        # Names, questions, sentences are remembered (at most ~12 MB); whole chunks are not.
+        return list(self._find_short(text) if len(text) <= FIND_MEMO_CHARS else self._find(text))
+
+    def _find(self, text: str) -> tuple[Body, ...]:
+        hits: list[tuple[int, Body]] = []
+        for body, pattern in self._patterns:
+            m = pattern.search(text)
+            if m:
+                hits.append((m.start(), body))
+        return tuple(b for _, b in sorted(hits, key=lambda h: h[0]))
 
     def spelling_in(self, text: str, body: Body) -> str | None:
         """How `text` spells `body` ("High-level Dialogue", "undp"), or None when it does not name it."""

@@ -189,7 +189,6 @@ class ExtractiveAnswerer:
 
     def _list_items(self, intro: Candidate, candidates: list[Candidate]) -> list[Candidate]:
         """Items following an intro that ends in ':' (a list), as far as the retrieved text reaches."""
-        candidates = same_version(intro, candidates)
         if not intro.text.rstrip().endswith(":"):
             # "…focusing on a number of specific issues. These include:" — the list hangs off the next unit.
             follower = next((c for c in sorted(candidates, key=lambda c: c.start) if c.start > intro.start
@@ -264,8 +263,9 @@ class ExtractiveAnswerer:
             key = (cand.source, cand.start)
             if key in used:
                 continue
+            peers = same_version(cand, candidates)  # what may be quoted with it: text of one version of its file
             # How many: the count first; the list only when the question asks for it.
-            items = [] if qtype.how_many and not qtype.wants_list else self._list_items(cand, candidates)
+            items = [] if qtype.how_many and not qtype.wants_list else self._list_items(cand, peers)
             if items and not qtype.wants_list:
                 items = self._first_items(cand, items, part)  # a list the question did not ask for: what fits
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
@@ -273,13 +273,13 @@ class ExtractiveAnswerer:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
                 # answer fits.
                 spare = cap - sum(len(c.display.split()) for c, _, _ in chosen)
-                start, end, shown, taken = self._passage(cand, candidates, spare,
+                start, end, shown, taken = self._passage(cand, peers, spare,
                                                          {(c.source, c.start) for c, _, _ in chosen})
                 used |= taken
             if items:
                 end = items[-1].end
                 listed = join_items(items)
-                if len(items) < len(self._list_items(cand, candidates)):
+                if len(items) < len(self._list_items(cand, peers)):
                     listed = listed.rstrip(".") + "; …"  # the list has more items than are shown
                 shown = f"{cand.display} {listed}"
                 used |= {(i.source, i.start) for i in items}
@@ -288,12 +288,11 @@ class ExtractiveAnswerer:
             if start == cand.start and REFERS_BACK.match(cand.text):
                 rest = sum(len(c.display.split()) for c, _, _ in chosen[position + 1 :])
                 spare = cap - sum(len(x.split()) for x in sentences) - len(shown.split()) - rest
-                start, shown = self._with_antecedent(cand, candidates, shown, spare, used)
+                start, shown = self._with_antecedent(cand, peers, shown, spare, used)
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)
             used.add(key)
-            text = (span_text(same_version(cand, candidates), key[0], start, end)
-                    if (start, end) != (cand.start, cand.end) else cand.text)
+            text = span_text(peers, key[0], start, end) if (start, end) != (cand.start, cand.end) else cand.text
             citations.append(cand.citation(len(citations) + 1, end, text, start))
             sentences.append(f"{shown} [{len(citations)}]")
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
@@ -306,7 +305,6 @@ class ExtractiveAnswerer:
         sentences right after it, then, with the words left, those right before it (what an answer under an FAQ
         heading, or a sentence opening "It …", follows from). A chosen neighbour costs nothing more and is quoted
         here, not again. Returns the span's start and end, the shown text and the chosen sentences it took in."""
-        candidates = same_version(cand, candidates)
         section = sorted((c for c in candidates if c.source == cand.source and c.section == cand.section),
                          key=lambda c: c.start)
         after = [c for c in section if c.start >= cand.end]
@@ -332,7 +330,6 @@ class ExtractiveAnswerer:
         sentence before it in its section, which says what "they" are, when that fits in `spare` words: "UNHCR is
         actively involved in a range of activities … They include …" instead of "UNHCR: They include …". Returns
         the span's start and the shown text (`cand`'s own when the sentence before cannot join)."""
-        candidates = same_version(cand, candidates)
         before = [c for c in candidates if c.source == cand.source and c.section == cand.section
                   and c.end <= cand.start and not c.fragment]
         prv = max(before, key=lambda c: c.start, default=None)

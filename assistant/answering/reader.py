@@ -98,14 +98,14 @@ class Reader:
         self.model = model
         self.encoder = Encoder(embeddings)
         self._frame = {t for w in question_words() for t in keyword.terms(w)}
-        self._terms: dict[tuple, set[str]] = {}  # a chunk's stems (with its section's), by chunk id
+        self._chunk_stems = lru_cache(maxsize=20_000)(self._stems)  # a chunk's stems (with its section's)
         self._synonyms = self._synonym_map()
 
     def forget_passages(self) -> None:
         """Forget everything remembered per text (token vectors, stems, bodies named): benchmarks time a question
         over passages this process has not seen."""
         self.encoder.clear()
-        self._terms.clear()
+        self._chunk_stems.cache_clear()
         self.keyword.forget_terms()
         self.glossary.forget()
 
@@ -215,15 +215,11 @@ class Reader:
                 "unknown_year": float(unknown_year(q.text, self.keyword)),
                 "unknown_specificity": max(q.unknown, default=0.0)}
 
-    def _chunk_terms(self, cand: Candidate) -> set[str]:
-        key = (cand.chunk.id, cand.section)
-        terms = self._terms.get(key)
-        if terms is None:
-            terms = set(self.keyword.terms(f"{cand.chunk.page_content} {cand.section or ''}"))
-            if len(self._terms) > 20_000:
-                self._terms = {}  # a new dict: a reader in another thread keeps the one it holds
-            self._terms[key] = terms
-        return terms
+    def _chunk_terms(self, cand: Candidate) -> frozenset[str]:
+        return self._chunk_stems(cand.chunk.id, cand.section, cand.chunk.page_content)
+
+    def _stems(self, chunk_id: str | None, section: str | None, text: str) -> frozenset[str]:
+        return frozenset(self.keyword.terms(f"{text} {section or ''}"))
 
     def _features(self, q: QuestionEvidence, cand: Candidate, enc, sections: dict, top_bm25: float) -> dict:
         """`sections`: each section name's token vectors; `top_bm25`: the best BM25 score among the candidates."""
