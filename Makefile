@@ -62,8 +62,9 @@ eval: install  ## golden eval, ours vs baseline; reports in evals/out/; fails be
 	$(PY) -m evals run --check
 	$(PY) -m evals followups --check
 
-eval-external: install  ## integreat_qa_en benchmark, tune and test pages (about 10 min with the first ingest)
+eval-external: install  ## integreat_qa_en benchmark, tune and test pages, over all pages then city-scoped (about 20 min with the first ingest)
 	$(PY) -m evals external --check
+	$(PY) -m evals external --scope-city --check
 
 fit-reader: install  ## refit the reader's models on the tune splits (golden + benchmark) into assistant/data/reader.json
 	$(PY) -m evals fit-reader

@@ -254,8 +254,8 @@ def promote_feedback_command(
 @app.command("external")
 def external_command(
     path: Annotated[Path, typer.Argument(help="The benchmark folder (docs/, qa.jsonl).")] = EXTERNAL,
-    out: Annotated[Path, typer.Option("--out", help="Folder for results.json and report.md.")] = OUT
-    / "external",
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for results.json and report.md (default "
+                                             "evals/out/external, or external-city with --scope-city).")] = None,
     data_dir: Annotated[Path, typer.Option("--data-dir", help="Index folder for the benchmark's docs.")] = (
         OUT / "external-data"
     ),
@@ -264,7 +264,8 @@ def external_command(
     ] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Only run our system.")] = False,
     scope_city: Annotated[
-        bool, typer.Option("--scope-city", help="Search only the question's city pages.")
+        bool, typer.Option("--scope-city", help="Search only the question's city pages, as the Integreat app does "
+                           "(checked against [external_city]).")
     ] = False,
     split: Annotated[
         str | None, typer.Option("--split", help="Ask only this split's questions (pages split by id: `tune` "
@@ -272,7 +273,7 @@ def external_command(
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if a `test`-split metric misses evals/thresholds.toml "
-                           "[external].")
+                           "[external] ([external_city] with --scope-city).")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -280,6 +281,7 @@ def external_command(
     from evals.external import print_external, run_external, write_external
 
     console = _console(as_json)
+    suite = "external_city" if scope_city else "external"  # the city-scoped run has its own pins
     try:
         results = run_external(
             path, data_dir=data_dir, limit=limit, baseline=not no_baseline, scope_city=scope_city, split=split
@@ -291,13 +293,13 @@ def external_command(
         from evals.golden_io import check_thresholds, load_thresholds
 
         violations = check_thresholds(results["systems"]["ours"]["metrics"]["splits"]["test"],
-                                      load_thresholds(suite="external"))
+                                      load_thresholds(suite=suite))
     results["meta"]["threshold_violations"] = violations
-    paths = write_external(results, out)
+    paths = write_external(results, out or OUT / ("external-city" if scope_city else "external"))
     print_external(results, console, split)
     console.print(f"Wrote {paths['json']}, {paths['md']}")
     if violations:
-        console.print("external: test split below the pinned thresholds (evals/thresholds.toml, [external]):\n  "
+        console.print(f"external: test split below the pinned thresholds (evals/thresholds.toml, [{suite}]):\n  "
                       + "\n  ".join(violations), style="red", markup=False)
     if as_json:
         sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")

@@ -399,7 +399,7 @@ def test_metric_meets_pinned_threshold(golden_results, suite, bound, key, limit)
 
 
 def test_every_suite_has_pinned_thresholds():
-    for suite in [*SUITES, "external"]:
+    for suite in [*SUITES, "external", "external_city"]:
         assert load_thresholds(DEFAULT_THRESHOLDS, suite)["min"], suite
 
 
