@@ -255,7 +255,7 @@ def promote_feedback_command(
 def external_command(
     path: Annotated[Path, typer.Argument(help="The benchmark folder (docs/, qa.jsonl).")] = EXTERNAL,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for results.json and report.md (default "
-                                             "evals/out/external, or external-city with --scope-city).")] = None,
+                                             "evals/out/external, or external_city with --scope-city).")] = None,
     data_dir: Annotated[Path, typer.Option("--data-dir", help="Index folder for the benchmark's docs.")] = (
         OUT / "external-data"
     ),
@@ -295,7 +295,7 @@ def external_command(
         violations = check_thresholds(results["systems"]["ours"]["metrics"]["splits"]["test"],
                                       load_thresholds(suite=suite))
     results["meta"]["threshold_violations"] = violations
-    paths = write_external(results, out or OUT / ("external-city" if scope_city else "external"))
+    paths = write_external(results, out or OUT / suite)
     print_external(results, console, split)
     console.print(f"Wrote {paths['json']}, {paths['md']}")
     if violations:

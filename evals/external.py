@@ -209,6 +209,15 @@ EXTERNAL_HEADLINE = [
 ]
 
 
+def pages_by_city(docs: Path) -> dict[str, list[str]]:
+    """City → its page files. A file is named city_page[_suffix].txt ("muenchen_5581779_v2.txt"); no city name
+    holds a "_" ("rems-murr-kreis")."""
+    by_city: dict[str, list[str]] = {}
+    for path in sorted(Path(docs).glob("*.txt")):
+        by_city.setdefault(path.stem.split("_", 1)[0], []).append(path.name)
+    return by_city
+
+
 def _city_filter(row: dict, sources_by_city: dict[str, list[str]]) -> dict | None:
     sources = sources_by_city.get(row.get("city") or "")
     return {"source": {"$in": sources}} if sources else None
@@ -240,9 +249,7 @@ def run_external(
     if baseline:
         systems.append(build_baseline(services, progress=progress))
     texts = SourceTexts(docs)
-    by_city: dict[str, list[str]] = {}
-    for path in sorted(docs.glob("*.txt")):
-        by_city.setdefault(path.stem.rsplit("_", 1)[0], []).append(path.name)
+    by_city = pages_by_city(docs)
     bar = None
     if progress:
         from tqdm import tqdm

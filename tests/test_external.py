@@ -14,8 +14,8 @@ from conftest import REPO, make_settings
 from evals.golden_io import DEFAULT_THRESHOLDS, load_thresholds, split_of
 
 BENCH = REPO / "evals" / "benchmarks" / "integreat_qa_en"
-SUITES = {"external": False, "external_city": True}  # pinned suite → its questions searched in their city only
-PINNED = [(suite, bound, key, value) for suite in SUITES for bound in ("min", "max")
+SCOPED = {"external": False, "external_city": True}  # pinned suite → its questions searched in their city only
+PINNED = [(suite, bound, key, value) for suite in SCOPED for bound in ("min", "max")
           for key, value in load_thresholds(DEFAULT_THRESHOLDS, suite)[bound].items()]
 
 
@@ -25,26 +25,22 @@ def benchmark_data(tmp_path_factory):
     return tmp / "data", make_settings(tmp / "data", BENCH / "docs")
 
 
-@pytest.fixture(scope="module")
-def runs(benchmark_data):
-    """Each suite's run over the test pages, made on first use (the city-scoped one reuses the index)."""
+def _run(benchmark_data, suite: str) -> dict:
     from evals.external import run_external
 
     data, settings = benchmark_data
-    made: dict[str, dict] = {}
-
-    def run(suite: str) -> dict:
-        if suite not in made:
-            made[suite] = run_external(BENCH, data_dir=data, baseline=False, progress=False, settings=settings,
-                                       split="test", scope_city=SUITES[suite])
-        return made[suite]
-
-    return run
+    return run_external(BENCH, data_dir=data, baseline=False, progress=False, settings=settings, split="test",
+                        scope_city=SCOPED[suite])
 
 
 @pytest.fixture(scope="module")
-def external_results(runs):
-    return runs("external")
+def external_results(benchmark_data):
+    return _run(benchmark_data, "external")
+
+
+@pytest.fixture(scope="module")
+def external_city_results(benchmark_data, external_results):
+    return _run(benchmark_data, "external_city")  # after the other: it reuses that run's index
 
 
 def test_only_test_pages_are_asked(external_results):
@@ -61,8 +57,8 @@ def test_only_test_pages_are_asked(external_results):
 
 
 @pytest.mark.parametrize(("suite", "bound", "key", "limit"), PINNED, ids=[f"{s}-{b}-{k}" for s, b, k, _ in PINNED])
-def test_external_metric_meets_pinned_threshold(runs, suite, bound, key, limit):
-    value = runs(suite)["systems"]["ours"]["metrics"]["splits"]["test"][key]
+def test_external_metric_meets_pinned_threshold(request, suite, bound, key, limit):
+    value = request.getfixturevalue(f"{suite}_results")["systems"]["ours"]["metrics"]["splits"]["test"][key]
     assert value is not None, key
     if bound == "min":
         assert value >= limit, f"{suite} test split: {key} = {value:.3f} < pinned minimum {limit}"
@@ -74,7 +70,20 @@ def test_every_citation_quotes_its_page_exactly(external_results):
     assert external_results["systems"]["ours"]["metrics"]["splits"]["test"]["citation_validity"] == 1.0
 
 
-def test_a_city_scoped_question_is_answered_from_its_own_city(runs):
-    records = runs("external_city")["systems"]["ours"]["records"]
+def test_a_city_scoped_question_is_searched_and_answered_in_its_own_city(external_city_results):
+    records = external_city_results["systems"]["ours"]["records"]
     cited = [(r["city"], c["source"]) for r in records for c in r["answer"]["citations"]]
-    assert cited and all(source.startswith(f"{city}_") for city, source in cited)
+    retrieved = [(r["city"], m["source"]) for r in records for m in r["retrieved"]]
+    assert cited and all(source.startswith(f"{city}_") for city, source in cited + retrieved)
+
+
+def test_every_reference_page_is_searched_with_its_question_city():
+    from evals.external import load_questions, pages_by_city
+
+    by_city = pages_by_city(BENCH / "docs")
+    assert set(by_city) == {"muenchen", "lkaugsburg", "rems-murr-kreis"}
+    pages = {q["city"]: set() for q in load_questions(BENCH)}
+    for q in load_questions(BENCH):
+        pages[q["city"]] |= {f"{page}.txt" for page in q["reference_doc_ids"]}
+    assert "muenchen_5581779_v2.txt" in pages["muenchen"]  # a page file with a suffix
+    assert all(wanted <= set(by_city[city]) for city, wanted in pages.items())
