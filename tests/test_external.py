@@ -87,3 +87,35 @@ def test_every_reference_page_is_searched_with_its_question_city():
         pages[q["city"]] |= {f"{page}.txt" for page in q["reference_doc_ids"]}
     assert "muenchen_5581779_v2.txt" in pages["muenchen"]  # a page file with a suffix
     assert all(wanted <= set(by_city[city]) for city, wanted in pages.items())
+
+
+def test_the_cli_checks_a_city_scoped_run_against_its_own_pins(monkeypatch, tmp_path):
+    """`evals external --scope-city --check` compares with [external_city], not [external], and writes to
+    evals/out/external_city by default. The run itself is replaced by fixed figures: what is under test is the
+    command's choice of pins and folder, for figures that meet [external] and miss [external_city]."""
+    from typer.testing import CliRunner
+
+    import evals.__main__ as cli
+    import evals.external as external
+
+    pins = {suite: load_thresholds(DEFAULT_THRESHOLDS, suite) for suite in SCOPED}
+    metrics = {key: max(p["min"].get(key, 0.0) for p in pins.values()) for p in pins.values() for key in p["min"]}
+    metrics |= {key: min(p["max"].get(key, 1e9) for p in pins.values()) for p in pins.values() for key in p["max"]}
+    metrics["first_cited_hit"] = (pins["external"]["min"]["first_cited_hit"]
+                                  + pins["external_city"]["min"]["first_cited_hit"]) / 2
+
+    def fixed_run(bench, *, scope_city, **_):
+        return {"meta": {"cases": 1, "benchmark": str(bench), "created": "now", "seconds": 0.0, "limit": None,
+                         "attribution": "integreat_qa_en", "scope_city": scope_city},
+                "systems": {"ours": {"k": 6, "records": [],
+                                     "metrics": {**metrics, "answerable": 1,
+                                                 "splits": {"tune": metrics, "test": metrics}}}}}
+
+    monkeypatch.setattr(external, "run_external", fixed_run)
+    monkeypatch.setattr(cli, "OUT", tmp_path)
+    scoped = CliRunner().invoke(cli.app, ["external", "--scope-city", "--check", "--split", "test", "--no-baseline"])
+    assert scoped.exit_code == 1 and "[external_city]" in scoped.output and "first_cited_hit" in scoped.output
+    assert (tmp_path / "external_city" / "results.json").is_file()
+    everywhere = CliRunner().invoke(cli.app, ["external", "--check", "--split", "test", "--no-baseline"])
+    assert everywhere.exit_code == 0, everywhere.output
+    assert (tmp_path / "external" / "results.json").is_file()
