@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # pip prints a warning per package for this machine's local mirrors; they are noise.
 PIPQUIET := 2>&1 | grep -v "^WARNING: Location" || true
 
-.PHONY: install lock run ingest chat test lint bench eval eval-external fit-reader bench-scale load-test chroma-server clean
+.PHONY: install lock run ingest chat test lint bench eval eval-external fit-reader cross-fit bench-scale load-test chroma-server clean
 
 LOCK := requirements.lock
 # The CPU build of torch: on this machine's disk (/opt/wheels); elsewhere add
@@ -67,7 +67,10 @@ eval-external: install  ## integreat_qa_en benchmark, tune and test pages, over 
 	$(PY) -m evals external --scope-city --check
 
 fit-reader: install  ## refit the reader's models on the tune splits (golden + benchmark) into assistant/data/reader.json
-	$(PY) -m evals fit-reader
+	$(PY) -m evals fit-reader --cache evals/out/fit-reader-cache.json
+
+cross-fit: install  ## held-out figures on tune: each fold of the golden tune cases asked with a reader fitted without it
+	$(PY) -m evals cross-fit --cache evals/out/fit-reader-cache.json
 
 bench-scale: install  ## ingest/query/RSS/disk at 1k, 10k and 100k chunks, all embedded for real (about 2.5 h on 2 cores)
 	$(PY) -m evals.bench.scale --sizes 1000,10000,100000 --always-real 100000

@@ -25,6 +25,7 @@ from assistant.answering.evidence import model_time
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
 from assistant.answering.question import question_words
+from assistant.answering.reader_model import load_model
 from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
 from assistant.overview import asks_for_overview, overview_answer
@@ -332,7 +333,8 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
     keyword = KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
     retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
                                 k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None)
-    answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words)
+    answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words,
+                                  model=load_model(settings.reader_model))
     calibration = calibrated(settings, name, manifest, retriever, answerer)
     answerer.threshold = calibration.threshold + settings.abstain_threshold
     assistant = Assistant(settings, embeddings, store, glossary, retriever, answerer, manifest)

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(
         0.0, description="Shift added to the index's calibrated abstention threshold (positive: abstain more often)."
     )
+    reader_model: Path | None = Field(
+        None, description="A reader.json to answer with instead of the shipped assistant/data/reader.json (one "
+        "`python -m evals fit-reader --out FILE` wrote; `python -m evals cross-fit` answers with its folds' readers)."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     max_history_turns: int = Field(6, ge=0, description="Earlier turns used to rewrite a follow-up question.")
     conversation_retention_days: int = Field(

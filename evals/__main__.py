@@ -362,35 +362,38 @@ def fit_reader_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit the reader's models on the `tune` splits (golden suites + the benchmark's tune pages); write reader.json."""
-    from assistant.settings import Settings
-    from evals.fit_reader import external_questions, fit_all, golden_questions, null_questions, write
-    from evals.runner import build_ours, build_services, ensure_index, quiet
+    from evals.fit_reader import collect_tune_data, fit_all, write
 
-    quiet()
-    if cache is not None and cache.is_file():
-        data = json.loads(cache.read_text(encoding="utf-8"))
-    else:
-        data = {"questions": [], "nulls": []}
-        gmg = build_services(Settings())
-        ensure_index(gmg, progress=True)
-        ours = build_ours(gmg).assistant
-        data["questions"] += golden_questions(ours)
-        data["nulls"] += null_questions(ours, "gmg")
-        external = build_services(Settings().model_copy(
-            update={"corpus_dir": bench / "docs", "data_dir": data_dir, "collection": "integreat"}))
-        ensure_index(external, progress=True)
-        ours = build_ours(external).assistant
-        data["questions"] += external_questions(ours, bench)
-        data["nulls"] += null_questions(ours, "external")
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps(data), encoding="utf-8")
+    data = collect_tune_data(bench, data_dir, cache)
     payload, report = fit_all(data["questions"], data["nulls"])
     meta = {"fitted_on": "tune splits only: " + ", ".join(f"{n} {c} questions" for c, n in report["questions"].items())
             + f", {len(data['nulls'])} calibration probes", "command": "python -m evals fit-reader",
             "report": report}
     write(payload, meta, out)
     typer.echo(json.dumps(report, indent=1) if as_json else f"Wrote {out}\n{json.dumps(report, indent=1)}")
+
+
+@app.command("cross-fit")
+def cross_fit_command(
+    bench: Annotated[Path, typer.Option("--bench", help="The external benchmark folder.")] = EXTERNAL,
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Index folder for the benchmark's docs.")] = (
+        OUT / "external-data"),
+    cache: Annotated[Path | None, typer.Option("--cache", help="As fit-reader's --cache.")] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, max=10, help="Folds of the golden tune cases.")] = 5,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the fold readers and summary.json.")] = (
+        OUT / "cross-fit"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Held-out figures on `tune`: each fold of the golden tune cases asked with a reader fitted without it."""
+    from assistant.settings import Settings
+    from evals.cross_fit import fit_fold_readers, held_out_records, report, summary, write_summary
+    from evals.fit_reader import collect_tune_data
+
+    data = collect_tune_data(bench, data_dir, cache)
+    readers = fit_fold_readers(data, folds, out)
+    result = {"folds": folds, "suites": summary(held_out_records(Settings(), readers, progress=not as_json))}
+    path = write_summary(result, out)
+    typer.echo(json.dumps(result, indent=1) if as_json else report(result, path))
 
 
 if __name__ == "__main__":

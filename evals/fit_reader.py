@@ -142,6 +142,51 @@ def null_questions(assistant, corpus: str) -> list[dict]:
             for i, (kind, q, where) in enumerate(asked)]
 
 
+def tune_data_key() -> str:
+    """What the collected tune data depends on: the assistant's and ingest's code and data, the corpus' glossary
+    and catalog, and the golden files. A cache written under another key is stale."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for pattern in ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*.toml", "evals/golden/*.jsonl"):
+        for path in sorted(root.glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def collect_tune_data(bench: Path, data_dir: Path, cache: Path | None = None) -> dict:
+    """Every `tune` question of both corpora with its candidates, and each index's calibration probes: read from
+    `cache` when it was written by this code over these data, else asked (both indexes are built first) and written
+    there."""
+    from assistant.settings import Settings
+    from evals.runner import build_ours, build_services, ensure_index, quiet
+
+    quiet()
+    key = tune_data_key()
+    if cache is not None and cache.is_file():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return data
+        print(f"{cache} was collected by other code or data: asking the tune questions again", file=sys.stderr)
+    data = {"key": key, "questions": [], "nulls": []}
+    gmg = build_services(Settings())
+    ensure_index(gmg, progress=True)
+    ours = build_ours(gmg).assistant
+    data["questions"] += golden_questions(ours)
+    data["nulls"] += null_questions(ours, "gmg")
+    external = build_services(Settings().model_copy(
+        update={"corpus_dir": bench / "docs", "data_dir": data_dir, "collection": "integreat"}))
+    ensure_index(external, progress=True)
+    ours = build_ours(external).assistant
+    data["questions"] += external_questions(ours, bench)
+    data["nulls"] += null_questions(ours, "external")
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(data), encoding="utf-8")
+    return data
+
+
 # -- fitting ------------------------------------------------------------------------------------------------
 def _matrix(rows: list[dict], names: list[str]) -> np.ndarray:
     return np.array([[r[n] for n in names] for r in rows], dtype=np.float64)

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -78,6 +79,22 @@ class ReaderModel:
                 "max_sentences": self.max_sentences, "selection_words": self.selection_words,
                 "calibration_k_off_corpus": self.calibration_k_off_corpus, "detail_margin": self.detail_margin,
                 "body_overview_words": self.body_overview_words, "context_gain": self.context_gain, "meta": self.meta}
+
+
+class ReaderModelError(RuntimeError):
+    """ASSISTANT_READER_MODEL names a file that is not a reader.json."""
+
+
+def load_model(path: Path | None) -> ReaderModel:
+    """The reader at `path` (ASSISTANT_READER_MODEL), or the shipped one when none is given."""
+    if path is None:
+        return shipped_model()
+    try:
+        return ReaderModel.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReaderModelError(
+            f"ASSISTANT_READER_MODEL={path} is not a readable reader.json ({type(exc).__name__}: {exc}); write one "
+            f"with `python -m evals fit-reader --out {path}`, or unset it to use the shipped reader.") from exc
 
 
 @lru_cache(maxsize=1)
