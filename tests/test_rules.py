@@ -1,0 +1,36 @@
+"""The count of hand-written rules in the answering (evals/rules.py) stays within its pins and counts what it says."""
+
+from __future__ import annotations
+
+import json
+
+from evals.golden_io import load_thresholds
+from evals.rules import count, report
+
+
+def test_the_answering_has_no_more_rules_than_pinned():
+    counts = count()
+    pins = load_thresholds(suite="rules")["max"]
+    grown = {k: (counts[k] if k != "bodies_named_in_rules" else sum(map(len, counts[k].values())), v)
+             for k, v in pins.items()}
+    assert {k: n for k, (n, pin) in grown.items() if n > pin} == {}, report(counts)
+    assert counts["fitted_parameters"] >= 40  # the reader's weights are counted from reader.json
+
+
+def test_the_counter_finds_each_kind_of_rule(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "glossary.toml").write_text(
+        '[[bodies]]\nname = "UNHCR"\nfull = "Office of the High Commissioner for Refugees"\nvariants = []\n')
+    pkg = tmp_path / "pkg"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "rules.py").write_text(
+        '"""A docstring naming UNHCR is no rule."""\nimport re\n\nWEIGHT = 0.7\nNAME = "x"\n'
+        'HEAD = re.compile(r"\\bwho heads UNHCR\\b")\nWORDS = frozenset({"chair", "head", "lead"})\n\n\n'
+        'def f(text):\n    return re.sub(rf"\\s+{text}", " ", text), ["a", "b"]\n')
+    (pkg / "data" / "words.txt").write_text("# a comment\nchair\n\nhead\n")
+    (pkg / "data" / "reader.json").write_text(json.dumps(
+        {"sentence": {"weights": {"a": 1, "b": 2}}, "answerable": {"weights": {"c": 3}}, "calibration_k": 0.1}))
+    counts = count(tmp_path, "pkg", ("pkg/*.py",))
+    assert counts["regexes"] == 2 and counts["listed_words_in_code"] == 3 and counts["listed_words_in_data"] == 2
+    assert counts["hand_constants"] == 1 and counts["fitted_parameters"] == 2 + 1 + 2 + 1
+    assert counts["bodies_named_in_rules"] == {"pkg/rules.py": ["\\bwho heads UNHCR\\b"]}
