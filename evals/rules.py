@@ -5,7 +5,8 @@ and choose what to quote (`RULE_MODULES`: `assistant/answering/`, the follow-up 
 conversation, the chain and the canned replies),
 - regexes: calls of `re.compile/search/match/fullmatch/sub/subn/finditer/findall/split` with a literal pattern;
 - listed words in code: string literals in set, list or tuple literals of three or more short phrases (a word list
-  written into a module), and in data: the lines of the reviewed word lists `assistant/data/*.txt`;
+  written into a module), and in data: the words of the reviewed lists `assistant/data/*.txt` (not the off-corpus
+  questions calibration asks);
 - hand-set constants: module-level UPPER_CASE names bound to a number;
 - fitted parameters: the numbers `make fit-reader` writes to `assistant/data/reader.json`;
 - rules that name a body: regex patterns and listed words that contain a glossary body's name, acronym or full
@@ -29,6 +30,8 @@ REGEX_CALLS = frozenset({"compile", "search", "match", "fullmatch", "sub", "subn
 RULE_MODULES = ("assistant/answering/*.py", "assistant/references.py", "assistant/rewrite.py",
                 "assistant/retrieval.py", "assistant/conversation.py", "assistant/chain.py", "assistant/overview.py",
                 "assistant/social.py")
+PROBES = frozenset({"null_questions.txt"})  # the off-corpus questions calibration asks: probes, not rules
+LABEL = re.compile(r"^\s*\w+:\s")  # "pronoun: it its they …"
 PHRASE = re.compile(r"^[\w'’.-]+(?: [\w'’.-]+){0,2}$")  # a listed word: at most three words
 
 
@@ -82,9 +85,8 @@ def count(root: Path = ROOT, package: str = "assistant", modules: tuple[str, ...
     bodies = body_names(root / "corpus" / "glossary.toml")
     modules = {p.relative_to(root).as_posix(): count_module(p, bodies)
                for pattern in modules for p in sorted(root.glob(pattern))}
-    data_words = {p.name: sum(1 for line in p.read_text(encoding="utf-8").splitlines()
-                              if line.strip() and not line.lstrip().startswith("#"))
-                  for p in sorted((root / package / "data").glob("*.txt"))}
+    data_words = {p.name: _words_in(p) for p in sorted((root / package / "data").glob("*.txt"))
+                  if p.name not in PROBES}
     reader = root / package / "data" / "reader.json"
     fitted = _fitted(json.loads(reader.read_text(encoding="utf-8"))) if reader.is_file() else 0
     return {
@@ -98,6 +100,14 @@ def count(root: Path = ROOT, package: str = "assistant", modules: tuple[str, ...
                        if m["regexes"] or m["listed_words"] or m["constants"]},
         "word_lists": data_words,
     }
+
+
+def _words_in(path: Path) -> int:
+    """The words (or phrases) a reviewed list holds: one per line, or several on a "kind: a b c" or "a, b | c"
+    line; comments aside."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    return sum(len([w for w in re.split(r"[\s,|]+", LABEL.sub("", line)) if w]) for line in lines)
 
 
 def _fitted(reader: dict) -> int:

@@ -27,10 +27,11 @@ def test_the_counter_finds_each_kind_of_rule(tmp_path):
         '"""A docstring naming UNHCR is no rule."""\nimport re\n\nWEIGHT = 0.7\nNAME = "x"\n'
         'HEAD = re.compile(r"\\bwho heads UNHCR\\b")\nWORDS = frozenset({"chair", "head", "lead"})\n\n\n'
         'def f(text):\n    return re.sub(rf"\\s+{text}", " ", text), ["a", "b"]\n')
-    (pkg / "data" / "words.txt").write_text("# a comment\nchair\n\nhead\n")
+    (pkg / "data" / "words.txt").write_text("# a comment\nchair\n\nhead\npronoun: it its\nbudget, funding | fund*\n")
+    (pkg / "data" / "null_questions.txt").write_text("What is the capital of Peru?\n")  # probes, not rules
     (pkg / "data" / "reader.json").write_text(json.dumps(
         {"sentence": {"weights": {"a": 1, "b": 2}}, "answerable": {"weights": {"c": 3}}, "calibration_k": 0.1}))
     counts = count(tmp_path, "pkg", ("pkg/*.py",))
-    assert counts["regexes"] == 2 and counts["listed_words_in_code"] == 3 and counts["listed_words_in_data"] == 2
+    assert counts["regexes"] == 2 and counts["listed_words_in_code"] == 3 and counts["listed_words_in_data"] == 7
     assert counts["hand_constants"] == 1 and counts["fitted_parameters"] == 2 + 1 + 2 + 1
     assert counts["bodies_named_in_rules"] == {"pkg/rules.py": ["\\bwho heads UNHCR\\b"]}
