@@ -16,16 +16,7 @@ from assistant.answering.question import PLURALS, WH_START, is_plural
 from ingest.glossary import Body, Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
-# They open a noun phrase "it" can refer to within the question; not "the" ("what is the budget for it?" asks
-# about something earlier).
-_CONJUNCTIONS = frozenset({"and", "but", "or", "so", "that", "if", "when", "because", "since", "while"})
-_DETERMINERS = frozenset({"a", "an", "which", "each", "every"})
 OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
-_WH = frozenset({"what", "whats", "what's", "which", "who", "whom", "whose", "when", "where", "why", "how"})
-# What a short question may hold besides a body's name and an auxiliary to ask the last question of that body.
-_ELLIPSIS_GLUE = frozenset({"and", "also", "too", "or", "either", "as", "well", "the", "a", "an", "then", "so"})
-_COURTESY = frozenset({"pls", "plz", "please", "thanks", "thx", "give", "me", "can", "could", "you", "a", "bit"})
-_AFTER_PLURAL_REF = frozenset({"of", "together", "too", "please", "pls", "then", "at", "in"})  # "the two of them"
 _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
                            re.I)
 
@@ -64,14 +55,15 @@ def _is_object(word: str, previous: str | None) -> bool:
     a question word or a conjunction, where it is a subject ("does it", "when did it first meet", "and it")."""
     if word == "them":
         return True
-    return word == "it" and previous is not None and not _asks(previous) and previous not in _CONJUNCTIONS
+    conjunctions = reference_words()["conjunctions"]
+    return word == "it" and previous is not None and not _asks(previous) and previous not in conjunctions
 
 
 def _singular_before(before: str, frame: frozenset[str]) -> bool:
     """A noun phrase earlier in the question that "it"/"its" can refer to: "a", "which", "each" before a noun
     ("a country that wants its diaspora …", "which agency works on trafficking, and who funds it?")."""
     words = [m.group().lower() for m in words_of(before)]
-    return any(w in _DETERMINERS and _is_noun_phrase(nxt, frame) and not is_plural(nxt)
+    return any(w in reference_words()["determiners"] and _is_noun_phrase(nxt, frame) and not is_plural(nxt)
                for w, nxt in zip(words, words[1:], strict=False))
 
 
@@ -221,12 +213,13 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
     """Short questions that say too little to stand alone: a body and nothing else asked ("undesa too?", "the
     world bank as well?", "is the ilo?": ask the last question of it), and "which is older?" (one of the things
     just named). A keyword query ("Human trafficking", "Refugees") stands alone."""
+    ref = reference_words()
     choosing = lowered[0] == "which" and 1 < len(lowered) <= 4 and _asks(lowered[1])  # "which is older?"
-    if any(_bare(w) in _WH for w in lowered) and not choosing:
+    if any(_bare(w) in ref["wh"] for w in lowered) and not choosing:
         return None
     if glossary.find(question):
         rest = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
-        glue = all(w in _ELLIPSIS_GLUE or _asks(w) and _bare(w) not in _WH for w in rest)
+        glue = all(w in ref["ellipsis_glue"] or _asks(w) and _bare(w) not in ref["wh"] for w in rest)
         return Reference("ellipsis") if len(lowered) <= 6 and glue else None
     return Reference("fragment") if choosing and not _names_something(question, glossary) else None
 
@@ -255,13 +248,14 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
         after = [m.group() for m in words_of(lowered_text[found.end() :])]
         # "the two dialogues", "both X and Y", "refugees, migrants, or both?" say what they are themselves
         coordinated = phrase == "both" and " and " in lowered_text[found.end() :]
-        own = (after and after[0] not in _AFTER_PLURAL_REF) or coordinated or (before and before[-1] in {"or", "and"})
+        own = ((after and after[0] not in reference_words()["after_plural_ref"]) or coordinated
+               or (before and before[-1] in {"or", "and"}))
         if not own and not _names_something(question[: found.start()], glossary):
             return Reference("fragment")
     for phrase in ref["continuations"]:
         found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)
         rest = lowered_text[: found.start()] + " " + lowered_text[found.end() :] if found else ""
-        if found and not glossary.find(question) and not content_words(rest, frame | _COURTESY):
+        if found and not glossary.find(question) and not content_words(rest, frame | reference_words()["courtesy"]):
             return Reference("fragment")
     return None
 
