@@ -1,13 +1,16 @@
 """A held-out estimate on `tune`: how the golden suites fare with a reader that never saw their cases.
 
-    python -m evals cross-fit --cache evals/out/fit-reader-cache.json     # about 5 min with the cache
+    python -m evals cross-fit --cache evals/out/fit-reader-cache.json  # 1-2 min; 5 when the tune data is asked
 
 `evals run --split tune` answers with the shipped reader.json, which was fitted on those very cases, so its `tune`
 figures overstate; `test` must not be used to choose. This splits the golden `tune` cases into folds (a fixed hash
 of the case id, a conversation's turns together), fits the reader on the other folds' cases plus every benchmark
 `tune` question and calibration probe (`fit_reader.fit_all`, as `make fit-reader` does), and asks each fold's cases
 with the reader fitted without them (Settings.reader_model). The held-out records are scored like `evals run`'s.
-Compare two versions of the code (or of the fitting) by this, not by their `tune` figures.
+Compare two versions of the code (or of the fitting) by this, not by their `tune` figures. Each fold's reader is
+calibrated on the index as it is built (saved in the data folder's profiles), so the next start with the shipped
+reader calibrates again (seconds). Two things leak a little: a question asked in two suites (gmg-001 and conv-01
+open alike) may fall in two folds, and the follow-up turns' readings were made with the shipped reader.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ import numpy as np
 
 from evals.golden_io import SUITES, GoldenCase, load_golden
 
-READER_JSON = Path(__file__).resolve().parents[1] / "assistant" / "data" / "reader.json"
+ROOT = Path(__file__).resolve().parents[1]
+READER_JSON = ROOT / "assistant" / "data" / "reader.json"
 MAX_WORDS = 70  # scored sentences fit in 70 words; the best one's neighbours fill up to Settings.answer_max_words
 MEAN_WORDS = 65
 # Longer answers lift the benchmark's token recall (tune: 0.48 with 3 sentences and 70 words, 0.52 with 5 and 80)
@@ -142,16 +143,21 @@ def null_questions(assistant, corpus: str) -> list[dict]:
             for i, (kind, q, where) in enumerate(asked)]
 
 
-def tune_data_key() -> str:
-    """What the collected tune data depends on: the assistant's and ingest's code and data, the corpus' glossary
-    and catalog, and the golden files. A cache written under another key is stale."""
+KEYED = ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*", "evals/golden/*.jsonl",
+         "evals/fit_reader.py", "evals/external.py", "evals/golden_io.py")
+
+
+def tune_data_key(settings, bench: Path, root: Path = ROOT) -> str:
+    """What the collected tune data depends on: the code that asks and labels the questions (assistant/, ingest/,
+    this module, the benchmark's reader), the corpus, the golden files, the benchmark's files and the settings the
+    questions are asked with. A cache written under another key is stale."""
     import hashlib
 
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for pattern in ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*.toml", "evals/golden/*.jsonl"):
-        for path in sorted(root.glob(pattern)):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    digest = hashlib.sha256(settings.model_dump_json(exclude={"llm_api_key", "auth_password"}).encode())
+    files = [p for pattern in KEYED for p in root.glob(pattern)] + list(Path(bench).rglob("*"))
+    for path in sorted(p for p in files if p.is_file()):
+        name = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(bench)
+        digest.update(name.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -163,7 +169,7 @@ def collect_tune_data(bench: Path, data_dir: Path, cache: Path | None = None) ->
     from evals.runner import build_ours, build_services, ensure_index, quiet
 
     quiet()
-    key = tune_data_key()
+    key = tune_data_key(Settings(), bench)
     if cache is not None and cache.is_file():
         data = json.loads(cache.read_text(encoding="utf-8"))
         if data.get("key") == key:

@@ -5,12 +5,14 @@ and choose what to quote (`RULE_MODULES`: `assistant/answering/`, the follow-up 
 conversation, the chain and the canned replies),
 - regexes: calls of `re.compile/search/match/fullmatch/sub/subn/finditer/findall/split` with a literal pattern;
 - listed words in code: string literals in set, list or tuple literals of three or more short phrases (a word list
-  written into a module), and in data: the words of the reviewed lists `assistant/data/*.txt` (not the off-corpus
+  written into a module; a literal list of labels or keys counts too, a list holding an empty string does not),
+  and in data: the words of the reviewed lists `assistant/data/*.txt` (not the off-corpus
   questions calibration asks);
 - hand-set constants: module-level UPPER_CASE names bound to a number;
-- fitted parameters: the numbers `make fit-reader` writes to `assistant/data/reader.json`;
-- rules that name a body: regex patterns and listed words that contain a glossary body's name, acronym or full
-  name as a word (a body is data: `corpus/glossary.toml`).
+- fitted parameters: the weights and constants `make fit-reader` fits into `assistant/data/reader.json`, and apart
+  from them the constants it writes there that were chosen on `tune` by evaluation runs (evals/fit_reader.py);
+- rules that name a body: regex patterns, listed words and lines of the word lists that contain a glossary body's
+  name, acronym or full name as a word, in any case (a body is data: `corpus/glossary.toml`).
 `evals/thresholds.toml` `[rules]` pins the counts; `tests/test_rules.py` fails when one grows.
 """
 
@@ -65,10 +67,10 @@ def _hand_constant(node: ast.AST) -> str | None:
 
 
 def body_names(glossary: Path) -> list[re.Pattern]:
-    """A pattern per spelling of every glossary body: acronyms as written, longer names in any case."""
+    """A pattern per spelling (of three or more letters) of every glossary body, in any case."""
     bodies = tomllib.loads(glossary.read_text(encoding="utf-8"))["bodies"]
     spellings = {s for b in bodies for s in (b["name"], b.get("full", ""), *b.get("variants", [])) if len(s) > 2}
-    return [re.compile(rf"\b{re.escape(s)}\b", 0 if " " not in s else re.I) for s in sorted(spellings)]
+    return [re.compile(rf"\b{re.escape(s)}\b", re.I) for s in sorted(spellings)]  # "iom" in a list is IOM
 
 
 def count_module(path: Path, bodies: list[re.Pattern]) -> dict:
@@ -85,17 +87,24 @@ def count(root: Path = ROOT, package: str = "assistant", modules: tuple[str, ...
     bodies = body_names(root / "corpus" / "glossary.toml")
     modules = {p.relative_to(root).as_posix(): count_module(p, bodies)
                for pattern in modules for p in sorted(root.glob(pattern))}
-    data_words = {p.name: _words_in(p) for p in sorted((root / package / "data").glob("*.txt"))
-                  if p.name not in PROBES}
+    lists = [p for p in sorted((root / package / "data").glob("*.txt")) if p.name not in PROBES]
+    data_words = {p.name: _words_in(p) for p in lists}
+    named = {f: m["bodies_named"] for f, m in modules.items() if m["bodies_named"]}
+    for path in lists:
+        lines = [line for line in _lines(path) if any(b.search(line) for b in bodies)]
+        if lines:
+            named[path.relative_to(root).as_posix()] = lines
     reader = root / package / "data" / "reader.json"
-    fitted = _fitted(json.loads(reader.read_text(encoding="utf-8"))) if reader.is_file() else 0
+    reader_data = json.loads(reader.read_text(encoding="utf-8")) if reader.is_file() else {}
+    fitted = _fitted(reader_data)
     return {
         "regexes": sum(m["regexes"] for m in modules.values()),
         "listed_words_in_code": sum(m["listed_words"] for m in modules.values()),
         "listed_words_in_data": sum(data_words.values()),
         "hand_constants": sum(len(m["constants"]) for m in modules.values()),
         "fitted_parameters": fitted,
-        "bodies_named_in_rules": {f: m["bodies_named"] for f, m in modules.items() if m["bodies_named"]},
+        "chosen_on_tune": sum(1 for k in CHOSEN_ON_TUNE if k in reader_data),
+        "bodies_named_in_rules": named,
         "per_module": {f: {k: v for k, v in m.items() if k != "bodies_named"} for f, m in modules.items()
                        if m["regexes"] or m["listed_words"] or m["constants"]},
         "word_lists": data_words,
@@ -105,15 +114,23 @@ def count(root: Path = ROOT, package: str = "assistant", modules: tuple[str, ...
 def _words_in(path: Path) -> int:
     """The words (or phrases) a reviewed list holds: one per line, or several on a "kind: a b c" or "a, b | c"
     line; comments aside."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
-    return sum(len([w for w in re.split(r"[\s,|]+", LABEL.sub("", line)) if w]) for line in lines)
+    return sum(len([w for w in re.split(r"[\s,|]+", LABEL.sub("", line)) if w]) for line in _lines(path))
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+FITTED = ("calibration_k", "calibration_k_off_corpus", "neighbour_margin", "max_sentences")
+CHOSEN_ON_TUNE = ("selection_words", "detail_margin", "body_overview_words", "context_gain")
 
 
 def _fitted(reader: dict) -> int:
-    models = sum(len(reader[m]["weights"]) + 1 for m in ("sentence", "answerable"))  # weights and a bias each
-    return models + sum(1 for k in ("calibration_k", "calibration_k_off_corpus", "neighbour_margin", "max_sentences")
-                        if k in reader)
+    """The models' weights, the answerability model's bias (the sentence ranking's is 0 by construction) and the
+    fitted constants; the standardisation (mean, scale) is the features' own statistics, not counted."""
+    weights = sum(len(reader[m]["weights"]) for m in ("sentence", "answerable") if m in reader)
+    return weights + ("answerable" in reader) + sum(1 for k in FITTED if k in reader)
 
 
 def report(counts: dict) -> str:
@@ -123,7 +140,8 @@ def report(counts: dict) -> str:
              f"listed words in data    {counts['listed_words_in_data']}  ("
              + ", ".join(f"{k} {v}" for k, v in counts["word_lists"].items()) + ")",
              f"hand-set constants      {counts['hand_constants']}",
-             f"fitted parameters       {counts['fitted_parameters']}  (assistant/data/reader.json)",
+             f"fitted parameters       {counts['fitted_parameters']}  (assistant/data/reader.json; and "
+             f"{counts['chosen_on_tune']} constants chosen on tune by evaluation runs)",
              "rules naming a body     " + (", ".join(f"{f}: {v}" for f, v in named.items()) if named else "none")]
     return "\n".join(lines)
 
