@@ -88,12 +88,11 @@ def write_summary(result: dict, out: Path) -> Path:
 
 
 def report(result: dict, path: Path) -> str:
+    from evals.report import fmt
+
     lines = [f"Held out on tune ({result['folds']} folds; the fold readers and {path.name} in {path.parent}):"]
     for suite, m in result["suites"].items():
-        lines.append(f"  {suite:14} {m['n']:4} cases  passed {_fmt(m['pass_rate'])}  abstention recall "
-                     f"{_fmt(m['abstention_recall'])}  false abstentions {_fmt(m['false_abstention_rate'])}")
+        lines.append(f"  {suite:14} {m['n']:4} cases  " + "  ".join(
+            f"{label} {fmt(key, m[key])}" for label, key in (("passed", "pass_rate"), ("abstention recall",
+            "abstention_recall"), ("false abstentions", "false_abstention_rate"))))
     return "\n".join(lines)
-
-
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"

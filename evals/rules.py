@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +34,8 @@ RULE_MODULES = ("assistant/answering/*.py", "assistant/references.py", "assistan
 PROBES = frozenset({"null_questions.txt"})  # the off-corpus questions calibration asks: probes, not rules
 LABEL = re.compile(r"^\s*\w+:\s")  # "pronoun: it its they …"
 PHRASE = re.compile(r"^[\w'’.-]+(?: [\w'’.-]+){0,2}$")  # a listed word: at most three words
+FITTED = ("calibration_k", "calibration_k_off_corpus", "neighbour_margin", "max_sentences")
+CHOSEN_ON_TUNE = ("selection_words", "detail_margin", "body_overview_words", "context_gain")
 
 
 def _is_regex_call(node: ast.AST) -> bool:
@@ -68,8 +69,9 @@ def _hand_constant(node: ast.AST) -> str | None:
 
 def body_names(glossary: Path) -> list[re.Pattern]:
     """A pattern per spelling (of three or more letters) of every glossary body, in any case."""
-    bodies = tomllib.loads(glossary.read_text(encoding="utf-8"))["bodies"]
-    spellings = {s for b in bodies for s in (b["name"], b.get("full", ""), *b.get("variants", [])) if len(s) > 2}
+    from ingest.glossary import Glossary
+
+    spellings = {s for b in Glossary.load(glossary).bodies for s in b.spellings if len(s) > 2}
     return [re.compile(rf"\b{re.escape(s)}\b", re.I) for s in sorted(spellings)]  # "iom" in a list is IOM
 
 
@@ -82,11 +84,12 @@ def count_module(path: Path, bodies: list[re.Pattern]) -> dict:
     return {"regexes": len(patterns), "listed_words": len(words), "constants": constants, "bodies_named": named}
 
 
-def count(root: Path = ROOT, package: str = "assistant", modules: tuple[str, ...] = RULE_MODULES) -> dict:
-    """The counts over the `modules` under `root` and the word lists `package/data/*.txt`, and the fitted reader."""
+def count(root: Path = ROOT, package: str = "assistant", module_globs: tuple[str, ...] = RULE_MODULES) -> dict:
+    """The counts over the modules `module_globs` finds under `root`, the word lists `package/data/*.txt`, and the
+    fitted reader."""
     bodies = body_names(root / "corpus" / "glossary.toml")
     modules = {p.relative_to(root).as_posix(): count_module(p, bodies)
-               for pattern in modules for p in sorted(root.glob(pattern))}
+               for pattern in module_globs for p in sorted(root.glob(pattern))}
     lists = [p for p in sorted((root / package / "data").glob("*.txt")) if p.name not in PROBES]
     data_words = {p.name: _words_in(p) for p in lists}
     named = {f: m["bodies_named"] for f, m in modules.items() if m["bodies_named"]}
@@ -120,10 +123,6 @@ def _words_in(path: Path) -> int:
 def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
-
-
-FITTED = ("calibration_k", "calibration_k_off_corpus", "neighbour_margin", "max_sentences")
-CHOSEN_ON_TUNE = ("selection_words", "detail_margin", "body_overview_words", "context_gain")
 
 
 def _fitted(reader: dict) -> int:
