@@ -22,6 +22,7 @@ from assistant.answering.calibration import Calibration, calibrate, near_miss_pr
 from assistant.answering.calibration import load as load_calibration
 from assistant.answering.calibration import save as save_calibration
 from assistant.answering.evidence import model_time
+from assistant.answering.example_questions import EXAMPLE_QUESTIONS, ExampleQuestions
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
 from assistant.answering.question import question_words
@@ -334,7 +335,8 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
     retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
                                 k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None)
     answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words,
-                                  model=load_model(settings.reader_model))
+                                  model=load_model(settings.reader_model),
+                                  examples=ExampleQuestions.load(settings.corpus_dir / EXAMPLE_QUESTIONS))
     calibration = calibrated(settings, name, manifest, retriever, answerer)
     answerer.threshold = calibration.threshold + settings.abstain_threshold
     assistant = Assistant(settings, embeddings, store, glossary, retriever, answerer, manifest)
@@ -355,7 +357,7 @@ def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> 
 def calibrated(settings: Settings, collection: str, manifest: Manifest, retriever, answerer) -> Calibration:
     """This index's abstention threshold: saved beside it, or calibrated now (answering/calibration.py)."""
     path = profile_path(settings, collection)
-    model = reader_key(answerer.model.digest, repr(answerer.glossary))
+    model = reader_key(answerer.model.digest, repr(answerer.glossary), answerer.reader.examples.digest)
     saved = load_calibration(path, manifest.revision, model)
     if saved is not None:
         return saved

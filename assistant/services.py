@@ -12,6 +12,7 @@ import threading
 import time
 
 from assistant.agencies import agency_summaries
+from assistant.answering.example_questions import EXAMPLE_QUESTIONS
 from assistant.conversation_store import ConversationStore
 from assistant.feedback import FeedbackStore
 from assistant.settings import Settings
@@ -49,7 +50,7 @@ class Services:
         from assistant.chain import EmptyIndexError, build_assistant
 
         with self.lock:  # one build at a time
-            stamp = self._glossary_stamp()  # before the build reads it: an edit during the build rebuilds again
+            stamp = self._corpus_data_stamp()  # before the build reads it: an edit during the build rebuilds again
             try:
                 fresh, message = build_assistant(self.settings, self.embeddings, self.client, store=self.store), None
             except EmptyIndexError as exc:
@@ -71,7 +72,7 @@ class Services:
         revision = self._index_revision(manifest_path(self.settings, self.collection))
         # A glossary edit that re-chunks nothing (a [[terms]] synonym) leaves the revision alone, yet the
         # assistant's query expansion and the Who does what topics come from it: it counts as a change too.
-        wanted = (revision, self._glossary_stamp())
+        wanted = (revision, self._corpus_data_stamp())
         assistant = self.assistant
         if assistant is not None and self._built_for == wanted:
             return assistant
@@ -132,12 +133,16 @@ class Services:
             log.exception("Rebuilding the assistant failed (the index or glossary changed); the previous one answers")
             self._built_for = wanted
 
-    def _glossary_stamp(self) -> tuple[int, int]:
-        try:
-            stat = (self.settings.corpus_dir / "glossary.toml").stat()
-        except OSError:
-            return (0, 0)
-        return (stat.st_mtime_ns, stat.st_size)
+    def _corpus_data_stamp(self) -> tuple[tuple[int, int], ...]:
+        """When the glossary and the example questions were last written: the assistant reads both when built."""
+        stamps = []
+        for name in ("glossary.toml", EXAMPLE_QUESTIONS):
+            try:
+                stat = (self.settings.corpus_dir / name).stat()
+                stamps.append((stat.st_mtime_ns, stat.st_size))
+            except OSError:
+                stamps.append((0, 0))
+        return tuple(stamps)
 
     def ingest(self, progress=None):
         from assistant.indexing import run_ingest

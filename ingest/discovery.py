@@ -18,7 +18,8 @@ from ingest.loaders import LOADERS, LoadedText, LoadError, load_bytes
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
 
-CORPUS_METADATA_FILES = {"catalog.toml", "glossary.toml"}
+# Beside the documents, not documents (the example questions: assistant/answering/example_questions.py).
+CORPUS_METADATA_FILES = {"catalog.toml", "glossary.toml", "example_questions.jsonl"}
 
 
 def load_catalog(root: Path) -> dict[str, dict]:

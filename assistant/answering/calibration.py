@@ -55,11 +55,12 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def reader_key(model_digest: str, glossary: str = "") -> str:
-    """What a saved calibration must have been computed with to be reused: the fitted parameters, the code, and
-    the glossary (`repr`; its [[terms]] expand the search, so they move the logits too)."""
+def reader_key(model_digest: str, glossary: str = "", examples: str = "none") -> str:
+    """What a saved calibration must have been computed with to be reused: the fitted parameters, the code, the
+    glossary (`repr`; its [[terms]] expand the search, so they move the logits too) and the corpus' example
+    questions (their digest)."""
     terms = hashlib.sha256(glossary.encode("utf-8")).hexdigest()[:8]
-    return f"{model_digest}-{_code_digest()}-{terms}"
+    return f"{model_digest}-{_code_digest()}-{terms}-{examples}"
 
 
 @dataclass(frozen=True)

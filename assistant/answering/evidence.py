@@ -188,7 +188,8 @@ def exact_coverage(question: QuestionEvidence, terms: set[str]) -> float:
 def relative(rows: list[dict]) -> None:
     """Add how far each candidate is from the best of its question (ranking among the candidates)."""
     for name, source in (("dense_sentence_gap", "dense_sentence"), ("soft_sentence_gap", "soft_sentence"),
-                         ("dense_chunk_gap", "dense_chunk"), ("dense_alone_gap", "dense_alone")):
+                         ("dense_chunk_gap", "dense_chunk"), ("dense_alone_gap", "dense_alone"),
+                         ("dense_asked_gap", "dense_asked")):
         best = max((r[source] for r in rows), default=0.0)
         for r in rows:
             r[name] = r[source] - best

@@ -25,6 +25,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.answering.bodies import BodyAnswers
 from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
+from assistant.answering.example_questions import ExampleQuestions
 from assistant.answering.passages import coverage, join_items, span_text
 from assistant.answering.question import (
     QuestionType,
@@ -51,14 +52,14 @@ FOCUS_TIE = 0.05  # a second clause is shown when it matches the question (soft 
 
 class ExtractiveAnswerer:
     def __init__(self, embeddings: Embeddings, keyword: KeywordIndex, glossary: Glossary, *, max_words: int = 79,
-                 threshold: float = 0.0, model: ReaderModel | None = None):
+                 threshold: float = 0.0, model: ReaderModel | None = None, examples: ExampleQuestions | None = None):
         self.embeddings = embeddings
         self.keyword = keyword
         self.glossary = glossary
         self.max_words = max_words  # the cap on an answer that asks for no list (one body's overview: bodies.py)
         self.threshold = threshold  # on the reader's answerability logit; set from the index's calibration
         self.model = model or shipped_model()
-        self.reader = Reader(embeddings, keyword, glossary, self.model)
+        self.reader = Reader(embeddings, keyword, glossary, self.model, examples)
         self.bodies = BodyAnswers(glossary, keyword, self.reader, self.model, max_words)
 
     # -- public ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from assistant.answering.evidence import (
     soft_coverage,
     type_features,
 )
+from assistant.answering.example_questions import ExampleQuestions
 from assistant.answering.question import QuestionType, question_words
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
@@ -91,11 +92,13 @@ class Reading:
 class Reader:
     """Candidates and their features for a question over retrieved passages, scored by the fitted models."""
 
-    def __init__(self, embeddings, keyword, glossary: Glossary, model: ReaderModel | None = None):
+    def __init__(self, embeddings, keyword, glossary: Glossary, model: ReaderModel | None = None,
+                 examples: ExampleQuestions | None = None):
         self.embeddings = embeddings
         self.keyword = keyword
         self.glossary = glossary
         self.model = model
+        self.examples = examples or ExampleQuestions()  # the corpus' example questions per sentence
         self.encoder = Encoder(embeddings)
         self._frame = {t for w in question_words() for t in keyword.terms(w)}
         self._chunk_stems = lru_cache(maxsize=20_000)(self._stems)  # a chunk's stems (with its section's)
@@ -205,6 +208,8 @@ class Reader:
         for cand, own in zip(candidates, alone, strict=True):
             cand.features = self._features(q, cand, encoded[id(cand.chunk)], sections, top_bm25)
             cand.features["dense_alone"] = float(own.pooled() @ q.vector)
+            asked = self.examples.best_cosine(cand.source, cand.text, q.vector, self.encoder)
+            cand.features["dense_asked"] = max(cand.features["dense_alone"], asked if asked is not None else -1.0)
         relative([c.features for c in candidates])
         return q, self._coverage(q, candidates, [encoded[k] for k in list(chunks)[:LEADING]])
 
@@ -342,6 +347,8 @@ def ranking_features(ranked: list[Candidate], coverage: dict) -> dict:
         "top_dense_sentence": top.get("dense_sentence", 0.0),
         "top_dense_alone": top.get("dense_alone", 0.0),
         "max_dense_alone": max((c.features["dense_alone"] for c in ranked), default=0.0),
+        "top_dense_asked": top.get("dense_asked", 0.0),
+        "max_dense_asked": max((c.features.get("dense_asked", 0.0) for c in ranked), default=0.0),
         "top_exact_sentence": top.get("exact_sentence", 0.0),
         "max_dense_chunk": max((c.features["dense_chunk"] for c in ranked), default=0.0),
     }

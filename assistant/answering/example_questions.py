@@ -1,0 +1,78 @@
+"""Questions a sentence of the corpus answers, written in users' words (doc2query): corpus/example_questions.jsonl.
+
+MiniLM matches a question with a question much better than a question with the sentence that answers it in other
+words ("who counts migrants?" vs "… statistics on international migration …"). So a corpus may ship, for its
+sentences, questions that people would ask of them; the reader compares the user's question with those too
+(`dense_asked`: the best cosine over the sentence alone and its example questions). A corpus without the file, or a
+sentence without entries, reads exactly as before: `dense_asked` is then the sentence's own cosine.
+
+The file has one JSON object per line: {"source": "<file under corpus/>", "sentence": "<the sentence as the
+reader splits it, whitespace folded>", "questions": [...]}; lines without "sentence" (a header saying how the
+file was made) are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLE_QUESTIONS = "example_questions.jsonl"  # beside a corpus' catalog.toml and glossary.toml
+
+
+class ExampleQuestionsError(ValueError):
+    """The example-questions file cannot be read."""
+
+
+def fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass
+class ExampleQuestions:
+    by_sentence: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    digest: str = "none"  # of the file's bytes: a calibration made with other questions is stale
+    _vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, path: Path) -> ExampleQuestions:
+        """The questions in `path`; none when the corpus has no such file."""
+        if not path.is_file():
+            return cls()
+        data = path.read_bytes()
+        entries: dict[tuple[str, str], tuple[str, ...]] = {}
+        for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+            try:
+                row = json.loads(line) if line.strip() else {}
+                if "sentence" in row:
+                    key = (str(row["source"]), fold(row["sentence"]))
+                    entries[key] = (*entries.get(key, ()), *(fold(q) for q in row["questions"] if q.strip()))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ExampleQuestionsError(
+                    f"{path}:{n} is not an example-question line ({type(exc).__name__}: {exc}); each line is "
+                    '{"source": ..., "sentence": ..., "questions": [...]}') from None
+        return cls(entries, hashlib.sha256(data).hexdigest()[:12])
+
+    def __len__(self) -> int:
+        return len(self.by_sentence)
+
+    def of(self, source: str, sentence: str) -> tuple[str, ...]:
+        return self.by_sentence.get((source, fold(sentence)), ())
+
+    def vectors(self, source: str, sentence: str, encoder) -> np.ndarray | None:
+        """The pooled vectors of the sentence's example questions (encoded once, by the reader's `encoder`)."""
+        key = (source, fold(sentence))
+        questions = self.by_sentence.get(key)
+        if not questions:
+            return None
+        if key not in self._vectors:
+            self._vectors[key] = np.stack([e.pooled() for e in encoder.encode(list(questions))])
+        return self._vectors[key]
+
+    def best_cosine(self, source: str, sentence: str, question_vector: np.ndarray, encoder) -> float | None:
+        """The best cosine of the question with the sentence's example questions, or None when it has none."""
+        vectors = self.vectors(source, sentence, encoder)
+        return None if vectors is None else float((vectors @ question_vector).max())

@@ -1,0 +1,101 @@
+"""The corpus' example questions (corpus/example_questions.jsonl): read as data, matched to the sentences the reader
+splits, and compared with the user's question by the reader (`dense_asked`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CORPUS
+from langchain_core.documents import Document
+
+from assistant.answering.example_questions import EXAMPLE_QUESTIONS, ExampleQuestions, ExampleQuestionsError, fold
+from assistant.answering.reader import Reader
+
+
+def _documents(assistant) -> list[Document]:
+    got = assistant.store.get(include=["documents", "metadatas"])
+    return [Document(page_content=text, metadata=meta, id=i)
+            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+
+
+def test_every_example_question_belongs_to_a_sentence_the_reader_splits(assistant):
+    """A sentence edited in the notes leaves its questions behind: this fails until the file follows."""
+    examples = ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS)
+    sentences = {(c.source, fold(c.text)) for c in assistant.answerer.reader.candidates(_documents(assistant))}
+    assert len(examples) > 100
+    assert set(examples.by_sentence) <= sentences, sorted(set(examples.by_sentence) - sentences)[:3]
+    assert all(len(q) == 5 for q in examples.by_sentence.values())
+
+
+def test_the_reader_compares_the_question_with_a_sentences_example_questions(assistant):
+    reader = assistant.answerer.reader
+    assert len(reader.examples) > 100, "the assistant reads with the corpus' example questions"
+    source, sentence = next(k for k, qs in reader.examples.by_sentence.items() if "statistics" in k[1])
+    question = next(q for q in reader.examples.of(source, sentence) if "statistics" not in q.lower())
+    docs = _documents(assistant)
+    holding = [d for d in docs if sentence in fold(d.page_content)]
+    candidates = reader.candidates(holding[:1] + [d for d in docs if d not in holding][:2])
+    reader.featurize(question, candidates)
+    (cand,) = [c for c in candidates if (c.source, fold(c.text)) == (source, sentence)]
+    assert cand.features["dense_asked"] > cand.features["dense_alone"] + 0.2  # asked in the very words
+    others = [c for c in candidates if not reader.examples.of(c.source, c.text)]
+    assert others and all(c.features["dense_asked"] == c.features["dense_alone"] for c in others)
+
+
+def test_without_the_file_a_reader_reads_each_sentence_alone(assistant):
+    reader = assistant.answerer.reader
+    plain = Reader(reader.embeddings, reader.keyword, reader.glossary, reader.model)
+    candidates = plain.candidates(_documents(assistant)[:4])
+    plain.featurize("who counts migrants worldwide?", candidates)
+    assert len(plain.examples) == 0
+    assert all(c.features["dense_asked"] == c.features["dense_alone"] for c in candidates)
+
+
+def test_the_file_is_read_as_data(tmp_path):
+    assert len(ExampleQuestions.load(tmp_path / "missing.jsonl")) == 0
+    path = tmp_path / EXAMPLE_QUESTIONS
+    path.write_text("\n".join([
+        json.dumps({"about": "how it was made"}),
+        json.dumps({"source": "a.txt", "sentence": "The  GMG\nmeets.", "questions": ["when does it meet?", " "]}),
+        "",
+        json.dumps({"source": "a.txt", "sentence": "The GMG meets.", "questions": ["how often  does it meet?"]}),
+    ]), encoding="utf-8")
+    examples = ExampleQuestions.load(path)
+    assert examples.of("a.txt", "The GMG\n  meets.") == ("when does it meet?", "how often does it meet?")
+    assert examples.of("b.txt", "The GMG meets.") == ()
+    assert examples.digest != ExampleQuestions().digest
+
+
+@pytest.mark.parametrize("line", ['{"source": "a.txt", "sentence": "x"}', '{"sentence": "x", "questions": []}',
+                                  "not json", '{"source": "a.txt", "sentence": "x", "questions": [1]}'])
+def test_a_bad_line_is_refused_in_one_line_naming_it(tmp_path, line):
+    path = tmp_path / EXAMPLE_QUESTIONS
+    path.write_text(json.dumps({"about": "header"}) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ExampleQuestionsError) as err:
+        ExampleQuestions.load(path)
+    assert f"{path}:2 " in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_threshold_calibrated_with_other_example_questions_is_not_reused(assistant, ingested, tmp_path):
+    """The example questions move the answerability logits, so a saved calibration is keyed to them too."""
+    from assistant.chain import calibrated
+
+    settings = ingested.model_copy(update={"data_dir": tmp_path})
+    answerer = assistant.answerer
+    args = (settings, "gmg", assistant.manifest, assistant.retriever, answerer)
+    calibrated(*args)
+    saved = tmp_path / "profiles" / "gmg.json"
+    with_examples = json.loads(saved.read_text())["model"]
+    reader = answerer.reader
+    try:
+        answerer.reader = replace_examples(reader, ExampleQuestions())
+        without = calibrated(*args)
+        assert json.loads(saved.read_text())["model"] != with_examples
+        assert without.model.endswith("-none")
+    finally:
+        answerer.reader = reader
+
+
+def replace_examples(reader: Reader, examples: ExampleQuestions) -> Reader:
+    return Reader(reader.embeddings, reader.keyword, reader.glossary, reader.model, examples)
