@@ -13,7 +13,8 @@ questions, and the off-corpus questions of its fallback).
 - `calibration_k` (`calibration_k_off_corpus` for the fallback): the abstention threshold is the probes' mean
   answerability logit on the corpus plus k standard deviations (calibration.py does this at ingest for any
   corpus); k maximises, summed over the two corpora, abstention recall minus twice the false-abstention rate (a
-  wrong "the documents don't say" costs more), on answerability logits of models that did not see the question.
+  wrong "the documents don't say" costs more) with neither corpus above 10% false abstentions, on answerability
+  logits of models that did not see the question.
 - `neighbour_margin`, `max_sentences`, `selection_words`: the sentences that join the best one (their score within
   the margin, at most that many sentences, at most 70 words); chosen for the benchmark's token recall. The
   answerer then quotes the best sentence with its neighbours (after it, then before it) up to its word cap (79).
@@ -290,14 +291,21 @@ def abstention_rates(questions: list[dict], logits: np.ndarray, thresholds: dict
 
 
 FALSE_ABSTENTION_COST = 2.0  # a wrong "the documents don't say" costs twice a missed abstention
+# …and no corpus may have more than this share of them: the ceiling issue #13 sets on the benchmark. Without it, the
+# refit on the grown golden `tune` data (309 questions) moved k from −0.35 to 0.0, taking the benchmark's `tune`
+# false abstentions from 0.08 to 0.14 (and `test` 0.115 → 0.190) for the golden suites' gain.
+FALSE_ABSTENTION_CAP = 0.10
 
 
 def fit_calibration(questions: list[dict], logits: np.ndarray, nulls: dict[str, tuple[float, float]],
-                    cost: float = FALSE_ABSTENTION_COST) -> float:
-    """k of threshold = null mean + k·null sd, maximising Σ over corpora (recall − cost·false-abstention rate)."""
+                    cost: float = FALSE_ABSTENTION_COST, cap: float = FALSE_ABSTENTION_CAP) -> float:
+    """k of threshold = null mean + k·null sd, maximising Σ over corpora (recall − cost·false-abstention rate)
+    among the k that keep every corpus' false-abstention rate within `cap`."""
     best = (-math.inf, 0.0)
     for k in np.arange(-3.0, 6.0, 0.05):
         rates = abstention_rates(questions, logits, {c: m + k * s for c, (m, s) in nulls.items()})
+        if any((r["false_abstention_rate"] or 0) > cap for r in rates.values()):
+            continue
         gain = sum((r["abstention_recall"] or 0) - cost * (r["false_abstention_rate"] or 0) for r in rates.values())
         if gain > best[0] + 1e-9:
             best = (gain, float(k))

@@ -149,11 +149,11 @@ def test_followup_shows_the_rewritten_question(app):
 
 
 def test_a_reading_with_the_previous_question_is_offered_and_asked_on_click(app):
-    ask(app, "what is the gfmd exactly")
-    ask(app, "are un agencies allowed in or not")
+    ask(app, "the gfmd is state-led right")
+    ask(app, "so the un can't vote?")
     message, turn = last_answer(app)
     assert turn["result"].abstained
-    offered = "are un agencies allowed in or not (what is the gfmd exactly)"
+    offered = "so the un can't vote? (the gfmd is state-led right)"
     key = f"suggested-{turn['id']}"
     assert [b.key for b in app.button if (b.key or "").startswith("suggested-")] == [key]
     assert plain(app.button(key=key).label) == f"Ask: {offered}"

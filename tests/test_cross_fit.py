@@ -60,3 +60,21 @@ def test_a_folds_reader_is_fitted_without_its_golden_cases_but_with_every_benchm
         assert sum(q["corpus"] == "external" for q in kept) == 30
         seen.update(q["qid"] for q in held)
     assert set(seen.values()) == {1} and len(seen) == 80
+
+
+def test_the_calibration_keeps_every_corpus_within_the_false_abstention_cap():
+    """k maximises recall − 2·false abstentions summed over the corpora, but never lets one corpus pass the cap:
+    here the best sum (refusing b's unanswerable questions too) refuses 3 of b's 10 answerable ones."""
+    import numpy as np
+
+    from evals.fit_reader import abstention_rates, fit_calibration
+
+    questions = ([{"corpus": "a", "unanswerable": True}] * 10 + [{"corpus": "a", "unanswerable": False}] * 10
+                 + [{"corpus": "b", "unanswerable": True}] * 2 + [{"corpus": "b", "unanswerable": False}] * 10)
+    logits = np.array([0.5] * 10 + [3.0] * 10 + [0.9] * 2 + [0.6, 0.7, 0.8] + [3.0] * 7)
+    nulls = {"a": (0.0, 1.0), "b": (0.0, 1.0)}
+    free = fit_calibration(questions, logits, nulls, cap=1.0)
+    capped = fit_calibration(questions, logits, nulls)
+    assert abstention_rates(questions, logits, {"a": free, "b": free})["b"]["false_abstention_rate"] == 0.3
+    rates = abstention_rates(questions, logits, {"a": capped, "b": capped})
+    assert rates["b"]["false_abstention_rate"] <= 0.10 and rates["a"]["abstention_recall"] == 1.0
