@@ -130,7 +130,8 @@ class Services:
         try:
             self.reload()
         except Exception:
-            log.exception("Rebuilding the assistant failed (the index or glossary changed); the previous one answers")
+            log.exception("Rebuilding the assistant failed (the index, glossary or example questions changed); "
+                          "the previous one answers")
             self._built_for = wanted
 
     def _corpus_data_stamp(self) -> tuple[tuple[int, int], ...]:
@@ -167,7 +168,8 @@ class Services:
         none yet or the assistant was rebuilt since (the index or the glossary changed)."""
         with self.jobs_lock:
             job = self._jobs.get(name)
-            key = (assistant.manifest.revision, repr(assistant.glossary))  # its bodies and [[terms]]
+            # its bodies and [[terms]], and the example questions the reader ranks with
+            key = (assistant.manifest.revision, repr(assistant.glossary), assistant.answerer.reader.examples.digest)
             if job is None or job["key"] != key:  # a new index or glossary
                 job = {"key": key, "revision": assistant.manifest.revision, "done": 0, "total": 0,
                        "result": None, "error": None}

@@ -18,7 +18,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".data"), description="Folder for the Chroma index, manifest, BM25 index and feedback.")
     corpus_dir: Path = Field(
-        Path("corpus"), description="Folder of documents to ingest (with catalog.toml, glossary.toml)."
+        Path("corpus"),
+        description="Folder of documents to ingest (with catalog.toml, glossary.toml, example_questions.jsonl).",
     )
     collection: str = Field("gmg", description="Base name of the Chroma collection; the model id is appended.")
     embedding_model: str = Field(

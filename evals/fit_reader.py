@@ -301,8 +301,9 @@ def fit_calibration(questions: list[dict], logits: np.ndarray, nulls: dict[str, 
                     cost: float = FALSE_ABSTENTION_COST, cap: float = FALSE_ABSTENTION_CAP) -> float:
     """k of threshold = null mean + k·null sd, maximising Σ over corpora (recall − cost·false-abstention rate)
     among the k that keep every corpus' false-abstention rate within `cap`."""
-    best = (-math.inf, 0.0)
-    for k in np.arange(-3.0, 6.0, 0.05):
+    grid = np.arange(-3.0, 6.0, 0.05)
+    best = (-math.inf, float(grid[0]))  # if no k keeps within the cap: the lowest, which abstains least
+    for k in grid:
         rates = abstention_rates(questions, logits, {c: m + k * s for c, (m, s) in nulls.items()})
         if any((r["false_abstention_rate"] or 0) > cap for r in rates.values()):
             continue

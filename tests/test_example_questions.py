@@ -68,10 +68,13 @@ def test_the_file_is_read_as_data(tmp_path):
 
 
 @pytest.mark.parametrize("line", ['{"source": "a.txt", "sentence": "x"}', '{"sentence": "x", "questions": []}',
-                                  "not json", '{"source": "a.txt", "sentence": "x", "questions": [1]}'])
+                                  "not json", '{"source": "a.txt", "sentence": "x", "questions": [1]}',
+                                  '{"source": "a.txt", "sentence": "x", "questions": "one question"}',
+                                  '{"source": "a.txt", "sentence": "x\xe9", "questions": []}'])
 def test_a_bad_line_is_refused_in_one_line_naming_it(tmp_path, line):
     path = tmp_path / EXAMPLE_QUESTIONS
-    path.write_text(json.dumps({"about": "header"}) + "\n" + line + "\n", encoding="utf-8")
+    data = (json.dumps({"about": "header"}) + "\n" + line + "\n").encode("utf-8")
+    path.write_bytes(data.replace("\xe9".encode("utf-8"), b"\xe9"))  # a Latin-1 byte: not UTF-8
     with pytest.raises(ExampleQuestionsError) as err:
         ExampleQuestions.load(path)
     assert f"{path}:2 " in str(err.value) and "\n" not in str(err.value)

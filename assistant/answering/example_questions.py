@@ -23,8 +23,9 @@ import numpy as np
 EXAMPLE_QUESTIONS = "example_questions.jsonl"  # beside a corpus' catalog.toml and glossary.toml
 
 
-class ExampleQuestionsError(ValueError):
-    """The example-questions file cannot be read."""
+class ExampleQuestionsError(RuntimeError):
+    """The example-questions file cannot be read (a RuntimeError naming the file and line: the CLI and the app show
+    it as one line)."""
 
 
 def fold(text: str) -> str:
@@ -35,7 +36,7 @@ def fold(text: str) -> str:
 class ExampleQuestions:
     by_sentence: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     digest: str = "none"  # of the file's bytes: a calibration made with other questions is stale
-    _vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    _vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path) -> ExampleQuestions:
@@ -44,10 +45,12 @@ class ExampleQuestions:
             return cls()
         data = path.read_bytes()
         entries: dict[tuple[str, str], tuple[str, ...]] = {}
-        for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        for n, line in enumerate(data.split(b"\n"), 1):
             try:
-                row = json.loads(line) if line.strip() else {}
+                row = json.loads(line.decode("utf-8")) if line.strip() else {}
                 if "sentence" in row:
+                    if not isinstance(row["questions"], list):
+                        raise TypeError("questions is not a list")
                     key = (str(row["source"]), fold(row["sentence"]))
                     entries[key] = (*entries.get(key, ()), *(fold(q) for q in row["questions"] if q.strip()))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -62,14 +65,25 @@ class ExampleQuestions:
     def of(self, source: str, sentence: str) -> tuple[str, ...]:
         return self.by_sentence.get((source, fold(sentence)), ())
 
+    def prepare(self, sentences: list[tuple[str, str]], encoder) -> None:
+        """Encode, in one batch, the example questions of those (source, sentence) not encoded yet (the reader's
+        candidates for a question). Sessions sharing a reader may both encode a sentence: the results are equal."""
+        keys = [k for k in dict.fromkeys((s, fold(t)) for s, t in sentences)
+                if k in self.by_sentence and k not in self._vectors]
+        questions = [q for k in keys for q in self.by_sentence[k]]
+        if not questions:
+            return
+        pooled = iter([e.pooled() for e in encoder.encode(questions)])
+        for key in keys:
+            self._vectors[key] = np.stack([next(pooled) for _ in self.by_sentence[key]])
+
     def vectors(self, source: str, sentence: str, encoder) -> np.ndarray | None:
         """The pooled vectors of the sentence's example questions (encoded once, by the reader's `encoder`)."""
         key = (source, fold(sentence))
-        questions = self.by_sentence.get(key)
-        if not questions:
+        if key not in self.by_sentence:
             return None
         if key not in self._vectors:
-            self._vectors[key] = np.stack([e.pooled() for e in encoder.encode(list(questions))])
+            self.prepare([key], encoder)
         return self._vectors[key]
 
     def best_cosine(self, source: str, sentence: str, question_vector: np.ndarray, encoder) -> float | None:

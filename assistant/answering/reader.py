@@ -202,6 +202,7 @@ class Reader:
         chunks = {id(c.chunk): c.chunk for c in candidates}
         encoded = dict(zip(chunks, self.encoder.encode([d.page_content for d in chunks.values()]), strict=True))
         alone = self.encoder.encode([c.display for c in candidates])  # each sentence as its own passage
+        self.examples.prepare([(c.source, c.text) for c in candidates], self.encoder)
         names = list(dict.fromkeys(c.section for c in candidates if c.section))
         sections = {name: e.words.vectors for name, e in zip(names, self.encoder.encode(names), strict=True)}
         top_bm25 = max((float(c.chunk.metadata.get("bm25") or 0.0) for c in candidates), default=0.0) or 1.0
@@ -348,7 +349,7 @@ def ranking_features(ranked: list[Candidate], coverage: dict) -> dict:
         "top_dense_alone": top.get("dense_alone", 0.0),
         "max_dense_alone": max((c.features["dense_alone"] for c in ranked), default=0.0),
         "top_dense_asked": top.get("dense_asked", 0.0),
-        "max_dense_asked": max((c.features.get("dense_asked", 0.0) for c in ranked), default=0.0),
+        "max_dense_asked": max((c.features["dense_asked"] for c in ranked), default=0.0),
         "top_exact_sentence": top.get("exact_sentence", 0.0),
         "max_dense_chunk": max((c.features["dense_chunk"] for c in ranked), default=0.0),
     }
