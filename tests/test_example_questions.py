@@ -74,7 +74,7 @@ def test_the_file_is_read_as_data(tmp_path):
 def test_a_bad_line_is_refused_in_one_line_naming_it(tmp_path, line):
     path = tmp_path / EXAMPLE_QUESTIONS
     data = (json.dumps({"about": "header"}) + "\n" + line + "\n").encode("utf-8")
-    path.write_bytes(data.replace("\xe9".encode("utf-8"), b"\xe9"))  # a Latin-1 byte: not UTF-8
+    path.write_bytes(data.replace("\xe9".encode(), b"\xe9"))  # a Latin-1 byte: not UTF-8
     with pytest.raises(ExampleQuestionsError) as err:
         ExampleQuestions.load(path)
     assert f"{path}:2 " in str(err.value) and "\n" not in str(err.value)
