@@ -120,7 +120,8 @@ def ingest_command(
     if as_json:
         data = report.to_json()
         typer.echo(json.dumps({k: data[k] for k in ("files", "added", "updated", "removed", "unchanged", "chunks",
-                                                    "failed", "skipped", "embedded", "dry_run", "changes")}))
+                                                    "failed", "skipped", "embedded", "dry_run", "changes",
+                                                    "notices")}))
     else:
         verb = "would be" if dry_run else "were"
         for change in report.changes:
@@ -129,6 +130,8 @@ def ingest_command(
             _say(f"  skipped   {item['path']}: {item['reason']}")
         for item in report.failed:
             _say(f"  FAILED    {item['error']}")
+        for notice in report.notices:
+            _say(f"  note      {notice}")
         _say(f"{report.files} files: {report.added} added, {report.updated} updated, {report.removed} removed, "
                    f"{report.unchanged} unchanged ({verb} checked in {report.seconds:.1f}s); "
                    f"{report.chunks} chunks in the index, {report.embedded} embedded now.")

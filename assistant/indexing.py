@@ -41,7 +41,8 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
         if not dry_run:
             KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
             onnx = ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (no-op when up to date)
-            _calibrate(settings, _reading_embedder(settings, embeddings, onnx), store)
+            assistant = _calibrate(settings, _reading_embedder(settings, embeddings, onnx), store)
+            report.notices += stale_example_questions(assistant, store) if assistant is not None else []
             _publish(settings, store, manifest, name)  # last: replicas see the new revision once it is ready
     return report
 
@@ -101,11 +102,36 @@ def _reading_embedder(settings: Settings, embeddings, onnx: Path | None):
         return embeddings
 
 
-def _calibrate(settings: Settings, embeddings, store) -> None:
-    """Build the assistant over the new index once: that calibrates and saves its abstention threshold."""
+def _calibrate(settings: Settings, embeddings, store):
+    """Build the assistant over the new index once: that calibrates and saves its abstention threshold. The
+    assistant, or None when nothing was ingested (an empty corpus: nothing to calibrate)."""
     from assistant.chain import EmptyIndexError, build_assistant
 
     try:
-        build_assistant(settings.model_copy(update={"llm": "extractive"}), embeddings, store=store)
+        return build_assistant(settings.model_copy(update={"llm": "extractive"}), embeddings, store=store)
     except EmptyIndexError:
-        pass  # nothing ingested (an empty corpus): nothing to calibrate
+        return None
+
+
+def stale_example_questions(assistant, store) -> list[str]:
+    """One line when some entries of the corpus' example questions name sentences its documents no longer have
+    (a note edited since the file was written): those questions stop counting, silently but for this line. Only
+    the documents the file names are read."""
+    from langchain_core.documents import Document
+
+    from assistant.answering.example_questions import EXAMPLE_QUESTIONS, fold
+
+    reader = assistant.answerer.reader
+    if not len(reader.examples):
+        return []
+    got = store.get(where={"source": {"$in": reader.examples.sources()}}, include=["documents", "metadatas"])
+    docs = [Document(page_content=text, metadata=meta, id=i)
+            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+    stale = reader.examples.stale({(c.source, fold(c.text)) for c in reader.candidates(docs)})
+    if not stale:
+        return []
+    source, sentence = stale[0]
+    shown = sentence if len(sentence) <= 60 else sentence[:60] + "…"
+    return [f"{len(stale)} of the {len(reader.examples)} sentences in {EXAMPLE_QUESTIONS} "
+            f"{'is' if len(stale) == 1 else 'are'} no longer in the corpus (the first: {source}, \"{shown}\"); "
+            "their example questions are not used until the file is brought in line with the edited notes."]

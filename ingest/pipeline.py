@@ -67,6 +67,7 @@ class IngestReport:
     reused: int = 0  # chunks of changed files already in the store (same id and metadata): not re-embedded
     repaired: int = 0  # files redone because the store lacked some of their chunks (after a crash)
     swept: int = 0  # chunks deleted by the closing sweep: old versions, removed files, leftovers of a crash
+    notices: list[str] = field(default_factory=list)  # about the corpus' own data files (added by the assistant)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -88,6 +88,24 @@ def test_ingest_json_twice_changes_nothing_the_second_time(tmp_path):
     assert second["chunks"] == first["chunks"] and first["failed"] == []
     dry = run_cli(settings, "ingest", "--dry-run")
     assert "0 added, 0 updated" in dry.stdout
+    assert first["notices"] == second["notices"] == []
+
+
+def test_ingest_notes_example_questions_whose_sentence_was_edited_away(tmp_path):
+    import shutil
+
+    from conftest import CORPUS, make_settings
+
+    settings = make_settings(tmp_path / "data", tmp_path / "corpus")
+    shutil.copytree(CORPUS, settings.corpus_dir)
+    note = settings.corpus_dir / "gmg-information-note-2006.txt"
+    text = note.read_text(encoding="utf-8")
+    assert text.count("The GMG meets at regular intervals.") == 1
+    edited = text.replace("The GMG meets at regular intervals.", "The GMG meets twice a year.")
+    note.write_text(edited, encoding="utf-8")
+    out = run_cli(settings, "ingest").stdout
+    (notice,) = [line for line in out.splitlines() if line.strip().startswith("note")]
+    assert "1 of the" in notice and "example_questions.jsonl" in notice and "The GMG meets at regular" in notice
 
 
 def test_strict_ingest_fails_on_a_bad_file(tmp_path):

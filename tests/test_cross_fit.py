@@ -29,6 +29,23 @@ def test_an_assistant_answers_with_the_reader_its_settings_name(ingested, embedd
     assert refit.answerer.threshold > shipped.answerer.threshold + 1.0
 
 
+@pytest.mark.parametrize("model", ["sentence", "answerable"])
+def test_a_reader_that_weighs_a_feature_this_code_lacks_is_refused_in_one_line(ingested, embeddings, tmp_path, model):
+    from assistant.chain import build_assistant
+
+    data = shutil.copytree(ingested.data_dir, tmp_path / "data")
+    other = json.loads(json.dumps(SHIPPED))
+    for part in ("weights", "scale"):
+        other[model][part]["feature_of_newer_code"] = 1.0
+    path = tmp_path / "reader.json"
+    path.write_text(json.dumps(other), encoding="utf-8")
+    with pytest.raises(ReaderModelError) as caught:  # calibrating reads the probes: the build already sees it
+        build_assistant(ingested.model_copy(update={"data_dir": data, "reader_model": path}),
+                        embeddings=embeddings).ask("What does the ILO do?")
+    message = str(caught.value)
+    assert "\n" not in message and "'feature_of_newer_code'" in message and "python -m evals fit-reader" in message
+
+
 @pytest.mark.parametrize("content", [None, "not json", '{"sentence": {}}'])
 def test_a_reader_file_that_is_not_one_is_refused_with_the_command_that_writes_one(tmp_path, content):
     path = tmp_path / "reader.json"

@@ -62,6 +62,14 @@ class ExampleQuestions:
     def __len__(self) -> int:
         return len(self.by_sentence)
 
+    def stale(self, split: set[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The (source, sentence) entries that are not among `split`, the sentences the reader splits the corpus'
+        documents into: a note edited or replaced since the file was written; their questions are never used."""
+        return [key for key in self.by_sentence if key not in split]
+
+    def sources(self) -> list[str]:
+        return sorted({source for source, _ in self.by_sentence})
+
     def of(self, source: str, sentence: str) -> tuple[str, ...]:
         return self.by_sentence.get((source, fold(sentence)), ())
 

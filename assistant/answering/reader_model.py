@@ -28,6 +28,11 @@ class Linear:
         if not rows:
             return np.zeros(0)
         names = list(self.weights)
+        missing = [n for n in names if n not in rows[0]]
+        if missing:  # a reader.json fitted by other code (ASSISTANT_READER_MODEL): one line, not a KeyError
+            raise ReaderModelError(
+                f"The reader model weighs the feature {missing[0]!r}, which this code does not compute: it was "
+                "fitted by other code. Refit it with `python -m evals fit-reader`, or unset ASSISTANT_READER_MODEL.")
         x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
         mean = np.array([self.mean.get(n, 0.0) for n in names])
         scale = np.array([self.scale[n] for n in names])
