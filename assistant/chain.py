@@ -22,7 +22,7 @@ from assistant.answering.calibration import Calibration, calibrate, near_miss_pr
 from assistant.answering.calibration import load as load_calibration
 from assistant.answering.calibration import save as save_calibration
 from assistant.answering.evidence import model_time
-from assistant.answering.example_questions import EXAMPLE_QUESTIONS, ExampleQuestions
+from assistant.answering.example_questions import EXAMPLE_QUESTIONS, AskedIndex, ExampleQuestions
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
 from assistant.answering.question import question_words
@@ -332,11 +332,13 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
         raise EmptyIndexError("The index is empty: run `assistant ingest` (or `make run`) to ingest the corpus first.")
     glossary = Glossary.load(settings.corpus_dir / "glossary.toml")
     keyword = KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
-    retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
-                                k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None)
     answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words,
                                   model=load_model(settings.reader_model),
                                   examples=ExampleQuestions.load(settings.corpus_dir / EXAMPLE_QUESTIONS))
+    asked = AskedIndex.build(answerer.reader.examples, store, answerer.reader.encoder)
+    retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
+                                k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None,
+                                asked=asked)
     calibration = calibrated(settings, name, manifest, retriever, answerer)
     answerer.threshold = calibration.threshold + settings.abstain_threshold
     assistant = Assistant(settings, embeddings, store, glossary, retriever, answerer, manifest)

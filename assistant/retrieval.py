@@ -192,11 +192,12 @@ class KeywordIndex:
 
 
 def fuse(dense: list[str], keyword: list[str], dense_scores: dict[str, float], keyword_scores: dict[str, float],
-         method: str, alpha: float = 0.6) -> dict[str, float]:
-    """Fused score per chunk id: reciprocal rank fusion, or a convex mix of normalised scores."""
+         method: str, alpha: float = 0.6, asked: list[str] = ()) -> dict[str, float]:
+    """Fused score per chunk id: reciprocal rank fusion (of the example questions' ranking too, when the corpus
+    has one), or a convex mix of normalised scores."""
     fused: dict[str, float] = {}
     if method == "rrf":
-        for ranking in (dense, keyword):
+        for ranking in (dense, keyword, asked):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         return fused
@@ -225,6 +226,8 @@ class HybridRetriever(BaseRetriever):
     # is of this revision (metadata "own_revision"), so the answer step does not stitch text of two versions (an
     # assistant two revisions behind, whose rebuild failed, sees the newer ones as one group).
     known: frozenset[str] | None = Field(default=None, repr=False)
+    # The corpus' example questions as a third ranking (answering/example_questions.AskedIndex); None: none.
+    asked: Any = Field(default=None, repr=False)
 
     def _own(self, cid: str) -> bool:
         return self.known is None or cid in self.known
@@ -246,7 +249,9 @@ class HybridRetriever(BaseRetriever):
         expanded = " ".join([query, *self.glossary.expansions(query)])
         kw_hits = self.keyword.search(expanded, max(self.fetch_k, k), allowed)
         kw_scores = dict(kw_hits)
-        fused = fuse([d.id for d, _ in dense_hits], [cid for cid, _ in kw_hits], dense_scores, kw_scores, self.fusion)
+        asked = self.asked.search(vector, max(self.fetch_k, k), allowed) if self.asked is not None else []
+        fused = fuse([d.id for d, _ in dense_hits], [cid for cid, _ in kw_hits], dense_scores, kw_scores, self.fusion,
+                     asked=[cid for cid, _ in asked])
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
         # Each retriever's best hit always reaches the answer step: rank fusion can bury a passage that BM25
         # finds by far the best (the question's exact words) when the dense side ranks it low, and vice versa.

@@ -102,3 +102,33 @@ def test_a_threshold_calibrated_with_other_example_questions_is_not_reused(assis
 
 def replace_examples(reader: Reader, examples: ExampleQuestions) -> Reader:
     return Reader(reader.embeddings, reader.keyword, reader.glossary, reader.model, examples)
+
+
+def test_the_example_questions_rank_passages_at_search_time(assistant, embeddings):
+    """doc2query at retrieval: a chunk is found through the questions written for its sentences (a third ranking
+    fused with the dense and BM25 ones), whatever words the question shares with it."""
+    asked = assistant.retriever.asked
+    examples = assistant.answerer.reader.examples
+    assert asked is not None and len(set(asked.chunk_ids)) > 30 and len(asked.chunk_ids) >= 5 * len(examples)
+    (source, sentence), questions = next((k, qs) for k, qs in examples.by_sentence.items() if "statistics" in k[1])
+    question = next(q for q in questions if "statistics" not in q.lower())
+    hits = asked.search(embeddings.embed_query(question), k=3)
+    got = assistant.store.get(ids=[c for c, _ in hits])
+    texts = dict(zip(got["ids"], got["documents"], strict=True))
+    assert sentence in fold(texts[hits[0][0]]), "its own sentence's chunk comes first"
+    assert hits[0][1] > hits[1][1]
+    assert asked.search(embeddings.embed_query(question), k=3, allowed={hits[1][0]}) == [hits[1]]  # a filter holds
+    found = assistant.retriever.invoke(question)
+    assert any(sentence in fold(d.page_content) for d in found[: assistant.settings.top_k])
+
+
+def test_a_corpus_without_example_questions_has_no_third_ranking(assistant):
+    from assistant.answering.example_questions import AskedIndex
+    from assistant.retrieval import fuse
+
+    assert AskedIndex.build(ExampleQuestions(), assistant.store, assistant.answerer.reader.encoder) is None
+    dense, keyword = ["a", "b", "c"], ["c", "d"]
+    two = fuse(dense, keyword, {}, {}, "rrf")
+    assert two == fuse(dense, keyword, {}, {}, "rrf", asked=[])
+    three = fuse(dense, keyword, {}, {}, "rrf", asked=["d"])
+    assert three["d"] > two["d"] and three["a"] == two["a"]

@@ -48,10 +48,6 @@ def test_what_is_this_about_names_the_indexed_documents(assistant):
     assert result.to_json()["social"] is True
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "since the refit with the example questions (2026-12-04) a near tie: the sentence-transformers query path these "
-    "tests use answers with OHCHR's sentence (its Special Rapporteur on Trafficking), the ONNX path the app uses by "
-    "default with UNODC's"))
 def test_who_handles_trafficking_is_unodc(assistant):
     assert assistant.ask("who handles trafficking?").answer.startswith("UNODC")
 

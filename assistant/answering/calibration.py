@@ -52,6 +52,8 @@ def _code_digest() -> str:
         for item in sorted(resources.files(package).iterdir(), key=lambda f: f.name):
             if item.name.endswith(suffix):
                 digest.update(item.name.encode("utf-8") + b"\0" + item.read_bytes())
+    retrieval = resources.files("assistant").joinpath("retrieval.py")  # what the probes' passages are
+    digest.update(b"retrieval.py\0" + retrieval.read_bytes())
     return digest.hexdigest()[:12]
 
 

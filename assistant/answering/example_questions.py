@@ -98,3 +98,43 @@ class ExampleQuestions:
         """The best cosine of the question with the sentence's example questions, or None when it has none."""
         vectors = self.vectors(source, sentence, encoder)
         return None if vectors is None else float((vectors @ question_vector).max())
+
+
+@dataclass(frozen=True)
+class AskedIndex:
+    """The example questions as a retrieval ranking of their own (doc2query at search time): a chunk ranks by the
+    best cosine of the question with the example questions of its sentences, beside the dense and BM25 rankings
+    (retrieval.HybridRetriever). A passage the user's words miss is found through the questions written for it."""
+
+    chunk_ids: tuple[str, ...]  # one per row of `vectors`: the chunk holding the question's sentence
+    vectors: np.ndarray  # the questions' pooled vectors (unit length)
+
+    @classmethod
+    def build(cls, examples: ExampleQuestions, store, encoder) -> AskedIndex | None:
+        """Over the chunks of the documents the file names (the only ones read); None without example questions."""
+        if not len(examples):
+            return None
+        got = store.get(where={"source": {"$in": examples.sources()}}, include=["documents", "metadatas"])
+        by_source: dict[str, list[tuple[str, str]]] = {}
+        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            by_source.setdefault((meta or {}).get("source", ""), []).append((cid, fold(text)))
+        keys = [k for k in examples.by_sentence if any(k[1] in text for _, text in by_source.get(k[0], ()))]
+        examples.prepare(keys, encoder)
+        ids, rows = [], []
+        for source, sentence in keys:
+            vectors = examples.vectors(source, sentence, encoder)
+            for cid, text in by_source[source]:
+                if sentence in text:
+                    ids += [cid] * len(vectors)
+                    rows.append(vectors)
+        return cls(tuple(ids), np.concatenate(rows)) if rows else None
+
+    def search(self, vector, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """The `k` chunks whose example questions come closest to the question's `vector`, best first."""
+        query = np.asarray(vector, dtype=np.float32)
+        scores = self.vectors @ (query / (np.linalg.norm(query) or 1.0))
+        best: dict[str, float] = {}
+        for cid, score in zip(self.chunk_ids, scores.tolist(), strict=True):
+            if (allowed is None or cid in allowed) and score > best.get(cid, -2.0):
+                best[cid] = score
+        return sorted(best.items(), key=lambda p: (-p[1], p[0]))[:k]
