@@ -335,7 +335,18 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
     answerer = ExtractiveAnswerer(embeddings, keyword, glossary, max_words=settings.answer_max_words,
                                   model=load_model(settings.reader_model),
                                   examples=ExampleQuestions.load(settings.corpus_dir / EXAMPLE_QUESTIONS))
-    asked = AskedIndex.build(answerer.reader.examples, store, answerer.reader.encoder)
+    examples = answerer.reader.examples
+    # The example questions' vectors, saved beside the calibration by an earlier build (the ingest's): a start
+    # need not encode them all again (about a second here) before its first answer.
+    kind = type(embeddings).__name__
+    saved = profile_path(settings, name).with_name(f"{name}.examples-{examples.digest}-{kind}.npz")
+    loaded = len(examples) > 0 and examples.load_vectors(saved)
+    asked = AskedIndex.build(examples, store, answerer.reader.encoder)
+    if len(examples) and not loaded:
+        examples.save_vectors(saved)
+        for older in saved.parent.glob(f"{name}.examples-*-{kind}.npz"):  # of an earlier example-questions file
+            if older != saved:
+                older.unlink(missing_ok=True)
     retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
                                 k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None,
                                 asked=asked)

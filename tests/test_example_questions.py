@@ -132,3 +132,23 @@ def test_a_corpus_without_example_questions_has_no_third_ranking(assistant):
     assert two == fuse(dense, keyword, {}, {}, "rrf", asked=[])
     three = fuse(dense, keyword, {}, {}, "rrf", asked=["d"])
     assert three["d"] > two["d"] and three["a"] == two["a"]
+
+
+def test_the_question_vectors_are_saved_once_and_read_back_at_the_next_start(assistant, ingested, tmp_path):
+    """A start reads the vectors the ingest's build saved beside the calibration instead of encoding every example
+    question again (about a second); a file for other questions, or a damaged one, is not used."""
+    kind = type(assistant.embeddings).__name__
+    (saved,) = (ingested.data_dir / "profiles").glob(f"*.examples-*-{kind}.npz")
+    examples = ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS)
+    assert examples.digest in saved.name and examples.load_vectors(saved)
+    key = next(iter(examples.by_sentence))
+    reader = assistant.answerer.reader
+    assert (examples.vectors(*key, encoder=None) == reader.examples.vectors(*key, reader.encoder)).all()
+    other = tmp_path / EXAMPLE_QUESTIONS
+    other.write_text(json.dumps({"source": "a.txt", "sentence": "The GMG meets.", "questions": ["when?"]}) + "\n",
+                     encoding="utf-8")
+    assert not ExampleQuestions.load(other).load_vectors(saved)
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(saved.read_bytes()[:100])
+    assert not ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS).load_vectors(damaged)
+    assert not ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS).load_vectors(tmp_path / "missing.npz")

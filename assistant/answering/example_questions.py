@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,36 @@ class ExampleQuestions:
         pooled = iter([e.pooled() for e in encoder.encode(questions)])
         for key in keys:
             self._vectors[key] = np.stack([next(pooled) for _ in self.by_sentence[key]])
+
+    def load_vectors(self, path: Path) -> bool:
+        """Take the questions' vectors saved at `path` by `save_vectors` (an earlier build over the same file and
+        embedder: startup then encodes none of them); False when there is no such file or it does not fit."""
+        try:
+            with np.load(path) as saved:
+                counts, vectors = saved["counts"], saved["vectors"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # none, or damaged
+            return False
+        keys = list(self.by_sentence)
+        if [len(self.by_sentence[k]) for k in keys] != counts.tolist() or len(vectors) != int(counts.sum()):
+            return False
+        ends = np.cumsum(counts)
+        self._vectors.update({k: vectors[end - n : end] for k, n, end in zip(keys, counts, ends, strict=True)})
+        return True
+
+    def save_vectors(self, path: Path) -> None:
+        """Save every question's vector (all must be encoded) for `load_vectors`. A folder that cannot be written is
+        skipped: the next start encodes again."""
+        keys = list(self.by_sentence)
+        if not keys or any(k not in self._vectors for k in keys):
+            return
+        counts = np.array([len(self._vectors[k]) for k in keys])
+        tmp = path.with_name(f".{path.name}.tmp.npz")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(tmp, counts=counts, vectors=np.concatenate([self._vectors[k] for k in keys]))
+            tmp.replace(path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
     def vectors(self, source: str, sentence: str, encoder) -> np.ndarray | None:
         """The pooled vectors of the sentence's example questions (encoded once, by the reader's `encoder`)."""
