@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from assistant.answering.calibration import Calibration, calibrate, near_miss_probes, reader_key
+from assistant.answering.calibration import Calibration, calibrate, code_digest, near_miss_probes, reader_key
 from assistant.answering.calibration import load as load_calibration
 from assistant.answering.calibration import save as save_calibration
 from assistant.answering.evidence import model_time
@@ -338,15 +338,12 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
     examples = answerer.reader.examples
     # The example questions' vectors, saved beside the calibration by an earlier build (the ingest's): a start
     # need not encode them all again (about a second here) before its first answer.
-    kind = type(embeddings).__name__
+    kind = f"{type(embeddings).__name__}-{code_digest()}"
     saved = profile_path(settings, name).with_name(f"{name}.examples-{examples.digest}-{kind}.npz")
     loaded = len(examples) > 0 and examples.load_vectors(saved)
-    asked = AskedIndex.build(examples, store, answerer.reader.encoder)
+    asked = AskedIndex.build(answerer.reader, store)
     if len(examples) and not loaded:
-        examples.save_vectors(saved)
-        for older in saved.parent.glob(f"{name}.examples-*-{kind}.npz"):  # of an earlier example-questions file
-            if older != saved:
-                older.unlink(missing_ok=True)
+        _replace_saved_vectors(examples, saved, f"{name}.examples-*.npz")
     retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
                                 k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None,
                                 asked=asked)
@@ -356,6 +353,18 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
     if chat_model is not None:
         assistant.llm, assistant.rewriter = _llm_parts(settings, chat_model, answerer)
     return assistant
+
+
+def _replace_saved_vectors(examples: ExampleQuestions, saved: Path, pattern: str) -> None:
+    """Save the example questions' vectors at `saved` and remove the other saves of this index (an earlier file, code
+    or embedder); a folder that cannot be written keeps what it has."""
+    examples.save_vectors(saved)
+    for older in saved.parent.glob(pattern):
+        if older != saved:
+            try:
+                older.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> tuple[LLMAnswerer, LLMRewriter]:

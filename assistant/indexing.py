@@ -42,8 +42,8 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
             KeywordIndex.load_or_build(store, settings.data_dir / "bm25" / name, manifest.revision)
             onnx = ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (no-op when up to date)
             assistant = _calibrate(settings, _reading_embedder(settings, embeddings, onnx), store)
+            _publish(settings, store, manifest, name)  # replicas see the new revision once it is ready
             report.notices += stale_example_questions(assistant, store) if assistant is not None else []
-            _publish(settings, store, manifest, name)  # last: replicas see the new revision once it is ready
     return report
 
 
@@ -114,24 +114,20 @@ def _calibrate(settings: Settings, embeddings, store):
 
 
 def stale_example_questions(assistant, store) -> list[str]:
-    """One line when some entries of the corpus' example questions name sentences its documents no longer have
-    (a note edited since the file was written): those questions stop counting, silently but for this line. Only
-    the documents the file names are read."""
-    from langchain_core.documents import Document
+    """One line when some entries of the corpus' example questions name sentences the index does not hold (a note
+    edited or removed since the file was written): their questions stop counting, silently but for this line."""
+    from assistant.answering.example_questions import EXAMPLE_QUESTIONS, sentence_chunks
 
-    from assistant.answering.example_questions import EXAMPLE_QUESTIONS, fold
-
-    reader = assistant.answerer.reader
-    if not len(reader.examples):
+    examples = assistant.answerer.reader.examples
+    if not len(examples):
         return []
-    got = store.get(where={"source": {"$in": reader.examples.sources()}}, include=["documents", "metadatas"])
-    docs = [Document(page_content=text, metadata=meta, id=i)
-            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-    stale = reader.examples.stale({(c.source, fold(c.text)) for c in reader.candidates(docs)})
+    held = sentence_chunks(assistant.answerer.reader, store)
+    stale = [key for key in examples.by_sentence if key not in held]
     if not stale:
         return []
     source, sentence = stale[0]
     shown = sentence if len(sentence) <= 60 else sentence[:60] + "…"
-    return [f"{len(stale)} of the {len(reader.examples)} sentences in {EXAMPLE_QUESTIONS} "
-            f"{'is' if len(stale) == 1 else 'are'} no longer in the corpus (the first: {source}, \"{shown}\"); "
-            "their example questions are not used until the file is brought in line with the edited notes."]
+    many = f"{len(stale)} of the {len(examples)} sentences in {EXAMPLE_QUESTIONS} are"
+    return [f"{'1 sentence in ' + EXAMPLE_QUESTIONS + ' is' if len(stale) == 1 else many} not in the indexed "
+            f"documents ({source}: \"{shown}\"{'' if len(stale) == 1 else ', …'}); "
+            f"{'its' if len(stale) == 1 else 'their'} questions are ignored until the file is updated."]

@@ -105,7 +105,8 @@ def test_ingest_notes_example_questions_whose_sentence_was_edited_away(tmp_path)
     note.write_text(edited, encoding="utf-8")
     out = run_cli(settings, "ingest").stdout
     (notice,) = [line for line in out.splitlines() if line.strip().startswith("note")]
-    assert "1 of the" in notice and "example_questions.jsonl" in notice and "The GMG meets at regular" in notice
+    assert "1 sentence in example_questions.jsonl is not in the indexed documents" in notice
+    assert "The GMG meets at regular" in notice and "its questions are ignored" in notice
 
 
 def test_strict_ingest_fails_on_a_bad_file(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import CORPUS
 from langchain_core.documents import Document
@@ -126,7 +127,7 @@ def test_a_corpus_without_example_questions_has_no_third_ranking(assistant):
     from assistant.answering.example_questions import AskedIndex
     from assistant.retrieval import fuse
 
-    assert AskedIndex.build(ExampleQuestions(), assistant.store, assistant.answerer.reader.encoder) is None
+    assert AskedIndex.build(replace_examples(assistant.answerer.reader, ExampleQuestions()), assistant.store) is None
     dense, keyword = ["a", "b", "c"], ["c", "d"]
     two = fuse(dense, keyword, {}, {}, "rrf")
     assert two == fuse(dense, keyword, {}, {}, "rrf", asked=[])
@@ -138,12 +139,13 @@ def test_the_question_vectors_are_saved_once_and_read_back_at_the_next_start(ass
     """A start reads the vectors the ingest's build saved beside the calibration instead of encoding every example
     question again (about a second); a file for other questions, or a damaged one, is not used."""
     kind = type(assistant.embeddings).__name__
-    (saved,) = (ingested.data_dir / "profiles").glob(f"*.examples-*-{kind}.npz")
+    (saved,) = (ingested.data_dir / "profiles").glob(f"*.examples-*-{kind}-*.npz")  # this file, embedder, code
     examples = ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS)
     assert examples.digest in saved.name and examples.load_vectors(saved)
     key = next(iter(examples.by_sentence))
-    reader = assistant.answerer.reader
-    assert (examples.vectors(*key, encoder=None) == reader.examples.vectors(*key, reader.encoder)).all()
+    fresh = ExampleQuestions(examples.by_sentence)
+    fresh.prepare([key], assistant.answerer.reader.encoder)  # encoded now, by the model
+    assert np.allclose(examples.vectors(*key, encoder=None), fresh.vectors(*key, encoder=None), atol=1e-5)
     other = tmp_path / EXAMPLE_QUESTIONS
     other.write_text(json.dumps({"source": "a.txt", "sentence": "The GMG meets.", "questions": ["when?"]}) + "\n",
                      encoding="utf-8")
@@ -152,3 +154,22 @@ def test_the_question_vectors_are_saved_once_and_read_back_at_the_next_start(ass
     damaged.write_bytes(saved.read_bytes()[:100])
     assert not ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS).load_vectors(damaged)
     assert not ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS).load_vectors(tmp_path / "missing.npz")
+
+
+def test_a_sentence_is_found_in_the_chunks_holding_it_not_in_those_naming_it(assistant):
+    """The members list's item "World Bank" has example questions; the World Bank's own section names the bank in
+    every sentence but does not hold that item, so its questions rank only the list's chunk."""
+    from assistant.answering.example_questions import sentence_chunks
+
+    held = sentence_chunks(assistant.answerer.reader, assistant.store)
+    (key,) = [k for k in held if k[1] == "World Bank"]
+    got = assistant.store.get(ids=held[key], include=["metadatas"])
+    assert [m["section"] for m in got["metadatas"]] == ["Who is the GMG?"]
+    assert set(held) == set(assistant.answerer.reader.examples.by_sentence)  # the shipped file names no stale one
+
+
+def test_a_sentence_listed_with_no_questions_is_skipped(tmp_path):
+    path = tmp_path / EXAMPLE_QUESTIONS
+    line = json.dumps({"source": "a.txt", "sentence": "See page 2.", "questions": []})
+    path.write_text(line + "\n", encoding="utf-8")
+    assert len(ExampleQuestions.load(path)) == 0

@@ -57,6 +57,11 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def code_digest() -> str:
+    """The answering code's digest (`_code_digest`): what else a saved result computed by that code must match."""
+    return _code_digest()
+
+
 def reader_key(model_digest: str, glossary: str = "", examples: str = "none") -> str:
     """What a saved calibration must have been computed with to be reused: the fitted parameters, the code, the
     glossary (`repr`; its [[terms]] expand the search, so they move the logits too) and the corpus' example

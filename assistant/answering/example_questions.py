@@ -3,8 +3,10 @@
 MiniLM matches a question with a question much better than a question with the sentence that answers it in other
 words ("who counts migrants?" vs "… statistics on international migration …"). So a corpus may ship, for its
 sentences, questions that people would ask of them; the reader compares the user's question with those too
-(`dense_asked`: the best cosine over the sentence alone and its example questions). A corpus without the file, or a
-sentence without entries, reads exactly as before: `dense_asked` is then the sentence's own cosine.
+(`dense_asked`: the best cosine over the sentence alone and its example questions), and the search ranks passages by
+them too (`AskedIndex`, a third ranking beside the dense and BM25 ones). A corpus without the file reads and searches
+exactly as before; a sentence without entries has its own cosine as `dense_asked`, and its passage ranks in the
+search only through its other sentences' questions.
 
 The file has one JSON object per line: {"source": "<file under corpus/>", "sentence": "<the sentence as the
 reader splits it, whitespace folded>", "questions": [...]}; lines without "sentence" (a header saying how the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +56,9 @@ class ExampleQuestions:
                     if not isinstance(row["questions"], list):
                         raise TypeError("questions is not a list")
                     key = (str(row["source"]), fold(row["sentence"]))
-                    entries[key] = (*entries.get(key, ()), *(fold(q) for q in row["questions"] if q.strip()))
+                    asked = tuple(fold(q) for q in row["questions"] if q.strip())
+                    if asked:  # a sentence with nothing to ask may be listed with no questions
+                        entries[key] = (*entries.get(key, ()), *asked)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ExampleQuestionsError(
                     f"{path}:{n} is not an example-question line ({type(exc).__name__}: {exc}); each line is "
@@ -62,11 +67,6 @@ class ExampleQuestions:
 
     def __len__(self) -> int:
         return len(self.by_sentence)
-
-    def stale(self, split: set[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The (source, sentence) entries that are not among `split`, the sentences the reader splits the corpus'
-        documents into: a note edited or replaced since the file was written; their questions are never used."""
-        return [key for key in self.by_sentence if key not in split]
 
     def sources(self) -> list[str]:
         return sorted({source for source, _ in self.by_sentence})
@@ -108,7 +108,7 @@ class ExampleQuestions:
         if not keys or any(k not in self._vectors for k in keys):
             return
         counts = np.array([len(self._vectors[k]) for k in keys])
-        tmp = path.with_name(f".{path.name}.tmp.npz")
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp.npz")  # concurrent starts each write their own
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(tmp, counts=counts, vectors=np.concatenate([self._vectors[k] for k in keys]))
@@ -141,23 +141,19 @@ class AskedIndex:
     vectors: np.ndarray  # the questions' pooled vectors (unit length)
 
     @classmethod
-    def build(cls, examples: ExampleQuestions, store, encoder) -> AskedIndex | None:
-        """Over the chunks of the documents the file names (the only ones read); None without example questions."""
+    def build(cls, reader, store) -> AskedIndex | None:
+        """Over `reader`'s example questions (all encoded, so they can be saved) and the chunks holding their
+        sentences; None without example questions."""
+        examples = reader.examples
         if not len(examples):
             return None
-        got = store.get(where={"source": {"$in": examples.sources()}}, include=["documents", "metadatas"])
-        by_source: dict[str, list[tuple[str, str]]] = {}
-        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            by_source.setdefault((meta or {}).get("source", ""), []).append((cid, fold(text)))
-        keys = [k for k in examples.by_sentence if any(k[1] in text for _, text in by_source.get(k[0], ()))]
-        examples.prepare(keys, encoder)
+        examples.prepare(list(examples.by_sentence), reader.encoder)
         ids, rows = [], []
-        for source, sentence in keys:
-            vectors = examples.vectors(source, sentence, encoder)
-            for cid, text in by_source[source]:
-                if sentence in text:
-                    ids += [cid] * len(vectors)
-                    rows.append(vectors)
+        for key, chunk_ids in sentence_chunks(reader, store).items():
+            vectors = examples.vectors(*key, reader.encoder)
+            for cid in chunk_ids:
+                ids += [cid] * len(vectors)
+                rows.append(vectors)
         return cls(tuple(ids), np.concatenate(rows)) if rows else None
 
     def search(self, vector, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
@@ -169,3 +165,20 @@ class AskedIndex:
             if (allowed is None or cid in allowed) and score > best.get(cid, -2.0):
                 best[cid] = score
         return sorted(best.items(), key=lambda p: (-p[1], p[0]))[:k]
+
+
+def sentence_chunks(reader, store) -> dict[tuple[str, str], list[str]]:
+    """For each (source, sentence) of the reader's example questions that the index holds: the chunks holding it as
+    one of their sentence units (a sentence in the overlap of two chunks is in both; a list item "World Bank" is
+    not in the World Bank's section, which only names it). Only the documents the file names are read."""
+    from langchain_core.documents import Document
+
+    examples = reader.examples
+    got = store.get(where={"source": {"$in": examples.sources()}}, include=["documents", "metadatas"])
+    found: dict[tuple[str, str], list[str]] = {}
+    for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        for cand in reader.candidates([Document(page_content=text, metadata=meta or {}, id=cid)]):
+            key = (cand.source, fold(cand.text))
+            if key in examples.by_sentence and cid not in found.get(key, ()):
+                found.setdefault(key, []).append(cid)
+    return found
