@@ -338,12 +338,12 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
     examples = answerer.reader.examples
     # The example questions' vectors, saved beside the calibration by an earlier build (the ingest's): a start
     # need not encode them all again (about a second here) before its first answer.
-    kind = f"{type(embeddings).__name__}-{code_digest()}"
-    saved = profile_path(settings, name).with_name(f"{name}.examples-{examples.digest}-{kind}.npz")
+    embedder = type(embeddings).__name__  # the ingest reads with the ONNX export, the tests with sentence-transformers
+    saved = profile_path(settings, name).with_name(f"{name}.examples-{examples.digest}-{embedder}-{code_digest()}.npz")
     loaded = len(examples) > 0 and examples.load_vectors(saved)
     asked = AskedIndex.build(answerer.reader, store)
     if len(examples) and not loaded:
-        _replace_saved_vectors(examples, saved, f"{name}.examples-*.npz")
+        _replace_saved_vectors(examples, saved, f"{name}.examples-*-{embedder}-*.npz")
     retriever = HybridRetriever(store=store, keyword=keyword, embeddings=embeddings, glossary=glossary,
                                 k=settings.top_k, fusion=settings.fusion, known=frozenset(manifest.chunk_ids()) or None,
                                 asked=asked)
@@ -356,8 +356,8 @@ def _wire(settings: Settings, embeddings, store, chat_model) -> Assistant:
 
 
 def _replace_saved_vectors(examples: ExampleQuestions, saved: Path, pattern: str) -> None:
-    """Save the example questions' vectors at `saved` and remove the other saves of this index (an earlier file, code
-    or embedder); a folder that cannot be written keeps what it has."""
+    """Save the example questions' vectors at `saved` and remove this index's other saves for the same embedder (an
+    earlier file or code); a folder that cannot be written keeps what it has."""
     examples.save_vectors(saved)
     for older in saved.parent.glob(pattern):
         if older != saved:

@@ -136,10 +136,16 @@ def test_a_corpus_without_example_questions_has_no_third_ranking(assistant):
 
 
 def test_the_question_vectors_are_saved_once_and_read_back_at_the_next_start(assistant, ingested, tmp_path):
-    """A start reads the vectors the ingest's build saved beside the calibration instead of encoding every example
+    """A start reads the vectors an earlier build saved beside the calibration instead of encoding every example
     question again (about a second); a file for other questions, or a damaged one, is not used."""
-    kind = type(assistant.embeddings).__name__
-    (saved,) = (ingested.data_dir / "profiles").glob(f"*.examples-*-{kind}-*.npz")  # this file, embedder, code
+    import shutil
+
+    from assistant.chain import build_assistant
+
+    data = shutil.copytree(ingested.data_dir, tmp_path / "data")
+    built = build_assistant(ingested.model_copy(update={"data_dir": data}), embeddings=assistant.embeddings)
+    kind = type(built.embeddings).__name__
+    (saved,) = (data / "profiles").glob(f"*.examples-*-{kind}-*.npz")  # this file, embedder and code
     examples = ExampleQuestions.load(CORPUS / EXAMPLE_QUESTIONS)
     assert examples.digest in saved.name and examples.load_vectors(saved)
     key = next(iter(examples.by_sentence))
