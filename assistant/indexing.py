@@ -43,7 +43,7 @@ def run_ingest(settings: Settings, embeddings, store, paths: list[Path] | None =
             onnx = ensure_onnx_export(settings, embeddings)  # the torch-free query embedder (no-op when up to date)
             assistant = _calibrate(settings, _reading_embedder(settings, embeddings, onnx), store)
             _publish(settings, store, manifest, name)  # replicas see the new revision once it is ready
-            report.notices += stale_example_questions(assistant, store) if assistant is not None else []
+            report.notices += stale_example_questions(assistant) if assistant is not None else []
     return report
 
 
@@ -113,15 +113,16 @@ def _calibrate(settings: Settings, embeddings, store):
         return None
 
 
-def stale_example_questions(assistant, store) -> list[str]:
+def stale_example_questions(assistant) -> list[str]:
     """One line when some entries of the corpus' example questions name sentences the index does not hold (a note
-    edited or removed since the file was written): their questions stop counting, silently but for this line."""
-    from assistant.answering.example_questions import EXAMPLE_QUESTIONS, sentence_chunks
+    edited or removed since the file was written): their questions stop counting, silently but for this line. The
+    search's AskedIndex, built with the assistant, knows which entries the index holds."""
+    from assistant.answering.example_questions import EXAMPLE_QUESTIONS
 
     examples = assistant.answerer.reader.examples
     if not len(examples):
         return []
-    held = sentence_chunks(assistant.answerer.reader, store)
+    held = assistant.retriever.asked.sentences if assistant.retriever.asked is not None else frozenset()
     stale = [key for key in examples.by_sentence if key not in held]
     if not stale:
         return []

@@ -44,9 +44,9 @@ def null_question_texts() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _code_digest() -> str:
+def code_digest() -> str:
     """Hash of what turns a question and passages into the answerability logit: the answering code and the
-    reviewed word lists it reads."""
+    reviewed word lists it reads (and the example questions' saved vectors: chain._wire)."""
     digest = hashlib.sha256()
     for package, suffix in (("assistant.answering", ".py"), ("assistant.data", ".txt")):
         for item in sorted(resources.files(package).iterdir(), key=lambda f: f.name):
@@ -57,17 +57,12 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def code_digest() -> str:
-    """The answering code's digest (`_code_digest`): what else a saved result computed by that code must match."""
-    return _code_digest()
-
-
 def reader_key(model_digest: str, glossary: str = "", examples: str = "none") -> str:
     """What a saved calibration must have been computed with to be reused: the fitted parameters, the code, the
     glossary (`repr`; its [[terms]] expand the search, so they move the logits too) and the corpus' example
     questions (their digest)."""
     terms = hashlib.sha256(glossary.encode("utf-8")).hexdigest()[:8]
-    return f"{model_digest}-{_code_digest()}-{terms}-{examples}"
+    return f"{model_digest}-{code_digest()}-{terms}-{examples}"
 
 
 @dataclass(frozen=True)

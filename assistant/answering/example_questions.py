@@ -139,6 +139,7 @@ class AskedIndex:
 
     chunk_ids: tuple[str, ...]  # one per row of `vectors`: the chunk holding the question's sentence
     vectors: np.ndarray  # the questions' pooled vectors (unit length)
+    sentences: frozenset[tuple[str, str]] = frozenset()  # the (source, sentence) entries the index holds
 
     @classmethod
     def build(cls, reader, store) -> AskedIndex | None:
@@ -149,12 +150,13 @@ class AskedIndex:
             return None
         examples.prepare(list(examples.by_sentence), reader.encoder)
         ids, rows = [], []
-        for key, chunk_ids in sentence_chunks(reader, store).items():
+        held = sentence_chunks(reader, store)
+        for key, chunk_ids in held.items():
             vectors = examples.vectors(*key, reader.encoder)
             for cid in chunk_ids:
                 ids += [cid] * len(vectors)
                 rows.append(vectors)
-        return cls(tuple(ids), np.concatenate(rows)) if rows else None
+        return cls(tuple(ids), np.concatenate(rows), frozenset(held)) if rows else None
 
     def search(self, vector, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """The `k` chunks whose example questions come closest to the question's `vector`, best first."""
