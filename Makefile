@@ -61,6 +61,7 @@ bench: install
 eval: install  ## golden eval, ours vs baseline; reports in evals/out/; fails below evals/thresholds.toml
 	$(PY) -m evals run --check
 	$(PY) -m evals followups --check
+	$(PY) -m evals near-misses --check
 
 eval-external: install  ## integreat_qa_en benchmark, tune and test pages, over all pages then city-scoped (about 20 min with the first ingest)
 	$(PY) -m evals external --check

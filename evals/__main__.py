@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from evals.near_misses import near_misses_command
+
 OUT = Path(__file__).parent / "out"
 # A copy of shared/benchmarks/integreat_qa_en (CC BY 4.0, attribution in its README), so a fresh clone has it.
 EXTERNAL = Path(__file__).parent / "benchmarks" / "integreat_qa_en"
@@ -348,6 +350,9 @@ def followups_command(
                           style="red", markup=False)
     if check and violations:
         raise typer.Exit(1)
+
+
+app.command("near-misses")(near_misses_command)
 
 
 @app.command("fit-reader")

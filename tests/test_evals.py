@@ -477,6 +477,28 @@ def test_followups_loader_names_the_bad_line(tmp_path):
         load_followups(path)
 
 
+def test_near_misses_file_loads_and_splits(tmp_path):
+    from evals.near_misses import load_near_misses
+
+    cases = load_near_misses()
+    assert len(cases) == 300 and len({c.id for c in cases}) == 300 and {c.kind for c in cases} == {1, 2, 3, 4, 5}
+    assert {c.split for c in cases} == {"tune", "test"}
+    path = tmp_path / "n.jsonl"
+    path.write_text('{"id": "a", "about": "GMG", "kind": 1, "question": "q?"}\n{"id": "b", "question": "q?"}\n')
+    with pytest.raises(GoldenError, match="line 2"):
+        load_near_misses(path)
+
+
+def test_near_misses_test_split_meets_pinned_thresholds(assistant):
+    """Questions near the notes' subject that they do not answer, `test` split: the share abstained on."""
+    from evals.near_misses import load_near_misses, run_near_misses
+
+    results = run_near_misses(assistant, [c for c in load_near_misses() if c.split == "test"])
+    figures = results["splits"]["test"]
+    assert figures["questions"] > 100
+    assert not check_thresholds(figures, load_thresholds(DEFAULT_THRESHOLDS, "near_misses")), figures
+
+
 def test_followups_test_split_meets_pinned_thresholds(assistant):
     """The short chats of the `test` split, replayed through the Conversation the app holds."""
     from evals.followups import load_followups, run_followups
