@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -289,7 +290,8 @@ def _saver(path: Path | None, conversation):
             tmp.write_text(conversation_markdown(conversation.turns), encoding="utf-8")
             tmp.replace(path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a file where a folder should be: unlink fails too
+                tmp.unlink(missing_ok=True)
             return f"could not save the conversation to {path}: {exc.strerror or exc}"
         return None
 

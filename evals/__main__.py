@@ -21,18 +21,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Evaluation of the GMG assistant (ours vs the LangChain-tutorial baseline).",
 )
+app.command("near-misses")(near_misses_command)  # evals/near_misses.py
 GoldenOpt = Annotated[
     Path | None, typer.Option("--golden", help="A golden suite of evals/golden/ (default: every suite there), or "
                               "your own question set: any other file, CSV (question,facts,source,unanswerable) or "
                               "JSONL in the golden format, read as the app's uploader reads it (bad rows are "
                               "listed and skipped, the good ones run).")
 ]
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print the results JSON on stdout (tables go to stderr).")
-]
-CheckOpt = Annotated[
-    bool, typer.Option("--check", help="Exit 1 if a `test`-split metric misses evals/thresholds.toml.")
-]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results JSON on stdout (tables go to stderr).")]
+CheckOpt = Annotated[bool, typer.Option("--check", help="Exit 1 if a `test` metric misses evals/thresholds.toml.")]
 
 
 def _console(as_json: bool):
@@ -350,9 +347,6 @@ def followups_command(
                           style="red", markup=False)
     if check and violations:
         raise typer.Exit(1)
-
-
-app.command("near-misses")(near_misses_command)
 
 
 @app.command("fit-reader")

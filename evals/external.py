@@ -1,10 +1,9 @@
 """The external benchmark (integreat_qa_en, CC BY 4.0, Hinz et al. KONVENS 2024): ours vs the baseline.
 
-Its docs/ are ingested into their own data dir and collection; every question is asked with no history.
-Scored: doc-level hit@1/hit@5/MRR (a retrieved chunk of a reference document), passage-level hit@5 (that
-chunk also overlaps a reference context), token recall/F1 of the answer against the reference answer,
-whether a citation overlaps a reference context, and abstention on the unanswerable questions.
-"""
+Its docs/ are ingested into their own data dir and collection; every question is asked with no history. Scored:
+doc-level hit@1/hit@5/MRR (a retrieved chunk of a reference document), passage-level hit@5 (that chunk also overlaps
+a reference context), token recall/F1 of the answer against the reference answer, whether a citation overlaps a
+reference context, and abstention on the unanswerable questions."""
 
 from __future__ import annotations
 

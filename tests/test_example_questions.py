@@ -180,3 +180,30 @@ def test_a_sentence_listed_with_no_questions_is_skipped(tmp_path):
     line = json.dumps({"source": "a.txt", "sentence": "See page 2.", "questions": []})
     path.write_text(line + "\n", encoding="utf-8")
     assert len(ExampleQuestions.load(path)) == 0
+
+
+def test_vectors_that_cannot_be_saved_are_skipped_and_leave_nothing(tmp_path):
+    """A data folder that cannot be written (here a file stands where the profiles folder would be: a read-only
+    mount does the same, and root ignores permission bits) costs the next start an encode, never the start."""
+
+    class Pooled:
+        def __init__(self, n: int):
+            self.vector = np.full(3, float(n), dtype=np.float32)
+
+        def pooled(self):
+            return self.vector
+
+    class Encoder:
+        def encode(self, texts):
+            return [Pooled(i) for i, _ in enumerate(texts)]
+
+    examples = ExampleQuestions({("a.txt", "The GMG meets."): ("when?", "how often?")})
+    examples.prepare(list(examples.by_sentence), Encoder())
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder", encoding="utf-8")
+    examples.save_vectors(blocker / "profiles" / "gmg.examples.npz")  # no error
+    assert [p.name for p in tmp_path.iterdir()] == ["data"] and blocker.read_text(encoding="utf-8") == "not a folder"
+    examples.save_vectors(tmp_path / "ok" / "gmg.examples.npz")  # a folder that can be written: saved, read back
+    again = ExampleQuestions(examples.by_sentence)
+    assert again.load_vectors(tmp_path / "ok" / "gmg.examples.npz")
+    assert again.vectors("a.txt", "The GMG meets.", encoder=None).tolist() == [[0.0] * 3, [1.0] * 3]

@@ -15,6 +15,7 @@ file was made) are skipped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -114,7 +115,8 @@ class ExampleQuestions:
             np.savez(tmp, counts=counts, vectors=np.concatenate([self._vectors[k] for k in keys]))
             tmp.replace(path)
         except OSError:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # no such folder: unlink fails too (not only FileNotFoundError)
+                tmp.unlink(missing_ok=True)
 
     def vectors(self, source: str, sentence: str, encoder) -> np.ndarray | None:
         """The pooled vectors of the sentence's example questions (encoded once, by the reader's `encoder`)."""
@@ -158,15 +160,22 @@ class AskedIndex:
                 rows.append(vectors)
         return cls(tuple(ids), np.concatenate(rows), frozenset(held)) if rows else None
 
+    def __post_init__(self) -> None:
+        # each row's chunk as a position in the sorted distinct ids: the search takes a chunk's best row in numpy
+        ids, rows = np.unique(np.array(self.chunk_ids, dtype=object), return_inverse=True)
+        object.__setattr__(self, "_ids", tuple(ids.tolist()))
+        object.__setattr__(self, "_rows", rows.reshape(-1))
+
     def search(self, vector, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """The `k` chunks whose example questions come closest to the question's `vector`, best first."""
+        """The `k` chunks whose example questions come closest to the question's `vector`, best first (ties by id)."""
         query = np.asarray(vector, dtype=np.float32)
         scores = self.vectors @ (query / (np.linalg.norm(query) or 1.0))
-        best: dict[str, float] = {}
-        for cid, score in zip(self.chunk_ids, scores.tolist(), strict=True):
-            if (allowed is None or cid in allowed) and score > best.get(cid, -2.0):
-                best[cid] = score
-        return sorted(best.items(), key=lambda p: (-p[1], p[0]))[:k]
+        best = np.full(len(self._ids), -np.inf, dtype=scores.dtype)
+        np.maximum.at(best, self._rows, scores)
+        if allowed is not None:
+            best[~np.fromiter((cid in allowed for cid in self._ids), dtype=bool, count=len(self._ids))] = -np.inf
+        order = np.lexsort((np.arange(len(best)), -best))[:k]  # ids are sorted: position order is id order
+        return [(self._ids[i], float(best[i])) for i in order if best[i] > -np.inf]
 
 
 def sentence_chunks(reader, store) -> dict[tuple[str, str], list[str]]:
