@@ -41,7 +41,7 @@ class NearMiss:
 
 
 def load_near_misses(path: Path = NEAR_MISSES) -> list[NearMiss]:
-    cases = []
+    cases: list[NearMiss] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -49,6 +49,8 @@ def load_near_misses(path: Path = NEAR_MISSES) -> list[NearMiss]:
             row = json.loads(line)
             if set(row) != _KEYS or not str(row["question"]).strip():
                 raise ValueError(f"keys must be {sorted(_KEYS)} with a question")
+            if int(row["kind"]) not in range(1, 6) or str(row["id"]) in {c.id for c in cases}:
+                raise ValueError(f"kind {row['kind']} is not 1-5, or id {row['id']} is taken")
             cases.append(NearMiss(str(row["id"]), str(row["about"]), int(row["kind"]), str(row["question"])))
         except (ValueError, TypeError) as exc:
             raise GoldenError(f"{path}: line {n}: {exc}") from None

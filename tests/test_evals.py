@@ -484,9 +484,11 @@ def test_near_misses_file_loads_and_splits(tmp_path):
     assert len(cases) == 300 and len({c.id for c in cases}) == 300 and {c.kind for c in cases} == {1, 2, 3, 4, 5}
     assert {c.split for c in cases} == {"tune", "test"}
     path = tmp_path / "n.jsonl"
-    path.write_text('{"id": "a", "about": "GMG", "kind": 1, "question": "q?"}\n{"id": "b", "question": "q?"}\n')
-    with pytest.raises(GoldenError, match="line 2"):
-        load_near_misses(path)
+    good = '{"id": "a", "about": "GMG", "kind": 1, "question": "q?"}\n'
+    for bad in ('{"id": "b", "question": "q?"}', good.replace("1,", "6,"), good.strip()):  # keys, kind, id twice
+        path.write_text(good + bad + "\n")
+        with pytest.raises(GoldenError, match="line 2"):
+            load_near_misses(path)
 
 
 def test_near_misses_test_split_meets_pinned_thresholds(assistant):
@@ -496,7 +498,8 @@ def test_near_misses_test_split_meets_pinned_thresholds(assistant):
     results = run_near_misses(assistant, [c for c in load_near_misses() if c.split == "test"])
     figures = results["splits"]["test"]
     assert figures["questions"] > 100
-    assert not check_thresholds(figures, load_thresholds(DEFAULT_THRESHOLDS, "near_misses")), figures
+    pinned = load_thresholds(DEFAULT_THRESHOLDS, "near_misses")
+    assert pinned["min"]["abstention_recall"] > 0.3 and not check_thresholds(figures, pinned), figures
 
 
 def test_followups_test_split_meets_pinned_thresholds(assistant):

@@ -27,7 +27,10 @@ def test_every_example_question_belongs_to_a_sentence_the_reader_splits(assistan
     assert len(examples) > 100
     assert set(examples.by_sentence) <= sentences, sorted(set(examples.by_sentence) - sentences)[:3]
     # 5 each; the GMG sentence a footnote had split in two (2026-12-04) kept both halves' questions: 10
-    assert all(len(q) in (5, 10) for q in examples.by_sentence.values())
+    rejoined = [k for k, q in examples.by_sentence.items() if len(q) == 10]
+    assert [(source, s[:40]) for source, s in rejoined] == [
+        ("srsg-gfmd-gmg-coordination-note.txt", "The Global Migration Group (GMG) is an i")]
+    assert all(len(q) == 5 for k, q in examples.by_sentence.items() if k not in rejoined)
 
 
 def test_the_reader_compares_the_question_with_a_sentences_example_questions(assistant):
@@ -201,9 +204,27 @@ def test_vectors_that_cannot_be_saved_are_skipped_and_leave_nothing(tmp_path):
     examples.prepare(list(examples.by_sentence), Encoder())
     blocker = tmp_path / "data"
     blocker.write_text("not a folder", encoding="utf-8")
-    examples.save_vectors(blocker / "profiles" / "gmg.examples.npz")  # no error
-    assert [p.name for p in tmp_path.iterdir()] == ["data"] and blocker.read_text(encoding="utf-8") == "not a folder"
+    examples.save_vectors(blocker / "profiles" / "gmg.examples.npz")  # no error (it raised before 2026-12-04)
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+    taken = tmp_path / "taken" / "gmg.examples.npz"
+    taken.mkdir(parents=True)  # the temporary file is written, then cannot replace a folder: it is removed
+    examples.save_vectors(taken)
+    assert taken.is_dir() and [p.name for p in taken.parent.iterdir()] == ["gmg.examples.npz"]
     examples.save_vectors(tmp_path / "ok" / "gmg.examples.npz")  # a folder that can be written: saved, read back
     again = ExampleQuestions(examples.by_sentence)
     assert again.load_vectors(tmp_path / "ok" / "gmg.examples.npz")
     assert again.vectors("a.txt", "The GMG meets.", encoder=None).tolist() == [[0.0] * 3, [1.0] * 3]
+
+
+def test_the_search_takes_each_chunks_best_question_ties_by_id():
+    from assistant.answering.example_questions import AskedIndex
+
+    index = AskedIndex(("b", "a", "b", "c"), np.eye(4, dtype=np.float32)[[0, 0, 1, 2]])  # "b" has two rows
+    query = np.array([1.0, 1.0, 0.0, 0.0], dtype=np.float32)  # a tie: "a" and "b" both at 0.707
+    assert [cid for cid, _ in index.search(query, 10)] == ["a", "b", "c"]  # k beyond the chunks: all of them
+    assert [cid for cid, _ in index.search(query, 1)] == ["a"]
+    assert index.search(np.array([0.0, 1.0, 0.0, 0.0]), 1) == [("b", 1.0)]  # its second row
+    assert [cid for cid, _ in index.search(query, 10, {"c", "elsewhere"})] == ["c"]
+    assert index.search(query, 10, set()) == []
+    with pytest.raises(ValueError, match="2 chunk ids for 1 question vectors"):
+        AskedIndex(("a", "b"), np.ones((1, 4), dtype=np.float32))

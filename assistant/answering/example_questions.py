@@ -160,7 +160,12 @@ class AskedIndex:
                 rows.append(vectors)
         return cls(tuple(ids), np.concatenate(rows), frozenset(held)) if rows else None
 
+    _ids: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the distinct chunk ids, sorted
+    _rows: np.ndarray = field(init=False, repr=False, compare=False)  # each row's chunk: a position in _ids
+
     def __post_init__(self) -> None:
+        if len(self.vectors) != len(self.chunk_ids):
+            raise ValueError(f"{len(self.chunk_ids)} chunk ids for {len(self.vectors)} question vectors")
         # each row's chunk as a position in the sorted distinct ids: the search takes a chunk's best row in numpy
         ids, rows = np.unique(np.array(self.chunk_ids, dtype=object), return_inverse=True)
         object.__setattr__(self, "_ids", tuple(ids.tolist()))
