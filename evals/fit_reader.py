@@ -144,8 +144,10 @@ def null_questions(assistant, corpus: str) -> list[dict]:
             for i, (kind, q, where) in enumerate(asked)]
 
 
-KEYED = ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*", "evals/golden/*.jsonl",
-         "evals/fit_reader.py", "evals/external.py", "evals/golden_io.py")
+# The golden files the tune data is asked from (golden_io.SUITES): followups.jsonl and near_misses.jsonl are not.
+KEYED = ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*", "evals/golden/gmg.jsonl",
+         "evals/golden/natural.jsonl", "evals/golden/conversations.jsonl", "evals/fit_reader.py", "evals/external.py",
+         "evals/golden_io.py")
 
 
 def tune_data_key(settings, bench: Path, root: Path = ROOT) -> str:

@@ -49,13 +49,17 @@ def test_the_tune_data_cache_goes_stale_when_the_corpus_the_benchmark_or_the_set
     root, bench = tmp_path / "repo", tmp_path / "bench"
     (root / "corpus").mkdir(parents=True)
     (root / "assistant").mkdir()
+    (root / "evals" / "golden").mkdir(parents=True)
     (bench / "docs").mkdir(parents=True)
     note, page, code = root / "corpus" / "note.txt", bench / "docs" / "page.txt", root / "assistant" / "reader.py"
-    for path in (note, page, code):
+    suite, unread = root / "evals" / "golden" / "natural.jsonl", root / "evals" / "golden" / "near_misses.jsonl"
+    for path in (note, page, code, suite, unread):
         path.write_text("one")
     settings = Settings(_env_file=None)
     keys = [tune_data_key(settings, bench, root)]
-    for path in (note, page, code):
+    unread.write_text("two")  # a golden file the tune data is not asked from
+    assert tune_data_key(settings, bench, root) == keys[0]
+    for path in (note, page, code, suite):
         path.write_text("two")
         keys.append(tune_data_key(settings, bench, root))
     keys.append(tune_data_key(settings.model_copy(update={"top_k": 8}), bench, root))
