@@ -42,11 +42,23 @@ def summarize_member(assistant, body) -> AgencySummary:
     if not naming:
         return AgencySummary(body.name, body.full, None, None)
     best = min(naming, key=lambda c: (c.source, c.start))
-    text = " ".join(best.text.split())
-    words = text.split()
-    if len(words) > SUMMARY_MAX_WORDS:  # one line: a quoted prefix; the citation holds the whole sentence
-        text = " ".join(words[:SUMMARY_MAX_WORDS]).rstrip(",;:") + " …"
-    return AgencySummary(body.name, body.full, f"{text} [1]", best.citation(1))
+    return AgencySummary(body.name, body.full, f"{shortened(best.text)} [1]", best.citation(1))
+
+
+def shortened(sentence: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
+    """The sentence in at most about `max_words` words, for one line (the citation holds it whole). A sentence
+    whose subject comes with a long apposition keeps its predicate: "UNODC, as custodian of the Protocol to
+    Prevent, … … assists governments in their ratification and implementation." (its last clause, after a comma,
+    going on in lower case); other long sentences keep their opening words."""
+    words = sentence.split()
+    if len(words) <= max_words:
+        return " ".join(words)
+    clauses = " ".join(words).split(", ")
+    tail = clauses[-1].split() if len(clauses) > 2 else []
+    if tail and tail[0][:1].islower() and len(tail) <= max_words // 2:
+        head = " ".join(words[: max_words - len(tail)]).rstrip(",;:")
+        return f"{head} … {' '.join(tail)}"
+    return " ".join(words[:max_words]).rstrip(",;:") + " …"
 
 
 def agency_summaries(assistant, progress: Callable[[int, int], None] | None = None) -> list[AgencySummary]:

@@ -137,6 +137,27 @@ def test_agencies_view_lists_every_member_with_a_cited_line(app):
     assert all("Global Migration Group: Information Note" in plain(b.label) for b in sources)
 
 
+def test_a_long_agency_line_keeps_what_the_agency_does():
+    """UNODC's first sentence is 52 words, most of them the protocols it is custodian of: the line keeps its
+    predicate instead of stopping inside the apposition ("… by Land …")."""
+    from assistant.agencies import shortened
+
+    unodc = ("UNODC, as custodian of the Protocol to Prevent, Suppress and Punish Trafficking in Persons, Especially "
+             "Women and Children as well as the Protocol against the Smuggling of Migrants by Land, Sea and Air, which "
+             "both supplement the Convention against Transnational Organized Crime, assists governments in their "
+             "ratification and implementation.")
+    line = shortened(unodc)
+    assert line.startswith("UNODC, as custodian of the Protocol to Prevent")
+    assert line.endswith(" … assists governments in their ratification and implementation.") and len(line.split()) <= 31
+    # its last clause is no predicate: the opening words, then "…"
+    undesa = ("The Department of Economic and Social Affairs of the UN Secretariat is the primary source of "
+              "information on matters related to international migration and development for the General Assembly, "
+              "ECOSOC and its functional commissions.")
+    assert shortened(undesa).endswith("for the General Assembly, ECOSOC …")
+    short = "IOM is dedicated to humane and orderly migration."
+    assert shortened(short) == short
+
+
 def test_followup_shows_the_rewritten_question(app):
     ask(app, "What does UNODC do?")
     assert not app.chat_message[-1].caption or "Searched:" not in app.chat_message[-1].caption[0].value
