@@ -47,9 +47,9 @@ def summarize_member(assistant, body) -> AgencySummary:
 
 def shortened(sentence: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
     """The sentence in at most about `max_words` words, for one line (the citation holds it whole). A sentence
-    whose subject comes with a long apposition keeps its predicate: "UNODC, as custodian of the Protocol to
-    Prevent, … … assists governments in their ratification and implementation." (its last clause, after a comma,
-    going on in lower case); other long sentences keep their opening words."""
+    whose subject comes with a long apposition keeps its predicate, its last clause after a comma going on in lower
+    case ("UNODC, as custodian of the Protocol to Prevent, … the Protocol … assists governments in their
+    ratification and implementation."); other long sentences keep their opening words."""
     words = sentence.split()
     if len(words) <= max_words:
         return " ".join(words)
