@@ -9,6 +9,7 @@ text) and ends with the CitedAnswer.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -361,10 +362,8 @@ def _replace_saved_vectors(examples: ExampleQuestions, saved: Path, pattern: str
     examples.save_vectors(saved)
     for older in saved.parent.glob(pattern):
         if older != saved:
-            try:
+            with contextlib.suppress(OSError):
                 older.unlink(missing_ok=True)
-            except OSError:
-                pass
 
 
 def _llm_parts(settings: Settings, chat_model, answerer: ExtractiveAnswerer) -> tuple[LLMAnswerer, LLMRewriter]:

@@ -144,10 +144,8 @@ def null_questions(assistant, corpus: str) -> list[dict]:
             for i, (kind, q, where) in enumerate(asked)]
 
 
-# The golden files the tune data is asked from (golden_io.SUITES): followups.jsonl and near_misses.jsonl are not.
-KEYED = ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*", "evals/golden/gmg.jsonl",
-         "evals/golden/natural.jsonl", "evals/golden/conversations.jsonl", "evals/fit_reader.py", "evals/external.py",
-         "evals/golden_io.py")
+KEYED = ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*", "evals/fit_reader.py",
+         "evals/external.py", "evals/golden_io.py")  # and the golden SUITES (not followups.jsonl, near_misses.jsonl)
 
 
 def tune_data_key(settings, bench: Path, root: Path = ROOT) -> str:
@@ -157,7 +155,8 @@ def tune_data_key(settings, bench: Path, root: Path = ROOT) -> str:
     import hashlib
 
     digest = hashlib.sha256(settings.model_dump_json(exclude={"llm_api_key", "auth_password"}).encode())
-    files = [p for pattern in KEYED for p in root.glob(pattern)] + list(Path(bench).rglob("*"))
+    suites = [root / path.relative_to(ROOT) for path in SUITES.values()]  # the golden files the questions come from
+    files = [p for pattern in KEYED for p in root.glob(pattern)] + suites + list(Path(bench).rglob("*"))
     for path in sorted(p for p in files if p.is_file()):
         name = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(bench)
         digest.update(name.as_posix().encode() + b"\0" + path.read_bytes())

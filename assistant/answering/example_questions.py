@@ -142,6 +142,8 @@ class AskedIndex:
     chunk_ids: tuple[str, ...]  # one per row of `vectors`: the chunk holding the question's sentence
     vectors: np.ndarray  # the questions' pooled vectors (unit length)
     sentences: frozenset[tuple[str, str]] = frozenset()  # the (source, sentence) entries the index holds
+    _ids: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the distinct chunk ids, sorted
+    _rows: np.ndarray = field(init=False, repr=False, compare=False)  # each row's chunk: a position in _ids
 
     @classmethod
     def build(cls, reader, store) -> AskedIndex | None:
@@ -159,9 +161,6 @@ class AskedIndex:
                 ids += [cid] * len(vectors)
                 rows.append(vectors)
         return cls(tuple(ids), np.concatenate(rows), frozenset(held)) if rows else None
-
-    _ids: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the distinct chunk ids, sorted
-    _rows: np.ndarray = field(init=False, repr=False, compare=False)  # each row's chunk: a position in _ids
 
     def __post_init__(self) -> None:
         if len(self.vectors) != len(self.chunk_ids):
