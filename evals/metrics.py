@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from assistant.answering.passages import cut_quotes
 from assistant.markers import marker_ids, strip_markers
 from evals.answer_text import AnswerSentence, answer_sentences, contains_text, strip_attribution, word_count
 from evals.golden_io import ExpectedSource, GoldenCase
@@ -163,6 +164,7 @@ def score_case(
         s.update(citation_scores(text, citations, case.required_facts))
         failures += [f"unsupported: {u[:80]!r}" for u in s["unsupported"]]
         s["expected_cited"] = expected_cited(citations, case.expected_sources)
+        s["cut_quotes"] = cut_quotes(citations)
         if s["expected_cited"] is False:
             failures.append("no expected source cited")
     s["passed"] = bool(
@@ -279,6 +281,7 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
         "citation_validity": mean(s["citation_valid"] for s in scores),
         "citation_support": sum(s["supported_sentences"] for s in answered) / cited if cited else None,
         "citation_coverage": mean(s["coverage"] for s in answered),
+        "cut_quote_rate": mean(bool(s["cut_quotes"]) for s in answered if "cut_quotes" in s),
         "expected_source_cited": mean((s.get("expected_cited") or False) for s in with_sources),
         "pass_rate": mean(s["passed"] for s in scores),
         "abstention_accuracy": mean(
@@ -313,6 +316,7 @@ HEADLINE: list[tuple[str, str, bool | None]] = [
     ("citation_support", "citation support", True),
     ("citation_coverage", "citation coverage", True),
     ("expected_source_cited", "expected source cited", True),
+    ("cut_quote_rate", "answers quoting 'It …' without 'it'", False),
     ("abstention_precision", "abstention precision", True),
     ("abstention_recall", "abstention recall", True),
     ("false_abstention_rate", "false-abstention rate", False),

@@ -11,7 +11,7 @@ from ingest.glossary import Glossary
 from ingest.loaders import LoadedText
 from ingest.sections import Section, Unit, segment
 
-CHUNKER_VERSION = 8  # bump when the chunking logic changes: the manifest re-chunks every file
+CHUNKER_VERSION = 9  # bump when the chunking logic changes: the manifest re-chunks every file
 
 
 @dataclass(frozen=True)

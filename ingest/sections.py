@@ -17,6 +17,9 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•\u2022\u25aa\u25cf\ue000-\uf8ff]\s*(?:\d{1,2}[.)]\s+)?|\d{1,2}[.)]\s+)")
 _TERMINAL = tuple(".!?:;")
 _MARKUP = re.compile(r"[#*_`]+")
+# A PDF footnote as text extraction leaves it: a paragraph opening with its number ("1 Paragraph 29 of …").
+_FOOTNOTE = re.compile(r"\s*(\d{1,2})\s+[A-Z]")
+FOOTNOTE_MAX_WORDS = 60  # a footnote is a reference or an aside, not a paragraph of the note
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Unit:
 
     start: int
     end: int
-    kind: str  # "sentence" or "heading"
+    kind: str  # "sentence", "heading" or "footnote" (kept in the text, never quoted as an answer)
     section: int  # index into the document's sections
 
 
@@ -180,6 +183,17 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def is_footnote(text: str, start: int, end: int) -> bool:
+    """Whether the paragraph text[start:end] is a footnote: it opens with a number that the text before it sets
+    as a reference mark, glued to a word or closing a sentence ("… the Declaration from the High-level Dialogue1.").
+    Numbered list items ("1. Identification …") and a number that opens a sentence ("2 agencies …") are not."""
+    found = _FOOTNOTE.match(text, start, end)
+    if not found or len(text[start:end].split()) > FOOTNOTE_MAX_WORDS:
+        return False
+    mark = re.compile(rf"[A-Za-z)\]][.,;:]?{found.group(1)}(?![\d.,]\d)(?=[\s.,;:)]|$)")
+    return bool(mark.search(text, 0, start))
+
+
 def segment(text: str, glossary: Glossary) -> tuple[list[Section], list[Unit]]:
     """Sections and sentence units of a document, all as offsets into `text`."""
     sections = [Section(None, 0)]
@@ -191,6 +205,9 @@ def segment(text: str, glossary: Glossary) -> tuple[list[Section], list[Unit]]:
             sections.append(Section(label, start))
             a, b = _trim(text, start, end)
             units.append(Unit(a, b, "heading", len(sections) - 1))
+            continue
+        if kind == "prose" and is_footnote(text, start, end):
+            units += [Unit(a, b, "footnote", len(sections) - 1) for a, b in split_sentences(text, start, end)]
             continue
         if kind == "prose":
             agency = glossary.paragraph_agency(text[start:end])

@@ -314,6 +314,26 @@ def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(assistant, in
     _check_citations(result, ingested.corpus_dir)
 
 
+def test_a_list_owned_by_the_body_asked_about_is_shown(assistant, ingested):
+    """ "Issues of current interest to the GMG:" introduces the issues; the GMG the question names owns the list and
+    is not an item of it, so the answer goes on to the issues (it used to stop at the first paragraph, "; …")."""
+    result = assistant.ask("What is the GMG currently focusing on?")
+    assert "currently focusing its discussions" in result.answer
+    assert "Contributing to preparations for the September 2006" in result.answer
+    assert "Ensuring effective follow-up to the HLD" in result.answer
+    _check_citations(result, ingested.corpus_dir)
+
+
+def test_a_list_introduced_by_these_include_says_what_they_are(assistant, ingested):
+    """The list may run past the word cap; its introduction "These include:" still gets the sentence it points
+    back to, which only has to fit beside the introduction (before: "GMG: These include: …")."""
+    result = assistant.ask("In which areas does the GMG plan joint training and capacity-building?")  # gmg-027
+    assert result.answer.startswith("The GMG is currently focusing its discussions on a number of specific issues. "
+                                    "These include:")
+    assert result.citations[0].text.startswith("The GMG is currently focusing")
+    _check_citations(result, ingested.corpus_dir)
+
+
 def test_membership_question_lists_the_members(assistant, ingested):
     result = assistant.ask("Who are the members of the GMG?")
     for name in ("ILO", "IOM", "UNODC", "World Bank"):

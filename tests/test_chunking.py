@@ -98,6 +98,21 @@ def test_sentence_broken_by_a_page_break_stays_one_unit(glossary):
     assert any("voluntary repatriation\n\nand reintegration of refugees" in s for s in spans)
 
 
+def test_a_pdf_footnote_is_kept_in_the_text_but_not_as_a_sentence(glossary):
+    text = (CORPUS / "srsg-gfmd-gmg-coordination-note.txt").read_text(encoding="utf-8")
+    _sections, units = segment(text, glossary)
+    kinds = {text[u.start : u.end].split("\n")[0]: u.kind for u in units}
+    footnote = "1 Paragraph 29 of the Declaration of the High-level Dialogue on International Migration"
+    assert kinds[footnote] == "footnote"
+    assert [k for k in kinds.values() if k == "footnote"] == ["footnote"]
+    # A numbered line with no mark for it in the text before, and a numbered list item, stay sentences.
+    made_up = ("Staff and agencies meet each year.\n\n2 Agencies report to the board each spring.\n\n"
+               "1. Shared priorities.\n")
+    assert [u.kind for u in segment(made_up, glossary)[1]] == ["sentence"] * 3
+    marked = "The board meets each year in Geneva2.\n\n2 Its rules of procedure, adopted in 2009.\n"
+    assert [u.kind for u in segment(marked, glossary)[1]] == ["sentence", "footnote"]
+
+
 def test_metadata_is_flat_and_complete(chunks):
     _text, doc_chunks = chunks["gmg-information-note-2006.txt"]
     meta = doc_chunks[0].metadata("test-model")

@@ -509,3 +509,17 @@ def test_followups_test_split_meets_pinned_thresholds(assistant):
     results = run_followups(assistant, [c for c in load_followups() if c.split == "test"])
     figures = results["splits"]["test"]
     assert not check_thresholds(figures, load_thresholds(DEFAULT_THRESHOLDS, "followups")), figures
+
+
+def test_cut_quotes_counts_quotes_that_lean_on_an_unquoted_sentence():
+    from evals.metrics import cut_quotes
+
+    def quote(start: int, end: int, text: str, source: str = "a.txt") -> dict:
+        return {"source": source, "start": start, "end": end, "text": text}
+
+    lead = quote(0, 40, "ILO has dealt with labour migration since 1919.")
+    joined = quote(41, 80, "It has pioneered international Conventions.")
+    assert cut_quotes([lead, joined]) == 0  # quoted right after the sentence it leans on
+    assert cut_quotes([joined]) == 1
+    assert cut_quotes([lead, quote(41, 80, "It has pioneered …", source="b.txt")]) == 1  # another document
+    assert cut_quotes([quote(200, 240, "Items of the plan.")]) == 0  # opens with no pointer back

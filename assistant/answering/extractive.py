@@ -26,7 +26,7 @@ from assistant.answering.bodies import BodyAnswers
 from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
 from assistant.answering.example_questions import ExampleQuestions
-from assistant.answering.passages import coverage, join_items, span_text
+from assistant.answering.passages import REFERS_BACK, coverage, join_items, span_text
 from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
@@ -45,8 +45,6 @@ ABSTAIN_TEXT = ("The documents don't say. Nothing in the notes answers this ques
 FOCUS_MIN_WORDS = 12  # "remittances" alone is a word, not an answer: clauses are added until they say this much
 # A question asking what a name stands for ("What does UNCTAD stand for?", "UNDESA's full name?").
 EXPANSION = re.compile(r"\bstands?\s+for\b|\bfull\s+name\b|\bshort\s+for\b|\babbreviation\b|\bacronym\b", re.I)
-# A sentence that opens by pointing back to the one before it ("They include …", "These include: …").
-REFERS_BACK = re.compile(r"\s*(?:They|These|Those|This|It|Its|Their)\b")
 FOCUS_TIE = 0.05  # a second clause is shown when it matches the question (soft + exact coverage) all but as well
 
 
@@ -206,7 +204,8 @@ class ExtractiveAnswerer:
     def _first_items(self, intro: Candidate, items: list[Candidate], question: str) -> list[Candidate]:
         """The leading items that keep the answer within `selection_words` (at least one), or, when some item names a
         body the question names ("Is the World Bank part of the GMG?"), the items through that one."""
-        named = self.glossary.find(question)
+        # A body the introduction names owns the list ("Issues of current interest to the GMG:"); it is not an item.
+        named = [b for b in self.glossary.find(question) if not self.glossary.mentions(intro.text, b)]
         wanted = [n for n, i in enumerate(items) if any(self.glossary.mentions(i.text, b) for b in named)]
         if wanted:  # through the last item it names: a quote stays one contiguous span
             return items[: wanted[-1] + 1]
@@ -288,7 +287,9 @@ class ExtractiveAnswerer:
                 shown = shown[:-1].rstrip() + "."
             if start == cand.start and REFERS_BACK.match(cand.text):
                 rest = sum(len(c.display.split()) for c, _, _ in chosen[position + 1 :])
-                spare = cap - sum(len(x.split()) for x in sentences) - len(shown.split()) - rest
+                # A list may run past the cap ("These include: …"); what it needs room for is its introduction.
+                own = len((cand.display if items else shown).split())
+                spare = cap - sum(len(x.split()) for x in sentences) - own - rest
                 start, shown = self._with_antecedent(cand, peers, shown, spare, used)
             if (position == 0 or not single) and qtype.who:
                 shown = self._lead_with_body(cand, shown)

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import re
 
+# A sentence that opens by pointing back to the one before it ("They include …", "These include: …").
+REFERS_BACK = re.compile(r"\s*(?:They|These|Those|This|It|Its|Their)\b")
+
+
+def cut_quotes(citations: list[dict]) -> int:
+    """How many quotes open by pointing back ("It has pioneered …") without the sentence before them: no other quote
+    of the answer ends right where they start."""
+    def joined(c: dict) -> bool:
+        return any(p["source"] == c["source"] and 0 <= c["start"] - p["end"] < 5 for p in citations if p is not c)
+    return sum(1 for c in citations if REFERS_BACK.match(c["text"]) and not joined(c))
+
 
 def join_items(items: list) -> str:
     """List items as one readable sentence: "These include: a; b; c." """
