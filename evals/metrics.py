@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from assistant.answering.passages import cut_quotes
+from assistant.answering.passages import REFERS_BACK
 from assistant.markers import marker_ids, strip_markers
 from evals.answer_text import AnswerSentence, answer_sentences, contains_text, strip_attribution, word_count
 from evals.golden_io import ExpectedSource, GoldenCase
+
+JOINED_GAP = 4  # "\n\n" or "\n- " between two quoted sentences: they read as one passage
 
 
 def source_matches(meta: dict, expected: ExpectedSource) -> bool:
@@ -111,6 +113,17 @@ def citation_scores(answer: str, citations: Sequence[dict], facts: Sequence[Sequ
         "support": sum(1 for s in support if s) / len(cited) if cited else None,
         "unsupported": [s.text for s, how in zip(cited, support, strict=True) if how is None],
     }
+
+
+def cut_quotes(citations: Sequence[dict]) -> int:
+    """How many quotes open by pointing back ("It has pioneered …") without the sentence before them: no other quote
+    of the answer ends right where they start. Right there: at most the blank line or list marker between two
+    sentences of a note (JOINED_GAP). A quote shown after its section's body ("UNHCR: They include …") counts too:
+    the body's name is not the sentence "they" points to."""
+    def joined(c: dict) -> bool:
+        return any(p["source"] == c["source"] and 0 <= c["start"] - p["end"] <= JOINED_GAP
+                   for p in citations if p is not c)
+    return sum(1 for c in citations if REFERS_BACK.match(c["text"]) and not joined(c))
 
 
 def expected_cited(citations: Sequence[dict], expected: Sequence[ExpectedSource]) -> bool | None:
@@ -316,7 +329,7 @@ HEADLINE: list[tuple[str, str, bool | None]] = [
     ("citation_support", "citation support", True),
     ("citation_coverage", "citation coverage", True),
     ("expected_source_cited", "expected source cited", True),
-    ("cut_quote_rate", "answers quoting 'It …' without 'it'", False),
+    ("cut_quote_rate", "cut quotes ('It …' without the sentence before)", False),
     ("abstention_precision", "abstention precision", True),
     ("abstention_recall", "abstention recall", True),
     ("false_abstention_rate", "false-abstention rate", False),

@@ -11,7 +11,7 @@ from ingest.glossary import Glossary
 from ingest.loaders import LoadedText
 from ingest.sections import Section, Unit, segment
 
-CHUNKER_VERSION = 9  # bump when the chunking logic changes: the manifest re-chunks every file
+CHUNKER_VERSION = 10  # bump when the chunking logic changes: the manifest re-chunks every file
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ class Chunker:
             current = candidate
         if current:
             groups.append(current)
-        # A section that is only its heading is not worth a chunk of its own.
-        return [g for g in groups if any(u.kind == "sentence" for u in g)]
+        # A section that is only its heading is not worth a chunk of its own (footnotes are: they stay searchable).
+        return [g for g in groups if any(u.kind != "heading" for u in g)]
 
     @staticmethod
     def _short_intro(unit: Unit, text: str) -> bool:

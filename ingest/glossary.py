@@ -36,8 +36,8 @@ def _spelling_pattern(spelling: str) -> str:
     # One-word names match on word boundaries ("ILO", not "silo"): case-sensitively, except acronyms of three or
     # more capitals, which people type in lower case too ("what about undp?"); phrases match in any case.
     escaped = re.escape(spelling)
-    if " " in spelling:  # and its plural: "the high-level dialogues"
-        return rf"(?i:\b{escaped}s?\b)"
+    if " " in spelling:
+        return rf"(?i:\b{escaped}\b)"
     if len(spelling) >= 3 and spelling.isupper():
         return rf"(?i:(?<![\w/-]){escaped}(?![\w/]))"
     return rf"(?<![\w/-]){escaped}(?![\w/])"

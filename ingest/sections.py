@@ -20,11 +20,12 @@ _MARKUP = re.compile(r"[#*_`]+")
 # A PDF footnote as text extraction leaves it: a paragraph opening with its number ("1 Paragraph 29 of …").
 _FOOTNOTE = re.compile(r"\s*(\d{1,2})\s+[A-Z]")
 FOOTNOTE_MAX_WORDS = 60  # a footnote is a reference or an aside, not a paragraph of the note
+FOOTNOTE_REACH = 3000  # its mark is on the same page, a few paragraphs before it at most
 
 
 @dataclass(frozen=True)
 class Unit:
-    """A sentence (or heading) span of the source text."""
+    """A sentence, heading or footnote span of the source text."""
 
     start: int
     end: int
@@ -184,14 +185,16 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 def is_footnote(text: str, start: int, end: int) -> bool:
-    """Whether the paragraph text[start:end] is a footnote: it opens with a number that the text before it sets
-    as a reference mark, glued to a word or closing a sentence ("… the Declaration from the High-level Dialogue1.").
-    Numbered list items ("1. Identification …") and a number that opens a sentence ("2 agencies …") are not."""
+    """Whether the paragraph text[start:end] is a footnote: it opens with a number that the text shortly before it
+    sets as a reference mark, glued to a word ("… the Declaration from the High-level Dialogue1.", "… (HLD)1,2").
+    Numbered list items ("1. Identification …"), a number that opens a sentence ("2 agencies …") and numbers that
+    belong to a name ("Rev.1", "No.1", "G8") are not marks."""
     found = _FOOTNOTE.match(text, start, end)
     if not found or len(text[start:end].split()) > FOOTNOTE_MAX_WORDS:
         return False
-    mark = re.compile(rf"[A-Za-z)\]][.,;:]?{found.group(1)}(?![\d.,]\d)(?=[\s.,;:)]|$)")
-    return bool(mark.search(text, 0, start))
+    n = found.group(1)
+    mark = re.compile(rf"(?<=[a-z)\]])(?:\d{{1,2}},)*{n}(?:,\d{{1,2}})*(?=[\s.,;:)]|$)")
+    return bool(mark.search(text, max(0, start - FOOTNOTE_REACH), start))
 
 
 def segment(text: str, glossary: Glossary) -> tuple[list[Section], list[Unit]]:

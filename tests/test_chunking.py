@@ -101,16 +101,25 @@ def test_sentence_broken_by_a_page_break_stays_one_unit(glossary):
 def test_a_pdf_footnote_is_kept_in_the_text_but_not_as_a_sentence(glossary):
     text = (CORPUS / "srsg-gfmd-gmg-coordination-note.txt").read_text(encoding="utf-8")
     _sections, units = segment(text, glossary)
-    kinds = {text[u.start : u.end].split("\n")[0]: u.kind for u in units}
-    footnote = "1 Paragraph 29 of the Declaration of the High-level Dialogue on International Migration"
-    assert kinds[footnote] == "footnote"
-    assert [k for k in kinds.values() if k == "footnote"] == ["footnote"]
-    # A numbered line with no mark for it in the text before, and a numbered list item, stay sentences.
-    made_up = ("Staff and agencies meet each year.\n\n2 Agencies report to the board each spring.\n\n"
-               "1. Shared priorities.\n")
-    assert [u.kind for u in segment(made_up, glossary)[1]] == ["sentence"] * 3
-    marked = "The board meets each year in Geneva2.\n\n2 Its rules of procedure, adopted in 2009.\n"
-    assert [u.kind for u in segment(marked, glossary)[1]] == ["sentence", "footnote"]
+    footnotes = [text[u.start : u.end] for u in units if u.kind == "footnote"]
+    assert len(footnotes) == 1 and footnotes[0].startswith("1 Paragraph 29 of the Declaration of the High-level")
+
+    def kinds(made_up: str) -> list[str]:
+        return [u.kind for u in segment(made_up, glossary)[1]]
+
+    assert kinds("The board meets in Geneva2.\n\n2 Its rules of procedure, adopted in 2009.\n") == [
+        "sentence", "footnote"]
+    assert kinds("It was noted in the Declaration1,2 of the Dialogue.\n\n1 Paragraph 29.\n\n2 Paragraph 30.\n") == [
+        "sentence", "footnote", "footnote"]
+    # Numbers that belong to a name or a reference are no marks; a number may open an ordinary paragraph.
+    for before, after in [("The report A/61/515/Rev.1 was adopted.", "1 Member States agreed to meet."),
+                          ("See the annex (p.2) for details.", "2 UN agencies joined the group."),
+                          ("It ratified Convention No.1 in 1920.", "1 Agency left the group."),
+                          ("The G8 summit met in Italy.", "8 Agencies attended the meeting."),
+                          ("Staff and agencies meet each year.", "2 Agencies report to the board each spring.")]:
+        assert kinds(f"{before}\n\n{after}\n") == ["sentence", "sentence"], before
+    far = "The board meets in Geneva2. " + "It meets again. " * 300
+    assert kinds(f"{far}\n\n2 Its rules of procedure.\n")[-1] == "sentence"  # the mark is pages before it
 
 
 def test_metadata_is_flat_and_complete(chunks):

@@ -523,3 +523,6 @@ def test_cut_quotes_counts_quotes_that_lean_on_an_unquoted_sentence():
     assert cut_quotes([joined]) == 1
     assert cut_quotes([lead, quote(41, 80, "It has pioneered …", source="b.txt")]) == 1  # another document
     assert cut_quotes([quote(200, 240, "Items of the plan.")]) == 0  # opens with no pointer back
+    after_list_marker = quote(44, 80, "It has pioneered …")  # "\n\n- " between them: one passage
+    assert cut_quotes([lead, after_list_marker]) == 0 and cut_quotes([lead, quote(45, 80, "It …")]) == 1
+    assert cut_quotes([after_list_marker, lead]) == 0  # the order of the quotes in the answer does not matter

@@ -8,20 +8,14 @@ import re
 REFERS_BACK = re.compile(r"\s*(?:They|These|Those|This|It|Its|Their)\b")
 
 
-def cut_quotes(citations: list[dict]) -> int:
-    """How many quotes open by pointing back ("It has pioneered …") without the sentence before them: no other quote
-    of the answer ends right where they start."""
-    def joined(c: dict) -> bool:
-        return any(p["source"] == c["source"] and 0 <= c["start"] - p["end"] < 5 for p in citations if p is not c)
-    return sum(1 for c in citations if REFERS_BACK.match(c["text"]) and not joined(c))
-
-
 def join_items(items: list) -> str:
     """List items as one readable sentence: "These include: a; b; c." """
     parts: list[str] = []
-    for item in items:
+    for item, after in zip(items, [*items[1:], None], strict=True):
         text = re.sub(r"\s+", " ", item.text).strip()
-        if text.endswith(":"):
+        # An introduction keeps its colon; so does the sentence that leads into one ("… specific issues. These
+        # include: …") keep its full stop.
+        if text.endswith(":") or text.endswith(".") and after is not None and after.text.rstrip().endswith(":"):
             parts.append(text + " ")
         else:
             parts.append(text.rstrip(";,. ") + "; ")
