@@ -456,12 +456,12 @@ def test_acronym_question_finds_its_expansion(assistant):
 
 
 def test_clauses_left_out_are_marked_so_the_shown_text_stays_a_quote():
-    from assistant.answering.extractive import _elided
+    from assistant.answering.passages import elided
 
     clauses = ["They include the first one", "a second", "a third", "the last one."]
-    assert _elided(clauses, [0, 3]) == "They include the first one … the last one."
-    assert _elided(clauses, [1, 2]) == "They include the … a second; a third …"
-    assert _elided(clauses, [1, 3]) == "They include the … a second … the last one."
+    assert elided(clauses, [0, 3]) == "They include the first one … the last one."
+    assert elided(clauses, [1, 2]) == "They include the … a second; a third …"
+    assert elided(clauses, [1, 3]) == "They include the … a second … the last one."
 
 
 def test_long_clause_list_is_focused_but_cites_the_whole_sentence(assistant, ingested):

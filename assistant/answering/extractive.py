@@ -26,7 +26,7 @@ from assistant.answering.bodies import BodyAnswers
 from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
 from assistant.answering.example_questions import ExampleQuestions
-from assistant.answering.passages import REFERS_BACK, coverage, join_items, span_text
+from assistant.answering.passages import REFERS_BACK, coverage, elided, join_items, same_version, span_text
 from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
@@ -234,7 +234,7 @@ class ExtractiveAnswerer:
             if enough and (len(keep) >= 2 or fit[i] < fit[order[0]] - FOCUS_TIE):
                 break
             keep.append(i)
-        return _elided(clauses, sorted(keep))
+        return elided(clauses, sorted(keep))
 
     def _focus_question(self, question: str) -> QuestionEvidence:
         """What picks the clauses: the question's own words without the body it asks about (the subject is not
@@ -264,10 +264,7 @@ class ExtractiveAnswerer:
             if key in used:
                 continue
             peers = same_version(cand, candidates)  # what may be quoted with it: text of one version of its file
-            # How many: the count first; the list only when the question asks for it.
-            items = [] if qtype.how_many and not qtype.wants_list else self._list_items(cand, peers)
-            if items and not qtype.wants_list:
-                items = self._first_items(cand, items, part)  # a list the question did not ask for: what fits
+            items = self._items_shown(cand, part, qtype, peers)
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
             if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
@@ -277,12 +274,7 @@ class ExtractiveAnswerer:
                                                          {(c.source, c.start) for c, _, _ in chosen})
                 used |= taken
             if items:
-                end = items[-1].end
-                listed = join_items(items)
-                if len(items) < len(self._list_items(cand, peers)):
-                    listed = listed.rstrip(".") + "; …"  # the list has more items than are shown
-                shown = f"{cand.display} {listed}"
-                used |= {(i.source, i.start) for i in items}
+                end, shown = self._listed(cand, items, peers, used)
             elif shown.endswith(":"):  # a list's introduction without its list ("How many …?"): a statement
                 shown = shown[:-1].rstrip() + "."
             if start == cand.start and REFERS_BACK.match(cand.text):
@@ -300,6 +292,25 @@ class ExtractiveAnswerer:
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
+
+    def _items_shown(self, cand: Candidate, part: str, qtype: QuestionType, peers: list[Candidate]
+                     ) -> list[Candidate]:
+        """The list items quoted with `cand`: none for a count (the count first, "How many …?"), all of them when the
+        question asks for a list, else those that fit (`_first_items`)."""
+        if qtype.how_many and not qtype.wants_list:
+            return []
+        items = self._list_items(cand, peers)
+        return self._first_items(cand, items, part) if items and not qtype.wants_list else items
+
+    def _listed(self, cand: Candidate, items: list[Candidate], peers: list[Candidate], used: set[tuple[str, int]]
+                ) -> tuple[int, str]:
+        """The introduction with its items as one sentence ("…: a; b; …" when more items follow) and the end of
+        the span it quotes; the items are marked used."""
+        listed = join_items(items)
+        if len(items) < len(self._list_items(cand, peers)):
+            listed = listed.rstrip(".") + "; …"  # the list has more items than are shown
+        used |= {(i.source, i.start) for i in items}
+        return items[-1].end, f"{cand.display} {listed}"
 
     def _passage(self, cand: Candidate, candidates: list[Candidate], spare: int, chosen: set[tuple[str, int]]
                  ) -> tuple[int, int, str, set[tuple[str, int]]]:
@@ -369,24 +380,3 @@ class ExtractiveAnswerer:
     def _abstain(self, question: str, ranked: list[Candidate], evidence: float) -> CitedAnswer:
         closest = [c.citation(i) for i, c in enumerate(ranked[:3], start=1)]
         return CitedAnswer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, evidence=evidence)
-
-
-def same_version(cand: Candidate, candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates `cand` may be quoted together with: those from chunks of the assistant's own index revision
-    when `cand`'s is, else those that are not. Mid re-ingest the store holds both versions of an edited file, at
-    shifted offsets; text stitched across them would be in neither."""
-    own = cand.chunk.metadata.get("own_revision", True)
-    return [c for c in candidates if c.chunk.metadata.get("own_revision", True) == own]
-
-
-def _elided(clauses: list[str], keep: list[int]) -> str:
-    """The kept clauses in order, after the first clause's opening words; "…" wherever clauses were left out,
-    so the shown text is still a quote of the sentence, piece by piece."""
-    shown = sorted({0, *keep})
-    text = ""
-    for j, i in enumerate(shown):
-        if j:
-            text += "; " if i == shown[j - 1] + 1 and shown[j - 1] in keep else " … "
-        text += clauses[i] if i in keep else " ".join(clauses[i].split()[:3])
-    text += " …" if shown[-1] < len(clauses) - 1 else ""
-    return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."

@@ -47,3 +47,24 @@ def span_text(candidates: list, source: str, start: int, end: int) -> str:
         pieces.append(content[pos - base : stop - base])
         pos = stop
     return "".join(pieces)
+
+
+def same_version(cand, candidates: list) -> list:
+    """The candidates `cand` may be quoted together with: those from chunks of the assistant's own index revision
+    when `cand`'s is, else those that are not. Mid re-ingest the store holds both versions of an edited file, at
+    shifted offsets; text stitched across them would be in neither."""
+    own = cand.chunk.metadata.get("own_revision", True)
+    return [c for c in candidates if c.chunk.metadata.get("own_revision", True) == own]
+
+
+def elided(clauses: list[str], keep: list[int]) -> str:
+    """The kept clauses in order, after the first clause's opening words; "…" wherever clauses were left out,
+    so the shown text is still a quote of the sentence, piece by piece."""
+    shown = sorted({0, *keep})
+    text = ""
+    for j, i in enumerate(shown):
+        if j:
+            text += "; " if i == shown[j - 1] + 1 and shown[j - 1] in keep else " … "
+        text += clauses[i] if i in keep else " ".join(clauses[i].split()[:3])
+    text += " …" if shown[-1] < len(clauses) - 1 else ""
+    return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."
