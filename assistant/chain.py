@@ -227,8 +227,11 @@ class Assistant:
             return iter([overview_answer(state["question"], self.store, self.answerer.reader,
                                          sorted(self.manifest.files), self.settings.answer_max_words)])
         if self._uses_llm(state):
-            return self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"))
-        return iter([self._in_context(state, self.answerer.answer(state["standalone"], state["docs"]))])
+            return self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"),
+                                   asked=state["question"], excluded=state["excluded"])
+        alone = self.answerer.answer(state["standalone"], state["docs"], asked=state["question"],
+                                     excluded=state["excluded"])
+        return iter([self._in_context(state, alone)])
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
         if state["rewrite"] is not None:
@@ -276,7 +279,7 @@ class Assistant:
         excluded = excluded_bodies(state["question"], rewrite.text, history, self.glossary)
         docs = self.retriever.invoke(rewrite.text, k=state["top_k"],
                                      filter=self._search_filter({**state, "excluded": excluded}))
-        answer = self.answerer.answer(rewrite.text, docs)
+        answer = self.answerer.answer(rewrite.text, docs, asked=state["question"], excluded=excluded)
         state["timings"]["context_ms"] = (time.perf_counter() - started) * 1000
         repeats = answer.answer == history[-1][1]  # nothing the user has not just read
         if answer.abstained or repeats or answer.evidence - alone.evidence < self.answerer.model.context_gain:

@@ -76,6 +76,39 @@ def test_questions_the_notes_do_not_answer_abstain(assistant, question):
     assert result.citations == [] and result.closest
 
 
+@pytest.mark.parametrize("question", ["When was the United Nations Development Programme founded?",
+                                      "When did the High Commissioner for Refugees first meet?",
+                                      "When did IOM start publishing the World Migration Report?"])
+def test_an_answer_about_another_body_is_no_answer(assistant, question):
+    """The best passages tell when the GMG was established and first met; asked about UNDP, UNHCR or IOM, that is
+    no answer."""
+    result = assistant.ask(question)
+    assert result.abstained, result.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("When was the GMG created?", "early 2006"),  # the body asked about: answered
+     ("Does UNCTAD train trade negotiators?", "trade negotiators"),  # "It has pioneered …": in UNCTAD's section
+     # a "which/who" question may name the group it asks into: the answer names a member, not the GMG
+     ("Which GMG member is the UN focal point for trade and development?", "UNCTAD"),
+     # a body set aside is left out of the search, and of what the answer must speak of
+     ("What other agencies work on trafficking besides UNODC?", "OHCHR")],
+)
+def test_an_answer_about_the_body_asked_about_is_given(assistant, question, fact):
+    result = assistant.ask(question)
+    assert not result.abstained and fact in result.answer, result.answer
+
+
+def test_only_a_body_the_user_named_is_checked(assistant):
+    """A follow-up's rewrite puts in the conversation's body, a guess ("they" may be several bodies): the answer
+    must speak of a body only when the user's own words name it."""
+    docs = assistant.retriever.invoke("When was IOM founded?", k=6)
+    assert assistant.answerer.answer("When was IOM founded?", docs).abstained
+    result = assistant.answerer.answer("When was IOM founded?", docs, asked="when was it founded?")
+    assert not result.abstained, result.answer
+
+
 @pytest.mark.parametrize(
     ("question", "fact"),
     [("How many organizations make up the GMG?", "10 organizations"),

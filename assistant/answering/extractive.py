@@ -61,7 +61,10 @@ class ExtractiveAnswerer:
         self.bodies = BodyAnswers(glossary, keyword, self.reader, self.model, max_words)
 
     # -- public ---------------------------------------------------------------------------------------
-    def answer(self, question: str, docs: list[Document]) -> CitedAnswer:
+    def answer(self, question: str, docs: list[Document], asked: str | None = None,
+               excluded: tuple[str, ...] = ()) -> CitedAnswer:
+        """`asked`: the user's own words when `question` is their rewrite with the conversation; `excluded`: the
+        bodies the question sets aside ("apart from UNODC"), whose sections the search left out (chain.py)."""
         candidates = self.reader.candidates(docs)
         if not candidates:
             return self._abstain(question, [], -10.0)
@@ -86,7 +89,19 @@ class ExtractiveAnswerer:
                                cap)
         if not self._states_detail(qtype, answer):  # "Who chaired the GMG in 2013?" over a sentence on 2006
             return self._abstain(question, reading.ranked, reading.answerability)
+        # "When was IOM founded?" over the GMG's founding: an answer about another body does not answer. A "who" or
+        # list question may name the group it asks into ("Which GMG member …?").
+        if not (qtype.who or qtype.wants_list) and not self._speaks_of(asked or question, excluded, answer):
+            return self._abstain(question, reading.ranked, reading.answerability)
         return answer
+
+    def _speaks_of(self, asked: str, excluded: tuple[str, ...], answer: CitedAnswer) -> bool:
+        """Whether the answer speaks of the one body the user's question names, not setting it aside: a quoted
+        passage names it or sits in its section. Not checked: a question naming none or several, nor a body only a
+        rewrite put in ("what are they working on?" → "… GFMD …" is a guess; "they" may be GFMD, GMG and SRSG)."""
+        named = [b for b in self.glossary.find(asked) if b.name not in excluded]
+        return len(named) != 1 or any(self.glossary.mentions(f"{c.text} {c.section or ''}", named[0])
+                                      for c in answer.citations)
 
     def _states_detail(self, qtype: QuestionType, answer: CitedAnswer) -> bool:
         """Whether the passages the answer quotes state the detail the question pins (a year it names, a date, a

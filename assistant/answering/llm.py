@@ -266,14 +266,14 @@ class LLMAnswerer:
     def answer(self, question: str, docs: list[Document]) -> CitedAnswer:
         return final(self.stream(question, docs))
 
-    def stream(self, question: str, docs: list[Document], *,
-               unavailable: str | None = None) -> Iterator[Event | CitedAnswer]:
+    def stream(self, question: str, docs: list[Document], *, unavailable: str | None = None,
+               asked: str | None = None, excluded: tuple[str, ...] = ()) -> Iterator[Event | CitedAnswer]:
         """Checked answer text as it is written (Event "text"), then the CitedAnswer.
 
         The model's reply is always streamed, also for `answer`: the timeout then bounds each silence of the
         server, not the whole generation (a slow local model writing a long answer does not time out)."""
         started = time.perf_counter()
-        fallback = self.extractive.answer(question, docs)
+        fallback = self.extractive.answer(question, docs, asked, excluded)  # the gate: the same answer offline
         gate = {"method": SUPPORT_METHOD, "method_text": SUPPORT_METHOD_TEXT, "threshold": self.threshold,
                 "evidence": round(fallback.evidence, 3), "evidence_threshold": self.extractive.threshold}
         if fallback.abstained:
