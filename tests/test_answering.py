@@ -109,6 +109,21 @@ def test_only_a_body_the_user_named_is_checked(assistant):
     assert not result.abstained, result.answer
 
 
+@pytest.mark.parametrize(("question", "body"), [
+    ("what kind of migration research does the World Bank do?", "World Bank"),
+    ("What does UN DESA prepare for the General Assembly on migration?", "UNDESA"),
+    ("whats UNCTAD got to do with migration? isnt it a trade thing", "UNCTAD")])
+def test_every_quoted_passage_speaks_of_the_body_asked_about(assistant, question, body):
+    """After a sentence on the body the question asks about, the others quoted are on it too: the GMG's list of
+    current issues (which scores nearly as well on "research", "General Assembly", "trade") is not quoted."""
+    result = assistant.ask(question)
+    glossary = assistant.answerer.glossary
+    asked = glossary.by_name(body)
+    assert not result.abstained and result.citations, result.answer
+    for c in result.citations:
+        assert glossary.mentions(c.text, asked) or glossary.mentions(c.section or "", asked), (c.section, c.text)
+
+
 @pytest.mark.parametrize(
     ("question", "fact"),
     [("How many organizations make up the GMG?", "10 organizations"),

@@ -47,6 +47,28 @@ class BodyAnswers:
         own = {t for body in bodies for name in body.spellings for t in self.keyword.terms(name)} | also
         return all(idf < COMMON_IDF for t, idf in q.stems.items() if t not in own)
 
+    def asked_about(self, asked: str, excluded: tuple[str, ...] = ()) -> Body | None:
+        """The one body the user's question names, not setting it aside ("besides UNODC"); None for none or several."""
+        named = [b for b in self.glossary.find(asked) if b.name not in excluded]
+        return named[0] if len(named) == 1 else None
+
+    def speaks_of(self, text: str, section: str | None, body: Body) -> bool:
+        """A passage speaks of `body` when it names it or sits in its section."""
+        return self.glossary.mentions(text, body) or bool(section and self.glossary.mentions(section, body))
+
+    def kept_to(self, body: Body | None, ranked: list[Candidate]) -> list[Candidate]:
+        """When the best sentence speaks of the one body the question asks about, the sentences quoted after it
+        speak of it too ("What research does the World Bank do?": not the GMG's focus after the Bank's work)."""
+        if body is None or not ranked or not self._of(ranked[0], body):
+            return ranked
+        return ranked[:1] + [c for c in ranked[1:] if self._of(c, body)]
+
+    def _of(self, cand: Candidate, body: Body) -> bool:
+        """speaks_of for a candidate sentence; a list's introduction with its items ("These include: … the HLD")."""
+        base = int(cand.chunk.metadata["start"])
+        text = cand.chunk.page_content[cand.start - base : cand.list_end - base] if cand.list_end else cand.text
+        return self.speaks_of(text, cand.section, body)
+
     def _in_section_of(self, cand: Candidate, body: Body) -> bool:
         return getattr(self.reader.section_body(cand.section), "name", "") == body.name
 

@@ -8,11 +8,12 @@ date, a count, a budget, the present; in a multi-part question, such a part is l
 the best sentence first (for "who" questions, led by its body's name), quoted with its neighbours in its section
 (those right after it, then those right before it) while the answer stays within `max_words`, then the sentences
 that score nearly as well (within the fitted margin, at most the fitted number, within the fitted
-`selection_words`); a list's introduction brings its items unless the question only asks how many; a long sentence
-of ';'-separated clauses is shown as the clauses that match the question. Each quoted sentence is cited with its
-exact span. A question about named member bodies (bodies.py) changes what comes first: one body's overview ("What
-does UNDP do on migration?") opens with its section's first passage, up to the fitted `body_overview_words`; a
-comparison of two or three quotes each one's opening.
+`selection_words`; when the question asks about one body and the best sentence speaks of it, only those that
+speak of it too: bodies.py `kept_to`); a list's introduction brings its items unless the question only asks how
+many; a long sentence of ';'-separated clauses is shown as the clauses that match the question. Each quoted
+sentence is cited with its exact span. A question about named member bodies (bodies.py) changes what comes first:
+one body's overview ("What does UNDP do on migration?") opens with its section's first passage, up to the fitted
+`body_overview_words`; a comparison of two or three quotes each one's opening.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class ExtractiveAnswerer:
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
+        body = None if qtype.who or qtype.wants_list else self.bodies.asked_about(asked or question, excluded)
+        ranked = self.bodies.kept_to(body, ranked)
         chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
         answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
@@ -91,17 +94,11 @@ class ExtractiveAnswerer:
             return self._abstain(question, reading.ranked, reading.answerability)
         # "When was IOM founded?" over the GMG's founding: an answer about another body does not answer. A "who" or
         # list question may name the group it asks into ("Which GMG member …?").
-        if not (qtype.who or qtype.wants_list) and not self._speaks_of(asked or question, excluded, answer):
+        # Not checked: a question naming none or several, nor a body only a rewrite put in ("what are they working
+        # on?" → "… GFMD …" is a guess; "they" may be GFMD, GMG and SRSG).
+        if body is not None and not any(self.bodies.speaks_of(c.text, c.section, body) for c in answer.citations):
             return self._abstain(question, reading.ranked, reading.answerability)
         return answer
-
-    def _speaks_of(self, asked: str, excluded: tuple[str, ...], answer: CitedAnswer) -> bool:
-        """Whether the answer speaks of the one body the user's question names, not setting it aside: a quoted
-        passage names it or sits in its section. Not checked: a question naming none or several, nor a body only a
-        rewrite put in ("what are they working on?" → "… GFMD …" is a guess; "they" may be GFMD, GMG and SRSG)."""
-        named = [b for b in self.glossary.find(asked) if b.name not in excluded]
-        return len(named) != 1 or any(self.glossary.mentions(f"{c.text} {c.section or ''}", named[0])
-                                      for c in answer.citations)
 
     def _states_detail(self, qtype: QuestionType, answer: CitedAnswer) -> bool:
         """Whether the passages the answer quotes state the detail the question pins (a year it names, a date, a
