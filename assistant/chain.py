@@ -35,6 +35,7 @@ from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup, with_previous_question
 from assistant.settings import Settings
 from assistant.social import social_reply, without_social_opening
+from assistant.spelling import Speller
 from assistant.store import store_errors
 from ingest.chroma_collection import chunk_count, name_of
 from ingest.glossary import Glossary
@@ -94,6 +95,10 @@ class Assistant:
     manifest: Manifest
     llm: LLMAnswerer | None = None
     rewriter: LLMRewriter | None = None
+    speller: Speller | None = None  # misspelt question words, corrected for the search (spelling.py)
+
+    def __post_init__(self) -> None:
+        self.speller = self.speller or Speller(self.answerer.keyword, question_words())
 
     @property
     def backend(self) -> str:
@@ -148,7 +153,8 @@ class Assistant:
         if asks_for_overview(question, self.glossary):  # "summarize the 2013 note": the documents' openings
             return {**state, "overview": True, "rewrite": None, "standalone": question}
         history = inputs.get("history")
-        asked = without_social_opening(question)  # "hi, new here - what does UNDP do?": the question, searched
+        # "hi, new here - what does UNDP do?": the question, searched; "remmitances" as "remittances"
+        asked = self.speller.correct(without_social_opening(question))
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
         standalone = rewrite.text if rewrite else asked
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search

@@ -169,6 +169,11 @@ class KeywordIndex:
         # Words, questions, sentences are remembered; whole chunks are not (the Reader keeps those).
         return list(self._terms_short(text) if len(text) <= MEMO_CHARS else self._terms(text))
 
+    def stems(self, words: list[str]) -> list[str]:
+        """The BM25 stem of each lower-case word (stop words included), in one call."""
+        with self._stem_lock:
+            return self._stem.stemWords(words)
+
     def _terms(self, text: str) -> tuple[str, ...]:
         import bm25s
 
