@@ -65,9 +65,7 @@ class BodyAnswers:
 
     def _of(self, cand: Candidate, body: Body) -> bool:
         """speaks_of for a candidate sentence; a list's introduction with its items ("These include: … the HLD")."""
-        base = int(cand.chunk.metadata["start"])
-        text = cand.chunk.page_content[cand.start - base : cand.list_end - base] if cand.list_end else cand.text
-        return self.speaks_of(text, cand.section, body)
+        return self.speaks_of(cand.with_items, cand.section, body)
 
     def _in_section_of(self, cand: Candidate, body: Body) -> bool:
         return getattr(self.reader.section_body(cand.section), "name", "") == body.name

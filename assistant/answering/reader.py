@@ -61,6 +61,14 @@ class Candidate:
         return self.chunk.metadata["source"]
 
     @property
+    def with_items(self) -> str:
+        """The sentence's text; a list's introduction with its items (they are in its chunk: mark_lists)."""
+        if not self.list_end:
+            return self.text
+        base = int(self.chunk.metadata["start"])
+        return self.chunk.page_content[self.start - base : self.list_end - base]
+
+    @property
     def dated(self) -> str:
         """The date of the document the sentence is from (the catalog's), or ""."""
         return str(self.chunk.metadata.get("date") or "")
