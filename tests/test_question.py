@@ -273,6 +273,36 @@ def test_focused_coverage_reads_all_words_when_the_question_only_names_its_topic
     assert soft_coverage(topic_only, passage, focus=True) == 0.5
 
 
+def test_a_body_named_in_the_question_is_covered_by_a_passage_that_speaks_of_it_by_any_name():
+    """ "the global forum on migration and development": a sentence on the GFMD that calls it "the GFMD" covers
+    the name's words (softly and exactly) as fully as one that spells it out; a passage on another body does not."""
+    import numpy as np
+
+    from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
+
+    words = np.eye(3, dtype=np.float32)[:2]  # "forum" (part of the name), "join"
+    passage = np.eye(3, dtype=np.float32)[[1, 2]]  # has "join", not the name's word
+    named = {"GFMD": (np.array([True, False]), frozenset({"forum"}))}
+    q = QuestionEvidence("q", np.zeros(3), words, np.ones(2, dtype=np.float32), {"forum": 1.0, "join": 1.0},
+                         QuestionType.of("q"), focus=np.array([False, True]), named=named)
+    covered, stems = q.names_covered({"GFMD"})
+    assert covered.tolist() == [True, False] and stems == {"forum"}
+    assert soft_coverage(q, passage) == 0.5  # read literally
+    assert soft_coverage(q, passage, covered=covered) == 1.0
+    assert exact_coverage(q, {"join"} | stems) == 1.0
+    assert q.names_covered({"GMG"}) == (None, frozenset())  # a passage on another body
+
+
+def test_the_full_name_of_a_body_finds_what_its_short_name_finds(assistant):
+    """Questions that spell out a body's name were answered from passages that spell it out too ("As the primary
+    link between the United Nations System and the Global Forum on Migration and Development, the SRSG …";
+    "… chaired by Secretary General of UNCTAD"), not from the body's own sentences, which call it "the GFMD"."""
+    forum = assistant.ask("explain the Global Forum on Migration and Development to me")
+    assert forum.citations[0].section == "Functions of the GFMD", forum.answer
+    founded = assistant.ask("who founded the Global Migration Group")
+    assert founded.answer.startswith("The GMG was established by the United Nations Secretary-General"), founded.answer
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -161,22 +161,40 @@ class QuestionEvidence:
     synonyms: dict[str, list[frozenset[str]]] = field(default_factory=dict)  # stem → its glossary synonyms' stems
     bodies: frozenset[str] = frozenset()  # names of the glossary bodies the question names
     focus: np.ndarray | None = None  # per content word: True unless it names a body of the glossary (the topic)
+    # body name → (per content word: it is part of the body's name as the question spells it, the name's stems);
+    # only when the question names one body: naming several, it asks how they relate, which their words show.
+    named: dict[str, tuple[np.ndarray, frozenset[str]]] = field(default_factory=dict)
+
+    def names_covered(self, spoken_of: set[str]) -> tuple[np.ndarray | None, frozenset[str]]:
+        """The content words (a mask) and stems of the names of those bodies the question names that a passage
+        speaks of (`spoken_of`), by whichever of their names: "the Global Forum on Migration and Development" is
+        matched by a sentence on the GFMD as fully as by one spelling it out."""
+        mask, stems = None, frozenset()
+        for name in spoken_of & self.named.keys():
+            words, name_stems = self.named[name]
+            mask = words if mask is None else mask | words
+            stems |= name_stems
+        return mask, stems
 
 
-def soft_coverage(question: QuestionEvidence, words: np.ndarray, focus: bool = False) -> float:
+def soft_coverage(question: QuestionEvidence, words: np.ndarray, focus: bool = False,
+                  covered: np.ndarray | None = None) -> float:
     """Weighted mean over the question's content words of their best cosine with `words` (MaxSim); with `focus`,
     over the words that say what is asked about the topic only ("took over" in "who took over as SRSG?"), or over
-    all of them when the topic is all it asks about ("what does the GMG do?")."""
+    all of them when the topic is all it asks about ("what does the GMG do?"). `covered`: words matched whatever
+    `words` are (a body's name, when the passage speaks of the body: QuestionEvidence.names_covered)."""
     weights = question.weights
     if focus and question.focus is not None and (weights * question.focus).sum() > 0:
         weights = weights * question.focus
     if len(weights) == 0 or len(words) == 0 or weights.sum() == 0:
         return 0.0
     best = (question.words @ words.T).max(axis=1)
+    if covered is not None:
+        best = np.where(covered, 1.0, best)
     return float((best * weights).sum() / weights.sum())
 
 
-def exact_coverage(question: QuestionEvidence, terms: set[str]) -> float:
+def exact_coverage(question: QuestionEvidence, terms: set[str] | frozenset[str]) -> float:
     """IDF-weighted share of the question's stems in `terms`; a stem also counts when all the stems of one of its
     glossary synonyms are there ("set up" → "established")."""
     total = sum(question.stems.values())
@@ -214,12 +232,14 @@ def log_words(text: str) -> float:
     return math.log1p(len(text.split()))
 
 
-def coverage_features(q: QuestionEvidence, leading: list) -> dict:
+def coverage_features(q: QuestionEvidence, leading: list, covered: np.ndarray | None = None) -> dict:
     """How much of the question the leading passages cover: on average (IDF-weighted MaxSim), at its weakest
-    word, and how many content words there are to cover."""
+    word, and how many content words there are to cover. `covered`: as soft_coverage's."""
     words = [e.words.vectors for e in leading if len(e.words.vectors)]
     if len(q.weights) and words:
         best = (q.words @ np.concatenate(words).T).max(axis=1)
+        if covered is not None:
+            best = np.where(covered, 1.0, best)
         soft, weakest = float((best * q.weights).sum() / q.weights.sum()), float(best.min())
         unmatched = float((q.weights * (1.0 - best)).max())
     else:

@@ -176,22 +176,26 @@ class Reader:
         ("looks", "people": little; "stateless", "budget": much), so soft coverage asks most of the words that
         say what is asked, whatever the corpus (corpus IDF would make every word it lacks the most important)."""
         (encoded,) = self.encoder.encode([question])
-        keep, weights, stems, unknown, focus = [], [], {}, [], []
-        topic = [m.span() for b in self.glossary.find(question) for s in b.spellings
-                 for m in re.finditer(rf"(?i)\b{re.escape(s)}\b", question)]
+        keep, weights, stems, unknown, within = [], [], {}, [], []
+        names = {b.name: [m.span() for s in b.spellings for m in re.finditer(rf"(?i)\b{re.escape(s)}\b", question)]
+                 for b in self.glossary.find(question)}
         for i, (a, b) in enumerate(encoded.words.spans):
             terms = [t for t in self.keyword.terms(question[a:b]) if t not in self._frame]
             if terms:
                 keep.append(i)
-                focus.append(not any(x <= a and b <= y for x, y in topic))
+                within.append(({n for n, spans in names.items() if any(x <= a and b <= y for x, y in spans)}, terms))
                 weights.append(specificity(question[a:b]))
                 stems.update({t: self.keyword.idf.get(t, self.keyword.max_idf) for t in terms})
-                if not any(t in self.keyword.idf for t in terms):  # a word the whole corpus never uses
+                # a word the whole corpus never uses, and no name of a body the glossary knows ("special rep")
+                if not any(t in self.keyword.idf for t in terms) and not within[-1][0]:
                     unknown.append(weights[-1])
+        named = {n: (np.array([n in bodies for bodies, _ in within], dtype=bool),
+                     frozenset(t for bodies, terms in within if n in bodies for t in terms))
+                 for n in names if len(names) == 1}
         return QuestionEvidence(question, encoded.pooled(), encoded.words.vectors[keep],
                                 np.array(weights, dtype=np.float32), stems, QuestionType.of(question), unknown,
                                 {t: self._synonyms[t] for t in stems if t in self._synonyms},
-                                frozenset(b.name for b in self.glossary.find(question)), np.array(focus, dtype=bool))
+                                frozenset(names), np.array([not bodies for bodies, _ in within], dtype=bool), named)
 
     def read(self, question: str, candidates: list[Candidate]) -> Reading:
         """Features and scores of every candidate for `question`, and whether the passages answer it."""
@@ -220,14 +224,25 @@ class Reader:
             asked = self.examples.best_cosine(cand.source, cand.text, q.vector, self.encoder)
             cand.features["dense_asked"] = max(cand.features["dense_alone"], asked if asked is not None else -1.0)
         relative([c.features for c in candidates])
-        return q, self._coverage(q, candidates, [encoded[k] for k in list(chunks)[:LEADING]])
+        leading = list(chunks)[:LEADING]
+        spoken = set().union(*(self._spoken_of(q.bodies, chunks[k].page_content, chunks[k].metadata.get("section"))
+                               for k in leading))
+        return q, self._coverage(q, candidates, [encoded[k] for k in leading], q.names_covered(spoken)[0])
 
-    def _coverage(self, q: QuestionEvidence, candidates: list[Candidate], leading: list) -> dict:
-        """coverage_features, whether the question pins a detail (a date, a count, a budget…: specifics.py) or
-        names a year the corpus never mentions, and how specific the words are that the corpus never uses."""
-        return {**coverage_features(q, leading), "pins_detail": float(pins_detail(q.qtype)),
+    def _coverage(self, q: QuestionEvidence, candidates: list[Candidate], leading: list,
+                  covered: np.ndarray | None) -> dict:
+        """coverage_features (`covered`: the name words of the body the leading passages speak of), whether the
+        question pins a detail (a date, a count, a budget…: specifics.py) or names a year the corpus never
+        mentions, and how specific the words are that the corpus never uses."""
+        return {**coverage_features(q, leading, covered), "pins_detail": float(pins_detail(q.qtype)),
                 "unknown_year": float(unknown_year(q.text, self.keyword)),
                 "unknown_specificity": max(q.unknown, default=0.0)}
+
+    def _spoken_of(self, named: frozenset[str], text: str, section: str | None) -> set[str]:
+        """Which of the bodies the question names `text` or its section names."""
+        bodies = [b for b in self.glossary.bodies if b.name in named]
+        return {b.name for b in bodies if self.glossary.mentions(text, b) or (section and self.glossary.mentions(
+            section, b))}
 
     def _chunk_terms(self, cand: Candidate) -> frozenset[str]:
         return self._chunk_stems(cand.chunk.id, cand.section, cand.chunk.page_content)
@@ -256,16 +271,20 @@ class Reader:
         items = (cand.end - base, b) if cand.list_end else (b, b)
         names = [(x + items[0], y + items[0]) for x, y in self.glossary.name_spans(enc.text[items[0] : b], named)]
         words = enc.words.within(a, b, names)
+        # A body the question names is matched by any of its names where the passage speaks of it.
+        said, said_stems = q.names_covered(self._spoken_of(named, enc.text[a:b], cand.section))
+        in_chunk, chunk_stems = q.names_covered(self._spoken_of(named, enc.text, cand.section))
+        in_section, _ = q.names_covered(self._spoken_of(named, "", cand.section))
         return {
             "dense_sentence": float(enc.pooled(a, b) @ q.vector),
             "dense_chunk": float(enc.pooled() @ q.vector),
-            "soft_sentence": soft_coverage(q, words),
-            "focus_sentence": soft_coverage(q, words, focus=True),
-            "soft_chunk": soft_coverage(q, enc.words.vectors),
-            "soft_section": soft_coverage(q, section_words) if section_words is not None else 0.0,
-            "exact_sentence": exact_coverage(q, set(self.keyword.terms(
+            "soft_sentence": soft_coverage(q, words, covered=said),
+            "focus_sentence": soft_coverage(q, words, focus=True, covered=said),
+            "soft_chunk": soft_coverage(q, enc.words.vectors, covered=in_chunk),
+            "soft_section": soft_coverage(q, section_words, covered=in_section) if section_words is not None else 0.0,
+            "exact_sentence": exact_coverage(q, said_stems | set(self.keyword.terms(
                 f"{cand.display} {self.glossary.without_names(enc.text[items[0] : b], named)} {cand.section or ''}"))),
-            "exact_chunk": exact_coverage(q, self._chunk_terms(cand)),
+            "exact_chunk": exact_coverage(q, chunk_stems | self._chunk_terms(cand)),
             "rank": 1.0 / (1 + cand.rank),
             "bm25": float(cand.chunk.metadata.get("bm25") or 0.0) / top_bm25,
             "is_heading": float(cand.fragment),
