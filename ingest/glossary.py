@@ -115,6 +115,10 @@ class Glossary:
     def mentions(self, text: str, body: Body) -> bool:
         return any(b.name == body.name for b in self.find(text))
 
+    def speaks_of(self, text: str, section: str | None, body: Body) -> bool:
+        """A passage speaks of `body` when it names it or sits in its section."""
+        return self.mentions(text, body) or bool(section and self.mentions(section, body))
+
     def by_name(self, name: str) -> Body | None:
         return next((b for b in self.bodies if b.name == name), None)
 

@@ -54,7 +54,7 @@ class BodyAnswers:
 
     def speaks_of(self, text: str, section: str | None, body: Body) -> bool:
         """A passage speaks of `body` when it names it or sits in its section."""
-        return self.glossary.mentions(text, body) or bool(section and self.glossary.mentions(section, body))
+        return self.glossary.speaks_of(text, section, body)
 
     def kept_to(self, body: Body | None, ranked: list[Candidate]) -> list[Candidate]:
         """When the best sentence speaks of the one body the question asks about, the sentences quoted after it

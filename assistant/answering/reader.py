@@ -218,16 +218,17 @@ class Reader:
         names = list(dict.fromkeys(c.section for c in candidates if c.section))
         sections = {name: e.words.vectors for name, e in zip(names, self.encoder.encode(names), strict=True)}
         top_bm25 = max((float(c.chunk.metadata.get("bm25") or 0.0) for c in candidates), default=0.0) or 1.0
+        # The body the question names, where each chunk (or its section) speaks of it: once per chunk.
+        spoken = {k: self._spoken_of(q, d.page_content, d.metadata.get("section")) for k, d in chunks.items()}
         for cand, own in zip(candidates, alone, strict=True):
-            cand.features = self._features(q, cand, encoded[id(cand.chunk)], sections, top_bm25)
+            cand.features = self._features(q, cand, encoded[id(cand.chunk)], sections, top_bm25, spoken[id(cand.chunk)])
             cand.features["dense_alone"] = float(own.pooled() @ q.vector)
             asked = self.examples.best_cosine(cand.source, cand.text, q.vector, self.encoder)
             cand.features["dense_asked"] = max(cand.features["dense_alone"], asked if asked is not None else -1.0)
         relative([c.features for c in candidates])
         leading = list(chunks)[:LEADING]
-        spoken = set().union(*(self._spoken_of(q.bodies, chunks[k].page_content, chunks[k].metadata.get("section"))
-                               for k in leading))
-        return q, self._coverage(q, candidates, [encoded[k] for k in leading], q.names_covered(spoken)[0])
+        covered = q.names_covered(set().union(*(spoken[k] for k in leading)))[0]
+        return q, self._coverage(q, candidates, [encoded[k] for k in leading], covered)
 
     def _coverage(self, q: QuestionEvidence, candidates: list[Candidate], leading: list,
                   covered: np.ndarray | None) -> dict:
@@ -238,11 +239,9 @@ class Reader:
                 "unknown_year": float(unknown_year(q.text, self.keyword)),
                 "unknown_specificity": max(q.unknown, default=0.0)}
 
-    def _spoken_of(self, named: frozenset[str], text: str, section: str | None) -> set[str]:
-        """Which of the bodies the question names `text` or its section names."""
-        bodies = [b for b in self.glossary.bodies if b.name in named]
-        return {b.name for b in bodies if self.glossary.mentions(text, b) or (section and self.glossary.mentions(
-            section, b))}
+    def _spoken_of(self, q: QuestionEvidence, text: str, section: str | None) -> set[str]:
+        """The body the question names (`QuestionEvidence.named`) when `text` or its section speaks of it."""
+        return {n for n in q.named if self.glossary.speaks_of(text, section, self.glossary.by_name(n))}
 
     def _chunk_terms(self, cand: Candidate) -> frozenset[str]:
         return self._chunk_stems(cand.chunk.id, cand.section, cand.chunk.page_content)
@@ -250,8 +249,10 @@ class Reader:
     def _stems(self, chunk_id: str | None, section: str | None, text: str) -> frozenset[str]:
         return frozenset(self.keyword.terms(f"{text} {section or ''}"))
 
-    def _features(self, q: QuestionEvidence, cand: Candidate, enc, sections: dict, top_bm25: float) -> dict:
-        """`sections`: each section name's token vectors; `top_bm25`: the best BM25 score among the candidates."""
+    def _features(self, q: QuestionEvidence, cand: Candidate, enc, sections: dict, top_bm25: float,
+                  in_chunk: set[str]) -> dict:
+        """`sections`: each section name's token vectors; `top_bm25`: the best BM25 score among the candidates;
+        `in_chunk`: the body the question names, when the candidate's chunk or section speaks of it."""
         base = int(cand.chunk.metadata["start"])
         a, b = cand.start - base, (cand.list_end or cand.end) - base  # a list's introduction with its items
         body = self.section_body(cand.section)
@@ -272,15 +273,15 @@ class Reader:
         names = [(x + items[0], y + items[0]) for x, y in self.glossary.name_spans(enc.text[items[0] : b], named)]
         words = enc.words.within(a, b, names)
         # A body the question names is matched by any of its names where the passage speaks of it.
-        said, said_stems = q.names_covered(self._spoken_of(named, enc.text[a:b], cand.section))
-        in_chunk, chunk_stems = q.names_covered(self._spoken_of(named, enc.text, cand.section))
-        in_section, _ = q.names_covered(self._spoken_of(named, "", cand.section))
+        said, said_stems = q.names_covered(self._spoken_of(q, enc.text[a:b], cand.section))
+        chunk_said, chunk_stems = q.names_covered(in_chunk)
+        in_section, _ = q.names_covered(self._spoken_of(q, "", cand.section))
         return {
             "dense_sentence": float(enc.pooled(a, b) @ q.vector),
             "dense_chunk": float(enc.pooled() @ q.vector),
             "soft_sentence": soft_coverage(q, words, covered=said),
             "focus_sentence": soft_coverage(q, words, focus=True, covered=said),
-            "soft_chunk": soft_coverage(q, enc.words.vectors, covered=in_chunk),
+            "soft_chunk": soft_coverage(q, enc.words.vectors, covered=chunk_said),
             "soft_section": soft_coverage(q, section_words, covered=in_section) if section_words is not None else 0.0,
             "exact_sentence": exact_coverage(q, said_stems | set(self.keyword.terms(
                 f"{cand.display} {self.glossary.without_names(enc.text[items[0] : b], named)} {cand.section or ''}"))),
