@@ -306,7 +306,7 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     """ "the group", "the chair": "the" before a noun that stands for a body or one of its parts (reviewed lists)
     points back to the conversation's body when the question names nothing of its own."""
     ref = reference_words()
-    if _names_something(question, glossary):
+    if _names_something(without_set_aside(question), glossary):
         return None
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
@@ -316,6 +316,20 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         if (word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part) and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None
+
+
+def set_aside_word(question: str) -> re.Match | None:
+    """Where the question starts setting bodies aside ("… apart from IOM?", "besides UNHCR, …"): the first of
+    data/reference_words.txt's "besides" words in it."""
+    pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
+    return re.search(rf"\b(?:{pattern})\b", question, re.I)
+
+
+def without_set_aside(question: str) -> str:
+    """The question before what it sets aside: "which agencies help out with the forum apart from iom?" is about
+    "the forum", not IOM."""
+    found = set_aside_word(question)
+    return question[: found.start()] if found else question
 
 
 def without_bodies(text: str, bodies: list[Body]) -> str:

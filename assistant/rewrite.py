@@ -27,6 +27,7 @@ from assistant.references import (
     is_function_word,
     is_group,
     reference_words,
+    set_aside_word,
     without_bodies,
     words_of,
 )
@@ -124,15 +125,14 @@ def set_aside(question: str, glossary: Glossary) -> list[Body]:
     agencies except the World Bank?") sets none aside: its evidence is that body's own section."""
     from assistant.answering.question import QuestionType
 
-    pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
-    found = re.search(rf"\b(?:{pattern})\b(.*)", question, re.I)
+    found = set_aside_word(question)
     which = re.search(r"\b(?:which|what)\s+(?:other\s+)?([a-z]+)", question, re.I)
     asks_bodies = QuestionType.of(question).who or bool(which and which.group(1).lower() in
                                                         reference_words()["body_nouns"])
     if not found or not asks_bodies:
         return []
     ends = r"[;?(]|,\s*(?=(?:who|which|what|does|do|is|are)\b)|\b(?:who|which|what|does|do|is|are)\b"
-    return glossary.find(re.split(ends, found.group(1), maxsplit=1, flags=re.I)[0])
+    return glossary.find(re.split(ends, question[found.end() :], maxsplit=1, flags=re.I)[0])
 
 
 def excluded_bodies(question: str, searched: str, history: list[tuple[str, str]],
