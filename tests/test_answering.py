@@ -109,6 +109,20 @@ def test_only_a_body_the_user_named_is_checked(assistant):
     assert not result.abstained, result.answer
 
 
+def test_a_follow_up_read_with_the_previous_question_is_about_its_body(assistant):
+    """ "when did that start?" after "gfmd - what is it?" (golden conv-41, `tune`) is read "when did that start?
+    (gfmd - what is it?)": the GFMD's start, which the notes do not give. It was answered with the GMG's founding.
+    The body the carried question names is what the answer must speak of; a pronoun rewrite stays unchecked."""
+    conversation = Conversation()
+    conversation.ask(assistant, "gfmd - what is it?")
+    result = conversation.ask(assistant, "when did that start?")
+    assert result.standalone_question == "when did that start? (gfmd - what is it?)"
+    assert result.abstained, result.answer
+    docs = assistant.retriever.invoke("when did that start? (what is the gmg?)", k=6)
+    started = assistant.answerer.answer("when did that start? (what is the gmg?)", docs, asked="when did that start?")
+    assert not started.abstained and "2006" in started.answer, started.answer
+
+
 @pytest.mark.parametrize(("question", "body"), [
     ("what kind of migration research does the World Bank do?", "World Bank"),
     ("What does UN DESA prepare for the General Assembly on migration?", "UNDESA"),

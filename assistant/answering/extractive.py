@@ -39,7 +39,7 @@ from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail
 from assistant.models import Citation, CitedAnswer
 from assistant.retrieval import KeywordIndex
-from ingest.glossary import Glossary
+from ingest.glossary import Body, Glossary
 
 ABSTAIN_TEXT = ("The documents don't say. Nothing in the notes answers this question; the closest passages are listed "
                 "for you to check.")
@@ -85,6 +85,8 @@ class ExtractiveAnswerer:
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
         body = None if qtype.who or qtype.wants_list else self.bodies.asked_about(asked or question, excluded)
+        if body is None and not (qtype.who or qtype.wants_list):
+            body = self._carried_body(question, asked, excluded)
         ranked = self.bodies.kept_to(body, ranked)
         chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
@@ -94,11 +96,21 @@ class ExtractiveAnswerer:
             return self._abstain(question, reading.ranked, reading.answerability)
         # "When was IOM founded?" over the GMG's founding: an answer about another body does not answer. A "who" or
         # list question may name the group it asks into ("Which GMG member …?").
-        # Not checked: a question naming none or several, nor a body only a rewrite put in ("what are they working
-        # on?" → "… GFMD …" is a guess; "they" may be GFMD, GMG and SRSG).
+        # Not checked: a question naming none or several, nor a body only a pronoun rewrite put in ("what are they
+        # working on?" → "… GFMD …" is a guess; "they" may be GFMD, GMG and SRSG). A follow-up read with the previous
+        # question in brackets is about the one body that question names (_carried_body).
         if body is not None and not any(self.bodies.speaks_of(c.text, c.section, body) for c in answer.citations):
             return self._abstain(question, reading.ranked, reading.answerability)
         return answer
+
+    def _carried_body(self, question: str, asked: str | None, excluded: tuple[str, ...]) -> Body | None:
+        """For a follow-up that names no body and was read with the previous question carried in brackets ("when
+        did that start? (gfmd - what is it?)"), the one body that question names: what the follow-up is about."""
+        if asked is None or "(" in asked or not question.endswith(")") or " (" not in question:
+            return None
+        if self.glossary.find(asked):
+            return None
+        return self.bodies.asked_about(question[question.index(" (") :], excluded)
 
     def _states_detail(self, qtype: QuestionType, answer: CitedAnswer) -> bool:
         """Whether the passages the answer quotes state the detail the question pins (a year it names, a date, a
