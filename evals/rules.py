@@ -35,7 +35,7 @@ PROBES = frozenset({"null_questions.txt"})  # the off-corpus questions calibrati
 LABEL = re.compile(r"^\s*\w+:\s")  # "pronoun: it its they …"
 PHRASE = re.compile(r"^[\w'’.-]+(?: [\w'’.-]+){0,2}$")  # a listed word: at most three words
 FITTED = ("calibration_k", "calibration_k_off_corpus", "neighbour_margin", "max_sentences")
-CHOSEN_ON_TUNE = ("selection_words", "detail_margin", "body_overview_words", "context_gain")
+CHOSEN_ON_TUNE = ("selection_words", "detail_margin", "body_overview_words", "context_gain", "item_margin")
 
 
 def _is_regex_call(node: ast.AST) -> bool:

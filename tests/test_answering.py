@@ -227,6 +227,22 @@ def test_list_items_answer_through_their_introduction(assistant):
     assert result.answer.startswith("The GMG consists of 10 organizations"), result.answer
 
 
+def test_the_item_a_question_asks_of_a_list_is_shown_with_the_items_before_it_elided(assistant):
+    """ "What do the terms of reference say about research and data?" (golden gmg-022, `tune`) got the list's
+    first two purposes; the sixth, "Pooling efforts in … research, data collection and analysis", answers it. The
+    citation quotes the introduction through that item, one span; the answer elides what lies between."""
+    result = assistant.ask("What do the terms of reference say about research and data?")
+    assert result.answer.startswith("According to its Terms of Reference"), result.answer
+    assert "purposes: … Pooling efforts in and exchanging the results of research" in result.answer, result.answer
+    assert "Establishing a comprehensive" not in result.answer
+    quoted = result.citations[0].text
+    assert quoted.startswith("According to its Terms of Reference") and "Establishing a comprehensive" in quoted
+    assert quoted.rstrip().endswith("data collection and analysis.")
+    # a question the list answers as a whole keeps its leading items
+    general = assistant.ask("does the GMG have terms of reference")
+    assert "purposes: Establishing a comprehensive" in general.answer, general.answer
+
+
 @pytest.mark.parametrize(("question", "full"),
                          [("What does UNCTAD stand for?", "United Nations Conference on Trade and Development"),
                           ("what's the full name of UNDESA?", "United Nations Department of Economic and Social"),

@@ -27,7 +27,8 @@ from assistant.answering.bodies import BodyAnswers
 from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
 from assistant.answering.example_questions import ExampleQuestions
-from assistant.answering.passages import REFERS_BACK, coverage, elided, join_items, same_version, span_text
+from assistant.answering.lists import ListQuotes
+from assistant.answering.passages import REFERS_BACK, elided, same_version, span_text
 from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
@@ -60,6 +61,7 @@ class ExtractiveAnswerer:
         self.model = model or shipped_model()
         self.reader = Reader(embeddings, keyword, glossary, self.model, examples)
         self.bodies = BodyAnswers(glossary, keyword, self.reader, self.model, max_words)
+        self.lists = ListQuotes(glossary, self.model)
 
     # -- public ---------------------------------------------------------------------------------------
     def answer(self, question: str, docs: list[Document], asked: str | None = None,
@@ -210,37 +212,6 @@ class ExtractiveAnswerer:
                 words += len(cand.display.split())
         return [best, *sorted(chosen[1:], key=lambda c: (c.source, c.start))]
 
-    def _list_items(self, intro: Candidate, candidates: list[Candidate]) -> list[Candidate]:
-        """Items following an intro that ends in ':' (a list), as far as the retrieved text reaches."""
-        if not intro.text.rstrip().endswith(":"):
-            # "…focusing on a number of specific issues. These include:" — the list hangs off the next unit.
-            follower = next((c for c in sorted(candidates, key=lambda c: c.start) if c.start > intro.start
-                             and c.source == intro.source and c.section == intro.section), None)
-            if (follower is None or not follower.text.rstrip().endswith(":") or len(follower.text.split()) > 6
-                    or coverage(candidates, intro.source, intro.start) < follower.end):
-                return []  # no list here, or text the retrieved chunks do not cover separates it from the intro
-            return [follower, *self._list_items(follower, candidates)]
-        reach = coverage(candidates, intro.source, intro.start)
-        items = sorted((c for c in candidates if c.source == intro.source and c.section == intro.section
-                        and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
-        return items[:12]
-
-    def _first_items(self, intro: Candidate, items: list[Candidate], question: str) -> list[Candidate]:
-        """The leading items that keep the answer within `selection_words` (at least one), or, when some item names a
-        body the question names ("Is the World Bank part of the GMG?"), the items through that one."""
-        # A body the introduction names owns the list ("Issues of current interest to the GMG:"); it is not an item.
-        named = [b for b in self.glossary.find(question) if not self.glossary.mentions(intro.text, b)]
-        wanted = [n for n, i in enumerate(items) if any(self.glossary.mentions(i.text, b) for b in named)]
-        if wanted:  # through the last item it names: a quote stays one contiguous span
-            return items[: wanted[-1] + 1]
-        kept, words = [], len(intro.display.split())
-        for item in items:
-            words += len(item.display.split())
-            if kept and words > self.model.selection_words:
-                break
-            kept.append(item)
-        return kept
-
     def _focus(self, cand: Candidate, question: str) -> str:
         """A long sentence made of ';'-separated clauses is shown as the clauses closest to the question
         ("UNHCR: They include … advocacy relating to asylum, statelessness …"). The citation quotes it whole."""
@@ -288,7 +259,7 @@ class ExtractiveAnswerer:
             if key in used:
                 continue
             peers = same_version(cand, candidates)  # what may be quoted with it: text of one version of its file
-            items = self._items_shown(cand, part, qtype, peers)
+            items = self.lists.shown(cand, part, qtype, peers)
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
             if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
@@ -298,7 +269,7 @@ class ExtractiveAnswerer:
                                                          {(c.source, c.start) for c, _, _ in chosen})
                 used |= taken
             if items:
-                end, shown = self._listed(cand, items, peers, used)
+                end, shown = self.lists.listed(cand, items, peers, used)
             elif shown.endswith(":"):  # a list's introduction without its list ("How many …?"): a statement
                 shown = shown[:-1].rstrip() + "."
             if start == cand.start and REFERS_BACK.match(cand.text):
@@ -316,25 +287,6 @@ class ExtractiveAnswerer:
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
-
-    def _items_shown(self, cand: Candidate, part: str, qtype: QuestionType, peers: list[Candidate]
-                     ) -> list[Candidate]:
-        """The list items quoted with `cand`: none for a count (the count first, "How many …?"), all of them when the
-        question asks for a list, else those that fit (`_first_items`)."""
-        if qtype.how_many and not qtype.wants_list:
-            return []
-        items = self._list_items(cand, peers)
-        return self._first_items(cand, items, part) if items and not qtype.wants_list else items
-
-    def _listed(self, cand: Candidate, items: list[Candidate], peers: list[Candidate], used: set[tuple[str, int]]
-                ) -> tuple[int, str]:
-        """The introduction with its items as one sentence ("…: a; b; …" when more items follow) and the end of
-        the span it quotes; the items are marked used."""
-        listed = join_items(items)
-        if len(items) < len(self._list_items(cand, peers)):
-            listed = listed.rstrip(".") + "; …"  # the list has more items than are shown
-        used |= {(i.source, i.start) for i in items}
-        return items[-1].end, f"{cand.display} {listed}"
 
     def _passage(self, cand: Candidate, candidates: list[Candidate], spare: int, chosen: set[tuple[str, int]]
                  ) -> tuple[int, int, str, set[tuple[str, int]]]:

@@ -62,6 +62,9 @@ class ReaderModel:
     # a chat question that found no reference to the conversation and abstains is offered its reading with the
     # previous question when that is answered, its answerability rising by at least this (chain._in_context)
     context_gain: float = 2.0
+    # a list item scoring this much above every leading item that fits is quoted instead of them, the items before
+    # it elided ("… Pooling efforts in … research …": answering/lists.py)
+    item_margin: float = 1.0
     meta: dict = field(default_factory=dict)
 
     @property
@@ -76,14 +79,16 @@ class ReaderModel:
                    float(data["calibration_k"]), float(data["neighbour_margin"]), int(data.get("max_sentences", 3)),
                    int(data.get("selection_words", 70)), float(data.get("calibration_k_off_corpus", 0.0)),
                    float(data.get("detail_margin", 2.0)), int(data.get("body_overview_words", 79)),
-                   float(data.get("context_gain", 2.0)), dict(data.get("meta", {})))
+                   float(data.get("context_gain", 2.0)), float(data.get("item_margin", 1.0)),
+                   dict(data.get("meta", {})))
 
     def to_json(self) -> dict:
         return {"sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(),
                 "calibration_k": self.calibration_k, "neighbour_margin": self.neighbour_margin,
                 "max_sentences": self.max_sentences, "selection_words": self.selection_words,
                 "calibration_k_off_corpus": self.calibration_k_off_corpus, "detail_margin": self.detail_margin,
-                "body_overview_words": self.body_overview_words, "context_gain": self.context_gain, "meta": self.meta}
+                "body_overview_words": self.body_overview_words, "context_gain": self.context_gain,
+                "item_margin": self.item_margin, "meta": self.meta}
 
 
 class ReaderModelError(RuntimeError):

@@ -1,0 +1,89 @@
+"""Lists in the notes: an introduction ending in ':' and the items after it, quoted as one sentence.
+
+Which items an answer shows: all of them when the question asks for a list, none for a count ("How many …?": the
+count first), else those that fit, those through an item naming the body the question names, or the one item the
+question asks about, the items before it elided ("… Pooling efforts in … research …").
+"""
+
+from __future__ import annotations
+
+from assistant.answering.passages import coverage, join_items
+from assistant.answering.question import QuestionType
+from assistant.answering.reader import Candidate
+from assistant.answering.reader_model import ReaderModel
+from ingest.glossary import Glossary
+
+
+class ListQuotes:
+    def __init__(self, glossary: Glossary, model: ReaderModel):
+        self.glossary = glossary
+        self.model = model
+
+    def items(self, intro: Candidate, candidates: list[Candidate]) -> list[Candidate]:
+        """Items following an intro that ends in ':' (a list), as far as the retrieved text reaches."""
+        if not intro.text.rstrip().endswith(":"):
+            # "…focusing on a number of specific issues. These include:" — the list hangs off the next unit.
+            follower = next((c for c in sorted(candidates, key=lambda c: c.start) if c.start > intro.start
+                             and c.source == intro.source and c.section == intro.section), None)
+            if (follower is None or not follower.text.rstrip().endswith(":") or len(follower.text.split()) > 6
+                    or coverage(candidates, intro.source, intro.start) < follower.end):
+                return []  # no list here, or text the retrieved chunks do not cover separates it from the intro
+            return [follower, *self.items(follower, candidates)]
+        reach = coverage(candidates, intro.source, intro.start)
+        items = sorted((c for c in candidates if c.source == intro.source and c.section == intro.section
+                        and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
+        return items[:12]
+
+    def _first_items(self, intro: Candidate, items: list[Candidate], question: str) -> list[Candidate]:
+        """The leading items that keep the answer within `selection_words` (at least one), or, when some item names a
+        body the question names ("Is the World Bank part of the GMG?"), the items through that one, or the one item
+        the question asks about (`_asked_item`)."""
+        # A body the introduction names owns the list ("Issues of current interest to the GMG:"); it is not an item.
+        named = [b for b in self.glossary.find(question) if not self.glossary.mentions(intro.text, b)]
+        wanted = [n for n, i in enumerate(items) if any(self.glossary.mentions(i.text, b) for b in named)]
+        if wanted:  # through the last item it names: a quote stays one contiguous span
+            return items[: wanted[-1] + 1]
+        kept, words = [], len(intro.display.split())
+        for item in items:
+            words += len(item.display.split())
+            if kept and words > self.model.selection_words:
+                break
+            kept.append(item)
+        asked = self._asked_item(kept, items)
+        return [asked] if asked is not None else kept
+
+    def _asked_item(self, kept: list[Candidate], items: list[Candidate]) -> Candidate | None:
+        """An item the reader scores above every leading one by the `item_margin` chosen on tune: what the question
+        asks of the list ("what do the terms of reference say about research and data?": "Pooling efforts in …
+        research, data collection …", the sixth purpose). It is shown with the items before it elided (`listed`);
+        the citation quotes the list through it. Not an item that introduces a list of its own."""
+        plain = [i for i in items if not i.text.rstrip().endswith(":")]
+        best = max(plain, key=lambda i: i.score, default=None)
+        if best is None or best in kept or best.score < max(k.score for k in kept) + self.model.item_margin:
+            return None
+        return best
+
+    def shown(self, cand: Candidate, part: str, qtype: QuestionType, peers: list[Candidate]) -> list[Candidate]:
+        """The list items quoted with `cand`: none for a count (the count first, "How many …?"), all of them when the
+        question asks for a list, else those that fit (`_first_items`)."""
+        if qtype.how_many and not qtype.wants_list:
+            return []
+        items = self.items(cand, peers)
+        return self._first_items(cand, items, part) if items and not qtype.wants_list else items
+
+    def listed(self, cand: Candidate, items: list[Candidate], peers: list[Candidate], used: set[tuple[str, int]]
+               ) -> tuple[int, str]:
+        """The introduction with its items as one sentence ("…: a; b; …" when more items follow) and the end of
+        the span it quotes; the items are marked used."""
+        every = self.items(cand, peers)
+        runs: list[list[Candidate]] = []  # the shown items in runs of neighbours; "…" for the items left out
+        for item in items:
+            if runs and every.index(item) == every.index(runs[-1][-1]) + 1:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        listed = " … ".join(join_items(run).rstrip(".") for run in runs)
+        listed = ("… " if items[0] is not every[0] else "") + listed
+        listed += "; …" if items[-1] is not every[-1] else "."  # the list has more items than are shown
+        used |= {(i.source, i.start) for i in items}
+        return items[-1].end, f"{cand.display} {listed}"
