@@ -318,18 +318,23 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     return None
 
 
-def set_aside_word(question: str) -> re.Match | None:
-    """Where the question starts setting bodies aside ("… apart from IOM?", "besides UNHCR, …"): the first of
-    data/reference_words.txt's "besides" words in it."""
+def set_aside_span(question: str) -> tuple[int, int] | None:
+    """Where the question sets bodies aside ("… apart from IOM?", "besides UNHCR, who …?"): from the first of
+    data/reference_words.txt's "besides" words to the end of its clause; None when it sets none aside."""
     pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
-    return re.search(rf"\b(?:{pattern})\b", question, re.I)
+    found = re.search(rf"\b(?:{pattern})\b", question, re.I)
+    if found is None:
+        return None
+    ends = r"[;?(]|,\s*(?=(?:who|which|what|does|do|is|are)\b)|\b(?:who|which|what|does|do|is|are)\b"
+    clause = re.split(ends, question[found.end() :], maxsplit=1, flags=re.I)[0]
+    return found.start(), found.end() + len(clause)
 
 
 def without_set_aside(question: str) -> str:
-    """The question before what it sets aside: "which agencies help out with the forum apart from iom?" is about
-    "the forum", not IOM."""
-    found = set_aside_word(question)
-    return question[: found.start()] if found else question
+    """The question without what it sets aside: "which agencies help out with the forum apart from iom?" is about
+    "the forum", not IOM; "Besides, does IOM work with the forum?" still names IOM."""
+    span = set_aside_span(question)
+    return question[: span[0]] + question[span[1] :] if span else question
 
 
 def without_bodies(text: str, bodies: list[Body]) -> str:

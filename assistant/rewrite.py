@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.answering.question import carried_question
 from assistant.references import (
     OPENER,
     Reference,
@@ -27,7 +28,7 @@ from assistant.references import (
     is_function_word,
     is_group,
     reference_words,
-    set_aside_word,
+    set_aside_span,
     without_bodies,
     words_of,
 )
@@ -125,14 +126,13 @@ def set_aside(question: str, glossary: Glossary) -> list[Body]:
     agencies except the World Bank?") sets none aside: its evidence is that body's own section."""
     from assistant.answering.question import QuestionType
 
-    found = set_aside_word(question)
+    span = set_aside_span(question)
     which = re.search(r"\b(?:which|what)\s+(?:other\s+)?([a-z]+)", question, re.I)
     asks_bodies = QuestionType.of(question).who or bool(which and which.group(1).lower() in
                                                         reference_words()["body_nouns"])
-    if not found or not asks_bodies:
+    if not span or not asks_bodies:
         return []
-    ends = r"[;?(]|,\s*(?=(?:who|which|what|does|do|is|are)\b)|\b(?:who|which|what|does|do|is|are)\b"
-    return glossary.find(re.split(ends, question[found.end() :], maxsplit=1, flags=re.I)[0])
+    return glossary.find(question[span[0] : span[1]])
 
 
 def excluded_bodies(question: str, searched: str, history: list[tuple[str, str]],
@@ -140,7 +140,8 @@ def excluded_bodies(question: str, searched: str, history: list[tuple[str, str]]
     """The bodies whose own sections a question's search leaves out: those the question (as searched: "besides them"
     resolved, without any earlier question carried in brackets) sets aside by name, and for "who else?" those the
     last answer gave."""
-    own = searched[: searched.index(" (")] if searched.endswith(")") and "(" not in question else searched
+    carried = carried_question(searched, question)
+    own = searched[: -len(carried) - 3] if carried else searched
     named = [b.name for b in set_aside(own, glossary)]
     return tuple(dict.fromkeys([*named, *others_asked(question, history, glossary)]))
 

@@ -243,6 +243,33 @@ def test_the_item_a_question_asks_of_a_list_is_shown_with_the_items_before_it_el
     assert "purposes: Establishing a comprehensive" in general.answer, general.answer
 
 
+def test_an_item_is_asked_for_only_by_the_margin_and_never_when_it_opens_a_list():
+    """ListQuotes picks one item over the leading ones only when it beats every one of them by `item_margin`, never
+    an item that opens a list of its own, and never on another part's scores (a multi-part question's parts are read
+    one after another, each overwriting the candidates' scores)."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from assistant.answering.lists import ListQuotes
+    from ingest.glossary import Glossary
+
+    def unit(text, score=0.0):
+        return SimpleNamespace(text=text, display=text, score=score)
+
+    glossary = Glossary.load(Path(__file__).resolve().parents[1] / "corpus" / "glossary.toml")
+    lists = ListQuotes(glossary, SimpleNamespace(item_margin=1.0, selection_words=12))
+    intro = unit("The consultations have these purposes:")
+    first, second = unit("Establishing an approach.", 6.0), unit("Providing direction.", 6.1)
+    third, far = unit("Contributing to consistency.", 5.0), unit("Pooling efforts in research.", 7.1)
+    question = "what do they say about research?"
+    assert lists._first_items(intro, [first, second, third, far], question, scored=True) == [far]
+    assert lists._first_items(intro, [first, second, third, far], question, scored=False) == [first, second]
+    near = unit("Pooling efforts in research.", 7.09)
+    assert lists._first_items(intro, [first, second, third, near], question, scored=True) == [first, second]
+    opener = unit("They include:", 9.0)
+    assert lists._first_items(intro, [first, second, third, opener], question, scored=True) == [first, second]
+
+
 @pytest.mark.parametrize(("question", "full"),
                          [("What does UNCTAD stand for?", "United Nations Conference on Trade and Development"),
                           ("what's the full name of UNDESA?", "United Nations Department of Economic and Social"),

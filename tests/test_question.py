@@ -450,8 +450,21 @@ def test_a_body_set_aside_does_not_stop_a_definite_noun_from_pointing_back():
     history = [("whats the gfmd budget", "The documents don't say.")]
     assert _read("which agencies help out with the forum apart from iom?", history) == (
         "which agencies help out with gfmd apart from iom?", ("IOM",))
-    # a body the question is about still keeps it standing alone
+    # a body the question is about still keeps it standing alone, also after a sentence-opening "Besides,"
     assert rewrite("does the forum work with iom?", history) is None
+    assert rewrite("Besides, does iom work with the forum?", history) is None
+
+
+@pytest.mark.parametrize(("searched", "asked", "carried"), [
+    ("when did that start? (gfmd - what is it?)", "when did that start?", "gfmd - what is it?"),
+    ("since when? (what is the GMG (the group)?)", "since when?", "what is the GMG (the group)?"),
+    ("does ILO work on trafficking too?", "does it work on trafficking too?", None),  # a pronoun rewrite
+    ("what does unodc do (in short)?", "what does unodc do (in short)?", None),  # the user's own brackets
+])
+def test_the_earlier_question_a_follow_up_carries(searched, asked, carried):
+    from assistant.answering.question import carried_question
+
+    assert carried_question(searched, asked) == carried
 
 
 @pytest.mark.parametrize("question", ["through the country offices?", "anything on hiv?",

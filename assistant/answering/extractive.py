@@ -32,6 +32,7 @@ from assistant.answering.passages import REFERS_BACK, elided, same_version, span
 from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
+    carried_question,
     split_parts,
     without_document_phrase,
 )
@@ -86,9 +87,9 @@ class ExtractiveAnswerer:
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
-        body = None if qtype.who or qtype.wants_list else self.bodies.asked_about(asked or question, excluded)
-        if body is None and not (qtype.who or qtype.wants_list):
-            body = self._carried_body(question, asked, excluded)
+        body = None
+        if not (qtype.who or qtype.wants_list):
+            body = self.bodies.asked_about(asked or question, excluded) or self._carried_body(question, asked, excluded)
         ranked = self.bodies.kept_to(body, ranked)
         chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
@@ -108,11 +109,10 @@ class ExtractiveAnswerer:
     def _carried_body(self, question: str, asked: str | None, excluded: tuple[str, ...]) -> Body | None:
         """For a follow-up that names no body and was read with the previous question carried in brackets ("when
         did that start? (gfmd - what is it?)"), the one body that question names: what the follow-up is about."""
-        if asked is None or "(" in asked or not question.endswith(")") or " (" not in question:
+        carried = carried_question(question, asked) if asked is not None else None
+        if carried is None or self.glossary.find(asked):
             return None
-        if self.glossary.find(asked):
-            return None
-        return self.bodies.asked_about(question[question.index(" (") :], excluded)
+        return self.bodies.asked_about(carried, excluded)
 
     def _states_detail(self, qtype: QuestionType, answer: CitedAnswer) -> bool:
         """Whether the passages the answer quotes state the detail the question pins (a year it names, a date, a
@@ -259,7 +259,7 @@ class ExtractiveAnswerer:
             if key in used:
                 continue
             peers = same_version(cand, candidates)  # what may be quoted with it: text of one version of its file
-            items = self.lists.shown(cand, part, qtype, peers)
+            items = self.lists.shown(cand, part, qtype, peers, scored=single)
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
             if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the

@@ -34,10 +34,10 @@ class ListQuotes:
                         and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
         return items[:12]
 
-    def _first_items(self, intro: Candidate, items: list[Candidate], question: str) -> list[Candidate]:
+    def _first_items(self, intro: Candidate, items: list[Candidate], question: str, scored: bool) -> list[Candidate]:
         """The leading items that keep the answer within `selection_words` (at least one), or, when some item names a
-        body the question names ("Is the World Bank part of the GMG?"), the items through that one, or the one item
-        the question asks about (`_asked_item`)."""
+        body the question names ("Is the World Bank part of the GMG?"), the items through that one, or (`scored`:
+        the items' scores are this question's) the one item the question asks about (`_asked_item`)."""
         # A body the introduction names owns the list ("Issues of current interest to the GMG:"); it is not an item.
         named = [b for b in self.glossary.find(question) if not self.glossary.mentions(intro.text, b)]
         wanted = [n for n, i in enumerate(items) if any(self.glossary.mentions(i.text, b) for b in named)]
@@ -49,7 +49,7 @@ class ListQuotes:
             if kept and words > self.model.selection_words:
                 break
             kept.append(item)
-        asked = self._asked_item(kept, items)
+        asked = self._asked_item(kept, items) if scored else None
         return [asked] if asked is not None else kept
 
     def _asked_item(self, kept: list[Candidate], items: list[Candidate]) -> Candidate | None:
@@ -63,27 +63,28 @@ class ListQuotes:
             return None
         return best
 
-    def shown(self, cand: Candidate, part: str, qtype: QuestionType, peers: list[Candidate]) -> list[Candidate]:
-        """The list items quoted with `cand`: none for a count (the count first, "How many …?"), all of them when the
-        question asks for a list, else those that fit (`_first_items`)."""
+    def shown(self, cand: Candidate, part: str, qtype: QuestionType, peers: list[Candidate], scored: bool = True
+              ) -> list[Candidate]:
+        """The list items quoted with `cand`, in order and adjacent: none for a count (the count first, "How many
+        …?"), all of them when the question asks for a list, else those `_first_items` picks. `scored`: the
+        candidates' scores are those of `part` (not of another part of a multi-part question, read after it)."""
         if qtype.how_many and not qtype.wants_list:
             return []
         items = self.items(cand, peers)
-        return self._first_items(cand, items, part) if items and not qtype.wants_list else items
+        return self._first_items(cand, items, part, scored) if items and not qtype.wants_list else items
 
     def listed(self, cand: Candidate, items: list[Candidate], peers: list[Candidate], used: set[tuple[str, int]]
                ) -> tuple[int, str]:
-        """The introduction with its items as one sentence ("…: a; b; …" when more items follow) and the end of
-        the span it quotes; the items are marked used."""
+        """The introduction with its items (`shown`: adjacent ones) as one sentence: "…: a; b; …" when more items
+        follow, "…: … c; …" when items before them are left out; and the end of the span it quotes (from the
+        introduction through the last item shown). The items are marked used."""
         every = self.items(cand, peers)
-        runs: list[list[Candidate]] = []  # the shown items in runs of neighbours; "…" for the items left out
-        for item in items:
-            if runs and every.index(item) == every.index(runs[-1][-1]) + 1:
-                runs[-1].append(item)
-            else:
-                runs.append([item])
-        listed = " … ".join(join_items(run).rstrip(".") for run in runs)
-        listed = ("… " if items[0] is not every[0] else "") + listed
-        listed += "; …" if items[-1] is not every[-1] else "."  # the list has more items than are shown
-        used |= {(i.source, i.start) for i in items}
+        listed = join_items(items).rstrip(".")
+        if items[0] is not every[0]:
+            listed = f"… {listed}"
+        if items[-1] is not every[-1]:  # the list has more items than are shown
+            listed += " …" if listed.endswith(":") else "; …"
+        elif not listed.endswith(":"):
+            listed += "."
+        used |= {(i.source, i.start) for i in every[: every.index(items[-1]) + 1]}
         return items[-1].end, f"{cand.display} {listed}"

@@ -199,3 +199,11 @@ def asks_about_each_document(question: str) -> bool:
 def without_document_phrase(question: str) -> str:
     """ "How do the two notes describe X?" → "How do describe X?": the phrase is not the topic."""
     return _BOTH_DOCS.sub(" ", question)
+
+
+def carried_question(searched: str, asked: str) -> str | None:
+    """The earlier question a follow-up was read with ("when did that start? (gfmd - what is it?)" → "gfmd - what is
+    it?"), None when `searched` carries none. The user's own words hold no bracket when one was carried."""
+    if "(" in asked or not searched.endswith(")") or " (" not in searched:
+        return None
+    return searched[searched.index(" (") + 2 : -1]
