@@ -140,8 +140,7 @@ def excluded_bodies(question: str, searched: str, history: list[tuple[str, str]]
     """The bodies whose own sections a question's search leaves out: those the question (as searched: "besides them"
     resolved, without any earlier question carried in brackets) sets aside by name, and for "who else?" those the
     last answer gave."""
-    carried = carried_question(searched, question)
-    own = searched[: -len(carried) - 3] if carried else searched
+    own = searched[: searched.index(" (")] if carried_question(searched, question) else searched
     named = [b.name for b in set_aside(own, glossary)]
     return tuple(dict.fromkeys([*named, *others_asked(question, history, glossary)]))
 

@@ -52,10 +52,6 @@ class BodyAnswers:
         named = [b for b in self.glossary.find(asked) if b.name not in excluded]
         return named[0] if len(named) == 1 else None
 
-    def speaks_of(self, text: str, section: str | None, body: Body) -> bool:
-        """A passage speaks of `body` when it names it or sits in its section."""
-        return self.glossary.speaks_of(text, section, body)
-
     def kept_to(self, body: Body | None, ranked: list[Candidate]) -> list[Candidate]:
         """When the best sentence speaks of the one body the question asks about, the sentences quoted after it
         speak of it too ("What research does the World Bank do?": not the GMG's focus after the Bank's work)."""
@@ -65,7 +61,7 @@ class BodyAnswers:
 
     def _of(self, cand: Candidate, body: Body) -> bool:
         """speaks_of for a candidate sentence; a list's introduction with its items ("These include: … the HLD")."""
-        return self.speaks_of(cand.with_items, cand.section, body)
+        return self.glossary.speaks_of(cand.with_items, cand.section, body)
 
     def _in_section_of(self, cand: Candidate, body: Body) -> bool:
         return getattr(self.reader.section_body(cand.section), "name", "") == body.name

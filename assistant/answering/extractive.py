@@ -102,7 +102,7 @@ class ExtractiveAnswerer:
         # Not checked: a question naming none or several, nor a body only a pronoun rewrite put in ("what are they
         # working on?" → "… GFMD …" is a guess; "they" may be GFMD, GMG and SRSG). A follow-up read with the previous
         # question in brackets is about the one body that question names (_carried_body).
-        if body is not None and not any(self.bodies.speaks_of(c.text, c.section, body) for c in answer.citations):
+        if body is not None and not any(self.glossary.speaks_of(c.text, c.section, body) for c in answer.citations):
             return self._abstain(question, reading.ranked, reading.answerability)
         return answer
 
