@@ -243,6 +243,20 @@ def test_the_item_a_question_asks_of_a_list_is_shown_with_the_items_before_it_el
     assert "purposes: Establishing a comprehensive" in general.answer, general.answer
 
 
+def test_a_membership_question_is_shown_the_items_it_names_with_the_ones_before_elided(assistant):
+    """ "is the world bank in the gmg" was answered with all ten members, the World Bank last: the answer is the
+    introduction and the item naming it; the citation still quotes the list from its start through that item."""
+    result = assistant.ask("is the world bank in the gmg")
+    assert result.answer.startswith("The GMG consists of 10 organizations"), result.answer
+    assert "related issues: … World Bank." in result.answer and "(ILO)" not in result.answer, result.answer
+    quoted = result.citations[0].text
+    assert "(ILO)" in quoted and quoted.rstrip().endswith("World Bank")
+    # two bodies: the items from the first one named through the last, one contiguous quote
+    both = assistant.ask("are iom and unfpa both in the gmg?").answer
+    assert "issues: … International Organization for Migration (IOM); " in both and "(UNFPA); …" in both, both
+    assert "(ILO)" not in both and "(OHCHR)" not in both, both
+
+
 def test_an_item_is_asked_for_only_by_the_margin_and_never_when_it_opens_a_list():
     """ListQuotes picks one item over the leading ones only when it beats every one of them by `item_margin`, never
     an item that opens a list of its own, and never on another part's scores (a multi-part question's parts are read

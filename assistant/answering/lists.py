@@ -1,8 +1,9 @@
 """Lists in the notes: an introduction ending in ':' and the items after it, quoted as one sentence.
 
 Which items an answer shows: all of them when the question asks for a list, none for a count ("How many …?": the
-count first), else those that fit, those through an item naming the body the question names, or the one item the
-question asks about, the items before it elided ("… Pooling efforts in … research …").
+count first), else those that fit, those through an item naming the body the question names (in a list of bodies,
+only from it: "… World Bank."), or the one item the question asks about, the items before it elided ("… Pooling
+efforts in … research …").
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from assistant.answering.passages import coverage, join_items
 from assistant.answering.question import QuestionType
 from assistant.answering.reader import Candidate
 from assistant.answering.reader_model import ReaderModel
+from assistant.references import set_aside_span
 from ingest.glossary import Glossary
 
 
@@ -42,7 +44,7 @@ class ListQuotes:
         named = [b for b in self.glossary.find(question) if not self.glossary.mentions(intro.text, b)]
         wanted = [n for n, i in enumerate(items) if any(self.glossary.mentions(i.text, b) for b in named)]
         if wanted:  # through the last item it names: a quote stays one contiguous span
-            return items[: wanted[-1] + 1]
+            return items[self._first_named(wanted, items, question) : wanted[-1] + 1]
         kept, words = [], len(intro.display.split())
         for item in items:
             words += len(item.display.split())
@@ -51,6 +53,14 @@ class ListQuotes:
             kept.append(item)
         asked = self._asked_item(kept, items) if scored else None
         return [asked] if asked is not None else kept
+
+    def _first_named(self, wanted: list[int], items: list[Candidate], question: str) -> int:
+        """Where the items shown start: at the first one the question names when every item is a body ("Is the World
+        Bank in the GMG?": "… consists of 10 organizations …: … World Bank."), at the list's start when the items
+        are statements that mention a body (each says something the question may want) or the question sets bodies
+        aside ("apart from the World Bank and IOM, who else is in it?" wants the others)."""
+        of_bodies = all(self.glossary.find(i.text) for i in items)
+        return wanted[0] if of_bodies and set_aside_span(question) is None else 0
 
     def _asked_item(self, kept: list[Candidate], items: list[Candidate]) -> Candidate | None:
         """An item the reader scores above every leading one by the `item_margin` chosen on tune: what the question
