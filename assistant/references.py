@@ -133,6 +133,10 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return short  # "undesa too?", "is the ilo?", "examples?", "which is older?"
     opener = " ".join(lowered[:2])
     if opener in ref["ellipsis"]:
+        asked = _topic_then_question(question, words)
+        if asked is not None:  # "what about trafficking, who deals with that?": "that" is the topic it just named
+            inner = dangling_reference(question[asked:], glossary, frame)
+            return inner and replace(inner, start=inner.start + asked, end=inner.end + asked)
         return Reference("ellipsis")  # "What about UNHCR?"
     if lowered[0] in ref["ellipsis"] and len(lowered) > 1:
         if not any(_asks(w) for w in lowered[1:]):
@@ -222,6 +226,22 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
         glue = all(w in ref["ellipsis_glue"] or _asks(w) and _bare(w) not in ref["wh"] for w in rest)
         return Reference("ellipsis") if len(lowered) <= 6 and glue else None
     return Reference("fragment") if choosing and not _names_something(question, glossary) else None
+
+
+def _topic_then_question(question: str, words: list[re.Match]) -> int | None:
+    """For "what about <topic>, <question>?" (or "how about <topic> - <question>?"), where the topic starts: the
+    question after the comma or dash asks (it opens with a question word or an auxiliary), so the topic is its own
+    antecedent and the two are read as one question ("trafficking, who deals with that?"). None when nothing that
+    asks follows the topic, or what follows compares with something said before ("what about stateless people -
+    same agency?", "what about unhcr, who else does it?" lean on the previous question)."""
+    breaks = [i for i in range(3, len(words)) if any(mark in question[words[i - 1].end() : words[i].start()]
+                                                      for mark in (",", ";", ":", " - ", "–", "—"))]
+    if not breaks:
+        return None
+    rest = [m.group().lower() for m in words[breaks[0] :]]
+    if not _asks(rest[0]) or set(rest) & reference_words()["relative"]:
+        return None  # "what about unhcr, does it do the same?": "the same" is the previous answer's
+    return words[2].start()
 
 
 def _bare(word: str) -> str:

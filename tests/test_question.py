@@ -314,6 +314,19 @@ def test_a_pronoun_after_a_noun_phrase_of_its_own_question_is_left_alone(questio
     assert rewrite(question, [("Who set up the GMG?", "The GMG was established by the Secretary-General …")]) is None
 
 
+def test_what_about_a_topic_then_a_question_on_it_is_one_question():
+    """ "what about trafficking, who deals with that?" after "who funds IOM?" was searched as "… (who funds IOM?)"
+    and answered with IOM: "that" is the trafficking it has just named. A topic alone, or a question after it that
+    compares with something said before, still leans on the previous question."""
+    history = [("who funds IOM?", "The documents don't say.")]
+    for question in ("what about trafficking, who deals with that?", "how about remittances - who works on those?",
+                     "what about the ilo, what does it do?"):
+        assert rewrite(question, history) is None, question
+    for question in ("what about trafficking?", "what about unhcr, does it do the same?",
+                     "what about stateless people - same agency?", "what about unodc, who else works on it?"):
+        assert rewrite(question, history) is not None, question
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [("does the UN have a say in it?", "GFMD"),  # "it", an object, is not the clause's own subject
