@@ -378,7 +378,9 @@ def test_what_a_member_does_is_answered_with_its_sections_opening_paragraph(assi
 @pytest.mark.parametrize("question", ["whats the difference between IOM and UNHCR",
                                       "whats the difference between UNHCR and IOM",
                                       "compare UNHCR and IOM",
-                                      "What are the differences between UNHCR and IOM?"])
+                                      "What are the differences between UNHCR and IOM?",
+                                      # "from" is no topic of its own (a function word of English)
+                                      "how is IOM different from UNHCR?", "how does iom differ from unhcr"])
 def test_a_comparison_of_two_members_quotes_each_ones_opening(assistant, question):
     """ "Whats the difference between IOM and UNHCR" quoted only UNHCR; each body the question compares now opens
     its part of the answer with its own section's first sentence. "compare UNHCR and IOM" abstained: its words are
