@@ -257,6 +257,16 @@ def test_a_membership_question_is_shown_the_items_it_names_with_the_ones_before_
     assert "(ILO)" not in both and "(OHCHR)" not in both, both
 
 
+@pytest.mark.parametrize("question", ["which GMG agency deals with refugees?", "which gmg members deal with refugees?"])
+def test_the_group_a_question_asks_into_is_where_to_look_not_the_topic(assistant, question):
+    """ "which GMG agency deals with refugees?" was answered with the GMG's own list of issues (joint training on
+    "refugee protection"): the group named beside the agencies asked for pulled its passages up. Read without it,
+    UNHCR's answers. A question with no topic besides the group and its members still gets the member list."""
+    assert assistant.ask(question).citations[0].section == "UNHCR"
+    for members in ("which agencies are in the gmg?", "who are the members of the gmg?"):
+        assert assistant.ask(members).answer.startswith("The GMG consists of 10 organizations"), members
+
+
 def test_an_item_is_asked_for_only_by_the_margin_and_never_when_it_opens_a_list():
     """ListQuotes picks one item over the leading ones only when it beats every one of them by `item_margin`, never
     an item that opens a list of its own, and never on another part's scores (a multi-part question's parts are read

@@ -33,6 +33,7 @@ from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
     carried_question,
+    question_words,
     split_parts,
     without_document_phrase,
 )
@@ -40,6 +41,7 @@ from assistant.answering.reader import Candidate, Reader, Reading, is_question, 
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail
 from assistant.models import Citation, CitedAnswer
+from assistant.references import content_words, is_group, reference_words, without_bodies
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -75,7 +77,7 @@ class ExtractiveAnswerer:
         parts = split_parts(question)
         if len(parts) > 1 or asks_about_each_document(question):
             return self._answer_parts(question, parts, candidates)
-        reading = self.reader.read(question, candidates)
+        reading = self.reader.read(self._without_scope(question), candidates)
         expansion = self._expansion(question, candidates)
         if expansion is not None:  # "What does UNCTAD stand for?": the passage that spells the name out
             return CitedAnswer(question=question, answer=f"{' '.join(expansion.text.split())} [1]",
@@ -105,6 +107,22 @@ class ExtractiveAnswerer:
         if body is not None and not any(self.glossary.speaks_of(c.text, c.section, body) for c in answer.citations):
             return self._abstain(question, reading.ranked, reading.answerability)
         return answer
+
+    def _without_scope(self, question: str) -> str:
+        """ "Which GMG agency deals with refugees?": the group named beside the agencies asked for is where to look,
+        not what the answer speaks of; the reader reads the question without it (else the group's own passages,
+        which mention refugees among the issues it discusses, outrank UNHCR's). Only for a who/which question
+        asking for bodies that names no member body."""
+        named = self.glossary.find(question)
+        groups = [b for b in named if is_group(b)]
+        ref = reference_words()
+        nouns = ref["body_nouns"] | ref["membership_nouns"]
+        if not groups or len(groups) < len(named) or not QuestionType.of(question).who:
+            return question
+        scoped = " ".join(without_bodies(question, groups).split())
+        asks_bodies = bool(nouns & {w.lower() for w in scoped.replace("?", " ").split()})
+        # "which agencies are in the GMG?" asks for the group's members: no topic besides the group and its members
+        return scoped if asks_bodies and set(content_words(scoped, question_words())) - nouns else question
 
     def _carried_body(self, question: str, asked: str | None, excluded: tuple[str, ...]) -> Body | None:
         """For a follow-up that names no body and was read with the previous question carried in brackets ("when
