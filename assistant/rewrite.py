@@ -229,7 +229,11 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         return _with_context(question, history[-1], glossary, frame, excluded)
     name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
-    resolved = question[: ref.start] + replacement + question[ref.end :]
+    start = ref.start
+    if is_group(candidates[0]) and question[: ref.start].lower().split()[-2:] == ["which", "of"]:
+        # "which of them …?" after the group: which of its members ("which GMG members …?" asks for bodies)
+        start, replacement = question.lower().rindex("of", 0, ref.start), f"{name} members"
+    resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
 
 

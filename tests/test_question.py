@@ -314,6 +314,16 @@ def test_a_pronoun_after_a_noun_phrase_of_its_own_question_is_left_alone(questio
     assert rewrite(question, [("Who set up the GMG?", "The GMG was established by the Secretary-General …")]) is None
 
 
+def test_which_of_them_after_a_group_means_its_members():
+    """ "which of them deal with refugees?" after "who's in the GMG?" was searched as "which of gmg deal with
+    refugees?" and answered with the GMG's own list of issues: "them" are the group's members."""
+    history = [("who's in gmg?", "The GMG consists of 10 organizations …")]
+    assert rewrite("which of them deal with refugees?", history) == "which gmg members deal with refugees?"
+    # not another partitive ("is the world bank one of the gmg members?" would ask for the list), nor other uses
+    assert rewrite("is the world bank really one of them?", history) == "is the world bank really one of gmg?"
+    assert rewrite("what does the ilo do for them?", history) == "what does the ilo do for gmg?"
+
+
 def test_what_about_a_topic_then_a_question_on_it_is_one_question():
     """ "what about trafficking, who deals with that?" after "who funds IOM?" was searched as "… (who funds IOM?)"
     and answered with IOM: "that" is the trafficking it has just named. A topic alone, or a question after it that
