@@ -133,7 +133,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return short  # "undesa too?", "is the ilo?", "examples?", "which is older?"
     opener = " ".join(lowered[:2])
     if opener in ref["ellipsis"]:
-        asked = _topic_then_question(question, words)
+        asked = _topic_then_question(question, words) if lowered[1] == "about" else None
         if asked is not None:  # "what about trafficking, who deals with that?": "that" is the topic it just named
             inner = dangling_reference(question[asked:], glossary, frame)
             return inner and replace(inner, start=inner.start + asked, end=inner.end + asked)
@@ -230,17 +230,20 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
 
 def _topic_then_question(question: str, words: list[re.Match]) -> int | None:
     """For "what about <topic>, <question>?" (or "how about <topic> - <question>?"), where the topic starts: the
-    question after the comma or dash asks (it opens with a question word or an auxiliary), so the topic is its own
-    antecedent and the two are read as one question ("trafficking, who deals with that?"). None when nothing that
-    asks follows the topic, or what follows compares with something said before ("what about stateless people -
-    same agency?", "what about unhcr, who else does it?" lean on the previous question)."""
+    question after the comma or dash is a question of its own (it opens with a question word: "who deals with
+    that?"), so the topic is its own antecedent and the two are read as one question. None when nothing follows
+    the topic, when what follows is a yes/no question ("what about undp, does it do that too?", "…, is unhcr?":
+    the previous question's, asked of the topic) or it leans on something said before ("… - same agency?",
+    "what about unhcr, who else does it?", "…, who works on it too?")."""
+    ref = reference_words()
     breaks = [i for i in range(3, len(words)) if any(mark in question[words[i - 1].end() : words[i].start()]
                                                       for mark in (",", ";", ":", " - ", "–", "—"))]
     if not breaks:
         return None
-    rest = [m.group().lower() for m in words[breaks[0] :]]
-    if not _asks(rest[0]) or set(rest) & reference_words()["relative"]:
-        return None  # "what about unhcr, does it do the same?": "the same" is the previous answer's
+    rest = {m.group().lower() for m in words[breaks[0] :]}
+    leans = ref["relative"] | (ref["membership_end"] - {"or"})  # "other", "same", "too", "also", "either"
+    if _bare(words[breaks[0]].group().lower()) not in ref["wh"] or rest & leans:
+        return None
     return words[2].start()
 
 

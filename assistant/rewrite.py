@@ -230,7 +230,7 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
     start = ref.start
-    if is_group(candidates[0]) and question[: ref.start].lower().split()[-2:] == ["which", "of"]:
+    if ref.word == "them" and is_group(candidates[0]) and question[: ref.start].lower().split()[-2:] == ["which", "of"]:
         # "which of them …?" after the group: which of its members ("which GMG members …?" asks for bodies)
         start, replacement = question.lower().rindex("of", 0, ref.start), f"{name} members"
     resolved = question[:start] + replacement + question[ref.end :]

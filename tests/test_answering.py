@@ -255,6 +255,9 @@ def test_a_membership_question_is_shown_the_items_it_names_with_the_ones_before_
     both = assistant.ask("are iom and unfpa both in the gmg?").answer
     assert "issues: … International Organization for Migration (IOM); " in both and "(UNFPA); …" in both, both
     assert "(ILO)" not in both and "(OHCHR)" not in both, both
+    # asking for the others, or setting the named ones aside, keeps the list from its start
+    others = assistant.ask("any others? (is the world bank in the gmg)").answer
+    assert "(ILO)" in others or "consists of 10" not in others, others
 
 
 @pytest.mark.parametrize("question", ["which GMG agency deals with refugees?", "which gmg members deal with refugees?"])
@@ -263,6 +266,16 @@ def test_the_group_a_question_asks_into_is_where_to_look_not_the_topic(assistant
     "refugee protection"): the group named beside the agencies asked for pulled its passages up. Read without it,
     UNHCR's answers. A question with no topic besides the group and its members still gets the member list."""
     assert assistant.ask(question).citations[0].section == "UNHCR"
+
+
+def test_only_a_group_that_qualifies_the_bodies_asked_for_is_read_away(assistant):
+    """The group is left out where it qualifies the bodies asked for, never where it is what the question asks
+    about, nor in a question with no topic beyond the group and its members."""
+    scope = assistant.answerer._without_scope
+    assert scope("which members of the GMG deal with refugees?") == "which members deal with refugees?"
+    assert scope("which gmg members attend the gfmd?") == "which members attend the gfmd?"  # the GFMD is asked about
+    for asked in ("which agency chairs the GMG?", "which agencies belong to the gmg?", "which agencies are in the gmg?"):
+        assert scope(asked) == asked
     for members in ("which agencies are in the gmg?", "who are the members of the gmg?"):
         assert assistant.ask(members).answer.startswith("The GMG consists of 10 organizations"), members
 

@@ -319,9 +319,10 @@ def test_which_of_them_after_a_group_means_its_members():
     refugees?" and answered with the GMG's own list of issues: "them" are the group's members."""
     history = [("who's in gmg?", "The GMG consists of 10 organizations …")]
     assert rewrite("which of them deal with refugees?", history) == "which gmg members deal with refugees?"
-    # not another partitive ("is the world bank one of the gmg members?" would ask for the list), nor other uses
-    assert rewrite("is the world bank really one of them?", history) == "is the world bank really one of gmg?"
-    assert rewrite("what does the ilo do for them?", history) == "what does the ilo do for gmg?"
+    # not another partitive ("is the world bank one of the gmg members?" would ask for the list), nor a possessive
+    assert "members" not in rewrite("is the world bank really one of them?", history)
+    assert rewrite("which of their members deal with refugees?", history) == (
+        "which of gmg's members deal with refugees?")
 
 
 def test_what_about_a_topic_then_a_question_on_it_is_one_question():
@@ -333,8 +334,13 @@ def test_what_about_a_topic_then_a_question_on_it_is_one_question():
                      "what about the ilo, what does it do?"):
         assert rewrite(question, history) is None, question
     for question in ("what about trafficking?", "what about unhcr, does it do the same?",
-                     "what about stateless people - same agency?", "what about unodc, who else works on it?"):
+                     "what about stateless people - same agency?", "what about unodc, who else works on it?",
+                     # a yes/no question after the topic asks the previous question of it
+                     "what about undp, does it do that too?", "what about refugees, is unhcr?",
+                     "same for unodc, does it?"):
         assert rewrite(question, history) is not None, question
+    after_trafficking = [("does IOM work on trafficking?", "IOM …")]
+    assert rewrite("what about undp, does it do that too?", after_trafficking) == "does UNDP work on trafficking?"
 
 
 @pytest.mark.parametrize(

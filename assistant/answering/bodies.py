@@ -14,7 +14,6 @@ from assistant.answering.question import compare_words
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
-from assistant.references import is_function_word
 from assistant.retrieval import COMMON_IDF, KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -44,10 +43,9 @@ class BodyAnswers:
 
     def _asks_only_about(self, q: QuestionEvidence, bodies: list[Body], also: frozenset[str] = frozenset()) -> bool:
         """Whether every word of the question besides the bodies' names (and `also`) is a common word of the corpus
-        (in over half its chunks) or of English ("from" in "how is IOM different from UNHCR?"): "what does undp do
-        on migration" yes, "does undp work on remittances?" no."""
+        (in over half its chunks): "what does undp do on migration" yes, "does undp work on remittances?" no."""
         own = {t for body in bodies for name in body.spellings for t in self.keyword.terms(name)} | also
-        return all(idf < COMMON_IDF or is_function_word(t) for t, idf in q.stems.items() if t not in own)
+        return all(idf < COMMON_IDF for t, idf in q.stems.items() if t not in own)
 
     def asked_about(self, asked: str, excluded: tuple[str, ...] = ()) -> Body | None:
         """The one body the user's question names, not setting it aside ("besides UNODC"); None for none or several."""

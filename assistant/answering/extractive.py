@@ -41,7 +41,7 @@ from assistant.answering.reader import Candidate, Reader, Reading, is_question, 
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail
 from assistant.models import Citation, CitedAnswer
-from assistant.references import content_words, is_group, reference_words, without_bodies
+from assistant.references import content_words, is_group, reference_words, words_of
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -109,20 +109,41 @@ class ExtractiveAnswerer:
         return answer
 
     def _without_scope(self, question: str) -> str:
-        """ "Which GMG agency deals with refugees?": the group named beside the agencies asked for is where to look,
-        not what the answer speaks of; the reader reads the question without it (else the group's own passages,
-        which mention refugees among the issues it discusses, outrank UNHCR's). Only for a who/which question
-        asking for bodies that names no member body."""
+        """ "Which GMG agency deals with refugees?": the group that qualifies the bodies asked for ("GMG agency",
+        "members of the GMG") is where to look, not what the answer speaks of; the reader reads the question without
+        it (else the group's own passages, which mention refugees among the issues it discusses, outrank UNHCR's).
+        Only for a who/which question that names no body but groups, and has a topic beyond the group and its
+        members ("which agencies are in the gmg?" is read as asked); a group the question asks about ("which agency
+        chairs the GMG?") stays."""
         named = self.glossary.find(question)
         groups = [b for b in named if is_group(b)]
-        ref = reference_words()
-        nouns = ref["body_nouns"] | ref["membership_nouns"]
         if not groups or len(groups) < len(named) or not QuestionType.of(question).who:
             return question
-        scoped = " ".join(without_bodies(question, groups).split())
-        asks_bodies = bool(nouns & {w.lower() for w in scoped.replace("?", " ").split()})
-        # "which agencies are in the GMG?" asks for the group's members: no topic besides the group and its members
-        return scoped if asks_bodies and set(content_words(scoped, question_words())) - nouns else question
+        ref = reference_words()
+        nouns = ref["body_nouns"] | ref["membership_nouns"]
+        span = next(filter(None, (self._qualifying(question, group, nouns) for group in groups)), None)
+        if span is None:
+            return question
+        scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
+        return scoped if set(content_words(scoped, question_words())) - nouns else question
+
+    @staticmethod
+    def _qualifying(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:
+        """Where `group` qualifies a body noun: "GMG agency" (the name), "members of the GMG" ("of the GMG")."""
+        words = words_of(question)
+        lowered = [w.group().lower() for w in words]
+        for spelling in group.spellings:
+            parts = [w.group().lower() for w in words_of(spelling)]
+            for i in range(len(words) - len(parts) + 1):
+                j = i + len(parts) - 1
+                if lowered[i : j + 1] != parts:
+                    continue
+                if j + 1 < len(words) and lowered[j + 1] in nouns:
+                    return words[i].start(), words[j].end()
+                k = i - 1 - (i > 0 and lowered[i - 1] == "the")
+                if k > 0 and lowered[k] in ("of", "in") and lowered[k - 1] in nouns:
+                    return words[k].start(), words[j].end()
+        return None
 
     def _carried_body(self, question: str, asked: str | None, excluded: tuple[str, ...]) -> Body | None:
         """For a follow-up that names no body and was read with the previous question carried in brackets ("when

@@ -12,7 +12,7 @@ from assistant.answering.passages import coverage, join_items
 from assistant.answering.question import QuestionType
 from assistant.answering.reader import Candidate
 from assistant.answering.reader_model import ReaderModel
-from assistant.references import set_aside_span
+from assistant.references import reference_words, set_aside_span, words_of
 from ingest.glossary import Glossary
 
 
@@ -58,9 +58,11 @@ class ListQuotes:
         """Where the items shown start: at the first one the question names when every item is a body ("Is the World
         Bank in the GMG?": "… consists of 10 organizations …: … World Bank."), at the list's start when the items
         are statements that mention a body (each says something the question may want) or the question sets bodies
-        aside ("apart from the World Bank and IOM, who else is in it?" wants the others)."""
+        aside or asks for others ("apart from the World Bank and IOM, who else is in it?", "any others? (is the world
+        bank in the gmg)" want the others)."""
         of_bodies = all(self.glossary.find(i.text) for i in items)
-        return wanted[0] if of_bodies and set_aside_span(question) is None else 0
+        others = {w.group().lower() for w in words_of(question)} & (reference_words()["relative"] - {"one", "ones"})
+        return wanted[0] if of_bodies and set_aside_span(question) is None and not others else 0
 
     def _asked_item(self, kept: list[Candidate], items: list[Candidate]) -> Candidate | None:
         """An item the reader scores above every leading one by the `item_margin` chosen on tune: what the question
