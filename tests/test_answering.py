@@ -274,7 +274,8 @@ def test_only_a_group_that_qualifies_the_bodies_asked_for_is_read_away(assistant
     scope = assistant.answerer._without_scope
     assert scope("which members of the GMG deal with refugees?") == "which members deal with refugees?"
     assert scope("which gmg members attend the gfmd?") == "which members attend the gfmd?"  # the GFMD is asked about
-    for asked in ("which agency chairs the GMG?", "which agencies belong to the gmg?", "which agencies are in the gmg?"):
+    for asked in ("which agency chairs the GMG?", "which agencies belong to the gmg?",
+                  "which agencies are in the gmg?"):
         assert scope(asked) == asked
     for members in ("which agencies are in the gmg?", "who are the members of the gmg?"):
         assert assistant.ask(members).answer.startswith("The GMG consists of 10 organizations"), members
