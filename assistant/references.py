@@ -133,7 +133,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return short  # "undesa too?", "is the ilo?", "examples?", "which is older?"
     opener = " ".join(lowered[:2])
     if opener in ref["ellipsis"]:
-        asked = _topic_then_question(question, words) if lowered[1] == "about" else None
+        asked = _topic_then_question(question, words, glossary, frame) if lowered[1] == "about" else None
         if asked is not None:  # "what about trafficking, who deals with that?": "that" is the topic it just named
             inner = dangling_reference(question[asked:], glossary, frame)
             return inner and replace(inner, start=inner.start + asked, end=inner.end + asked)
@@ -228,13 +228,15 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
     return Reference("fragment") if choosing and not _names_something(question, glossary) else None
 
 
-def _topic_then_question(question: str, words: list[re.Match]) -> int | None:
+def _topic_then_question(question: str, words: list[re.Match], glossary: Glossary, frame: frozenset[str]
+                         ) -> int | None:
     """For "what about <topic>, <question>?" (or "how about <topic> - <question>?"), where the topic starts: the
     question after the comma or dash is a question of its own (it opens with a question word: "who deals with
-    that?"), so the topic is its own antecedent and the two are read as one question. None when nothing follows
-    the topic, when what follows is a yes/no question ("what about undp, does it do that too?", "…, is unhcr?":
-    the previous question's, asked of the topic) or it leans on something said before ("… - same agency?",
-    "what about unhcr, who else does it?", "…, who works on it too?")."""
+    that?"; or it asks yes or no in words of its own: "what about the World Bank, does it collect its own data or
+    use DESA's?"), so the topic is its own antecedent and the two are read as one question. None when nothing
+    follows the topic, when what follows is a yes/no question with nothing of its own ("what about undp, does it do
+    that too?", "…, is unhcr?", "…, does it handle that?": the previous question's, asked of the topic) or it leans
+    on something said before ("… - same agency?", "what about unhcr, who else does it?", "…, who works on it too?")."""
     ref = reference_words()
     breaks = [i for i in range(3, len(words)) if any(mark in question[words[i - 1].end() : words[i].start()]
                                                       for mark in (",", ";", ":", " - ", "–", "—"))]
@@ -242,8 +244,14 @@ def _topic_then_question(question: str, words: list[re.Match]) -> int | None:
         return None
     rest = {m.group().lower() for m in words[breaks[0] :]}
     leans = ref["relative"] | (ref["membership_end"] - {"or"})  # "other", "same", "too", "also", "either"
-    if _bare(words[breaks[0]].group().lower()) not in ref["wh"] or rest & leans:
+    if rest & leans:
         return None
+    first = _bare(words[breaks[0]].group().lower())
+    if first not in ref["wh"]:
+        clause = question[words[breaks[0]].start() :]
+        own = content_words(without_bodies(clause, glossary.find(clause)), frame)
+        if not _asks(first) or rest & ref["demonstrative"] or not own:
+            return None
     return words[2].start()
 
 

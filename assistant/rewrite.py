@@ -184,12 +184,30 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     previous = turn[0]
     new, old = glossary.find(question), glossary.find(previous)
     asked = _without_opener(question)  # "sorry, i meant ilo" asks nothing but of the ILO
+    swapped = _swap_modifier(previous, asked)
+    if swapped:
+        return Rewrite(swapped, swapped)
     if len(new) == 1 and old and new[0].name != old[0].name and not content_words(without_bodies(asked, new),
                                                                                  frame):
         swapped = _swap_body(previous, old[0], new[0].name)
         if swapped:
             return Rewrite(swapped, swapped)
     return _with_context(question, turn, glossary, frame, excluded)
+
+
+def _swap_modifier(previous: str, asked: str) -> str | None:
+    """ "and the second one?" after "when was the first high-level dialogue?" → "when was the second high-level
+    dialogue?": the earlier question with the one word that set its thing apart replaced (None when the ellipsis
+    says more than "the <modifier> one", or the earlier question has no such word, or several)."""
+    modifiers = reference_words()["one_modifiers"]
+    said = [m.group().lower() for m in words_of(asked)]
+    said = said[1:] if said[:1] == ["the"] else said
+    if len(said) != 2 or said[0] not in modifiers or said[1] not in {"one", "ones"}:
+        return None
+    found = [m for m in words_of(previous) if m.group().lower() in modifiers]
+    if len(found) != 1:
+        return None
+    return previous[: found[0].start()] + said[0] + previous[found[0].end() :]
 
 
 def _without_opener(question: str) -> str:
@@ -217,8 +235,11 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         return _with_context(question, history[-1], glossary, frame, excluded)
     named = {b.name for b in glossary.find(question)}
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
-    if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else
-        candidates = [b for b in candidates if b.pronoun]
+    if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else,
+        # even one an answer named after its lead ("who links the UN with the forum?" → "As the primary link …
+        # the SRSG …", then "does he hold meetings?")
+        candidates = [b for b in candidates if b.pronoun] or [
+            b for _, answer in reversed(history) for b in glossary.find(answer) if b.pronoun and b.name not in named]
     else:
         candidates = [b for b in candidates if not b.pronoun] or candidates
     if _names_a_body(ref.noun):  # "that agency": one of the member bodies, not the group they form
@@ -230,9 +251,15 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
     start = ref.start
-    if ref.word == "them" and is_group(candidates[0]) and question[: ref.start].lower().split()[-2:] == ["which", "of"]:
-        # "which of them …?" after the group: which of its members ("which GMG members …?" asks for bodies)
-        start, replacement = question.lower().rindex("of", 0, ref.start), f"{name} members"
+    if ref.word == "them" and question[: ref.start].lower().split()[-2:] == ["which", "of"]:
+        if is_group(candidates[0]):
+            # "which of them …?" after the group: which of its members ("which GMG members …?" asks for bodies)
+            start, replacement = question.lower().rindex("of", 0, ref.start), f"{name} members"
+        elif len(candidates) > 1:  # after answers about several bodies: which of those the conversation named
+            names = [_spelling(b, history, glossary) for b in candidates]
+            replacement = ", ".join(names[:-1]) + " and " + names[-1]
+        else:  # "which of IOM …" would ask nothing: the earlier question says what is meant
+            return _with_context(question, history[-1], glossary, frame, excluded)
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
 

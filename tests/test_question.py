@@ -325,6 +325,37 @@ def test_which_of_them_after_a_group_means_its_members():
         "which of gmg's members deal with refugees?")
 
 
+def test_which_of_them_after_several_bodies_names_them():
+    """ "which of them does the most research?" after turns about the World Bank, UNDP and UNCTAD was searched as
+    "which of UNCTAD does …": "them" are the bodies the conversation named; after one body alone, the earlier
+    question says what is meant."""
+    history = [("what does the World Bank do on remittances?", "The World Bank's engagement …"),
+               ("and UNDP?", "UNDP: Particular attention …"), ("does UNCTAD look at remittances?", "UNCTAD: It has …")]
+    assert rewrite("which of them does the most research?", history) == (
+        "which of UNCTAD, UNDP and World Bank does the most research?")
+    alone = rewrite("which of them does the most research?", history[-1:])
+    assert "which of UNCTAD" not in alone and "(does UNCTAD look at remittances?)" in alone
+
+
+def test_the_other_one_asks_the_earlier_question_of_it():
+    """ "and the second one?" after "when was the first high-level dialogue on migration" was searched with the
+    first one's question and answered with 2006."""
+    history = [("when was the first high-level dialogue on migration", "The first meeting …")]
+    assert rewrite("and the second one?", history) == "when was the second high-level dialogue on migration"
+    assert rewrite("what about the last one?", history) == "when was the last high-level dialogue on migration"
+    assert rewrite("and the second one, who chaired it?", history) != (
+        "when was the second high-level dialogue on migration")
+
+
+def test_he_is_the_person_an_earlier_answer_named_after_its_lead():
+    """ "does he hold meetings with the agencies?" after "who links the UN with the forum?", answered "As the
+    primary link between the United Nations System and the Global Forum …, the SRSG …": he is the SRSG, though
+    the answer named the forum first."""
+    history = [("who links the UN with the forum", "As the primary link between the United Nations System and the "
+                "Global Forum on Migration and Development, the SRSG on International Migration is uniquely placed")]
+    assert rewrite("does he hold meetings with the agencies?", history) == "does SRSG hold meetings with the agencies?"
+
+
 def test_what_about_a_topic_then_a_question_on_it_is_one_question():
     """ "what about trafficking, who deals with that?" after "who funds IOM?" was searched as "… (who funds IOM?)"
     and answered with IOM: "that" is the trafficking it has just named. A topic alone, or a question after it that
@@ -341,6 +372,11 @@ def test_what_about_a_topic_then_a_question_on_it_is_one_question():
         assert rewrite(question, history) is not None, question
     after_trafficking = [("does IOM work on trafficking?", "IOM …")]
     assert rewrite("what about undp, does it do that too?", after_trafficking) == "does UNDP work on trafficking?"
+    # a yes/no question in words of its own is a question of its own; one that only points back ("… handle that?")
+    # asks the previous question of the topic
+    after_data = [("does UNFPA do data too", "UNFPA seeks to improve data …")]
+    assert rewrite("what about the World Bank, does it collect its own data or use DESA's?", after_data) is None
+    assert rewrite("what about the world bank, does it handle that?", after_data) is not None
 
 
 @pytest.mark.parametrize(
