@@ -32,6 +32,14 @@ def test_question_types():
     assert QuestionType.of("How many organizations are members?").how_many
     assert QuestionType.of("How long does each chair serve?").how_long
     assert QuestionType.of("How many staff work for the GMG?").counted == "staff"
+    # the phrase running on into its verb: what is counted is its noun ("How many organisations belong to the GMG?"
+    # was read as counting "belong" and abstained)
+    for question, counted in [("How many organisations belong to the GMG?", "organisations"),
+                              ("how many people attended the GFMD meeting in Mexico", "people"),
+                              ("and how many countries ratified them?", "countries"),
+                              ("how many internally displaced people are there?", "people"),
+                              ("How many weeks before the expiry date should I apply?", None)]:  # a period
+        assert QuestionType.of(question).counted == counted, question
     assert not QuestionType.of("How many members does the GMG have?").wants_list  # a number, not the list
     assert QuestionType.of("How many members are there, and who are they?").wants_list
     assert QuestionType.of("What is the GMG's annual budget?").attributes

@@ -89,7 +89,14 @@ def counted_noun(question: str) -> str | None:
         if word in _PHRASE_END:
             break
         words.append(word)
-    if not words or words[-1] in _TIME_UNITS:
+    # The phrase may run on into its verb: "how many experts sit", "how many people attended": its last plural noun
+    # (longer than "its", "this") is what is counted, else the word before a verb in -ed.
+    nouns = [w for w in words if w in PLURALS or len(w) > 4 and is_plural(w)]
+    if len(words) > 1 and nouns:
+        words = words[: words.index(nouns[-1]) + 1]
+    elif len(words) > 1 and words[-1].endswith("ed"):
+        words.pop()
+    if not words or any(w in _TIME_UNITS for w in words):
         return None
     return words[-1]
 
