@@ -50,7 +50,7 @@ def _is_noun_phrase(word: str, frame: frozenset[str]) -> bool:
                                            or bool(content_words(word, frozenset())))
 
 
-def _is_object(word: str, previous: str | None) -> bool:
+def is_object(word: str, previous: str | None) -> bool:
     """ "them", or "it" after a verb or preposition ("who proposed it", "a say in it"); not after an auxiliary,
     a question word or a conjunction, where it is a subject ("does it", "when did it first meet", "and it")."""
     if word == "them":
@@ -160,10 +160,12 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             following_word = lowered[i + 1] if i + 1 < len(words) else None
             if following_word is not None and not _asks(following_word) and following_word not in ref["relative"]:
                 if not _is_noun_phrase(following_word, frame):
-                    # "does that include …?", "for that work": after an auxiliary or a preposition it points back
-                    # (unless the question named something before it: "… the gfmd or is that a country?")
-                    pointing = i > 0 and (_asks(lowered[i - 1]) or lowered[i - 1] in ref["prepositions"])
-                    if pointing and not _names_something(question[: m.start()], glossary):
+                    # "does that include …?": after an auxiliary it points back unless the question named something
+                    # before it ("… the gfmd or is that a country?"); after a preposition it always does ("does the
+                    # ILO work on that too?", as "does the ILO work on that?" does)
+                    after_auxiliary = i > 0 and _asks(lowered[i - 1])
+                    if i > 0 and lowered[i - 1] in ref["prepositions"] or after_auxiliary and not _names_something(
+                            question[: m.start()], glossary):
                         return Reference("fragment")
                     continue
                 end = words[i + 1].end()
@@ -175,12 +177,12 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         if word == "their" and _plural_before(question[: m.start()], frame):
             continue  # "people displaced inside their own country": the people, in the same question
         before = question[: m.start()]
-        is_object = _is_object(word, lowered[i - 1] if i else None)
+        as_object = is_object(word, lowered[i - 1] if i else None)
         # "Which agency did it set up?": "it" after an auxiliary is the subject, not the agency asked for.
         subject = word == "it" and i > 0 and _asks(lowered[i - 1])
-        if word in {"it", "its"} and not is_object and not subject and _singular_before(before, frame):
+        if word in {"it", "its"} and not as_object and not subject and _singular_before(before, frame):
             continue  # "a country that wants its diaspora to invest": the country, in the same question
-        if is_object:
+        if as_object:
             # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);
             # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.
             breaks = [b.start() for b in _CLAUSE_BREAK.finditer(before) if b.start() > 0]
@@ -200,6 +202,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return membership  # "is the UN a member?"
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"
+    if lowered[-1] in ref["membership_end"] - {"or"} and not _names_something(question, glossary):
+        return Reference("fragment")  # "is there a work plan too?": as well as what the conversation is about
     one = _one_without_noun(question, glossary, frame)
     if one is not None:
         return one  # "did the GMG contribute to the first one?"

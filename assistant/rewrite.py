@@ -27,6 +27,7 @@ from assistant.references import (
     full_name_has,
     is_function_word,
     is_group,
+    is_object,
     reference_words,
     set_aside_span,
     without_bodies,
@@ -152,6 +153,11 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     earlier question with this one's own words in place of any the earlier core added ("What does UNFPA do? HIV"
     after "And HIV?"), so a later "Since when?" still knows the topic and nothing accumulates."""
     previous, answer = turn[0].strip(), turn[1]
+    own = [m.group() for m in words_of(question) if content_words(m.group(), frame)]
+    if excluded and own and not glossary.find(question):
+        # "who else covers data on migration?" after "does UNFPA do anything on HIV?": others than the bodies the
+        # last answer gave, on a topic of its own (the earlier question's topic would only mislead the search)
+        return Rewrite(f"{question.rstrip()} (besides {', '.join(excluded)})", question.strip())
     # The body the answer led with stands in for the earlier question's subject, unless this question names its own
     # ("and UNCTAD - same thing?" after a question UNDP answered asks about UNCTAD, not UNDP).
     lead = glossary.find(answer)[:1] if not glossary.find(previous) and not glossary.find(question) else []
@@ -159,7 +165,6 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     context = f"{previous.rstrip(' ?')}? {lead[0].name}" if lead else previous
     if excluded:  # shown in "Searched: …", so the user sees what was set aside
         context = f"{context.rstrip()} besides {', '.join(excluded)}"
-    own = [m.group() for m in words_of(question) if content_words(m.group(), frame)]
     if glossary.find(question) and own:  # "What about UNDP's role in trafficking?": a topic of its own
         core = OPENER.sub("", question).strip()
     elif own:
@@ -234,6 +239,12 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     elif excluded:  # "does any other agency work on it?": the topic, which the earlier question carries
         return _with_context(question, history[-1], glossary, frame, excluded)
     named = {b.name for b in glossary.find(question)}
+    before = [m.group().lower() for m in words_of(question[: ref.start])]
+    if ref.word == "it" and named and is_object("it", before[-1] if before else None) and not glossary.find(
+            history[-1][0]):
+        # "what does UNODC do on it?" after "which agencies work on trafficking?": what the question's own body
+        # does something to is the earlier question's topic, not a body an answer named
+        return _with_context(question, history[-1], glossary, frame, excluded)
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else,
         # even one an answer named after its lead ("who links the UN with the forum?" → "As the primary link …
@@ -260,6 +271,11 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
             replacement = ", ".join(names[:-1]) + " and " + names[-1]
         else:  # "which of IOM …" would ask nothing: the earlier question says what is meant
             return _with_context(question, history[-1], glossary, frame, excluded)
+    after = [m.group().lower() for m in words_of(question[ref.end :])]
+    if ref.word in {"they", "them"} and (after[:1] == ["both"] or before[-2:] == ["both", "of"]) and len(
+            candidates) > 1:  # "are they both in the gmg?" after a question on IOM and the ILO: the two of them
+        replacement = " and ".join(_spelling(b, history, glossary) for b in candidates[:2])
+        start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
 

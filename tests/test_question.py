@@ -364,6 +364,46 @@ def test_he_is_the_person_an_earlier_answer_named_after_its_lead():
     assert rewrite("does he hold meetings with the agencies?", history) == "does SRSG hold meetings with the agencies?"
 
 
+def test_that_after_a_preposition_and_too_without_a_body_lean_on_the_conversation():
+    """ "does the ILO work on that too?" after "whats pension portability" was used as asked (it named the ILO
+    before "that"), as was "is there a work plan too?" after questions on the GMG; both abstained. A question
+    naming its own thing with "too" stands alone."""
+    history = [("whats pension portability", "World Bank: … enhancing the portability of pensions …")]
+    assert rewrite("does the ILO work on that too?", history) == (
+        "does the ILO work on that too? (whats pension portability)")
+    gmg = [("does the GMG have terms of reference", "According to its Terms of Reference, the GMG's …")]
+    assert rewrite("is there a work plan too?", gmg) == (
+        "is there a work plan too? (does the GMG have terms of reference)")
+    assert rewrite("does undesa publish its own migration reports too?", gmg) is None
+    assert rewrite("is the gfmd or is that a country?", gmg) is None
+
+
+def test_it_done_by_a_body_the_question_names_is_the_earlier_topic():
+    """ "what does UNODC do on it" after "which agencies work on trafficking" (answered by OHCHR) was searched as
+    "what does UNODC do on OHCHR"; "it" is the trafficking the earlier question asked about. Where the earlier
+    question named a body, or "it" is the subject, it is still that body."""
+    history = [("which agencies work on trafficking", "OHCHR promotes a human rights approach …")]
+    assert rewrite("what does UNODC do on it", history) == (
+        "what does UNODC do on it (which agencies work on trafficking)")
+    assert rewrite("does it also work with IOM?", history) == "does OHCHR also work with IOM?"
+    assert rewrite("does IOM work with it?", [("what does UNHCR do?", "UNHCR: …")]) == "does IOM work with UNHCR?"
+
+
+def test_they_both_are_the_two_bodies_last_named():
+    history = [("how does IOM work with the ILO on labour migration", "ILO, the UN specialized agency …")]
+    assert rewrite("are they both in the gmg?", history) == "are IOM and ILO both in the gmg?"
+    assert rewrite("are both of them members?", history) == "are IOM and ILO members?"
+
+
+def test_who_else_on_a_topic_of_its_own_sets_aside_the_last_answers_bodies_only():
+    """ "who else covers data on migration?" after a question on UNFPA and HIV carried the HIV question into the
+    search; it asks about data, besides UNFPA."""
+    history = [("do UNFPA do anything on HIV as well?", "UNFPA: Among issues of particular concern …")]
+    assert rewrite("who else covers data on migration?", history) == (
+        "who else covers data on migration? (besides UNFPA)")
+    assert "(do UNFPA do anything on HIV as well?" in rewrite("who else?", history)
+
+
 def test_what_about_a_topic_then_a_question_on_it_is_one_question():
     """ "what about trafficking, who deals with that?" after "who funds IOM?" was searched as "… (who funds IOM?)"
     and answered with IOM: "that" is the trafficking it has just named. A topic alone, or a question after it that

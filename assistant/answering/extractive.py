@@ -86,7 +86,10 @@ class ExtractiveAnswerer:
                                                                            reading.ranked) is None:
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
-        ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one else reading.ranked
+        # "any other agency working on migrant workers?" after the ILO was named: the member list, which names the
+        # ILO too, gives nothing new (a question setting bodies aside in its own words may want the rest of a list)
+        others = bool(excluded) and not {b.name for b in self.glossary.find(asked or question)} & set(excluded)
+        ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
         body = None
