@@ -694,3 +694,14 @@ def test_word_vectors_are_the_mean_of_their_pieces():
     expected = np.stack([hidden[g].mean(axis=0) for g in groups])
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     assert np.allclose(words.vectors, expected, atol=1e-6)
+
+
+def test_any_other_agency_is_not_answered_with_the_member_list(assistant):
+    """ "any other agency working on migrant workers?" after the ILO was given: the member list names the ILO as
+    well and gives nothing new; another body's passage answers."""
+    conversation = Conversation()
+    conversation.ask(assistant, "which un agency deals with labour migration")
+    result = conversation.ask(assistant, "any other agency working on migrant workers?")
+    assert result.standalone_question == "any other agency working on migrant workers? (besides ILO)"
+    assert not result.abstained and "consists of 10 organizations" not in result.answer, result.answer
+    assert result.citations[0].section != "ILO", result.answer
