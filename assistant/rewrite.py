@@ -46,7 +46,8 @@ def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glo
     """ "who chairs the group?" → "who chairs GMG?"; "how often does the chair change?" → "how often does the GMG
     chair change?": the newest body of the conversation that the noun fits ("the group", "the forum": a body with
     that word in its full name; "the agency": a member agency); None when none fits."""
-    bodies = [b for b in _recent_bodies(glossary, history) if not b.pronoun]
+    recent = _recent_bodies(glossary, history)
+    bodies = [b for b in recent if not b.pronoun] or recent  # "who held the job?" in a chat about the SRSG alone
     if ref.noun in reference_words()["definite_body"]:
         if ref.noun in reference_words()["body_nouns"]:
             bodies = [b for b in bodies if b.member]

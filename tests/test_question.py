@@ -529,6 +529,17 @@ def test_a_definite_noun_resolves_only_to_a_body_it_fits():
     assert rewrite("what does the agency do?", gmg_only) == "what does the agency do? (what is the gmg)"
 
 
+def test_the_job_is_the_office_the_conversation_is_about():
+    """ "who held the job?" after "tell me about the special representative on migration" was searched with the
+    earlier question appended and answered without his name: "the job" is the SRSG's (a person's office is what
+    a definite noun means when the conversation has no other body); with an agency in it, the agency's."""
+    srsg = [("tell me about the special representative on migration", "Peter Sutherland is the Special …")]
+    assert rewrite("who held the job?", srsg) == "who held the special representative job?"
+    assert rewrite("what does the role involve?", srsg) == "what does the special representative role involve?"
+    both = [*srsg, ("and what does UNHCR do?", "UNHCR: In order to fulfil its mandate …")]
+    assert rewrite("how often does the chair change?", both) == "how often does the UNHCR chair change?"
+
+
 def test_the_first_one_leans_on_the_conversation_even_in_a_question_naming_a_body():
     """ "did the GMG contribute to the first one?" after a question on the dialogues was used as asked (it names the
     GMG), so the dialogue was lost."""
