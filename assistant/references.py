@@ -267,7 +267,7 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
                  ) -> Reference | None:
     """What only the conversation says: a place or group ("how many agencies are in there?"), two or more things
     as a whole ("the pair", "which office handles both?"), more of the last answer and nothing else ("more detail
-    pls"; not "tell me more about trafficking")."""
+    pls"; not "tell me more about trafficking"), something an answer gave ("the tripartite thing you mentioned")."""
     lowered_text = question.lower()
     for i, m in enumerate(words_of(question)):
         # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place the question names
@@ -287,6 +287,8 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
                or (before and before[-1] in {"or", "and"}))
         if not own and not _names_something(question[: found.start()], glossary):
             return Reference("fragment")
+    if any(f" {phrase} " in f" {' '.join(lowered)} " for phrase in ref["you_said"]):
+        return Reference("fragment")  # "whats the tripartite thing you mentioned": something an answer gave
     for phrase in ref["continuations"]:
         found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)
         rest = lowered_text[: found.start()] + " " + lowered_text[found.end() :] if found else ""

@@ -540,6 +540,15 @@ def test_the_job_is_the_office_the_conversation_is_about():
     assert rewrite("how often does the chair change?", both) == "how often does the UNHCR chair change?"
 
 
+def test_something_you_mentioned_is_from_the_conversation():
+    """ "whats the tripartite thing you mentioned" after a question on the ILO was used as asked and abstained
+    ("mentioned" is in no passage); read with the earlier question, the ILO's passage answers."""
+    history = [("what does the ILO do on migration", "ILO, the UN specialized agency on labour issues, …")]
+    assert rewrite("whats the tripartite thing you mentioned", history) == (
+        "whats the tripartite thing you mentioned (what does the ILO do on migration)")
+    assert rewrite("what did you say about the tripartite thing", history) is None  # not the phrase
+
+
 def test_the_first_one_leans_on_the_conversation_even_in_a_question_naming_a_body():
     """ "did the GMG contribute to the first one?" after a question on the dialogues was used as asked (it names the
     GMG), so the dialogue was lost."""
