@@ -154,11 +154,6 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     earlier question with this one's own words in place of any the earlier core added ("What does UNFPA do? HIV"
     after "And HIV?"), so a later "Since when?" still knows the topic and nothing accumulates."""
     previous, answer = turn[0].strip(), turn[1]
-    own = [m.group() for m in words_of(question) if content_words(m.group(), frame)]
-    if excluded and own and not glossary.find(question):
-        # "who else covers data on migration?" after "does UNFPA do anything on HIV?": others than the bodies the
-        # last answer gave, on a topic of its own (the earlier question's topic would only mislead the search)
-        return Rewrite(f"{question.rstrip()} (besides {', '.join(excluded)})", question.strip())
     # The body the answer led with stands in for the earlier question's subject, unless this question names its own
     # ("and UNCTAD - same thing?" after a question UNDP answered asks about UNCTAD, not UNDP).
     lead = glossary.find(answer)[:1] if not glossary.find(previous) and not glossary.find(question) else []
@@ -166,6 +161,7 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     context = f"{previous.rstrip(' ?')}? {lead[0].name}" if lead else previous
     if excluded:  # shown in "Searched: …", so the user sees what was set aside
         context = f"{context.rstrip()} besides {', '.join(excluded)}"
+    own = [m.group() for m in words_of(question) if content_words(m.group(), frame)]
     if glossary.find(question) and own:  # "What about UNDP's role in trafficking?": a topic of its own
         core = OPENER.sub("", question).strip()
     elif own:

@@ -395,15 +395,6 @@ def test_they_both_are_the_two_bodies_last_named():
     assert rewrite("are both of them members?", history) == "are IOM and ILO members?"
 
 
-def test_who_else_on_a_topic_of_its_own_sets_aside_the_last_answers_bodies_only():
-    """ "who else covers data on migration?" after a question on UNFPA and HIV carried the HIV question into the
-    search; it asks about data, besides UNFPA."""
-    history = [("do UNFPA do anything on HIV as well?", "UNFPA: Among issues of particular concern …")]
-    assert rewrite("who else covers data on migration?", history) == (
-        "who else covers data on migration? (besides UNFPA)")
-    assert "(do UNFPA do anything on HIV as well?" in rewrite("who else?", history)
-
-
 def test_what_about_a_topic_then_a_question_on_it_is_one_question():
     """ "what about trafficking, who deals with that?" after "who funds IOM?" was searched as "… (who funds IOM?)"
     and answered with IOM: "that" is the trafficking it has just named. A topic alone, or a question after it that
