@@ -705,3 +705,16 @@ def test_any_other_agency_is_not_answered_with_the_member_list(assistant):
     assert result.standalone_question.endswith("besides ILO)"), result.standalone_question
     assert not result.abstained and "consists of 10 organizations" not in result.answer, result.answer
     assert result.citations[0].section != "ILO", result.answer
+
+
+def test_two_bodies_compared_by_name_are_answered_with_their_openings(assistant):
+    """ "how does the gmg differ from the gfmd" was answered with the five areas of cooperation and, since their
+    items name the GFMD, every paragraph after them (330 words): comparing the group and the forum is answered
+    like comparing two members, by each one's opening. A question about what they do together is not a
+    comparison."""
+    result = assistant.ask("how does the gmg differ from the gfmd")
+    assert result.answer.startswith("The Global Migration Group (GMG) is an inter-agency group"), result.answer
+    assert "[2]" in result.answer and result.citations[1].text.startswith("The GFMD is a voluntary"), result.answer
+    assert len(result.answer.split()) <= 140
+    together = assistant.ask("what could the GFMD and the GMG work on together?")
+    assert not (len(together.citations) == 2 and together.citations[1].text.startswith("The GFMD is a voluntary"))

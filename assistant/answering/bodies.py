@@ -132,8 +132,12 @@ class BodyAnswers:
         return self._fill(head, [c for c in chosen if not self.lists_bodies(c)], len(bodies))
 
     def _compared(self, question: str, q: QuestionEvidence) -> list[Body]:
-        """The two or three member bodies a question names, unless it pins a detail (else none)."""
-        bodies = [b for b in self.glossary.find(question) if b.member]
+        """The two or three member bodies a question names, unless it pins a detail (else none); any two or three
+        bodies when it says it compares them ("how does the gmg differ from the gfmd": not "what could the GFMD and
+        the GMG work on together?", which the notes answer)."""
+        bodies = self.glossary.find(question)
+        if not set(q.stems) & self._compare:
+            bodies = [b for b in bodies if b.member]
         return bodies if 2 <= len(bodies) <= 3 and not pins_detail(q.qtype) else []
 
     def comparison(self, question: str, q: QuestionEvidence, ranked: list[Candidate]) -> list[Candidate] | None:
