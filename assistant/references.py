@@ -104,14 +104,19 @@ def _names_something(text: str, glossary: Glossary) -> bool:
                                             for m in words_of(text))
 
 
+def _said_in_earlier_clause(before: str, frame: frozenset[str]) -> bool:
+    """Content words in a clause before the last one ("what is pension portability and does the World Bank …")."""
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before)]
+    return bool(breaks) and bool(content_words(before[: breaks[-1]], frame))
+
+
 def _has_antecedent(before: str, glossary: Glossary, frame: frozenset[str]) -> bool:
     """Whether the question names, before a pronoun, something the pronoun can refer to: a body, a proper name,
     or a content word in an earlier clause ("the custodian …, and what else does it do?", "pensions for migrants
     - who covers that?")."""
     if _names_something(before, glossary):
         return True
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before)]
-    return bool(breaks) and bool(content_words(before[: breaks[-1]], frame))
+    return _said_in_earlier_clause(before, frame)
 
 
 def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] = frozenset()) -> Reference | None:
@@ -133,7 +138,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return short  # "undesa too?", "is the ilo?", "examples?", "which is older?"
     opener = " ".join(lowered[:2])
     if opener in ref["ellipsis"]:
-        asked = _topic_then_question(question, words, glossary, frame) if lowered[1] == "about" else None
+        asked = _topic_then_question(question, words, glossary, frame) if lowered[1:2] == ["about"] else None
         if asked is not None:  # "what about trafficking, who deals with that?": "that" is the topic it just named
             inner = dangling_reference(question[asked:], glossary, frame)
             return inner and replace(inner, start=inner.start + asked, end=inner.end + asked)
@@ -163,9 +168,11 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                     # "does that include …?": after an auxiliary it points back unless the question named something
                     # before it ("… the gfmd or is that a country?"); after a preposition it always does ("does the
                     # ILO work on that too?", as "does the ILO work on that?" does)
+                    # ("UNHCR protects refugees, but does IOM help with that as well?": an earlier clause of its own)
                     after_auxiliary = i > 0 and _asks(lowered[i - 1])
-                    if i > 0 and lowered[i - 1] in ref["prepositions"] or after_auxiliary and not _names_something(
-                            question[: m.start()], glossary):
+                    after_preposition = i > 0 and lowered[i - 1] in ref["prepositions"]
+                    if after_preposition and not _said_in_earlier_clause(question[: m.start()], frame) or (
+                            after_auxiliary and not _names_something(question[: m.start()], glossary)):
                         return Reference("fragment")
                     continue
                 end = words[i + 1].end()
@@ -203,7 +210,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"
     if lowered[-1] in ref["membership_end"] - {"or"} and not _names_something(question, glossary):
-        return Reference("fragment")  # "is there a work plan too?": as well as what the conversation is about
+        return Reference("fragment")  # "is there a work plan too?", "do refugees get help too?": as well as what
+        # the conversation is about (a question naming a body or a proper name stands alone)
     one = _one_without_noun(question, glossary, frame)
     if one is not None:
         return one  # "did the GMG contribute to the first one?"
@@ -349,7 +357,9 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         noun = lowered[i + 1]
         # "the head of unicef", "the agency that counts migrants": the noun is said what it is right there
         owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"])
-        part = noun in ref["definite_part"]
+        # "the job" ends its phrase ("who held the job?", "is the role in the UN?"), not "the job market"
+        office = noun in ref["office"] and all(_asks(w) or w in ref["prepositions"] for w in lowered[i + 2 : i + 3])
+        part = noun in ref["definite_part"] or office
         if (word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part) and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answering.question import carried_question
+from assistant.answering.question import QuestionType, carried_question
 from assistant.references import (
     OPENER,
     Reference,
@@ -47,7 +47,9 @@ def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glo
     chair change?": the newest body of the conversation that the noun fits ("the group", "the forum": a body with
     that word in its full name; "the agency": a member agency); None when none fits."""
     recent = _recent_bodies(glossary, history)
-    bodies = [b for b in recent if not b.pronoun] or recent  # "who held the job?" in a chat about the SRSG alone
+    bodies = [b for b in recent if not b.pronoun]
+    if not bodies and ref.noun in reference_words()["office"]:
+        bodies = recent  # "who held the job?" in a chat about the SRSG alone: his office
     if ref.noun in reference_words()["definite_body"]:
         if ref.noun in reference_words()["body_nouns"]:
             bodies = [b for b in bodies if b.member]
@@ -201,13 +203,13 @@ def _swap_modifier(previous: str, asked: str) -> str | None:
     """ "and the second one?" after "when was the first high-level dialogue?" → "when was the second high-level
     dialogue?": the earlier question with the one word that set its thing apart replaced (None when the ellipsis
     says more than "the <modifier> one", or the earlier question has no such word, or several)."""
-    modifiers = reference_words()["one_modifiers"]
+    modifiers = reference_words()["one_modifiers"] - {"other", "same"}  # an order in time or sequence
     said = [m.group().lower() for m in words_of(asked)]
     said = said[1:] if said[:1] == ["the"] else said
     if len(said) != 2 or said[0] not in modifiers or said[1] not in {"one", "ones"}:
         return None
     found = [m for m in words_of(previous) if m.group().lower() in modifiers]
-    if len(found) != 1:
+    if len(found) != 1 or found[0].group().lower() == said[0]:
         return None
     return previous[: found[0].start()] + said[0] + previous[found[0].end() :]
 
@@ -237,12 +239,14 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         return _with_context(question, history[-1], glossary, frame, excluded)
     named = {b.name for b in glossary.find(question)}
     before = [m.group().lower() for m in words_of(question[: ref.start])]
-    if ref.word == "it" and named and is_object("it", before[-1] if before else None) and not glossary.find(
-            history[-1][0]):
-        # "what does UNODC do on it?" after "which agencies work on trafficking?": what the question's own body
-        # does something to is the earlier question's topic, not a body an answer named
-        return _with_context(question, history[-1], glossary, frame, excluded)
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
+    previous = history[-1][0]
+    if (ref.word == "it" and named and is_object("it", before[-1] if before else None) and not glossary.find(previous)
+            and not QuestionType.of(previous).one and not (candidates and is_group(candidates[0]))):
+        # "what does UNODC do on it?" after "which agencies work on trafficking?" (answered by OHCHR): what the
+        # question's own body does something to is the earlier question's topic, not one of the bodies an answer
+        # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
+        return _with_context(question, history[-1], glossary, frame, excluded)
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else,
         # even one an answer named after its lead ("who links the UN with the forum?" → "As the primary link …
         # the SRSG …", then "does he hold meetings?")
@@ -264,7 +268,8 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
             # "which of them …?" after the group: which of its members ("which GMG members …?" asks for bodies)
             start, replacement = question.lower().rindex("of", 0, ref.start), f"{name} members"
         elif len(candidates) > 1:  # after answers about several bodies: which of those the conversation named
-            names = [_spelling(b, history, glossary) for b in candidates]
+            members = [b for b in candidates if not is_group(b)]
+            names = [_spelling(b, history, glossary) for b in (members if len(members) > 1 else candidates)]
             replacement = ", ".join(names[:-1]) + " and " + names[-1]
         else:  # "which of IOM …" would ask nothing: the earlier question says what is meant
             return _with_context(question, history[-1], glossary, frame, excluded)

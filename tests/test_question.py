@@ -38,6 +38,7 @@ def test_question_types():
                               ("how many people attended the GFMD meeting in Mexico", "people"),
                               ("and how many countries ratified them?", "countries"),
                               ("how many internally displaced people are there?", "people"),
+                              ("how many internally displaced are there?", "displaced"),
                               ("How many weeks before the expiry date should I apply?", None)]:  # a period
         assert QuestionType.of(question).counted == counted, question
     assert not QuestionType.of("How many members does the GMG have?").wants_list  # a number, not the list
@@ -353,6 +354,10 @@ def test_the_other_one_asks_the_earlier_question_of_it():
     assert rewrite("what about the last one?", history) == "when was the last high-level dialogue on migration"
     assert rewrite("and the second one, who chaired it?", history) != (
         "when was the second high-level dialogue on migration")
+    # "same" and "other" set no order: the earlier question is carried as it was
+    other = [("what other agencies work on trafficking", "OHCHR …")]
+    assert rewrite("and the same one?", other) == "and the same one? (what other agencies work on trafficking? OHCHR)"
+    assert rewrite("and?", [("what does IOM do?", "IOM is dedicated …")]) == "and? (what does IOM do?)"  # no crash
 
 
 def test_he_is_the_person_an_earlier_answer_named_after_its_lead():
@@ -367,7 +372,7 @@ def test_he_is_the_person_an_earlier_answer_named_after_its_lead():
 def test_that_after_a_preposition_and_too_without_a_body_lean_on_the_conversation():
     """ "does the ILO work on that too?" after "whats pension portability" was used as asked (it named the ILO
     before "that"), as was "is there a work plan too?" after questions on the GMG; both abstained. A question
-    naming its own thing with "too" stands alone."""
+    naming a body with "too" stands alone, and "that" after an earlier clause of its own is that clause's."""
     history = [("whats pension portability", "World Bank: … enhancing the portability of pensions …")]
     assert rewrite("does the ILO work on that too?", history) == (
         "does the ILO work on that too? (whats pension portability)")
@@ -376,6 +381,10 @@ def test_that_after_a_preposition_and_too_without_a_body_lean_on_the_conversatio
         "is there a work plan too? (does the GMG have terms of reference)")
     assert rewrite("does undesa publish its own migration reports too?", gmg) is None
     assert rewrite("is the gfmd or is that a country?", gmg) is None
+    # an earlier clause of the question says what "that" is
+    iom = [("what does IOM do on labour migration", "IOM …")]
+    assert rewrite("UNHCR protects refugees, but does IOM help with that as well?", iom) is None
+    assert rewrite("what is pension portability and does the World Bank work on that at all?", iom) is None
 
 
 def test_it_done_by_a_body_the_question_names_is_the_earlier_topic():
@@ -387,6 +396,11 @@ def test_it_done_by_a_body_the_question_names_is_the_earlier_topic():
         "what does UNODC do on it (which agencies work on trafficking)")
     assert rewrite("does it also work with IOM?", history) == "does OHCHR also work with IOM?"
     assert rewrite("does IOM work with it?", [("what does UNHCR do?", "UNHCR: …")]) == "does IOM work with UNHCR?"
+    # after a question asking for one body, or when the answer gave the group, "it" is that body
+    assert rewrite("does IOM cooperate with it?", [("which agency leads on labour migration?", "ILO, the UN …")]) == (
+        "does IOM cooperate with ILO?")
+    assert rewrite("does UNODC chair it", [("who chairs the group", "The GMG meets at regular intervals …")]) == (
+        "does UNODC chair GMG")
 
 
 def test_they_both_are_the_two_bodies_last_named():
@@ -526,9 +540,13 @@ def test_the_job_is_the_office_the_conversation_is_about():
     a definite noun means when the conversation has no other body); with an agency in it, the agency's."""
     srsg = [("tell me about the special representative on migration", "Peter Sutherland is the Special …")]
     assert rewrite("who held the job?", srsg) == "who held the special representative job?"
-    assert rewrite("what does the role involve?", srsg) == "what does the special representative role involve?"
+    assert rewrite("how important is the role?", srsg) == "how important is the special representative role?"
     both = [*srsg, ("and what does UNHCR do?", "UNHCR: In order to fulfil its mandate …")]
     assert rewrite("how often does the chair change?", both) == "how often does the UNHCR chair change?"
+    # only an office noun may mean the person's office; one that does not end its phrase is no reference
+    assert rewrite("who are the members?", srsg) == (
+        "who are the members? (tell me about the special representative on migration)")
+    assert rewrite("how is the job market for migrants?", [("what does IOM do?", "IOM is dedicated …")]) is None
 
 
 def test_something_you_mentioned_is_from_the_conversation():

@@ -136,7 +136,8 @@ class BodyAnswers:
         bodies when it says it compares them ("how does the gmg differ from the gfmd": not "what could the GFMD and
         the GMG work on together?", which the notes answer)."""
         bodies = self.glossary.find(question)
-        if not set(q.stems) & self._compare:
+        # "between" alone asks how they relate ("the link between the GMG and the GFMD"), which the notes answer
+        if not set(q.stems) & (self._compare - set(self.keyword.terms("between"))):
             bodies = [b for b in bodies if b.member]
         return bodies if 2 <= len(bodies) <= 3 and not pins_detail(q.qtype) else []
 

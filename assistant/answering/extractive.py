@@ -88,7 +88,12 @@ class ExtractiveAnswerer:
         qtype = reading.question.qtype
         # "any other agency working on migrant workers?" after the ILO was named: the member list, which names the
         # ILO too, gives nothing new (a question setting bodies aside in its own words may want the rest of a list)
-        others = bool(excluded) and not {b.name for b in self.glossary.find(asked or question)} & set(excluded)
+        own_words = asked or question
+        named = self.glossary.find(own_words)
+        said = {m.group().lower() for m in words_of(own_words)}
+        # "who else is a member?": the list is the answer
+        membership = bool(said & reference_words()["membership_nouns"]) or any(is_group(b) for b in named)
+        others = bool(excluded) and not {b.name for b in named} & set(excluded) and not membership
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]

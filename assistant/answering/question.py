@@ -94,7 +94,7 @@ def counted_noun(question: str) -> str | None:
     nouns = [w for w in words if w in PLURALS or len(w) > 4 and is_plural(w)]
     if len(words) > 1 and nouns:
         words = words[: words.index(nouns[-1]) + 1]
-    elif len(words) > 1 and words[-1].endswith("ed"):
+    elif len(words) > 1 and words[-1].endswith("ed") and not words[-2].endswith("ly"):  # "internally displaced"
         words.pop()
     if not words or any(w in _TIME_UNITS for w in words):
         return None
