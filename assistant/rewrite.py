@@ -263,16 +263,11 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
     start = ref.start
-    if ref.word == "them" and question[: ref.start].lower().split()[-2:] == ["which", "of"]:
-        if is_group(candidates[0]):
-            # "which of them …?" after the group: which of its members ("which GMG members …?" asks for bodies)
-            start, replacement = question.lower().rindex("of", 0, ref.start), f"{name} members"
-        elif len(candidates) > 1:  # after answers about several bodies: which of those the conversation named
-            members = [b for b in candidates if not is_group(b)]
-            names = [_spelling(b, history, glossary) for b in (members if len(members) > 1 else candidates)]
-            replacement = ", ".join(names[:-1]) + " and " + names[-1]
-        else:  # "which of IOM …" would ask nothing: the earlier question says what is meant
+    if ref.word == "them" and before[-2:] == ["which", "of"]:
+        if len(candidates) == 1 and not is_group(candidates[0]):
+            # "which of IOM …" would ask nothing: the earlier question says what is meant
             return _with_context(question, history[-1], glossary, frame, excluded)
+        start, replacement = _which_of_them(question, ref, candidates, history, glossary)
     after = [m.group().lower() for m in words_of(question[ref.end :])]
     if ref.word in {"they", "them"} and (after[:1] == ["both"] or before[-2:] == ["both", "of"]) and len(
             candidates) > 1:  # "are they both in the gmg?" after a question on IOM and the ILO: the two of them
@@ -280,6 +275,19 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
+
+
+def _which_of_them(question: str, ref: Reference, candidates: list[Body], history, glossary: Glossary
+                   ) -> tuple[int, str]:
+    """Where the replacement of "them" in "which of them …?" starts, and the replacement: after the group, its
+    members ("which GMG members …?" asks for bodies); after several bodies, those the conversation named (the
+    members among them when two or more remain)."""
+    if is_group(candidates[0]):
+        name = _spelling(candidates[0], history, glossary)
+        return question.lower().rindex("of", 0, ref.start), f"{name} members"
+    members = [b for b in candidates if not is_group(b)]
+    names = [_spelling(b, history, glossary) for b in (members if len(members) > 1 else candidates)]
+    return ref.start, ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _spelling(body: Body, history: list[tuple[str, str]], glossary: Glossary) -> str:

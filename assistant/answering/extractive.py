@@ -86,14 +86,7 @@ class ExtractiveAnswerer:
                                                                            reading.ranked) is None:
             return self._abstain(question, reading.ranked, reading.answerability)
         qtype = reading.question.qtype
-        # "any other agency working on migrant workers?" after the ILO was named: the member list, which names the
-        # ILO too, gives nothing new (a question setting bodies aside in its own words may want the rest of a list)
-        own_words = asked or question
-        named = self.glossary.find(own_words)
-        said = {m.group().lower() for m in words_of(own_words)}
-        # "who else is a member?": the list is the answer
-        membership = bool(said & reference_words()["membership_nouns"]) or any(is_group(b) for b in named)
-        others = bool(excluded) and not {b.name for b in named} & set(excluded) and not membership
+        others = self._asks_for_others(asked or question, excluded)
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
         if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
@@ -115,6 +108,15 @@ class ExtractiveAnswerer:
         if body is not None and not any(self.glossary.speaks_of(c.text, c.section, body) for c in answer.citations):
             return self._abstain(question, reading.ranked, reading.answerability)
         return answer
+
+    def _asks_for_others(self, own_words: str, excluded: tuple[str, ...]) -> bool:
+        """ "any other agency working on migrant workers?" after the ILO was named: bodies other than those the
+        conversation set aside, which a member list (naming them too) does not give. Not when the user's words set
+        them aside (the rest of a list may be wanted) or ask about membership ("who else is a member?")."""
+        named = self.glossary.find(own_words)
+        said = {m.group().lower() for m in words_of(own_words)}
+        membership = bool(said & reference_words()["membership_nouns"]) or any(is_group(b) for b in named)
+        return bool(excluded) and not {b.name for b in named} & set(excluded) and not membership
 
     def _without_scope(self, question: str) -> str:
         """ "Which GMG agency deals with refugees?": the group that qualifies the bodies asked for ("GMG agency",
