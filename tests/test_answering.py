@@ -271,7 +271,7 @@ def test_the_group_a_question_asks_into_is_where_to_look_not_the_topic(assistant
 def test_only_a_group_that_qualifies_the_bodies_asked_for_is_read_away(assistant):
     """The group is left out where it qualifies the bodies asked for, never where it is what the question asks
     about, nor in a question with no topic beyond the group and its members."""
-    scope = assistant.answerer._without_scope
+    scope = assistant.answerer.without_scope
     assert scope("which members of the GMG deal with refugees?") == "which members deal with refugees?"
     assert scope("which gmg members attend the gfmd?") == "which members attend the gfmd?"  # the GFMD is asked about
     for asked in ("which agency chairs the GMG?", "which agencies belong to the gmg?",
@@ -279,6 +279,8 @@ def test_only_a_group_that_qualifies_the_bodies_asked_for_is_read_away(assistant
         assert scope(asked) == asked
     for members in ("which agencies are in the gmg?", "who are the members of the gmg?"):
         assert assistant.ask(members).answer.startswith("The GMG consists of 10 organizations"), members
+    # searched without the group too: with it, the group's own passages filled the top k and the answer abstained
+    assert assistant.ask("which gmg members deal with data and statistics").citations[0].section == "UNDESA"
 
 
 def test_an_item_is_asked_for_only_by_the_margin_and_never_when_it_opens_a_list():

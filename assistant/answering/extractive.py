@@ -77,7 +77,7 @@ class ExtractiveAnswerer:
         parts = split_parts(question)
         if len(parts) > 1 or asks_about_each_document(question):
             return self._answer_parts(question, parts, candidates)
-        reading = self.reader.read(self._without_scope(question), candidates)
+        reading = self.reader.read(self.without_scope(question), candidates)
         expansion = self._expansion(question, candidates)
         if expansion is not None:  # "What does UNCTAD stand for?": the passage that spells the name out
             return CitedAnswer(question=question, answer=f"{' '.join(expansion.text.split())} [1]",
@@ -118,7 +118,7 @@ class ExtractiveAnswerer:
         membership = bool(said & reference_words()["membership_nouns"]) or any(is_group(b) for b in named)
         return bool(excluded) and not {b.name for b in named} & set(excluded) and not membership
 
-    def _without_scope(self, question: str) -> str:
+    def without_scope(self, question: str) -> str:
         """ "Which GMG agency deals with refugees?": the group that qualifies the bodies asked for ("GMG agency",
         "members of the GMG") is where to look, not what the answer speaks of; the reader reads the question without
         it (else the group's own passages, which mention refugees among the issues it discusses, outrank UNHCR's).
