@@ -728,3 +728,13 @@ def test_two_bodies_compared_by_name_are_answered_with_their_openings(assistant)
         cited = [c.text for c in assistant.ask(question).citations]
         assert not any(t.startswith("The GFMD is a voluntary") for t in cited) or not any(
             t.startswith("The Global Migration Group (GMG) is an inter-agency group") for t in cited), cited
+
+
+def test_a_pronoun_the_rewrite_resolved_makes_a_question_about_both_bodies(assistant):
+    """ "how does he work with the GMG?" after a question on the SRSG was checked as a question about the GMG
+    alone (the only body the user's words name), so the SRSG's passage failed the check and the answer abstained."""
+    conversation = Conversation()
+    conversation.ask(assistant, "who is the SRSG for international migration")
+    result = conversation.ask(assistant, "how does he work with the GMG")
+    assert result.standalone_question == "how does SRSG work with the GMG"
+    assert not result.abstained and "SRSG" in result.answer

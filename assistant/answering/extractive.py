@@ -92,7 +92,7 @@ class ExtractiveAnswerer:
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
         body = None
         if not (qtype.who or qtype.wants_list):
-            body = self.bodies.asked_about(asked or question, excluded) or self._carried_body(question, asked, excluded)
+            body = self._one_body(question, asked, excluded)
         ranked = self.bodies.kept_to(body, ranked)
         chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
@@ -154,6 +154,15 @@ class ExtractiveAnswerer:
                 if k > 0 and lowered[k] in ("of", "in") and lowered[k - 1] in nouns:
                     return words[k].start(), words[j].end()
         return None
+
+    def _one_body(self, question: str, asked: str | None, excluded: tuple[str, ...]) -> Body | None:
+        """The one body the question is about: the one the user's words name, unless the rewrite put another in for
+        a pronoun ("how does he work with the GMG?" → "how does SRSG work with the GMG?" asks about both); else the
+        one body of the earlier question a follow-up was read with."""
+        body = self.bodies.asked_about(asked or question, excluded)
+        if body is not None and asked is not None and carried_question(question, asked) is None:
+            return self.bodies.asked_about(question, excluded)
+        return body or self._carried_body(question, asked, excluded)
 
     def _carried_body(self, question: str, asked: str | None, excluded: tuple[str, ...]) -> Body | None:
         """For a follow-up that names no body and was read with the previous question carried in brackets ("when
