@@ -22,15 +22,30 @@ _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b
 
 
 @lru_cache(maxsize=1)
-def reference_words() -> dict[str, frozenset[str]]:
-    """kind → words, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's words)."""
+def _reference_lines() -> dict[str, tuple[str, ...]]:
+    """kind → words in the order listed, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's
+    words)."""
     text = resources.files("assistant.data").joinpath("reference_words.txt").read_text(encoding="utf-8")
-    kinds: dict[str, frozenset[str]] = {}
+    kinds: dict[str, tuple[str, ...]] = {}
     for line in text.splitlines():
         if line.strip() and not line.startswith("#") and ":" in line:
             kind, words = line.split(":", 1)
-            kinds[kind.strip()] = frozenset(w.replace("-", " ") for w in words.split())
+            kinds[kind.strip()] = tuple(w.replace("-", " ") for w in words.split())
     return kinds
+
+
+@lru_cache(maxsize=1)
+def reference_words() -> dict[str, frozenset[str]]:
+    """kind → words, from data/reference_words.txt."""
+    return {kind: frozenset(words) for kind, words in _reference_lines().items()}
+
+
+def ordinal_place(word: str) -> int | None:
+    """Where an ordinal points in a sequence ("second" → 1); the line's last word ("last") → -1; None for others."""
+    order = _reference_lines()["ordinals"]
+    if word not in order:
+        return None
+    return -1 if word == order[-1] else order.index(word)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from assistant.references import (
     is_function_word,
     is_group,
     is_object,
+    ordinal_place,
     reference_words,
     set_aside_span,
     without_bodies,
@@ -131,9 +132,11 @@ def set_aside(question: str, glossary: Glossary) -> list[Body]:
     from assistant.answering.question import QuestionType
 
     span = set_aside_span(question)
-    which = re.search(r"\b(?:which|what)\s+(?:other\s+)?([a-z]+)", question, re.I)
-    asks_bodies = QuestionType.of(question).who or bool(which and which.group(1).lower() in
-                                                        reference_words()["body_nouns"])
+    # "which (other) agencies …", "any other agency …", "anyone besides …" ask for bodies
+    ref = reference_words()
+    which = re.search(r"\b(?:which|what|any)\s+(?:other\s+)?([a-z]+)", question, re.I)
+    asks_bodies = (QuestionType.of(question).who or bool(which and which.group(1).lower() in ref["body_nouns"])
+                   or any(m.group().lower() in ref["someone"] for m in words_of(question)))
     if not span or not asks_bodies:
         return []
     return glossary.find(question[span[0] : span[1]])
@@ -308,12 +311,54 @@ def _names_a_body(noun: str) -> bool:
     return bool(noun) and noun in question_words() and not is_function_word(noun)
 
 
+def _ordinal(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[int, int, Body] | None:
+    """ "the second agency you listed" after the member list, "the second one, does it …?" after a question on
+    UNCTAD and the World Bank: where the phrase is, and the body at that place among the bodies an answer listed
+    (the latest answer naming three or more besides those its question named), else among those the
+    conversation's questions named, in the order named. None when no such phrase, fewer than two bodies to count,
+    or the last question has an ordinal of its own ("and the second one?" after "… the first high-level
+    dialogue?": _swap_modifier)."""
+    ref = reference_words()
+    words = words_of(question)
+    lowered = [m.group().lower() for m in words]
+    found = next((i for i, w in enumerate(lowered[:-1]) if ordinal_place(w) is not None
+                  and (lowered[i + 1] == "one" or lowered[i + 1] in ref["body_nouns"])), None)
+    if found is None or any(ordinal_place(m.group().lower()) is not None for m in words_of(history[-1][0])):
+        return None
+    start = words[found - 1].start() if found and lowered[found - 1] == "the" else words[found].start()
+    end = found + 2
+    end += next((n for n in (3, 2) if " ".join(lowered[end : end + n]) in ref["you_said"]), 0)  # "… you listed"
+    listed = next((bodies for bodies in map(lambda turn: _listed(turn, glossary), reversed(history))
+                   if len(bodies) >= 3), None)
+    listed = listed or list({b.name: b for q, _ in history for b in glossary.find(q)}.values())
+    place = ordinal_place(lowered[found])
+    if len(listed) < 2 or place >= len(listed):
+        return None
+    return start, words[end - 1].end(), listed[place]
+
+
+def _listed(turn: tuple[str, str], glossary: Glossary) -> list[Body]:
+    """The bodies a turn's answer names besides those its question named, in the answer's order, when the question
+    asked for bodies ("which agencies belong to the GMG?"; not "what were the high-level dialogues?", whose "the
+    first one" is a dialogue)."""
+    qtype = QuestionType.of(turn[0])
+    if not (qtype.who or qtype.wants_list):
+        return []
+    asked = {b.name for b in glossary.find(turn[0])}
+    return [b for b in glossary.find(turn[1]) if b.name not in asked]
+
+
 def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Glossary,
                      frame: frozenset[str] = frozenset()) -> Rewrite | None:
     """The standalone form of `question` given earlier (core question, answer) turns, oldest first; None when the
     question stands on its own (or there is no conversation to lean on)."""
     if not history:
         return None
+    ordinal = _ordinal(question, history, glossary)
+    if ordinal is not None:  # the body put in its place, then read again ("and the last one?" → "and World Bank?")
+        start, end, body = ordinal
+        named = question[:start] + _spelling(body, history, glossary) + question[end:]
+        return rewrite_followup(named, history, glossary, frame) or Rewrite(named, named)
     ref = dangling_reference(question, glossary, frame)
     if ref is None:
         return None

@@ -498,6 +498,9 @@ def test_other_agencies_as_an_object_or_of_a_named_body_leave_nothing_out():
 def test_a_question_asking_for_bodies_sets_aside_those_it_names():
     assert _read("which agencies help out with the forum apart from iom?", []) == (None, ("IOM",))
     assert _read("besides IOM, UNHCR and the ILO, who works on refugees?", [])[1] == ("IOM", "UNHCR", "ILO")
+    # "anyone" asks for bodies however the question opens; it used to keep UNCTAD and answer with it again
+    assert _read("anyone besides UNCTAD looking at brain drain", [])[1] == ("UNCTAD",)
+    assert _read("any other agency apart from unhcr on refugees?", [])[1] == ("UNHCR",)
     # a question about a body keeps its section: it holds the evidence
     assert _read("Are all the members UN agencies except the World Bank?", [])[1] == ()
     # an earlier question carried in brackets sets nothing aside
@@ -556,6 +559,31 @@ def test_something_you_mentioned_is_from_the_conversation():
     assert rewrite("whats the tripartite thing you mentioned", history) == (
         "whats the tripartite thing you mentioned (what does the ILO do on migration)")
     assert rewrite("what did you say about the tripartite thing", history) is None  # not the phrase
+    # "what did you mean by …" asks about the last answer's words: abstained when read alone
+    assert rewrite("what do you mean by tripartite", history) == (
+        "what do you mean by tripartite (what does the ILO do on migration)")
+
+
+def test_an_ordinal_is_a_place_among_the_bodies_listed_or_named():
+    """ "the second agency you listed" after the member list, "the second one, does it …?" after a question on two
+    bodies, "the first one" two turns back: the body at that place (not the last body named); not a thing the last
+    question named in the plural, nor a place past the end."""
+    members = [("which agencies belong to the GMG", "The GMG consists of 10 organizations …: International Labour "
+                "Organization (ILO); International Organization for Migration (IOM); United Nations Conference on "
+                "Trade and Development (UNCTAD); … [1]")]
+    assert rewrite("the second agency you listed, what does it do on migration", members) == (
+        "International Organization for Migration, what does it do on migration")
+    assert rewrite("and the last one?", [*members, ("IOM, what does it do on migration", "IOM is dedicated …")]) == (
+        "UNCTAD, what does it do on migration")
+    two = [("what do unctad and the world bank do on remittances", "UNCTAD: … World Bank: … [1]")]
+    assert rewrite("the second one, does it have data online?", two) == "world bank, does it have data online?"
+    turns = [("what does unodc do?", "UNODC, as custodian …"), ("what does iom do?", "IOM is dedicated …")]
+    assert rewrite("go back to the first one - where is it based?", turns) == "go back to unodc - where is it based?"
+    dialogues = [("what were the UN high level dialogues on migration and development?", "At the second High-level "
+                  "Dialogue …, the Secretary-General tasked his Special Representative … the GFMD and the GMG …")]
+    assert rewrite("when was the first one?", dialogues) == (
+        "when was the first one? (what were the UN high level dialogues on migration and development?)")
+    assert rewrite("the third one, does it set standards?", two).startswith("the third one, does ")  # no third
 
 
 def test_the_first_one_leans_on_the_conversation_even_in_a_question_naming_a_body():
