@@ -279,6 +279,10 @@ def test_only_a_group_that_qualifies_the_bodies_asked_for_is_read_away(assistant
         assert scope(asked) == asked
     for members in ("which agencies are in the gmg?", "who are the members of the gmg?"):
         assert assistant.ask(members).answer.startswith("The GMG consists of 10 organizations"), members
+    # bodies asked for in the plural or by "who" get the whole list of members, not its first seven and "…"
+    for members in ("which agencies belong to the GMG", "who is in the GMG"):
+        answer = assistant.ask(members).answer
+        assert "United Nations Office on Drugs and Crime (UNODC); World Bank." in answer, members
     # searched without the group too: with it, the group's own passages filled the top k and the answer abstained
     assert assistant.ask("which gmg members deal with data and statistics").citations[0].section == "UNDESA"
 

@@ -317,7 +317,7 @@ class ExtractiveAnswerer:
             if key in used:
                 continue
             peers = same_version(cand, candidates)  # what may be quoted with it: text of one version of its file
-            items = self.lists.shown(cand, part, qtype, peers, scored=single)
+            items = self.lists.shown(cand, part, qtype, peers, scored=single, first=position == 0)
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
             if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the

@@ -9,10 +9,10 @@ efforts in … research …").
 from __future__ import annotations
 
 from assistant.answering.passages import coverage, join_items
-from assistant.answering.question import QuestionType
+from assistant.answering.question import QuestionType, is_plural
 from assistant.answering.reader import Candidate
 from assistant.answering.reader_model import ReaderModel
-from assistant.references import reference_words, set_aside_span, words_of
+from assistant.references import content_words, reference_words, set_aside_span, without_bodies, words_of
 from ingest.glossary import Glossary
 
 
@@ -75,15 +75,30 @@ class ListQuotes:
             return None
         return best
 
-    def shown(self, cand: Candidate, part: str, qtype: QuestionType, peers: list[Candidate], scored: bool = True
-              ) -> list[Candidate]:
+    def shown(self, cand: Candidate, part: str, qtype: QuestionType, peers: list[Candidate], scored: bool = True,
+              first: bool = False) -> list[Candidate]:
         """The list items quoted with `cand`, in order and adjacent: none for a count (the count first, "How many
         …?"), all of them when the question asks for a list, else those `_first_items` picks. `scored`: the
-        candidates' scores are those of `part` (not of another part of a multi-part question, read after it)."""
+        candidates' scores are those of `part` (not of another part of a multi-part question, read after it);
+        `first`: `cand` opens the answer (a list of bodies asked for is then quoted whole: _bodies_asked_for)."""
         if qtype.how_many and not qtype.wants_list:
             return []
         items = self.items(cand, peers)
-        return self._first_items(cand, items, part, scored) if items and not qtype.wants_list else items
+        if not items or qtype.wants_list or first and self._bodies_asked_for(part, qtype, items):
+            return items
+        return self._first_items(cand, items, part, scored)
+
+    def _bodies_asked_for(self, question: str, qtype: QuestionType, items: list[Candidate]) -> bool:
+        """ "which agencies belong to the GMG?", "who is in the GMG?": bodies asked for in the plural or by "who"
+        (not "which agency …?"), over a list of bodies (each item a body's name and nothing else): all of them, as
+        "who are the members?" gets (the list was cut after its seventh member)."""
+        nouns = reference_words()["body_nouns"]
+        plural = any(w.group().lower() in nouns and is_plural(w.group().lower()) for w in words_of(question))
+        return (plural or qtype.who) and not qtype.one and all(self._names_only(i.text) for i in items)
+
+    def _names_only(self, text: str) -> bool:
+        bodies = self.glossary.find(text)
+        return bool(bodies) and not content_words(without_bodies(text, bodies), frozenset())
 
     def listed(self, cand: Candidate, items: list[Candidate], peers: list[Candidate], used: set[tuple[str, int]]
                ) -> tuple[int, str]:
