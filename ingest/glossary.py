@@ -34,12 +34,13 @@ FIND_MEMO_CHARS = 600  # ... each at most this long
 
 def _spelling_pattern(spelling: str) -> str:
     # One-word names match on word boundaries ("ILO", not "silo"): case-sensitively, except acronyms of three or
-    # more capitals, which people type in lower case too ("what about undp?"); phrases match in any case.
+    # more capitals, which people type in lower case too ("what about undp?") and with a possessive "s" and no
+    # apostrophe ("UNHCRs work on statelessness", "IOMs members"); phrases match in any case.
     escaped = re.escape(spelling)
     if " " in spelling:
         return rf"(?i:\b{escaped}\b)"
     if len(spelling) >= 3 and spelling.isupper():
-        return rf"(?i:(?<![\w/-]){escaped}(?![\w/]))"
+        return rf"(?i:(?<![\w/-]){escaped}s?(?![\w/]))"
     return rf"(?<![\w/-]){escaped}(?![\w/])"
 
 
