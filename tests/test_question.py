@@ -559,9 +559,9 @@ def test_something_you_mentioned_is_from_the_conversation():
     assert rewrite("whats the tripartite thing you mentioned", history) == (
         "whats the tripartite thing you mentioned (what does the ILO do on migration)")
     assert rewrite("what did you say about the tripartite thing", history) is None  # not the phrase
-    # "what did you mean by …" asks about the last answer's words: abstained when read alone
-    assert rewrite("what do you mean by tripartite", history) == (
-        "what do you mean by tripartite (what does the ILO do on migration)")
+    # "what do you mean by tripartite" names what it asks about: read with an earlier question the notes could not
+    # answer ("how many countries have ratified them?") it abstained; alone it is answered
+    assert rewrite("what do you mean by tripartite", history) is None
 
 
 def test_an_ordinal_is_a_place_among_the_bodies_listed_or_named():
