@@ -39,7 +39,7 @@ from assistant.answering.question import (
 )
 from assistant.answering.reader import Candidate, Reader, Reading, is_question, quotable
 from assistant.answering.reader_model import ReaderModel, shipped_model
-from assistant.answering.specifics import gives_detail
+from assistant.answering.specifics import gives_detail, pins_detail
 from assistant.models import Citation, CitedAnswer
 from assistant.references import content_words, is_group, reference_words, words_of
 from assistant.retrieval import KeywordIndex
@@ -323,8 +323,13 @@ class ExtractiveAnswerer:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
                 # answer fits.
                 spare = cap - sum(len(c.display.split()) for c, _, _ in chosen)
+                # A sentence stating the detail asked for (a date, a count…), or naming the body a "who" question
+                # asks for, answers on its own: what comes before it would open the answer with something else
+                # ("who chaired the first meeting of the GMG?": not "The GMG meets at regular intervals. …"). A
+                # "which agency …?" answer keeps the body's sentences before it, which introduce the body.
+                factoid = pins_detail(qtype) or qtype.who and not qtype.one and bool(self.glossary.find(cand.text))
                 start, end, shown, taken = self._passage(cand, peers, spare,
-                                                         {(c.source, c.start) for c, _, _ in chosen})
+                                                         {(c.source, c.start) for c, _, _ in chosen}, not factoid)
                 used |= taken
             if items:
                 end, shown = self.lists.listed(cand, items, peers, used)
@@ -346,12 +351,13 @@ class ExtractiveAnswerer:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
 
-    def _passage(self, cand: Candidate, candidates: list[Candidate], spare: int, chosen: set[tuple[str, int]]
-                 ) -> tuple[int, int, str, set[tuple[str, int]]]:
+    def _passage(self, cand: Candidate, candidates: list[Candidate], spare: int, chosen: set[tuple[str, int]],
+                 grow_before: bool = True) -> tuple[int, int, str, set[tuple[str, int]]]:
         """`cand` with its neighbours in its section as one quoted span, as many as `spare` words allow: first the
-        sentences right after it, then, with the words left, those right before it (what an answer under an FAQ
-        heading, or a sentence opening "It …", follows from). A chosen neighbour costs nothing more and is quoted
-        here, not again. Returns the span's start and end, the shown text and the chosen sentences it took in."""
+        sentences right after it, then, with the words left and `grow_before`, those right before it (what an
+        answer under an FAQ heading, or a sentence opening "It …", follows from). A chosen neighbour costs nothing
+        more and is quoted here, not again. Returns the span's start and end, the shown text and the chosen
+        sentences it took in."""
         section = sorted((c for c in candidates if c.source == cand.source and c.section == cand.section),
                          key=lambda c: c.start)
         after = [c for c in section if c.start >= cand.end]
@@ -362,7 +368,7 @@ class ExtractiveAnswerer:
             if words is None:
                 break
             end, spare, taken = nxt.end, spare - words, taken | ({(nxt.source, nxt.start)} & chosen)
-        for prv in before:
+        for prv in before if grow_before else []:
             words = self._joins(prv, cand.source, prv.end, start, candidates, chosen, spare)
             if words is None:
                 break
