@@ -323,11 +323,12 @@ class ExtractiveAnswerer:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
                 # answer fits.
                 spare = cap - sum(len(c.display.split()) for c, _, _ in chosen)
-                # A sentence stating the detail asked for (a date, a count…), or naming the body a "who" question
-                # asks for, answers on its own: what comes before it would open the answer with something else
-                # ("who chaired the first meeting of the GMG?": not "The GMG meets at regular intervals. …"). A
-                # "which agency …?" answer keeps the body's sentences before it, which introduce the body.
-                factoid = pins_detail(qtype) or qtype.who and not qtype.one and bool(self.glossary.find(cand.text))
+                # A sentence stating the detail asked for (a date, a count…), or naming for a "who" question a body
+                # other than its section's, answers on its own: what comes before it would open the answer with
+                # something else ("which agency chaired the GMG first?": not "The GMG meets at regular intervals.
+                # …"). In a body's own section the sentences before the best one introduce the body ("which
+                # agency is in charge of migration management?": "IOM is dedicated to …" first).
+                factoid = pins_detail(qtype) or qtype.who and self._names_another_body(cand)
                 start, end, shown, taken = self._passage(cand, peers, spare,
                                                          {(c.source, c.start) for c, _, _ in chosen}, not factoid)
                 used |= taken
@@ -350,6 +351,10 @@ class ExtractiveAnswerer:
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
+
+    def _names_another_body(self, cand: Candidate) -> bool:
+        own = self.reader.section_body(cand.section)
+        return any(own is None or b.name != own.name for b in self.glossary.find(cand.text))
 
     def _passage(self, cand: Candidate, candidates: list[Candidate], spare: int, chosen: set[tuple[str, int]],
                  grow_before: bool = True) -> tuple[int, int, str, set[tuple[str, int]]]:
