@@ -211,10 +211,9 @@ class Assistant:
         k = max(1, min(asked, self.settings.max_top_k))
         if asked > k:
             state["notes"].append(f"Top-k {asked} was capped to {k} passages (ASSISTANT_MAX_TOP_K).")
-        # "which GMG members deal with data?": searched without the group that only says where to look, else its
-        # own passages (which mention every topic it discusses) crowd out the members (ExtractiveAnswerer.without_scope)
-        query = self.answerer.without_scope(state["standalone"])
-        docs = self.retriever.invoke(query, k=k, filter=self._search_filter(state))
+        # "which GMG members deal with data?" without the GMG, whose passages would crowd out the members'
+        docs = self.retriever.invoke(self.answerer.without_scope(state["standalone"]), k=k,
+                                     filter=self._search_filter(state))
         state["timings"]["retrieve_ms"] = (time.perf_counter() - started) * 1000
         return {**state, "docs": docs, "top_k": k}
 

@@ -23,29 +23,21 @@ _CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b
 
 @lru_cache(maxsize=1)
 def _reference_lines() -> dict[str, tuple[str, ...]]:
-    """kind → words in the order listed, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's
-    words)."""
+    """kind → words in order, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's words)."""
     text = resources.files("assistant.data").joinpath("reference_words.txt").read_text(encoding="utf-8")
-    kinds: dict[str, tuple[str, ...]] = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#") and ":" in line:
-            kind, words = line.split(":", 1)
-            kinds[kind.strip()] = tuple(w.replace("-", " ") for w in words.split())
-    return kinds
+    lines = [line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#")]
+    return {kind.strip(): tuple(w.replace("-", " ") for w in words.split()) for kind, words in lines}
 
 
 @lru_cache(maxsize=1)
 def reference_words() -> dict[str, frozenset[str]]:
-    """kind → words, from data/reference_words.txt."""
     return {kind: frozenset(words) for kind, words in _reference_lines().items()}
 
 
 def ordinal_place(word: str) -> int | None:
-    """Where an ordinal points in a sequence ("second" → 1); the line's last word ("last") → -1; None for others."""
+    """Where an ordinal points ("second" → 1; the line's last word, "last", → -1); None for other words."""
     order = _reference_lines()["ordinals"]
-    if word not in order:
-        return None
-    return -1 if word == order[-1] else order.index(word)
+    return None if word not in order else -1 if word == order[-1] else order.index(word)
 
 
 @dataclass(frozen=True)
@@ -402,5 +394,5 @@ def without_set_aside(question: str) -> str:
 def without_bodies(text: str, bodies: list[Body]) -> str:
     for body in bodies:
         for spelling in sorted(body.spellings, key=len, reverse=True):
-            text = re.sub(rf"(?i)\b{re.escape(spelling)}\b", " ", text)
+            text = re.sub(rf"(?i)\b{re.escape(spelling)}s?\b", " ", text)  # "UNDPs": the glossary's possessive
     return text

@@ -311,41 +311,48 @@ def _names_a_body(noun: str) -> bool:
     return bool(noun) and noun in question_words() and not is_function_word(noun)
 
 
-def _ordinal(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[int, int, Body] | None:
+def _ordinal(question: str, history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
+             ) -> tuple[int, int, Body, bool] | None:
     """ "the second agency you listed" after the member list, "the second one, does it …?" after a question on
-    UNCTAD and the World Bank: where the phrase is, and the body at that place among the bodies an answer listed
-    (the latest answer naming three or more besides those its question named), else among those the
-    conversation's questions named, in the order named. None when no such phrase, fewer than two bodies to count,
-    or the last question has an ordinal of its own ("and the second one?" after "… the first high-level
-    dialogue?": _swap_modifier)."""
+    UNCTAD and the World Bank: where the phrase is, the body at that place (_counted_bodies) and whether the last
+    turn gave it. None without such a phrase; for a rank ("the first agency to join", "is IOM the first agency
+    …?": a question naming a body of its own); when the last question has an ordinal of its own ("and the second
+    one?" after "… the first high-level dialogue?": _swap_modifier); or with no body at that place."""
     ref = reference_words()
     words = words_of(question)
     lowered = [m.group().lower() for m in words]
     found = next((i for i, w in enumerate(lowered[:-1]) if ordinal_place(w) is not None
                   and (lowered[i + 1] == "one" or lowered[i + 1] in ref["body_nouns"])), None)
-    if found is None or any(ordinal_place(m.group().lower()) is not None for m in words_of(history[-1][0])):
+    if found is None or glossary.find(question) or lowered[found + 2 : found + 3] == ["to"] or any(
+            ordinal_place(m.group().lower()) is not None for m in words_of(history[-1][0])):
         return None
     start = words[found - 1].start() if found and lowered[found - 1] == "the" else words[found].start()
     end = found + 2
-    end += next((n for n in (3, 2) if " ".join(lowered[end : end + n]) in ref["you_said"]), 0)  # "… you listed"
-    listed = next((bodies for bodies in map(lambda turn: _listed(turn, glossary), reversed(history))
-                   if len(bodies) >= 3), None)
-    listed = listed or list({b.name: b for q, _ in history for b in glossary.find(q)}.values())
+    end += next((n for n in (3, 2) if len(lowered[end : end + n]) == n
+                 and " ".join(lowered[end : end + n]) in ref["you_said"]), 0)  # "… you listed"
+    bodies, last = _counted_bodies(history, glossary, frame)
     place = ordinal_place(lowered[found])
-    if len(listed) < 2 or place >= len(listed):
+    if len(bodies) < 2 or place >= len(bodies):
         return None
-    return start, words[end - 1].end(), listed[place]
+    return start, words[end - 1].end(), bodies[place], last
 
 
-def _listed(turn: tuple[str, str], glossary: Glossary) -> list[Body]:
-    """The bodies a turn's answer names besides those its question named, in the answer's order, when the question
-    asked for bodies ("which agencies belong to the GMG?"; not "what were the high-level dialogues?", whose "the
-    first one" is a dialogue)."""
-    qtype = QuestionType.of(turn[0])
-    if not (qtype.who or qtype.wants_list):
-        return []
-    asked = {b.name for b in glossary.find(turn[0])}
-    return [b for b in glossary.find(turn[1]) if b.name not in asked]
+def _counted_bodies(history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
+                    ) -> tuple[list[Body], bool]:
+    """The bodies an ordinal counts, and whether the last turn gave them: the newest turn's that lists three or
+    more (its answer, for a question asking for bodies) or names two or more (its question); else, when the last
+    question is about a body and nothing else ("what about iom?"), the bodies the questions named in order ("go
+    back to the first one"; not after "what are the objectives of the GMG work plan?", whose "the second one" is
+    an objective)."""
+    for age, turn in enumerate(reversed(history)):
+        qtype, named = QuestionType.of(turn[0]), glossary.find(turn[0])
+        listed = [b for b in glossary.find(turn[1]) if b not in named] if qtype.who or qtype.wants_list else []
+        if len(listed) >= 3 or len(named) >= 2:
+            return (listed if len(listed) >= 3 else named), age == 0
+    last = history[-1][0]
+    if content_words(without_bodies(last, glossary.find(last)), frame):
+        return [], False
+    return list({b.name: b for q, _ in history for b in glossary.find(q)}.values()), False
 
 
 def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Glossary,
@@ -354,10 +361,13 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
     question stands on its own (or there is no conversation to lean on)."""
     if not history:
         return None
-    ordinal = _ordinal(question, history, glossary)
-    if ordinal is not None:  # the body put in its place, then read again ("and the last one?" → "and World Bank?")
-        start, end, body = ordinal
+    ordinal = _ordinal(question, history, glossary, frame)
+    if ordinal is not None:
+        start, end, body, last = ordinal
         named = question[:start] + _spelling(body, history, glossary) + question[end:]
+        if last:  # picked from what the last turn gave: "what about the second one?" → "what about IOM?"
+            return Rewrite(named, named)
+        # from an older turn, read again: "and the last one?" → "and World Bank?" asks the last question of it
         return rewrite_followup(named, history, glossary, frame) or Rewrite(named, named)
     ref = dangling_reference(question, glossary, frame)
     if ref is None:

@@ -215,7 +215,7 @@ def mask(text: str, body: Body, glossary: Glossary, blank: str) -> str:
         found = glossary.spelling_in(text, body)
         if found is None:
             break
-        text = re.sub(rf"(?<![\w/-]){re.escape(found)}(?![\w/])", blank, text)
+        text = re.sub(rf"(?<![\w/-]){re.escape(found)}s?(?![\w/])", blank, text)  # "ILOs": the glossary's possessive
     return text
 
 

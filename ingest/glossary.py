@@ -98,10 +98,14 @@ class Glossary:
         return tuple(b for _, b in sorted(hits, key=lambda h: h[0]))
 
     def spelling_in(self, text: str, body: Body) -> str | None:
-        """How `text` spells `body` ("High-level Dialogue", "undp"), or None when it does not name it."""
+        """How `text` spells `body` ("High-level Dialogue", "undp"; "IOM" in "IOMs members"), or None when it does
+        not name it."""
         pattern = next(p for b, p in self._patterns if b.name == body.name)
         m = pattern.search(text)
-        return m.group() if m else None
+        if m is None:
+            return None
+        spelled = m.group()
+        return spelled[:-1] if spelled.lower() not in {s.lower() for s in body.spellings} else spelled
 
     def name_spans(self, text: str, keep: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
         """Where `text` spells a body's name, for every body but those named in `keep`."""

@@ -584,6 +584,19 @@ def test_an_ordinal_is_a_place_among_the_bodies_listed_or_named():
     assert rewrite("when was the first one?", dialogues) == (
         "when was the first one? (what were the UN high level dialogues on migration and development?)")
     assert rewrite("the third one, does it set standards?", two).startswith("the third one, does ")  # no third
+    # at the end of the question; picked from what the last turn gave, not read as an ellipsis of its question
+    assert rewrite("the second agency you listed?", members) == "International Organization for Migration?"
+    assert rewrite("what about the second one?", members) == "what about International Organization for Migration?"
+    # the newest turn naming several bodies counts, not an older list
+    assert rewrite("the second one, does it have data online?", [*members, *two]) == (
+        "world bank, does it have data online?")
+    # a rank, or a thing the last question asked about, is no body of the conversation
+    for question in ("which was the first agency to join the GMG?", "is IOM the first agency to chair the gmg?",
+                     "was the first agency to join a UN body?"):
+        assert "Organization" not in (rewrite(question, members) or ""), question
+    plan = [*turns, ("what are the objectives of the GMG work plan?", "The GMG is implementing a Multi-Annual …")]
+    assert rewrite("what is the second one?", plan) == (
+        "what is the second one? (what are the objectives of the GMG work plan?)")
 
 
 def test_the_first_one_leans_on_the_conversation_even_in_a_question_naming_a_body():

@@ -10,10 +10,11 @@ whichever sentence happens to share a common word with the question.
 from __future__ import annotations
 
 from assistant.answering.evidence import QuestionEvidence
-from assistant.answering.question import compare_words
+from assistant.answering.question import QuestionType, compare_words, question_words
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
+from assistant.references import content_words, is_group, reference_words, words_of
 from assistant.retrieval import COMMON_IDF, KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -171,3 +172,40 @@ class BodyAnswers:
             added.append(cand)
             words += len(cand.display.split())
         return [*head, *sorted(added, key=lambda c: (c.source, c.start))]
+
+    def without_scope(self, question: str) -> str:
+        """ "Which GMG agency deals with refugees?": the group that qualifies the bodies asked for ("GMG agency",
+        "members of the GMG") is where to look, not what the answer speaks of; the reader reads the question without
+        it (else the group's own passages, which mention refugees among the issues it discusses, outrank UNHCR's).
+        Only for a who/which question that names no body but groups, and has a topic beyond the group and its
+        members ("which agencies are in the gmg?" is read as asked); a group the question asks about ("which agency
+        chairs the GMG?") stays."""
+        named = self.glossary.find(question)
+        groups = [b for b in named if is_group(b)]
+        if not groups or len(groups) < len(named) or not QuestionType.of(question).who:
+            return question
+        ref = reference_words()
+        nouns = ref["body_nouns"] | ref["membership_nouns"]
+        span = next(filter(None, (self._qualifying(question, group, nouns) for group in groups)), None)
+        if span is None:
+            return question
+        scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
+        return scoped if set(content_words(scoped, question_words())) - nouns else question
+
+    @staticmethod
+    def _qualifying(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:
+        """Where `group` qualifies a body noun: "GMG agency" (the name), "members of the GMG" ("of the GMG")."""
+        words = words_of(question)
+        lowered = [w.group().lower() for w in words]
+        for spelling in group.spellings:
+            parts = [w.group().lower() for w in words_of(spelling)]
+            for i in range(len(words) - len(parts) + 1):
+                j = i + len(parts) - 1
+                if lowered[i : j + 1] != parts:
+                    continue
+                if j + 1 < len(words) and lowered[j + 1] in nouns:
+                    return words[i].start(), words[j].end()
+                k = i - 1 - (i > 0 and lowered[i - 1] == "the")
+                if k > 0 and lowered[k] in ("of", "in") and lowered[k - 1] in nouns:
+                    return words[k].start(), words[j].end()
+        return None

@@ -33,7 +33,6 @@ from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
     carried_question,
-    question_words,
     split_parts,
     without_document_phrase,
 )
@@ -41,7 +40,7 @@ from assistant.answering.reader import Candidate, Reader, Reading, is_question, 
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail, pins_detail
 from assistant.models import Citation, CitedAnswer
-from assistant.references import content_words, is_group, reference_words, words_of
+from assistant.references import is_group, reference_words, words_of
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -119,41 +118,8 @@ class ExtractiveAnswerer:
         return bool(excluded) and not {b.name for b in named} & set(excluded) and not membership
 
     def without_scope(self, question: str) -> str:
-        """ "Which GMG agency deals with refugees?": the group that qualifies the bodies asked for ("GMG agency",
-        "members of the GMG") is where to look, not what the answer speaks of; the reader reads the question without
-        it (else the group's own passages, which mention refugees among the issues it discusses, outrank UNHCR's).
-        Only for a who/which question that names no body but groups, and has a topic beyond the group and its
-        members ("which agencies are in the gmg?" is read as asked); a group the question asks about ("which agency
-        chairs the GMG?") stays."""
-        named = self.glossary.find(question)
-        groups = [b for b in named if is_group(b)]
-        if not groups or len(groups) < len(named) or not QuestionType.of(question).who:
-            return question
-        ref = reference_words()
-        nouns = ref["body_nouns"] | ref["membership_nouns"]
-        span = next(filter(None, (self._qualifying(question, group, nouns) for group in groups)), None)
-        if span is None:
-            return question
-        scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
-        return scoped if set(content_words(scoped, question_words())) - nouns else question
-
-    @staticmethod
-    def _qualifying(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:
-        """Where `group` qualifies a body noun: "GMG agency" (the name), "members of the GMG" ("of the GMG")."""
-        words = words_of(question)
-        lowered = [w.group().lower() for w in words]
-        for spelling in group.spellings:
-            parts = [w.group().lower() for w in words_of(spelling)]
-            for i in range(len(words) - len(parts) + 1):
-                j = i + len(parts) - 1
-                if lowered[i : j + 1] != parts:
-                    continue
-                if j + 1 < len(words) and lowered[j + 1] in nouns:
-                    return words[i].start(), words[j].end()
-                k = i - 1 - (i > 0 and lowered[i - 1] == "the")
-                if k > 0 and lowered[k] in ("of", "in") and lowered[k - 1] in nouns:
-                    return words[k].start(), words[j].end()
-        return None
+        """The question without a group that only scopes the bodies asked for (BodyAnswers.without_scope)."""
+        return self.bodies.without_scope(question)
 
     def _one_body(self, question: str, asked: str | None, excluded: tuple[str, ...]) -> Body | None:
         """The one body the question is about: the one the user's words name, unless the rewrite put another in for
@@ -306,7 +272,8 @@ class ExtractiveAnswerer:
     def _compose(self, question: str, chosen: list[tuple[Candidate, str, QuestionType]],
                  candidates: list[Candidate], evidence: float, cap: int | None = None) -> CitedAnswer:
         """The answer text: each chosen sentence (with its list, or focused on its clauses) and its [n]; the first
-        sentence's passage grows while the answer stays within `cap` words (`max_words` unless given)."""
+        sentence's passage grows while the answer stays within `cap` words (`max_words` unless given): forward, and
+        back unless that sentence states the detail the question pins."""
         cap = self.max_words if cap is None else cap
         citations: list[Citation] = []
         sentences: list[str] = []
@@ -323,12 +290,11 @@ class ExtractiveAnswerer:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
                 # answer fits.
                 spare = cap - sum(len(c.display.split()) for c, _, _ in chosen)
-                # A sentence stating the detail asked for (a date, a count…), or naming for a "who" question a body
-                # other than its section's, answers on its own: what comes before it would open the answer with
-                # something else ("which agency chaired the GMG first?": not "The GMG meets at regular intervals.
-                # …"). In a body's own section the sentences before the best one introduce the body ("which
-                # agency is in charge of migration management?": "IOM is dedicated to …" first).
-                factoid = pins_detail(qtype) or qtype.who and self._names_another_body(cand)
+                # A sentence stating the detail the question pins (a date, a count, a year…) answers on its own:
+                # what comes before it would open the answer with something else ("when was the GMG's first
+                # meeting?": not "The GMG meets at regular intervals. The Chair is held …"). Not for "who" questions:
+                # "who chairs the group?" wants the rotating chair before the first meeting's UNCTAD.
+                factoid = pins_detail(qtype) and gives_detail(qtype, cand.text, self.keyword, self.glossary, cand.dated)
                 start, end, shown, taken = self._passage(cand, peers, spare,
                                                          {(c.source, c.start) for c, _, _ in chosen}, not factoid)
                 used |= taken
@@ -351,10 +317,6 @@ class ExtractiveAnswerer:
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding
         return CitedAnswer(question=question, answer=" ".join(sentences), citations=citations, evidence=evidence)
-
-    def _names_another_body(self, cand: Candidate) -> bool:
-        own = self.reader.section_body(cand.section)
-        return any(own is None or b.name != own.name for b in self.glossary.find(cand.text))
 
     def _passage(self, cand: Candidate, candidates: list[Candidate], spare: int, chosen: set[tuple[str, int]],
                  grow_before: bool = True) -> tuple[int, int, str, set[tuple[str, int]]]:
