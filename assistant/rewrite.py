@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answering.question import QuestionType, carried_question
+from assistant.answering.question import QuestionType, carried_question, question_words
 from assistant.references import (
     OPENER,
     Reference,
@@ -108,8 +108,6 @@ def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossa
 def _asks_for_others(question: str, history: list[tuple[str, str]]) -> bool:
     """ "who else", "anyone else", "any other agency" (or "agencys", as typed), "which other agencies", "another
     member", "others?" (after a question asking who)."""
-    from assistant.answering.question import QuestionType
-
     ref = reference_words()
     words = [m.group().lower() for m in words_of(question)]
     for i, word in enumerate(words):
@@ -129,8 +127,6 @@ def set_aside(question: str, glossary: Glossary) -> list[Body]:
     """Bodies a question asking for bodies sets aside by name: "which agencies help the forum apart from IOM?" →
     IOM; "besides IOM, UNHCR and the ILO, who …?" → all three. A question about a body ("Are all members UN
     agencies except the World Bank?") sets none aside: its evidence is that body's own section."""
-    from assistant.answering.question import QuestionType
-
     span = set_aside_span(question)
     # "which (other) agencies …", "any other agency …", "anyone besides …" ask for bodies
     ref = reference_words()
@@ -306,8 +302,6 @@ def _spelling(body: Body, history: list[tuple[str, str]], glossary: Glossary) ->
 
 def _names_a_body(noun: str) -> bool:
     """ "that agency", "this organisation", "the same body": a noun that stands for a body (a framing word)."""
-    from assistant.answering.question import question_words
-
     return bool(noun) and noun in question_words() and not is_function_word(noun)
 
 
