@@ -76,6 +76,25 @@ def test_questions_the_notes_do_not_answer_abstain(assistant, question):
     assert result.citations == [] and result.closest
 
 
+@pytest.mark.parametrize(("question", "named"), [
+    ("What is Germany's policy on labour migration?", "“Germany”"),  # passages on labour migration are near
+    ("Is the GMG funded by the EU?", "“EU”"),
+    ("What's the current ILO Director-General's view on migration?", "“Director-General”"),
+])
+def test_a_question_naming_what_the_notes_never_mention_abstains_and_says_so(assistant, question, named):
+    result = assistant.ask(question)
+    assert result.abstained and f"The notes never mention {named}" in result.answer
+
+
+@pytest.mark.parametrize("question", [
+    "explain the role of the SG's special representative for international migration",  # SG: a glossary term
+    "Is UNHCR a member of the Global Migration Group?",  # capitals throughout the names the notes use
+    "What Does The ILO Do On Labour Migration?",  # title case: no word reads as a name
+])
+def test_names_the_notes_know_are_no_reason_to_abstain(assistant, question):
+    assert not assistant.ask(question).abstained
+
+
 @pytest.mark.parametrize("question", ["When was the United Nations Development Programme founded?",
                                       "When did the High Commissioner for Refugees first meet?",
                                       "When did IOM start publishing the World Migration Report?"])

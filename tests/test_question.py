@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.question import QuestionType, question_words, split_parts
+from assistant.answering.question import QuestionType, is_name, question_words, split_parts, whole_word
 from assistant.rewrite import rewrite_followup
 from ingest.glossary import Glossary
 
@@ -677,3 +677,23 @@ def test_a_membership_noun_without_its_group_is_membership_of_the_conversations_
     assert rewrite("who are the GMG members?", history) is None
     assert rewrite("is it open to member states?", history) == "is gfmd open to member states?"
     assert rewrite("is unhcr a member or an observer?", history) == "is unhcr a member of gfmd or an observer?"
+
+
+@pytest.mark.parametrize(("question", "word", "expected"), [
+    ("Is the GMG funded by the EU?", "EU", True),
+    ("what is Germany's policy", "Germany", True),
+    ("Germany: what is its policy?", "Germany", False),  # a sentence starts with it
+    ("is it funded? Who pays?", "Who", False),
+    ("How Do I Apply For A Job At The GMG", "Apply", False),  # title case throughout
+    ("is the gmg funded by the eu?", "eu", False),
+])
+def test_is_name(question, word, expected):
+    start = question.index(word)
+    assert is_name(question, start, start + len(word)) is expected
+
+
+def test_whole_word_takes_the_hyphenated_parts():
+    question = "the current ILO Director-General's view"
+    start = question.index("Director")
+    assert whole_word(question, start, start + len("Director")) == "Director-General"
+    assert whole_word("a - b", 0, 1) == "a"

@@ -164,6 +164,8 @@ class QuestionEvidence:
     # body name → (per content word: it is part of the body's name as the question spells it, the name's stems);
     # only when the question names one body: naming several, it asks how they relate, which their words show.
     named: dict[str, tuple[np.ndarray, frozenset[str]]] = field(default_factory=dict)
+    # unknown words written as a name ("Germany", "the EU", "WHO"): something the documents never mention
+    unknown_names: list[str] = field(default_factory=list)
 
     def names_covered(self, spoken_of: set[str]) -> tuple[np.ndarray | None, frozenset[str]]:
         """The content words (a mask) and stems of the names of those bodies the question names that a passage

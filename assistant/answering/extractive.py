@@ -83,7 +83,7 @@ class ExtractiveAnswerer:
                                citations=[expansion.citation(1)], evidence=reading.answerability)
         if not self._answers(question, reading) and self.bodies.comparison(question, reading.question,
                                                                            reading.ranked) is None:
-            return self._abstain(question, reading.ranked, reading.answerability)
+            return self._abstain(question, reading.ranked, reading.answerability, reading.question.unknown_names)
         qtype = reading.question.qtype
         others = self._asks_for_others(asked or question, excluded)
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
@@ -177,7 +177,9 @@ class ExtractiveAnswerer:
         return self.reader.read(question, candidates).answerability if candidates else -10.0
 
     def _answers(self, question: str, reading: Reading) -> bool:
-        return bool(reading.ranked) and reading.answerability >= self.threshold
+        # a question naming something the documents never mention ("Germany's policy", "funded by the EU") is not
+        # answered by passages on the rest of its words
+        return bool(reading.ranked) and reading.answerability >= self.threshold and not reading.question.unknown_names
 
     def _answer_parts(self, question: str, parts: list[str], candidates: list[Candidate]) -> CitedAnswer:
         """One sentence per sub-question (or per document, for "how do both notes describe …"), in order."""
@@ -384,6 +386,13 @@ class ExtractiveAnswerer:
             return shown
         return f"{body.name}: {shown}"
 
-    def _abstain(self, question: str, ranked: list[Candidate], evidence: float) -> CitedAnswer:
+    def _abstain(self, question: str, ranked: list[Candidate], evidence: float,
+                 unknown_names: list[str] = ()) -> CitedAnswer:
+        """The abstention, with the closest passages; it says which names of the question the notes never use."""
         closest = [c.citation(i) for i, c in enumerate(ranked[:3], start=1)]
-        return CitedAnswer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, evidence=evidence)
+        text = ABSTAIN_TEXT
+        if unknown_names:
+            names = " or ".join(f"“{n}”" for n in dict.fromkeys(unknown_names))
+            text = ABSTAIN_TEXT.replace("Nothing in the notes answers this question",
+                                        f"The notes never mention {names}")
+        return CitedAnswer(question=question, answer=text, abstained=True, closest=closest, evidence=evidence)

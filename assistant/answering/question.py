@@ -214,3 +214,26 @@ def carried_question(searched: str, asked: str) -> str | None:
     if "(" in asked or not searched.endswith(")") or " (" not in searched:
         return None
     return searched[searched.index(" (") + 2 : -1]
+
+
+def is_name(text: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] is written as a name: capitalised ("Germany", "EU", "WHO") where a
+    sentence does not start, in a question not written in capitals throughout ("How Do I Apply", "WHAT IS …")."""
+    word, before = text[start:end], text[:start].rstrip()
+    if not word[:1].isupper() or not before or before[-1] in ".?!:;-–—\"“(":
+        return False
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return sum(w[:1].isupper() for w in words) * 4 <= len(words) * 3
+
+
+def whole_word(text: str, start: int, end: int) -> str:
+    """The word at text[start:end] with the parts a hyphen joins to it: "Director-General", not "Director"."""
+    def joined(i: int) -> bool:  # text[i] belongs to the word: a letter or digit, or a hyphen between two
+        return text[i].isalnum() or text[i] == "-" and 0 < i < len(text) - 1 and text[i - 1].isalnum() \
+            and text[i + 1].isalnum()
+
+    while start > 0 and joined(start - 1):
+        start -= 1
+    while end < len(text) and joined(end):
+        end += 1
+    return text[start:end]

@@ -31,7 +31,7 @@ from assistant.answering.evidence import (
     type_features,
 )
 from assistant.answering.example_questions import ExampleQuestions
-from assistant.answering.question import QuestionType, question_words
+from assistant.answering.question import QuestionType, is_name, question_words, whole_word
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
 from assistant.models import Citation
@@ -176,7 +176,7 @@ class Reader:
         ("looks", "people": little; "stateless", "budget": much), so soft coverage asks most of the words that
         say what is asked, whatever the corpus (corpus IDF would make every word it lacks the most important)."""
         (encoded,) = self.encoder.encode([question])
-        keep, weights, stems, unknown, within = [], [], {}, [], []
+        keep, weights, stems, unknown, within, names_unknown = [], [], {}, [], [], []
         names = {b.name: [m.span() for s in b.spellings for m in re.finditer(rf"(?i)\b{re.escape(s)}\b", question)]
                  for b in self.glossary.find(question)}
         for i, (a, b) in enumerate(encoded.words.spans):
@@ -189,13 +189,16 @@ class Reader:
                 # a word the whole corpus never uses, and no name of a body the glossary knows ("special rep")
                 if not any(t in self.keyword.idf for t in terms) and not within[-1][0]:
                     unknown.append(weights[-1])
+                    if is_name(question, a, b) and not any(t in self._synonyms for t in terms):
+                        names_unknown.append(whole_word(question, a, b))
         named = {n: (np.array([n in bodies for bodies, _ in within], dtype=bool),
                      frozenset(t for bodies, terms in within if n in bodies for t in terms))
                  for n in names if len(names) == 1}
         return QuestionEvidence(question, encoded.pooled(), encoded.words.vectors[keep],
                                 np.array(weights, dtype=np.float32), stems, QuestionType.of(question), unknown,
                                 {t: self._synonyms[t] for t in stems if t in self._synonyms},
-                                frozenset(names), np.array([not bodies for bodies, _ in within], dtype=bool), named)
+                                frozenset(names), np.array([not bodies for bodies, _ in within], dtype=bool), named,
+                                names_unknown)
 
     def read(self, question: str, candidates: list[Candidate]) -> Reading:
         """Features and scores of every candidate for `question`, and whether the passages answer it."""
