@@ -4,10 +4,10 @@ A question is rewritten only when it cannot be understood alone: a pronoun with 
 question ("What else does it do?"; not "Does the ILO have its own convention?"), an elliptical opener ("What about
 the World Bank?", "And HIV?", "undesa too?", "sorry, i meant ilo"), a fragment with no content word ("Since when?"),
 or a word that only the conversation explains ("the group", "in there", "the pair", "more detail pls"; a keyword
-query such as "Human trafficking" stands alone). The rewrite resolves the
-reference against the conversation's bodies (the glossary) or, failing that, carries the previous question as
-context in brackets. Earlier turns are given as their *core* (their own rewrite without carried context), so a
-rewrite holds at most one earlier question and never an earlier rewrite's carried context: rewrites do not nest.
+query such as "Human trafficking" stands alone). The rewrite resolves the reference against the conversation's
+bodies (the glossary) or, failing that, carries the previous question as context in brackets. Earlier turns are
+given as their *core* (their own rewrite without carried context), so a rewrite holds at most one earlier question
+and never an earlier rewrite's carried context: rewrites do not nest.
 
 What makes a question lean on the conversation is found by references.py; this module resolves it. The words
 that decide this are a reviewed list (data/reference_words.txt); nothing here names a body.
@@ -270,7 +270,9 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     after = [m.group().lower() for m in words_of(question[ref.end :])]
     if ref.word in {"they", "them"} and (after[:1] == ["both"] or before[-2:] == ["both", "of"]) and len(
             candidates) > 1:  # "are they both in the gmg?" after a question on IOM and the ILO: the two of them
-        replacement = " and ".join(_spelling(b, history, glossary) for b in candidates[:2])
+        counted, _ = _counted_bodies(history, glossary, frame)  # or the two an answer gave ("which of them …?")
+        pair = counted if len(counted) == 2 and not named & {b.name for b in counted} else candidates[:2]
+        replacement = " and ".join(_spelling(b, history, glossary) for b in pair)
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
@@ -331,6 +333,19 @@ def _ordinal(question: str, history: list[tuple[str, str]], glossary: Glossary, 
     return start, words[end - 1].end(), bodies[place], last
 
 
+def _the_other(question: str, history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
+               ) -> tuple[int, int, Body, bool] | None:
+    """ "and the other one?" after a question on one of the two bodies an earlier turn counted (_counted_bodies):
+    where the phrase is and the other body, as _ordinal gives them; None unless the last question names one."""
+    words = words_of(question)
+    lowered = [m.group().lower() for m in words]
+    found = next((i for i in range(1, len(lowered) - 1) if lowered[i - 1 : i + 2] == ["the", "other", "one"]), None)
+    bodies = _counted_bodies(history, glossary, frame)[0] if found and not glossary.find(question) else []
+    rest = [b for b in bodies if b not in glossary.find(history[-1][0])]
+    return (words[found - 1].start(), words[found + 1].end(), rest[0], False) if len(bodies) == 2 == 1 + len(
+        rest) else None
+
+
 def _counted_bodies(history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
                     ) -> tuple[list[Body], bool]:
     """The bodies an ordinal counts, and whether the last turn gave them: the newest turn's that lists three or
@@ -341,8 +356,8 @@ def _counted_bodies(history: list[tuple[str, str]], glossary: Glossary, frame: f
     for age, turn in enumerate(reversed(history)):
         qtype, named = QuestionType.of(turn[0]), glossary.find(turn[0])
         listed = [b for b in glossary.find(turn[1]) if b not in named] if qtype.who or qtype.wants_list else []
-        if len(listed) >= 3 or len(named) >= 2:
-            return (listed if len(listed) >= 3 else named), age == 0
+        if len(listed) >= 2 or len(named) >= 2:
+            return (listed if len(listed) >= 2 else named), age == 0
     last = history[-1][0]
     if content_words(without_bodies(last, glossary.find(last)), frame):
         return [], False
@@ -355,7 +370,7 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
     question stands on its own (or there is no conversation to lean on)."""
     if not history:
         return None
-    ordinal = _ordinal(question, history, glossary, frame)
+    ordinal = _ordinal(question, history, glossary, frame) or _the_other(question, history, glossary, frame)
     if ordinal is not None:
         start, end, body, last = ordinal
         named = question[:start] + _spelling(body, history, glossary) + question[end:]

@@ -75,6 +75,8 @@ def test_attribute_evidence_words():
 
 
 FRAME = question_words()
+REMITTANCES = [("Can you list the members of the GMG?", "The GMG consists of 10 organizations: ILO; IOM; UNCTAD; …"),
+               ("Which GMG members deal with remittances?", "The World Bank's engagement … [1] UNDP's aim is … [2]")]
 
 
 def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
@@ -113,6 +115,10 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("what does unhcr say about labour migration", "")], "sorry, i meant ilo", "ILO say about labour"),
         ([("what does UNDP do on diasporas?", "")], "any budget figures for that work?", "UNDP"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
+        # two bodies an answer gave to "which of them …?" are counted (the newest such turn), as are the two of a pair
+        (REMITTANCES, "Tell me more about the first one you mentioned.", "about World Bank"),
+        (REMITTANCES, "Are you sure both of them work on remittances?", "World Bank and UNDP work on remittances"),
+        ([*REMITTANCES, ("Tell me more about the World Bank.", "")], "And the other one?", "about the UNDP"),
     ],
 )
 def test_follow_up_rewrite(history, question, expected):
