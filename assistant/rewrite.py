@@ -339,10 +339,11 @@ def _the_other(question: str, history: list[tuple[str, str]], glossary: Glossary
     where the phrase is and the other body, as _ordinal gives them; None unless the last question names one."""
     words = words_of(question)
     lowered = [m.group().lower() for m in words]
-    found = next((i for i in range(1, len(lowered) - 1) if lowered[i - 1 : i + 2] == ["the", "other", "one"]), None)
-    bodies = _counted_bodies(history, glossary, frame)[0] if found and not glossary.find(question) else []
+    found = next((i for i in range(len(lowered)) if " ".join(lowered[i : i + 3]) in reference_words()["the_other"]),
+                 None)
+    bodies = _counted_bodies(history, glossary, frame)[0] if found is not None and not glossary.find(question) else []
     rest = [b for b in bodies if b not in glossary.find(history[-1][0])]
-    return (words[found - 1].start(), words[found + 1].end(), rest[0], False) if len(bodies) == 2 == 1 + len(
+    return (words[found].start(), words[found + 2].end(), rest[0], False) if len(bodies) == 2 == 1 + len(
         rest) else None
 
 
