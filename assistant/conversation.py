@@ -7,7 +7,8 @@ assistant holds a conversation through this class, so a multi-turn evaluation re
 
 An answer may offer a question (`suggested_question`: the user's question read with the previous one, when only
 that reading is answered); the next message takes the offer when it is "yes" (data/social.toml, [accept]) or the
-offered question itself (the app's button), and that turn is asked as the offered question.
+offered question itself (the app's button), and that turn is asked as the offered question. A request about the
+last answer ("shorter please", "source?": answer_requests.py) is answered from it, with no search.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from assistant.answer_requests import REQUESTS, about_last_answer
 from assistant.answering.llm import Event
 from assistant.models import CitedAnswer
 from assistant.social import social_kind_names
@@ -44,6 +46,11 @@ class Conversation:
                filter: dict | None = None) -> Iterator:  # noqa: A002
         """Events while the answer is written ("searched" first for a rewritten follow-up), then the CitedAnswer,
         which becomes a turn. A refused question (empty, too long) raises ValueError and records nothing."""
+        request = self._about_last_answer(question, assistant)
+        if request is not None:  # "shorter please", "source?": answered from the last answer, nothing searched
+            self.turns.append(request)
+            yield request
+            return
         history = self.history(assistant.settings.max_history_turns)
         offer = self._offer_taken(question)
         if offer is not None:  # the offered reading carries its context: asked as it stands, with no history
@@ -59,6 +66,14 @@ class Conversation:
                     event.core_question = offer.suggested_core
                 self.turns.append(event)
             yield event
+
+    def _about_last_answer(self, message: str, assistant) -> CitedAnswer | None:
+        """The reply to a request about the last answer made only of such phrases and courtesies, else None."""
+        kinds = social_kind_names(message)
+        if not kinds or not kinds <= ACCEPTING | set(REQUESTS):
+            return None
+        last = next((t for t in reversed(self.turns) if not t.social), None)
+        return about_last_answer(kinds, last, message, core(last) if last else message, assistant.answerer.reader)
 
     def _offer_taken(self, message: str) -> CitedAnswer | None:
         """The last turn when `message` takes up the question it offered ("yes", "yes please, thanks", or the

@@ -17,6 +17,9 @@ class Citation(BaseModel):
     date: str | None = None
     doc_id: str = ""
     chunk_id: str = ""
+    focus: tuple[int, int] | None = Field(
+        None, description="Inside a quote of several sentences, the source span of the one the answer was built on "
+        "(what a shorter answer keeps); None when the quote is that sentence or nobody said (not in to_json).")
 
     def label(self) -> str:
         parts = [self.title + (f" ({self.date})" if self.date else "")]
@@ -25,6 +28,9 @@ class Citation(BaseModel):
         if self.page:
             parts.append(f"p. {self.page}")
         return " · ".join(parts)
+
+
+INTERNAL = {"date", "doc_id", "chunk_id", "focus"}  # citation fields the JSON contract leaves out
 
 
 class CitedAnswer(BaseModel):
@@ -55,7 +61,7 @@ class CitedAnswer(BaseModel):
     def to_json(self) -> dict:
         data = self.model_dump(include={"question", "answer", "abstained", "timings_ms", "standalone_question",
                                         "suggested_question", "social"})
-        data["citations"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.citations]
-        data["closest"] = [c.model_dump(exclude={"date", "doc_id", "chunk_id"}) for c in self.closest]
+        data["citations"] = [c.model_dump(exclude=INTERNAL) for c in self.citations]
+        data["closest"] = [c.model_dump(exclude=INTERNAL) for c in self.closest]
         data.update(backend=self.backend, notes=list(self.notes), checks=self.checks)
         return data

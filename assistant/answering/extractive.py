@@ -315,6 +315,8 @@ class ExtractiveAnswerer:
             used.add(key)
             text = span_text(peers, key[0], start, end) if (start, end) != (cand.start, cand.end) else cand.text
             citations.append(cand.citation(len(citations) + 1, end, text, start))
+            if (start, end) != (cand.start, cand.end):  # a quote grown around the sentence chosen
+                citations[-1].focus = (cand.start, cand.end)
             sentences.append(f"{shown} [{len(citations)}]")
             if position == 0 and items and single and len({c.source for c, _, _ in chosen}) == 1:
                 break  # a list answer is complete on its own; more sentences would be padding

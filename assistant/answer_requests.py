@@ -1,0 +1,71 @@
+"""Requests about the last answer rather than the notes: "shorter please", "source?".
+
+Tried as a user would: "shorter please" was read as a follow-up and answered the previous question again, word for
+word (or, after a list, "The documents don't say"); "source?" did the same. Both are about the answer just given,
+so they are answered from it, with no search: the shorter answer is its first cited passage cut to the sentence
+of it closest to the question (the citation narrowed to that sentence's exact span), the sources are its
+citations, listed. The phrases
+are kinds of data/social.toml ([shorter], [sources]); with no answer to work on, that kind's reply is given.
+"""
+
+from __future__ import annotations
+
+from assistant.markers import cited_spans
+from assistant.models import Citation, CitedAnswer
+from ingest.sections import split_sentences
+
+REQUESTS = ("shorter", "sources")  # kinds of data/social.toml
+
+
+def about_last_answer(kinds: frozenset[str], last: CitedAnswer | None, message: str, core: str,
+                      reader=None) -> CitedAnswer | None:
+    """The reply to a message made of request phrases (`kinds`, with courtesies) about `last`, the previous
+    answer, whose core question is `core`; None when the message asks nothing of it or there is nothing to work on
+    (an abstention cites nothing). `reader` (answering/reader.py) picks the sentence a shorter answer keeps."""
+    request = next((k for k in REQUESTS if k in kinds), None)
+    if request is None or last is None or last.abstained or not last.citations:
+        return None
+    text, citations = _shorter(last, core, reader) if request == "shorter" else _sources(last)
+    return CitedAnswer(question=message, answer=text, citations=citations, standalone_question=core,
+                       core_question=core, evidence=last.evidence, backend=last.backend)
+
+
+def _shorter(last: CitedAnswer, core: str, reader) -> tuple[str, list[Citation]]:
+    """The first cited span of the answer; when it quotes one passage of several sentences, the sentence of it
+    closest to the question."""
+    shown, ids = next(((t.strip(), ids) for t, ids in cited_spans(last.answer) if ids), ("", ()))
+    by_id = {c.id: c for c in last.citations}
+    cited = [by_id[i] for i in dict.fromkeys(ids) if i in by_id] or last.citations[:1]
+    if len(cited) == 1:
+        shown, cited = _one_sentence(shown, cited[0], core, reader)
+    citations = [c.model_copy(update={"id": n}) for n, c in enumerate(cited, start=1)]
+    return f"{shown} {''.join(f'[{c.id}]' for c in citations)}", citations
+
+
+def _one_sentence(shown: str, citation: Citation, core: str, reader) -> tuple[str, list[Citation]]:
+    """The sentence of `citation`'s passage the answer was built on (its `focus`; else the one closest to the
+    question, else its first), shown as the reader shows a sentence ("ILO: It has pioneered …"), and the citation
+    narrowed to its exact span; `shown` and the citation as they are when the passage is one sentence or the quote
+    left items out ("…")."""
+    spans = split_sentences(citation.text, 0, len(citation.text))
+    if len(spans) < 2 or "…" in shown:
+        return shown, [citation]
+    best = 0
+    if citation.focus is not None:  # the sentence the answer was built on, which its quote grew around
+        best = next((i for i, (a, b) in enumerate(spans) if citation.start + a <= citation.focus[0]
+                     < citation.start + b), 0)
+    elif reader is not None:  # each sentence pooled inside its passage, as the reader compares sentences
+        passage, question = reader.encoder.encode([citation.text, core])
+        best = max(range(len(spans)), key=lambda i: float(passage.pooled(*spans[i]) @ question.pooled()))
+    a, b = spans[best]
+    text = citation.text[a:b]
+    shown = reader.attributed(text, citation.section) if reader is not None else " ".join(text.split())
+    return shown, [citation.model_copy(update={"start": citation.start + a, "end": citation.start + b,
+                                               "text": text, "focus": None})]
+
+
+def _sources(last: CitedAnswer) -> tuple[str, list[Citation]]:
+    """Where each passage of the answer comes from: the document, its date and section, each with its marker."""
+    # a title's brackets would read as a marker with no citation behind it
+    listed = "; ".join(f"{c.label().replace('[', '(').replace(']', ')')} [{c.id}]" for c in last.citations)
+    return f"The last answer quotes {listed}.", list(last.citations)
