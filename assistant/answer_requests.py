@@ -59,6 +59,8 @@ def _one_sentence(shown: str, citation: Citation, core: str, reader) -> tuple[st
         best = max(range(len(spans)), key=lambda i: float(passage.pooled(*spans[i]) @ question.pooled()))
     a, b = spans[best]
     text = citation.text[a:b]
+    if text.rstrip().endswith(":"):  # a list's introduction says nothing without its items: the quote stays whole
+        return shown, [citation]
     shown = reader.attributed(text, citation.section) if reader is not None else " ".join(text.split())
     return shown, [citation.model_copy(update={"start": citation.start + a, "end": citation.start + b,
                                                "text": text, "focus": None})]
@@ -66,6 +68,8 @@ def _one_sentence(shown: str, citation: Citation, core: str, reader) -> tuple[st
 
 def _sources(last: CitedAnswer) -> tuple[str, list[Citation]]:
     """Where each passage of the answer comes from: the document, its date and section, each with its marker."""
-    # a title's brackets would read as a marker with no citation behind it
-    listed = "; ".join(f"{c.label().replace('[', '(').replace(']', ')')} [{c.id}]" for c in last.citations)
+    places: dict[str, list[int]] = {}  # each document and section once, with the markers of its passages
+    for c in last.citations:  # a title's brackets would read as a marker with no citation behind it
+        places.setdefault(c.label().replace("[", "(").replace("]", ")"), []).append(c.id)
+    listed = "; ".join(f"{label} {''.join(f'[{n}]' for n in ids)}" for label, ids in places.items())
     return f"The last answer quotes {listed}.", list(last.citations)

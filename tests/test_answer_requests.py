@@ -47,6 +47,16 @@ def test_sources_lists_every_citation_and_nothing_else():
     assert [c.id for c in reply.citations] == [1, 2]
 
 
+def test_a_list_stays_whole_and_a_place_is_named_once():
+    intro = "Five areas: Shared priorities; Expertise."
+    listed = Citation(id=1, source="n.txt", title="Note", section="Areas", start=0, end=len(intro), text=intro)
+    answer = CitedAnswer(question="q", answer=f"{intro} [1] More. [2]",
+                         citations=[listed, listed.model_copy(update={"id": 2, "start": 50, "end": 55})])
+    assert about_last_answer(frozenset({"shorter"}), answer, "shorter", "q").answer == f"{intro} [1]"
+    sources = about_last_answer(frozenset({"sources"}), answer, "source?", "q")
+    assert sources.answer == "The last answer quotes Note · Areas [1][2]."
+
+
 def test_nothing_to_work_on_is_no_request():
     abstained = CitedAnswer(question="q", answer="The documents don't say.", abstained=True)
     assert about_last_answer(frozenset({"shorter"}), abstained, "shorter", "q") is None
