@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answering.parts import resolve_parts
 from assistant.answering.question import QuestionType, is_name, question_words, split_parts, whole_word
 from assistant.rewrite import rewrite_followup
 from ingest.glossary import Glossary
@@ -703,3 +704,15 @@ def test_whole_word_takes_the_hyphenated_parts():
     start = question.index("Director")
     assert whole_word(question, start, start + len("Director")) == "Director-General"
     assert whole_word("a - b", 0, 1) == "a"
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("which agencies cover human rights of migrants and which cover labour rights",
+     ["which agencies cover human rights of migrants", "which agencies cover labour rights"]),
+    ("which agency deals with people smuggling and which one deals with refugees",
+     ["which agency deals with people smuggling", "which one deals with refugees"]),  # 'one' is its own noun
+    ("When was the GMG created, and what work plan was it implementing by 2013?",
+     ["When was the GMG created", "what work plan was GMG implementing by 2013?"]),
+])
+def test_each_part_reads_alone(question, parts):
+    assert resolve_parts(split_parts(question), GLOSSARY) == parts

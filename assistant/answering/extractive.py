@@ -28,6 +28,7 @@ from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
 from assistant.answering.example_questions import ExampleQuestions
 from assistant.answering.lists import ListQuotes
+from assistant.answering.parts import resolve_parts
 from assistant.answering.passages import REFERS_BACK, elided, same_version, span_text
 from assistant.answering.question import (
     QuestionType,
@@ -191,7 +192,7 @@ class ExtractiveAnswerer:
         evidences: list[float] = []
         ranked: list[Candidate] = []
         per_document = asks_about_each_document(question) and len(parts) == 1
-        for part in self._resolve_parts(parts):
+        for part in resolve_parts(parts, self.glossary):
             part = without_document_phrase(part)
             reading = self.reader.read(part, candidates)
             ranked = reading.ranked
@@ -212,17 +213,6 @@ class ExtractiveAnswerer:
         if not picks:
             return self._abstain(question, ranked, max(evidences, default=-10.0))
         return self._compose(question, picks, candidates, max(evidences))
-
-    def _resolve_parts(self, parts: list[str]) -> list[str]:
-        """ "…, and what plan was it implementing?" — 'it' is the body the previous part names."""
-        resolved = []
-        for i, part in enumerate(parts):
-            bodies = self.glossary.find(parts[i - 1]) if i else []
-            if bodies and not self.glossary.find(part):
-                part = re.sub(r"\b(it|they)\b", bodies[0].name, part, count=1, flags=re.I)
-                part = re.sub(r"\b(its|their)\b", f"{bodies[0].name}'s", part, count=1, flags=re.I)
-            resolved.append(part)
-        return resolved
 
     # -- selection and composition ---------------------------------------------------------------------
     def _select(self, ranked: list[Candidate]) -> list[Candidate]:
