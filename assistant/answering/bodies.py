@@ -14,7 +14,7 @@ from assistant.answering.question import QuestionType, compare_words, question_w
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
-from assistant.references import content_words, is_group, reference_words, words_of
+from assistant.references import is_group, reference_words, words_of
 from assistant.retrieval import COMMON_IDF, KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -198,7 +198,10 @@ class BodyAnswers:
         if span is None:
             return question
         scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
-        return scoped if set(content_words(scoped, question_words())) - nouns else question
+        # a topic: a word the search can match beyond the framing and the body nouns (frequent English words such
+        # as "human rights" included, which content_words leaves out)
+        framing = {t for w in question_words() | nouns for t in self.keyword.terms(w)}
+        return scoped if set(self.keyword.terms(scoped)) - framing else question
 
     @staticmethod
     def _qualifying(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:
