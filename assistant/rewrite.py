@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answering.question import QuestionType, carried_question, question_words
+from assistant.answering.question import QuestionType, carried_question, is_plural, question_words
+from assistant.ordinals import counted_bodies, the_other
+from assistant.ordinals import ordinal as ordinal_body
 from assistant.references import (
     OPENER,
     Reference,
@@ -28,13 +30,15 @@ from assistant.references import (
     is_function_word,
     is_group,
     is_object,
-    ordinal_place,
     reference_words,
     set_aside_span,
     without_bodies,
     words_of,
 )
 from ingest.glossary import Body, Glossary
+
+# a word in -s this frequent in English is no plural noun ("always" 5.8, "these" 6.0; "terms" 5.1 is one)
+PLURAL_NOUN_MAX_ZIPF = 5.5
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,9 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
         # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
+    if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]
+            and glossary.find(previous) and _about_things(previous, glossary, frame)):
+        return _with_context(question, history[-1], glossary, frame, excluded)  # "who drafted them?": the things
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else,
         # even one an answer named after its lead ("who links the UN with the forum?" → "As the primary link …
         # the SRSG …", then "does he hold meetings?")
@@ -270,12 +277,24 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     after = [m.group().lower() for m in words_of(question[ref.end :])]
     if ref.word in {"they", "them"} and (after[:1] == ["both"] or before[-2:] == ["both", "of"]) and len(
             candidates) > 1:  # "are they both in the gmg?" after a question on IOM and the ILO: the two of them
-        counted, _ = _counted_bodies(history, glossary, frame)  # or the two an answer gave ("which of them …?")
+        counted, _ = counted_bodies(history, glossary, frame)  # or the two an answer gave ("which of them …?")
         pair = counted if len(counted) == 2 and not named & {b.name for b in counted} else candidates[:2]
         replacement = " and ".join(_spelling(b, history, glossary) for b in pair)
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
+
+
+def _about_things(question: str, glossary: Glossary, frame: frozenset[str]) -> bool:
+    """Whether a question is about plural things ("the terms of reference of the GMG", "ILO's standards"): a plural
+    word that names no body and is no body noun ("members", "agencies"); a plural pronoun after it means them."""
+    from wordfreq import zipf_frequency
+
+    ref = reference_words()
+    skip = frame | ref["body_nouns"] | ref["membership_nouns"] | ref["relative"] | ref["demonstrative"]
+    said = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
+    return any(w not in skip and len(w) > 4 and is_plural(w) and zipf_frequency(w, "en") < PLURAL_NOUN_MAX_ZIPF
+               for w in said)
 
 
 def _which_of_them(question: str, ref: Reference, candidates: list[Body], history, glossary: Glossary
@@ -307,71 +326,13 @@ def _names_a_body(noun: str) -> bool:
     return bool(noun) and noun in question_words() and not is_function_word(noun)
 
 
-def _ordinal(question: str, history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
-             ) -> tuple[int, int, Body, bool] | None:
-    """ "the second agency you listed" after the member list, "the second one, does it …?" after a question on
-    UNCTAD and the World Bank: where the phrase is, the body at that place (_counted_bodies) and whether the last
-    turn gave it. None without such a phrase; for a rank ("the first agency to join", "is IOM the first agency
-    …?": a question naming a body of its own); when the last question has an ordinal of its own ("and the second
-    one?" after "… the first high-level dialogue?": _swap_modifier); or with no body at that place."""
-    ref = reference_words()
-    words = words_of(question)
-    lowered = [m.group().lower() for m in words]
-    found = next((i for i, w in enumerate(lowered[:-1]) if ordinal_place(w) is not None
-                  and (lowered[i + 1] == "one" or lowered[i + 1] in ref["body_nouns"])), None)
-    if found is None or glossary.find(question) or lowered[found + 2 : found + 3] == ["to"] or any(
-            ordinal_place(m.group().lower()) is not None for m in words_of(history[-1][0])):
-        return None
-    start = words[found - 1].start() if found and lowered[found - 1] == "the" else words[found].start()
-    end = found + 2
-    end += next((n for n in (3, 2) if len(lowered[end : end + n]) == n
-                 and " ".join(lowered[end : end + n]) in ref["you_said"]), 0)  # "… you listed"
-    bodies, last = _counted_bodies(history, glossary, frame)
-    place = ordinal_place(lowered[found])
-    if len(bodies) < 2 or place >= len(bodies):
-        return None
-    return start, words[end - 1].end(), bodies[place], last
-
-
-def _the_other(question: str, history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
-               ) -> tuple[int, int, Body, bool] | None:
-    """ "and the other one?" after a question on one of the two bodies an earlier turn counted (_counted_bodies):
-    where the phrase is and the other body, as _ordinal gives them; None unless the last question names one."""
-    words = words_of(question)
-    lowered = [m.group().lower() for m in words]
-    found = next((i for i in range(len(lowered)) if " ".join(lowered[i : i + 3]) in reference_words()["the_other"]),
-                 None)
-    bodies = _counted_bodies(history, glossary, frame)[0] if found is not None and not glossary.find(question) else []
-    rest = [b for b in bodies if b not in glossary.find(history[-1][0])]
-    return (words[found].start(), words[found + 2].end(), rest[0], False) if len(bodies) == 2 == 1 + len(
-        rest) else None
-
-
-def _counted_bodies(history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
-                    ) -> tuple[list[Body], bool]:
-    """The bodies an ordinal counts, and whether the last turn gave them: the newest turn's that lists three or
-    more (its answer, for a question asking for bodies) or names two or more (its question); else, when the last
-    question is about a body and nothing else ("what about iom?"), the bodies the questions named in order ("go
-    back to the first one"; not after "what are the objectives of the GMG work plan?", whose "the second one" is
-    an objective)."""
-    for age, turn in enumerate(reversed(history)):
-        qtype, named = QuestionType.of(turn[0]), glossary.find(turn[0])
-        listed = [b for b in glossary.find(turn[1]) if b not in named] if qtype.who or qtype.wants_list else []
-        if len(listed) >= 2 or len(named) >= 2:
-            return (listed if len(listed) >= 2 else named), age == 0
-    last = history[-1][0]
-    if content_words(without_bodies(last, glossary.find(last)), frame):
-        return [], False
-    return list({b.name: b for q, _ in history for b in glossary.find(q)}.values()), False
-
-
 def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Glossary,
                      frame: frozenset[str] = frozenset()) -> Rewrite | None:
     """The standalone form of `question` given earlier (core question, answer) turns, oldest first; None when the
     question stands on its own (or there is no conversation to lean on)."""
     if not history:
         return None
-    ordinal = _ordinal(question, history, glossary, frame) or _the_other(question, history, glossary, frame)
+    ordinal = ordinal_body(question, history, glossary, frame) or the_other(question, history, glossary, frame)
     if ordinal is not None:
         start, end, body, last = ordinal
         named = question[:start] + _spelling(body, history, glossary) + question[end:]

@@ -117,6 +117,9 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("what does UNDP do on diasporas?", "")], "any budget figures for that work?", "UNDP"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
         # two bodies an answer gave to "which of them …?" are counted (the newest such turn), as are the two of a pair
+        # a plural pronoun after a question about plural things means them, not the body that question names
+        ([("What were the terms of reference of the GMG?", "")], "Who drafted them?", "(What were the terms of"),
+        ([("what does unhcr do", "")], "do they work on return?", "do unhcr work on return"),
         (REMITTANCES, "Tell me more about the first one you mentioned.", "about World Bank"),
         (REMITTANCES, "Are you sure both of them work on remittances?", "World Bank and UNDP work on remittances"),
         ([*REMITTANCES, ("Tell me more about the World Bank.", "")], "And the other one?", "about the UNDP"),
