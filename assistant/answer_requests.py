@@ -12,9 +12,17 @@ from __future__ import annotations
 
 from assistant.markers import cited_spans
 from assistant.models import Citation, CitedAnswer
+from assistant.social import social_kind_names
 from ingest.sections import split_sentences
 
 REQUESTS = ("shorter", "sources")  # kinds of data/social.toml
+NOTHING_QUOTED = ("The last answer quoted nothing: the documents do not answer that question. The closest passages "
+                  "are listed under it.")
+
+
+def is_request(message: str) -> bool:
+    """A message made of request phrases about the last answer (and courtesies): "shorter please", "source?"."""
+    return bool(set(REQUESTS) & social_kind_names(message))
 
 
 def about_last_answer(kinds: frozenset[str], last: CitedAnswer | None, message: str, core: str,
@@ -23,8 +31,10 @@ def about_last_answer(kinds: frozenset[str], last: CitedAnswer | None, message: 
     answer, whose core question is `core`; None when the message asks nothing of it or there is nothing to work on
     (an abstention cites nothing). `reader` (answering/reader.py) picks the sentence a shorter answer keeps."""
     request = next((k for k in REQUESTS if k in kinds), None)
-    if request is None or last is None or last.abstained or not last.citations:
+    if request is None or last is None:
         return None
+    if last.abstained or not last.citations:  # "source?" after "the documents don't say": nothing was quoted
+        return CitedAnswer(question=message, answer=NOTHING_QUOTED, social=True)
     text, citations = _shorter(last, core, reader) if request == "shorter" else _sources(last)
     return CitedAnswer(question=message, answer=text, citations=citations, standalone_question=core,
                        core_question=core, evidence=last.evidence, backend=last.backend)
@@ -36,6 +46,7 @@ def _shorter(last: CitedAnswer, core: str, reader) -> tuple[str, list[Citation]]
     shown, ids = next(((t.strip(), ids) for t, ids in cited_spans(last.answer) if ids), ("", ()))
     by_id = {c.id: c for c in last.citations}
     cited = [by_id[i] for i in dict.fromkeys(ids) if i in by_id] or last.citations[:1]
+    shown = shown or " ".join(cited[0].text.split())  # an answer without markers: the passage itself
     if len(cited) == 1:
         shown, cited = _one_sentence(shown, cited[0], core, reader)
     citations = [c.model_copy(update={"id": n}) for n, c in enumerate(cited, start=1)]

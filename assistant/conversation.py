@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer_requests import REQUESTS, about_last_answer
+from assistant.answer_requests import REQUESTS, about_last_answer, is_request
 from assistant.answering.llm import Event
 from assistant.models import CitedAnswer
 from assistant.social import social_kind_names
@@ -39,7 +39,8 @@ class Conversation:
     def history(self, window: int) -> list[tuple[str, str]]:
         """The last `window` turns as (core question, answer text), oldest first; a social turn ("thanks!") is
         no context a follow-up could lean on."""
-        turns = [t for t in self.turns if not t.social]
+        # nor is a request about the last answer ("source?": its reply names the documents' titles)
+        turns = [t for t in self.turns if not t.social and not is_request(t.question)]
         return [(core(t), t.answer) for t in turns[-window:]] if window > 0 else []
 
     def stream(self, assistant, question: str, k: int | None = None, mode: str | None = None,

@@ -52,7 +52,7 @@ def the_other(question: str, history: list[tuple[str, str]], glossary: Glossary,
 
 def counted_bodies(history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
                     ) -> tuple[list[Body], bool]:
-    """The bodies an ordinal counts, and whether the last turn gave them: the newest turn's that lists three or
+    """The bodies an ordinal counts, and whether the last turn gave them: the newest turn's that lists two or
     more (its answer, for a question asking for bodies) or names two or more (its question); else, when the last
     question is about a body and nothing else ("what about iom?"), the bodies the questions named in order ("go
     back to the first one"; not after "what are the objectives of the GMG work plan?", whose "the second one" is

@@ -277,8 +277,10 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     after = [m.group().lower() for m in words_of(question[ref.end :])]
     if ref.word in {"they", "them"} and (after[:1] == ["both"] or before[-2:] == ["both", "of"]) and len(
             candidates) > 1:  # "are they both in the gmg?" after a question on IOM and the ILO: the two of them
-        counted, _ = counted_bodies(history, glossary, frame)  # or the two an answer gave ("which of them …?")
-        pair = counted if len(counted) == 2 and not named & {b.name for b in counted} else candidates[:2]
+        counted, last = counted_bodies(history, glossary, frame)  # or the two an answer gave ("which of them …?"),
+        # from the last turn or while the conversation's newest body is one of them (not from before a topic switch)
+        pair = counted if (len(counted) == 2 and not named & {b.name for b in counted}
+                           and (last or candidates[0].name in {b.name for b in counted})) else candidates[:2]
         replacement = " and ".join(_spelling(b, history, glossary) for b in pair)
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
     resolved = question[:start] + replacement + question[ref.end :]

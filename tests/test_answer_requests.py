@@ -20,7 +20,8 @@ def _answer(focus=None):
 
 @pytest.mark.parametrize(("message", "kind"), [("shorter please", "shorter"), ("tl;dr", "shorter"),
                                                ("Shorter please, 2 lines max", "shorter"), ("source?", "sources"),
-                                               ("says who?", "sources"), ("ok thanks, shorter please", "shorter")])
+                                               ("says who?", "sources"), ("ok thanks, shorter please", "shorter"),
+                                               ("sources please", "sources")])
 def test_requests_are_recognised(message, kind):
     assert kind in social_kind_names(message)
     assert social_kind("shorter please, and who chairs it?") is None  # a question of its own
@@ -57,11 +58,18 @@ def test_a_list_stays_whole_and_a_place_is_named_once():
     assert sources.answer == "The last answer quotes Note · Areas [1][2]."
 
 
-def test_nothing_to_work_on_is_no_request():
+def test_nothing_to_work_on_is_said_or_left_to_the_social_reply():
     abstained = CitedAnswer(question="q", answer="The documents don't say.", abstained=True)
-    assert about_last_answer(frozenset({"shorter"}), abstained, "shorter", "q") is None
-    assert about_last_answer(frozenset({"shorter"}), None, "shorter", "shorter") is None
+    reply = about_last_answer(frozenset({"sources"}), abstained, "source?", "q")
+    assert reply.social and reply.answer.startswith("The last answer quoted nothing") and not reply.citations
+    assert about_last_answer(frozenset({"shorter"}), None, "shorter", "shorter") is None  # "Ask me a question first"
     assert about_last_answer(frozenset({"thanks"}), _answer(), "thanks", "q") is None
+
+
+def test_an_answer_without_markers_is_shortened_to_its_passage():
+    unmarked = _answer().model_copy(update={"answer": "The GMG was set up in 2006."})
+    reply = about_last_answer(frozenset({"shorter"}), unmarked, "shorter", "q")
+    assert reply.answer == "The GMG was set up in 2006. [1]"
 
 
 def test_shorter_please_in_a_conversation_quotes_less_of_the_same_passage(assistant, ingested):
@@ -79,6 +87,8 @@ def test_shorter_please_in_a_conversation_quotes_less_of_the_same_passage(assist
     assert sources.answer.startswith("The last answer quotes Global Migration Group: Information Note")
     follow = conversation.ask(assistant, "What else does it do?")  # the requests changed nothing the topic is
     assert "ILO" in follow.standalone_question
+    # the sources reply names the documents' titles (the GMG's, the GFMD's): no context for a follow-up
+    assert [q for q, _ in conversation.history(5)] == [first.question, follow.standalone_question]
 
 
 def test_shorter_please_with_nothing_asked_yet_says_what_to_do(assistant):

@@ -78,7 +78,7 @@ def test_questions_the_notes_do_not_answer_abstain(assistant, question):
 
 @pytest.mark.parametrize(("question", "named"), [
     ("What is Germany's policy on labour migration?", "“Germany”"),  # passages on labour migration are near
-    ("Is the GMG funded by the EU?", "“EU”"),
+    ("Is UNICEF a member of the Global Migration Group?", "“UNICEF”"),
     ("What's the current ILO Director-General's view on migration?", "“Director-General”"),
 ])
 def test_a_question_naming_what_the_notes_never_mention_abstains_and_says_so(assistant, question, named):
@@ -90,6 +90,7 @@ def test_a_question_naming_what_the_notes_never_mention_abstains_and_says_so(ass
     "explain the role of the SG's special representative for international migration",  # SG: a glossary term
     "Is UNHCR a member of the Global Migration Group?",  # capitals throughout the names the notes use
     "What Does The ILO Do On Labour Migration?",  # title case: no word reads as a name
+    "What does IOM do? thanks, Cheers",  # a name outside the sentence that asks
 ])
 def test_names_the_notes_know_are_no_reason_to_abstain(assistant, question):
     assert not assistant.ask(question).abstained

@@ -126,8 +126,9 @@ def render_turn(context: PageContext, msg: dict, offers: bool = True) -> None:
             st.error(esc(msg["error"]))
             return
         result: CitedAnswer = msg["result"]
-        if result.standalone_question:
-            st.caption(f"Searched: {esc(result.standalone_question)}")
+        if result.standalone_question:  # a request about the last answer ("shorter please") searched nothing
+            label = "Searched" if "retrieve_ms" in result.timings_ms else "About the answer to"
+            st.caption(f"{label}: {esc(result.standalone_question)}")
         st.markdown(esc(result.answer))
         _answer_footer(context, result, msg, offers)
 

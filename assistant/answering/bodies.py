@@ -60,14 +60,6 @@ class BodyAnswers:
             return ranked
         return ranked[:1] + [c for c in ranked[1:] if self._of(c, body)]
 
-    def led_by(self, body: Body | None, ranked: list[Candidate], margin: float) -> list[Candidate]:
-        """For a "who" question naming one body, the best sentence that speaks of it first, when one scores within
-        `margin` of the best and the best does not: who takes part in the forum is said where the forum is."""
-        if body is None or not ranked or self._of(ranked[0], body):
-            return ranked
-        lead = next((c for c in ranked if c.score >= ranked[0].score - margin and self._of(c, body)), None)
-        return ranked if lead is None else [lead, *(c for c in ranked if c is not lead)]
-
     def _of(self, cand: Candidate, body: Body) -> bool:
         """speaks_of for a candidate sentence; a list's introduction with its items ("These include: … the HLD")."""
         return self.glossary.speaks_of(cand.with_items, cand.section, body)

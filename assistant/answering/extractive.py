@@ -93,10 +93,6 @@ class ExtractiveAnswerer:
         body = None
         if not (qtype.who or qtype.wants_list):
             body = self._one_body(question, asked, excluded)
-        elif not qtype.wants_list and QuestionType.of(asked or question).who:  # "who takes part in the GFMD?": a
-            # sentence that speaks of the GFMD (the user's own words ask who, not a question carried with them)
-            scope = self.bodies.asked_about(self.without_scope(asked or question), excluded)
-            ranked = self.bodies.led_by(scope, ranked, self.model.neighbour_margin)
         ranked = self.bodies.kept_to(body, ranked)
         chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)

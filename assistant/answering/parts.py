@@ -33,6 +33,10 @@ def _with_noun_of(part: str, previous: str) -> str:
     words, before = part.split(), previous.split()
     if len(words) < 2 or len(before) < 2 or words[0].lower() != "which" or before[0].lower() != "which":
         return part
-    if words[1].lower() in nouns or before[1].lower() not in reference_words()["body_nouns"]:
+    second = words[1].lower()
+    # a noun of its own ("which protocols apply?", "which of them …"): only a verb follows a bare 'which'; a plural
+    # -s word is taken for a noun ("which handles refugees" after a singular "which agency" keeps its 'which')
+    if second in nouns or second == "of" or second.endswith("s") or before[1].lower() not in reference_words()[
+            "body_nouns"]:
         return part
     return " ".join([words[0], before[1], *words[1:]])

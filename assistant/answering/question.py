@@ -217,10 +217,19 @@ def carried_question(searched: str, asked: str) -> str | None:
 
 
 def is_name(text: str, start: int, end: int) -> bool:
-    """Whether the word at text[start:end] is written as a name: capitalised ("Germany", "EU", "WHO") where a
-    sentence does not start, in a question not written in capitals throughout ("How Do I Apply", "WHAT IS …")."""
+    """Whether the word at text[start:end] is written as a name: capitalised where a sentence does not start
+    ("Germany", "UNICEF"; not "¿Qué", nor "Hi"), an acronym of three letters or more or a word of four or more
+    ("NY", "GA", "Mar" may shorten what the notes spell out), in a sentence that asks, when the message asks
+    anything ("what does undp do? I'm from Kenya."), and in a message not written in capitals throughout."""
     word, before = text[start:end], text[:start].rstrip()
-    if not word[:1].isupper() or not before or before[-1] in ".?!:;-–—\"“(":
+    if not word[:1].isupper() or not before or before[-1] in ".?!:;-–—\"“(¿¡…":
+        return False
+    letters = word.removesuffix("s") if word.isupper() or word[:-1].isupper() else word
+    if len(letters) < (3 if letters.isupper() else 4):
+        return False
+    stop = next((i for i in range(end, len(text)) if text[i] in "?!" or text[i] == "." and text[i + 1 : i + 2]
+                 in ("", " ", "\n")), len(text))  # where the word's sentence ends ("10.7.2" goes on)
+    if "?" in text and (stop == len(text) or text[stop] != "?"):
         return False
     words = [w for w in text.split() if w[:1].isalpha()]
     return sum(w[:1].isupper() for w in words) * 4 <= len(words) * 3
