@@ -192,7 +192,8 @@ class BodyAnswers:
         scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
         # a topic: a word the search can match beyond the framing and the body nouns (frequent English words such
         # as "human rights" included, which content_words leaves out)
-        framing = {t for w in question_words() | nouns for t in self.keyword.terms(w)}
+        said = question_words() | nouns | ref["relative"] | ref["someone"] | ref["pronoun"] | ref["demonstrative"]
+        framing = {t for w in said for t in self.keyword.terms(w)}  # "who else is a member?": no topic
         return scoped if set(self.keyword.terms(scoped)) - framing else question
 
     @staticmethod
