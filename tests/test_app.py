@@ -169,6 +169,18 @@ def test_followup_shows_the_rewritten_question(app):
     assert "Protocol" in turn["result"].answer
 
 
+def test_shorter_please_is_answered_from_the_last_answer_and_searched_nothing(app):
+    ask(app, "Does the ILO have its own conventions on migrant workers?")
+    first = last_answer(app)[1]["result"]
+    ask(app, "Shorter please.")
+    message, turn = last_answer(app)
+    assert not any(plain(c.value).startswith("Searched:") for c in message.caption)
+    assert len(turn["result"].citations) == 1 and len(turn["result"].answer) < len(first.answer)
+    app.run()  # redrawn as an earlier turn: what it is about, not a search
+    captions = [plain(c.value) for c in last_answer(app)[0].caption]
+    assert f"About the answer to: {first.question}" in captions, captions
+
+
 def test_a_reading_with_the_previous_question_is_offered_and_asked_on_click(app):
     ask(app, "the gfmd is state-led right")
     ask(app, "so the un can't vote?")
