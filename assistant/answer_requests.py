@@ -3,9 +3,9 @@
 Tried as a user would: "shorter please" was read as a follow-up and answered the previous question again, word for
 word (or, after a list, "The documents don't say"); "source?" did the same. Both are about the answer just given,
 so they are answered from it, with no search: the shorter answer is its first cited passage cut to the sentence
-of it closest to the question (the citation narrowed to that sentence's exact span), the sources are its
-citations, listed. The phrases
-are kinds of data/social.toml ([shorter], [sources]); with no answer to work on, that kind's reply is given.
+the answer was built on (else the one closest to the question), the citation narrowed to that sentence's exact
+span; the sources are its citations, listed. The phrases are kinds of data/social.toml ([shorter], [sources]);
+with no answer to work on, that kind's reply is given; after an abstention, that nothing was quoted.
 """
 
 from __future__ import annotations

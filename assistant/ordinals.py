@@ -45,7 +45,8 @@ def the_other(question: str, history: list[tuple[str, str]], glossary: Glossary,
     found = next((i for i in range(len(lowered)) if " ".join(lowered[i : i + 3]) in reference_words()["the_other"]),
                  None)
     bodies = counted_bodies(history, glossary, frame)[0] if found is not None and not glossary.find(question) else []
-    rest = [b for b in bodies if b not in glossary.find(history[-1][0])]
+    last = glossary.find(history[-1][0]) if bodies else []
+    rest = [b for b in bodies if b not in last]
     return (words[found].start(), words[found + 2].end(), rest[0], False) if len(bodies) == 2 == 1 + len(
         rest) else None
 

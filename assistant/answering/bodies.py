@@ -31,6 +31,10 @@ class BodyAnswers:
         self.model = model
         self.max_words = max_words
         self._compare = frozenset(t for w in compare_words() for t in keyword.terms(w))
+        ref = reference_words()  # what frames a question asking for bodies ("who else is a member?"): no topic
+        framing = (question_words() | ref["body_nouns"] | ref["membership_nouns"] | ref["relative"] | ref["someone"]
+                   | ref["pronoun"] | ref["demonstrative"])
+        self._framing = frozenset(t for w in framing for t in keyword.terms(w))
 
     @property
     def overview_cap(self) -> int:
@@ -192,9 +196,7 @@ class BodyAnswers:
         scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
         # a topic: a word the search can match beyond the framing and the body nouns (frequent English words such
         # as "human rights" included, which content_words leaves out)
-        said = question_words() | nouns | ref["relative"] | ref["someone"] | ref["pronoun"] | ref["demonstrative"]
-        framing = {t for w in said for t in self.keyword.terms(w)}  # "who else is a member?": no topic
-        return scoped if set(self.keyword.terms(scoped)) - framing else question
+        return scoped if set(self.keyword.terms(scoped)) - self._framing else question
 
     @staticmethod
     def _qualifying(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:

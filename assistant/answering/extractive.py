@@ -47,6 +47,8 @@ from ingest.glossary import Body, Glossary
 
 ABSTAIN_TEXT = ("The documents don't say. Nothing in the notes answers this question; the closest passages are listed "
                 "for you to check.")
+NEVER_MENTIONED = ("The documents don't say. The notes never mention {names}; the closest passages are listed for you "
+                   "to check.")
 FOCUS_MIN_WORDS = 12  # "remittances" alone is a word, not an answer: clauses are added until they say this much
 # A question asking what a name stands for ("What does UNCTAD stand for?", "UNDESA's full name?").
 EXPANSION = re.compile(r"\bstands?\s+for\b|\bfull\s+name\b|\bshort\s+for\b|\babbreviation\b|\bacronym\b", re.I)
@@ -382,9 +384,6 @@ class ExtractiveAnswerer:
                  unknown_names: list[str] = ()) -> CitedAnswer:
         """The abstention, with the closest passages; it says which names of the question the notes never use."""
         closest = [c.citation(i) for i, c in enumerate(ranked[:3], start=1)]
-        text = ABSTAIN_TEXT
-        if unknown_names:
-            names = " or ".join(f"“{n}”" for n in dict.fromkeys(unknown_names))
-            text = ABSTAIN_TEXT.replace("Nothing in the notes answers this question",
-                                        f"The notes never mention {names}")
+        names = " or ".join(f"“{n}”" for n in dict.fromkeys(unknown_names))
+        text = NEVER_MENTIONED.format(names=names) if names else ABSTAIN_TEXT
         return CitedAnswer(question=question, answer=text, abstained=True, closest=closest, evidence=evidence)
