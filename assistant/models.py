@@ -31,6 +31,12 @@ class Citation(BaseModel):
 
 
 INTERNAL = {"date", "doc_id", "chunk_id", "focus"}  # citation fields the JSON contract leaves out
+NOT_ANSWERED = "The documents don't say."  # how every abstention opens, whichever backend wrote it
+
+
+def is_abstention(answer: str) -> bool:
+    """Whether an answer's text (as a conversation's history holds it) is an abstention."""
+    return answer.startswith(NOT_ANSWERED)
 
 
 class CitedAnswer(BaseModel):

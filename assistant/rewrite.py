@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering.question import QuestionType, carried_question, is_plural, question_words
+from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
 from assistant.references import (
@@ -105,7 +106,10 @@ def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossa
     for core, answer in reversed(history):
         if core.split("?")[0] != asked:
             break
-        excluded += [b.name for b in glossary.find(answer) if b.name not in excluded]
+        # an unanswered question about a body: others than that body ("and who else works on data?" after UNDESA's
+        # figures for 2020)
+        given = glossary.find(core) if is_abstention(answer) else glossary.find(answer)
+        excluded += [b.name for b in given if b.name not in excluded]
     return tuple(excluded)
 
 
@@ -175,6 +179,20 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     else:
         core = previous
     return Rewrite(f"{question.rstrip()} ({context})", core)
+
+
+def _after_unanswered(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
+                      excluded: tuple[str, ...]) -> Rewrite | None:
+    """A question with a topic of its own after one the notes did not answer, read with only the bodies that one was
+    about ("is any other member focused on rights? (besides OHCHR)"): its details ("for 2020", "at the moment")
+    are what the notes lack, and would sink this question too. None when the earlier question was answered, when
+    this one has no words of its own ("who else?"), or when there is no body to carry."""
+    previous, answer = turn
+    if not is_abstention(answer) or not any(content_words(m.group(), frame) for m in words_of(question)):
+        return None
+    bodies = [b.name for b in glossary.find(previous) if b.name not in excluded]
+    context = f"besides {', '.join(excluded)}" if excluded else ", ".join(bodies)
+    return Rewrite(f"{question.rstrip()} ({context})", question.strip()) if context else None
 
 
 def _swap_body(text: str, body: Body, new_name: str) -> str | None:
@@ -349,12 +367,14 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
     if ref.kind == "ellipsis":
         return _ellipsis(question, history[-1], glossary, frame, excluded)
     if ref.kind == "fragment":
-        return _with_context(question, history[-1], glossary, frame, excluded)
+        return _after_unanswered(question, history[-1], glossary, frame, excluded) or _with_context(
+            question, history[-1], glossary, frame, excluded)
     if ref.kind == "membership":
         return _membership(question, ref, history, glossary)
     if ref.kind == "definite":
-        return _definite(question, ref, history, glossary) or _with_context(question, history[-1], glossary, frame,
-                                                                            excluded)
+        return _definite(question, ref, history, glossary) or _after_unanswered(
+            question, history[-1], glossary, frame, excluded) or _with_context(question, history[-1], glossary,
+                                                                               frame, excluded)
     return _pronoun(question, ref, history, glossary, frame, excluded)
 
 

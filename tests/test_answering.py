@@ -86,6 +86,17 @@ def test_a_question_naming_what_the_notes_never_mention_abstains_and_says_so(ass
     assert result.abstained and f"The notes never mention {named}" in result.answer
 
 
+def test_a_name_only_an_earlier_question_wrote_is_no_reason_to_abstain(assistant):
+    """ "which other member looks at the development impact of migration?" after "is brain drain getting worse in
+    Africa?" is read with that question, and answered "The notes never mention “Africa”": the user did not write
+    it this time."""
+    conversation = Conversation()
+    conversation.ask(assistant, "is brain drain getting worse in Africa?")
+    result = conversation.ask(assistant, "which other member looks at the development impact of migration?")
+    assert "Africa" in result.standalone_question
+    assert not result.abstained, result.answer
+
+
 @pytest.mark.parametrize("question", [
     "explain the role of the SG's special representative for international migration",  # SG: a glossary term
     "Is UNHCR a member of the Global Migration Group?",  # capitals throughout the names the notes use

@@ -500,6 +500,25 @@ def test_it_after_any_other_agency_is_the_topic_even_with_older_bodies_in_the_co
         "who else works on trafficking except for UNODC?", ("UNODC",))
 
 
+def test_after_an_unanswered_question_a_question_with_its_own_topic_carries_only_its_bodies():
+    """ "is any other member focused on rights?" after "what migrant stock figure did UNDESA report for 2020?" (not
+    answered) was read with that question, whose year sank it too: it carries only the body, set aside."""
+    unanswered = "The documents don't say. Nothing in the notes answers this question; the closest passages …"
+    history = [("what migrant stock figure did UNDESA report for 2020?", unanswered)]
+    assert _read("is any other member focused on rights?", history) == (
+        "is any other member focused on rights? (besides UNDESA)", ("UNDESA",))
+    # an ellipsis asks the earlier question of another topic, unanswered or not: "how many stateless people …?"
+    assert _read("and stateless people?", [("how many refugees does UNHCR look after now?", unanswered)])[0] == (
+        "and stateless people? (how many refugees does UNHCR look after now?)")
+    # with no words of its own, the question is still the earlier one's: "who else?" asks what it asked
+    assert _read("who else?", history)[0] == (
+        "who else? (what migrant stock figure did UNDESA report for 2020? besides UNDESA)")
+    # answered, the earlier question is the context as before
+    answered = [("how does UNHCR help stateless people?", "UNHCR: They include … statelessness … [1]")]
+    assert _read("and displaced people?", answered)[0] == (
+        "and displaced people? (how does UNHCR help stateless people?)")
+
+
 def test_other_agencies_as_an_object_or_of_a_named_body_leave_nothing_out():
     history = [("who handles trafficking?", "UNODC, as custodian … [1]")]
     for question in ("Who works with other UN agencies on trafficking?", "What other agencies does IOM cooperate with?",

@@ -40,15 +40,15 @@ from assistant.answering.question import (
 from assistant.answering.reader import Candidate, Reader, Reading, is_question, quotable
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail, pins_detail
-from assistant.models import Citation, CitedAnswer
+from assistant.models import NOT_ANSWERED, Citation, CitedAnswer
 from assistant.references import is_group, reference_words, words_of
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Body, Glossary
 
-ABSTAIN_TEXT = ("The documents don't say. Nothing in the notes answers this question; the closest passages are listed "
-                "for you to check.")
-NEVER_MENTIONED = ("The documents don't say. The notes never mention {names}; the closest passages are listed for you "
-                   "to check.")
+ABSTAIN_TEXT = (f"{NOT_ANSWERED} Nothing in the notes answers this question; the closest passages are listed for you "
+                "to check.")
+NEVER_MENTIONED = (f"{NOT_ANSWERED} The notes never mention {{names}}; the closest passages are listed for you to "
+                   "check.")
 FOCUS_MIN_WORDS = 12  # "remittances" alone is a word, not an answer: clauses are added until they say this much
 # A question asking what a name stands for ("What does UNCTAD stand for?", "UNDESA's full name?").
 EXPANSION = re.compile(r"\bstands?\s+for\b|\bfull\s+name\b|\bshort\s+for\b|\babbreviation\b|\bacronym\b", re.I)
@@ -84,9 +84,10 @@ class ExtractiveAnswerer:
         if expansion is not None:  # "What does UNCTAD stand for?": the passage that spells the name out
             return CitedAnswer(question=question, answer=f"{' '.join(expansion.text.split())} [1]",
                                citations=[expansion.citation(1)], evidence=reading.answerability)
-        if not self._answers(question, reading) and self.bodies.comparison(question, reading.question,
-                                                                           reading.ranked) is None:
-            return self._abstain(question, reading.ranked, reading.answerability, reading.question.unknown_names)
+        unknown = self._unknown_names(reading, asked)
+        if not self._answers(reading, unknown) and self.bodies.comparison(question, reading.question,
+                                                                         reading.ranked) is None:
+            return self._abstain(question, reading.ranked, reading.answerability, unknown)
         qtype = reading.question.qtype
         others = self._asks_for_others(asked or question, excluded)
         ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
@@ -179,10 +180,17 @@ class ExtractiveAnswerer:
         candidates = self.reader.candidates(docs)
         return self.reader.read(question, candidates).answerability if candidates else -10.0
 
-    def _answers(self, question: str, reading: Reading) -> bool:
+    def _answers(self, reading: Reading, unknown_names: list[str]) -> bool:
         # a question naming something the documents never mention ("Germany's policy", "funded by the EU") is not
         # answered by passages on the rest of its words
-        return bool(reading.ranked) and reading.answerability >= self.threshold and not reading.question.unknown_names
+        return bool(reading.ranked) and reading.answerability >= self.threshold and not unknown_names
+
+    @staticmethod
+    def _unknown_names(reading: Reading, asked: str | None) -> list[str]:
+        """The names the documents never mention that the user wrote in this question: not those of an earlier
+        question it was read with ("which other member looks at development? (is brain drain worse in Africa?)")."""
+        names = reading.question.unknown_names
+        return [n for n in names if asked is None or n in asked]
 
     def _answer_parts(self, question: str, parts: list[str], candidates: list[Candidate]) -> CitedAnswer:
         """One sentence per sub-question (or per document, for "how do both notes describe …"), in order."""
@@ -195,7 +203,7 @@ class ExtractiveAnswerer:
             reading = self.reader.read(part, candidates)
             ranked = reading.ranked
             evidences.append(reading.answerability)
-            if not self._answers(part, reading):
+            if not self._answers(reading, reading.question.unknown_names):
                 continue
             taken = {id(c) for c, _, _ in picks}
             for cand in ranked:

@@ -40,10 +40,10 @@ from assistant.answering.checks import (
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.question import question_words
 from assistant.markers import strip_markers
-from assistant.models import Citation, CitedAnswer
+from assistant.models import NOT_ANSWERED, Citation, CitedAnswer
 
 REFUSAL = "The documents do not say."
-ABSTAIN_TEXT = ("The documents don't say. The model found nothing in the retrieved passages that answers this "
+ABSTAIN_TEXT = (f"{NOT_ANSWERED} The model found nothing in the retrieved passages that answers this "
                 "question; the closest passages are listed for you to check.")
 MAX_SENTENCES = 4
 HISTORY_ANSWER_CHARS = 400
