@@ -31,6 +31,7 @@ from assistant.answering.reader_model import load_model
 from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
 from assistant.overview import asks_for_overview, overview_answer
+from assistant.preamble import without_preamble
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup, with_previous_question
 from assistant.settings import Settings
@@ -155,6 +156,8 @@ class Assistant:
         history = inputs.get("history")
         # "hi, new here - what does UNDP do?": the question, searched; "remmitances" as "remittances"
         asked = self.speller.correct(without_social_opening(question))
+        # "I'm an evaluator. Which member covers migration statistics?": the question, searched and answered
+        asked = without_preamble(asked, self.glossary, self.answerer.keyword.knows, question_words())
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
         standalone = rewrite.text if rewrite else asked
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search

@@ -63,7 +63,7 @@ def is_object(word: str, previous: str | None) -> bool:
     if word == "them":
         return True
     conjunctions = reference_words()["conjunctions"]
-    return word == "it" and previous is not None and not _asks(previous) and previous not in conjunctions
+    return word == "it" and previous is not None and not asks_word(previous) and previous not in conjunctions
 
 
 def _singular_before(before: str, frame: frozenset[str]) -> bool:
@@ -84,7 +84,7 @@ def words_of(text: str) -> list[re.Match]:
     return list(_WORD.finditer(text))
 
 
-def _asks(word: str) -> bool:
+def asks_word(word: str) -> bool:
     """A question word or an auxiliary that opens a question ("who", "does", "is", "how's")."""
     return bool(re.fullmatch(WH_START, re.sub(r"['’]s$", "", word), re.I))
 
@@ -137,7 +137,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         offset = words[1].start()
         inner = dangling_reference(question[offset:], glossary, frame)
         return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
-    if lowered[0] in ref["phrase_openers"] and (len(words) <= 4 and not any(_asks(w) for w in lowered[1:])
+    if lowered[0] in ref["phrase_openers"] and (len(words) <= 4 and not any(asks_word(w) for w in lowered[1:])
                                                 or len(words) <= 3):
         return Reference("fragment")  # "through the country offices?", "only in africa?", "on what topics?"
     short = _short_reference(question, lowered, glossary, frame)
@@ -151,7 +151,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             return inner and replace(inner, start=inner.start + asked, end=inner.end + asked)
         return Reference("ellipsis")  # "What about UNHCR?"
     if lowered[0] in ref["ellipsis"] and len(lowered) > 1:
-        if not any(_asks(w) for w in lowered[1:]):
+        if not any(asks_word(w) for w in lowered[1:]):
             return Reference("ellipsis")  # "And the World Bank?"
         offset = words[1].start()  # "And who set up the GMG?" is judged without its "And"
         inner = dangling_reference(question[offset:], glossary, frame)
@@ -170,13 +170,13 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             # A demonstrative points back standing alone ("When was that?", "that one", "that is") or before a noun
             # ("does that agency …", "this group"); before a clause it is a conjunction ("… that the GMG is …").
             following_word = lowered[i + 1] if i + 1 < len(words) else None
-            if following_word is not None and not _asks(following_word) and following_word not in ref["relative"]:
+            if following_word is not None and not asks_word(following_word) and following_word not in ref["relative"]:
                 if not _is_noun_phrase(following_word, frame):
                     # "does that include …?": after an auxiliary it points back unless the question named something
                     # before it ("… the gfmd or is that a country?"); after a preposition it always does ("does the
                     # ILO work on that too?", as "does the ILO work on that?" does)
                     # ("UNHCR protects refugees, but does IOM help with that as well?": an earlier clause of its own)
-                    after_auxiliary = i > 0 and _asks(lowered[i - 1])
+                    after_auxiliary = i > 0 and asks_word(lowered[i - 1])
                     after_preposition = i > 0 and lowered[i - 1] in ref["prepositions"]
                     if after_preposition and not _said_in_earlier_clause(question[: m.start()], frame) or (
                             after_auxiliary and not _names_something(question[: m.start()], glossary)):
@@ -193,7 +193,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         before = question[: m.start()]
         as_object = is_object(word, lowered[i - 1] if i else None)
         # "Which agency did it set up?": "it" after an auxiliary is the subject, not the agency asked for.
-        subject = word == "it" and i > 0 and _asks(lowered[i - 1])
+        subject = word == "it" and i > 0 and asks_word(lowered[i - 1])
         if word in {"it", "its"} and not as_object and not subject and _singular_before(before, frame):
             continue  # "a country that wants its diaspora to invest": the country, in the same question
         if as_object:
@@ -237,12 +237,12 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
     world bank as well?", "is the ilo?": ask the last question of it), and "which is older?" (one of the things
     just named). A keyword query ("Human trafficking", "Refugees") stands alone."""
     ref = reference_words()
-    choosing = lowered[0] == "which" and 1 < len(lowered) <= 4 and _asks(lowered[1])  # "which is older?"
+    choosing = lowered[0] == "which" and 1 < len(lowered) <= 4 and asks_word(lowered[1])  # "which is older?"
     if any(_bare(w) in ref["wh"] for w in lowered) and not choosing:
         return None
     if glossary.find(question):
         rest = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
-        glue = all(w in ref["ellipsis_glue"] or _asks(w) and _bare(w) not in ref["wh"] for w in rest)
+        glue = all(w in ref["ellipsis_glue"] or asks_word(w) and _bare(w) not in ref["wh"] for w in rest)
         return Reference("ellipsis") if len(lowered) <= 6 and glue else None
     return Reference("fragment") if choosing and not _names_something(question, glossary) else None
 
@@ -269,7 +269,7 @@ def _topic_then_question(question: str, words: list[re.Match], glossary: Glossar
     if first not in ref["wh"]:
         clause = question[words[breaks[0]].start() :]
         own = content_words(without_bodies(clause, glossary.find(clause)), frame)
-        if not _asks(first) or rest & ref["demonstrative"] or not own:
+        if not asks_word(first) or rest & ref["demonstrative"] or not own:
             return None
     return words[2].start()
 
@@ -287,7 +287,7 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
     for i, m in enumerate(words_of(question)):
         # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place the question names
         at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
-        if (lowered[i] in ref["locative"] and (at_end or after_in) and not (i and _asks(lowered[i - 1]))
+        if (lowered[i] in ref["locative"] and (at_end or after_in) and not (i and asks_word(lowered[i - 1]))
                 and not _names_something(question[: m.start()], glossary)):
             return Reference("fragment")
     for phrase in ref["plural_refs"]:
@@ -365,7 +365,7 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         # "the head of unicef", "the agency that counts migrants": the noun is said what it is right there
         owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"])
         # "the job" ends its phrase ("who held the job?", "is the role in the UN?"), not "the job market"
-        office = noun in ref["office"] and all(_asks(w) or w in ref["prepositions"] for w in lowered[i + 2 : i + 3])
+        office = noun in ref["office"] and all(asks_word(w) or w in ref["prepositions"] for w in lowered[i + 2 : i + 3])
         part = noun in ref["definite_part"] or office
         if (word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part) and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)

@@ -169,6 +169,10 @@ class KeywordIndex:
         # Words, questions, sentences are remembered; whole chunks are not (the Reader keeps those).
         return list(self._terms_short(text) if len(text) <= MEMO_CHARS else self._terms(text))
 
+    def knows(self, word: str) -> bool:
+        """Whether some document uses `word` (as a BM25 term, stemmed)."""
+        return any(t in self.idf for t in self.terms(word))
+
     def stems(self, words: list[str]) -> list[str]:
         """The BM25 stem of each lower-case word (stop words included), in one call."""
         with self._stem_lock:

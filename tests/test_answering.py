@@ -86,6 +86,13 @@ def test_a_question_naming_what_the_notes_never_mention_abstains_and_says_so(ass
     assert result.abstained and f"The notes never mention {named}" in result.answer
 
 
+def test_a_question_after_a_sentence_about_the_asker_is_answered(assistant):
+    """ "I'm an evaluator. Which member covers migration statistics?" abstained: "evaluator" sank the answer."""
+    result = assistant.ask("I'm an evaluator. Which member covers migration statistics?")
+    assert not result.abstained and result.citations[0].section == "UNDESA", result.answer
+    assert result.question == "I'm an evaluator. Which member covers migration statistics?"
+
+
 def test_a_name_only_an_earlier_question_wrote_is_no_reason_to_abstain(assistant):
     """ "which other member looks at the development impact of migration?" after "is brain drain getting worse in
     Africa?" is read with that question, and answered "The notes never mention “Africa”": the user did not write

@@ -746,3 +746,26 @@ def test_whole_word_takes_the_hyphenated_parts():
 ])
 def test_each_part_reads_alone(question, parts):
     assert resolve_parts(split_parts(question), GLOSSARY) == parts
+
+
+def test_what_a_message_says_before_it_asks_is_dropped_when_the_notes_know_none_of_it():
+    """ "I'm an evaluator. Which member covers migration statistics?" abstained: "evaluator", a word the notes never
+    use, counted against the answer. What is said before a question is dropped when it names no body and the notes
+    use none of its words, and the question stands on its own."""
+    from assistant.preamble import without_preamble
+
+    known = {"remittances", "statistics", "migration", "team"}.__contains__  # the words "the documents" use
+
+    def read(message: str) -> str:
+        return without_preamble(message, GLOSSARY, known, FRAME)
+
+    assert read("I'm an evaluator. Which member covers migration statistics?") == (
+        "Which member covers migration statistics?")
+    assert read("I'm a journalist. When was the GMG set up?") == "When was the GMG set up?"
+    kept = ["I'm looking at remittances. Which agencies work on remittances?",  # a topic the notes know
+            "I work for IOM. What does UNHCR do?",  # a body
+            "I'm an evaluator. Which agencies work on it?",  # a question that leans on what was said
+            "what did the GMG grow out of? was there an older group before it",  # two questions, one without '?'
+            "Which member covers migration statistics?", "I'm an evaluator."]  # only asks; only tells
+    for message in kept:
+        assert read(message) == message, message
