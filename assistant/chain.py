@@ -30,10 +30,11 @@ from assistant.answering.question import question_words
 from assistant.answering.reader_model import load_model
 from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
+from assistant.offers import offered
 from assistant.overview import asks_for_overview, overview_answer
 from assistant.preamble import without_preamble
 from assistant.retrieval import HybridRetriever, KeywordIndex
-from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup, with_previous_question
+from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup
 from assistant.settings import Settings
 from assistant.social import social_reply, without_social_opening
 from assistant.spelling import Speller
@@ -161,7 +162,7 @@ class Assistant:
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
         standalone = rewrite.text if rewrite else asked
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search
-        excluded = excluded_bodies(question, standalone, self._window(history), self.glossary)
+        excluded = excluded_bodies(question, standalone, self.window(history), self.glossary)
         return {**state, "rewrite": rewrite, "standalone": standalone, "excluded": excluded}
 
     def check_question(self, question: str) -> str:
@@ -176,7 +177,7 @@ class Assistant:
             )
         return question
 
-    def _window(self, history: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    def window(self, history: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
         """The earlier turns a follow-up may lean on; each capped too: a pasted 1 MB "answer" in the history must
         not reach the model."""
         turns = self.settings.max_history_turns
@@ -187,7 +188,7 @@ class Assistant:
         """The standalone form of a follow-up, None when the question stands on its own. `history`: earlier
         (core question, answer) turns, oldest first. Only a question that leans on the conversation is rewritten,
         by the model when one answers (the built-in rewrite if it fails), else by the built-in rewrite."""
-        history = self._window(history)
+        history = self.window(history)
         builtin = rewrite_followup(question, history, self.glossary, question_words())
         if builtin is None or self.rewriter is None or not self._uses_llm({"mode": mode}):
             return builtin
@@ -216,12 +217,12 @@ class Assistant:
             state["notes"].append(f"Top-k {asked} was capped to {k} passages (ASSISTANT_MAX_TOP_K).")
         # "which GMG members deal with data?" without the GMG, whose passages would crowd out the members'
         docs = self.retriever.invoke(self.answerer.without_scope(state["standalone"]), k=k,
-                                     filter=self._search_filter(state))
+                                     filter=self.search_filter(state))
         state["timings"]["retrieve_ms"] = (time.perf_counter() - started) * 1000
         return {**state, "docs": docs, "top_k": k}
 
     @staticmethod
-    def _search_filter(state: dict) -> dict | None:
+    def search_filter(state: dict) -> dict | None:
         """The caller's filter, and for "who else?" no section of a body the user already has."""
         asked, excluded = state.get("filter"), state.get("excluded")
         if not excluded:
@@ -242,7 +243,7 @@ class Assistant:
                                    asked=state["question"], excluded=state["excluded"])
         alone = self.answerer.answer(state["standalone"], state["docs"], asked=state["question"],
                                      excluded=state["excluded"])
-        return iter([self._in_context(state, alone)])
+        return iter([offered(self, state, alone)])
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
         if state["rewrite"] is not None:
@@ -271,34 +272,6 @@ class Assistant:
         result.timings_ms = {**{k: round(v, 1) for k, v in state["timings"].items()}, **result.timings_ms}
         result.notes = [*state["notes"], *result.notes]
         yield result
-
-    def _in_context(self, state: dict, alone: CitedAnswer) -> CitedAnswer:
-        """For a chat question that names nothing from the conversation ("numbers on the stateless bit?") and that
-        the documents do not answer: the question read with the previous one, offered (`suggested_question`, and a
-        note; Conversation asks it on "yes") when the documents answer that with other passages than the previous
-        answer's and its answerability rises by the fitted `context_gain`. Offered, not asked: on the `test`
-        splits, answering it in place resolved more follow-ups but also answered standalone questions the notes
-        cannot answer with the previous topic's passages (README, ninth session). Its time is in `context_ms`
-        (and in `answer_ms`)."""
-        history = self._window(state.get("history"))
-        if not alone.abstained or state["rewrite"] is not None or not history:
-            return alone
-        started = time.perf_counter()
-        rewrite = with_previous_question(state["standalone"], history, self.glossary, question_words())
-        if len(rewrite.text) > self.settings.max_question_chars:  # "yes" could not ask it
-            return alone
-        excluded = excluded_bodies(state["question"], rewrite.text, history, self.glossary)
-        docs = self.retriever.invoke(rewrite.text, k=state["top_k"],
-                                     filter=self._search_filter({**state, "excluded": excluded}))
-        answer = self.answerer.answer(rewrite.text, docs, asked=state["question"], excluded=excluded)
-        state["timings"]["context_ms"] = (time.perf_counter() - started) * 1000
-        repeats = answer.answer == history[-1][1]  # nothing the user has not just read
-        if answer.abstained or repeats or answer.evidence - alone.evidence < self.answerer.model.context_gain:
-            return alone
-        alone.suggested_question, alone.suggested_core = rewrite.text, rewrite.core
-        alone.notes.append(f"Read with your previous question (“{rewrite.text}”), the notes do answer: say “yes” to "
-                           "ask it that way.")
-        return alone
 
 
 def cap_answer(result: CitedAnswer, limit: int) -> CitedAnswer:

@@ -382,5 +382,5 @@ def with_previous_question(question: str, history: list[tuple[str, str]], glossa
                            frame: frozenset[str] = frozenset()) -> Rewrite:
     """The question with the previous turn of `history` (not empty) as context, as a follow-up without a resolvable
     reference gets it: what a question that names nothing from the conversation may mean ("numbers on the
-    stateless bit?" after "does unhcr deal with statelessness": Assistant._in_context offers it)."""
+    stateless bit?" after "does unhcr deal with statelessness": offers.in_context offers it)."""
     return _with_context(question, history[-1], glossary, frame, others_asked(question, history, glossary))

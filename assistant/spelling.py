@@ -61,3 +61,21 @@ class Speller:
                         words.setdefault(len(w), []).append(w)
                 self._words = words
             return self._words
+
+
+def close_name(name: str, spellings: list[str]) -> str | None:
+    """The spelling of a body that `name` misspells, or None: letters swapped ("UNHRC": "UNHCR"), doubled, dropped or
+    changed ("UNODOC": "UNODC"), as close as a misspelt word is to its correction (difflib, CLOSE) when the letters
+    are compared in order or, for a swap, sorted. Case is ignored; a name of fewer than three letters is none."""
+    if len(name) < 3:
+        return None
+    for key in (str.lower, _letters):
+        by_key = {key(s): s for s in spellings}
+        found = difflib.get_close_matches(key(name), list(by_key), n=1, cutoff=CLOSE)
+        if found:
+            return by_key[found[0]]
+    return None
+
+
+def _letters(word: str) -> str:
+    return "".join(sorted(word.lower()))

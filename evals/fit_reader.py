@@ -58,7 +58,7 @@ BODY_OVERVIEW_WORDS = 140
 ITEM_MARGIN = 1.0
 # A chat question that names nothing from the conversation and that the notes do not answer is offered its reading
 # with the previous question when that is answered and its answerability logit rises by at least this
-# (chain.Assistant._in_context). Chosen on the `tune` splits: the unresolved follow-ups of followups.jsonl gained
+# (assistant/offers.py, in_context). Chosen on the `tune` splits: the unresolved follow-ups of followups.jsonl gained
 # 2.7-4.9 from the context, the standalone questions that abstained 1.4 or less.
 CONTEXT_GAIN = 2.0
 

@@ -594,6 +594,20 @@ def test_a_question_the_notes_cannot_answer_even_in_context_is_offered_nothing(a
     assert result.abstained and result.suggested_question is None and not result.notes
 
 
+def test_a_misspelt_name_is_offered_as_the_body_it_misspells(assistant):
+    """ "what does UNHRC do for migrants?" got "The notes never mention “UNHRC”" and no way on: the question with
+    UNHCR is offered (the Human Rights Council is a body of its own: not asked in its place), and "yes" asks it."""
+    conversation = Conversation()
+    result = conversation.ask(assistant, "what does UNHRC do for migrants?")
+    assert result.abstained and "never mention “UNHRC”" in result.answer
+    assert result.suggested_question == "what does UNHCR do for migrants?"
+    assert any("Did you mean UNHCR" in note for note in result.notes), result.notes
+    taken = conversation.ask(assistant, "yes")
+    assert not taken.abstained and taken.citations[0].section == "UNHCR", taken.answer
+    # a body the notes never mention, spelt right, is offered nothing
+    assert assistant.ask("Is UNICEF a member of the GMG?").suggested_question is None
+
+
 def test_document_filter_limits_sources(assistant):
     result = assistant.ask("What does the GMG do?", filter={"source": "srsg-gfmd-gmg-coordination-note.txt"})
     assert {c.source for c in result.citations} <= {"srsg-gfmd-gmg-coordination-note.txt"}

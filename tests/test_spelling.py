@@ -43,3 +43,18 @@ def test_a_misspelt_question_is_answered_and_shown_as_typed(assistant):
     result = assistant.ask("which orginisation looks at brain drain")
     assert not result.abstained and "UNCTAD" in result.answer, result.answer
     assert result.question == "which orginisation looks at brain drain" and result.standalone_question is None
+
+
+@pytest.mark.parametrize(("name", "meant"), [("UNHRC", "UNHCR"), ("UNDOC", "UNODC"), ("UNODOC", "UNODC"),
+                                             ("Unctad", "UNCTAD"), ("UNFPAA", "UNFPA")])
+def test_a_misspelt_name_of_a_body_is_found(name, meant):
+    from assistant.spelling import close_name
+
+    assert close_name(name, ["UNHCR", "UNODC", "UNCTAD", "UNFPA", "IOM", "World Bank"]) == meant
+
+
+@pytest.mark.parametrize("name", ["UNICEF", "UNESCO", "Frontex", "Germany", "WHO", "UNEP", "EU"])
+def test_a_name_of_another_body_is_no_misspelling(name):
+    from assistant.spelling import close_name
+
+    assert close_name(name, ["UNHCR", "UNODC", "UNCTAD", "UNFPA", "UNDP", "IOM", "World Bank"]) is None

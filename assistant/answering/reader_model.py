@@ -60,7 +60,7 @@ class ReaderModel:
     # usual answer cap, for a reader.json from before this field: no longer overviews
     body_overview_words: int = 79
     # a chat question that found no reference to the conversation and abstains is offered its reading with the
-    # previous question when that is answered, its answerability rising by at least this (chain._in_context)
+    # previous question when that is answered, its answerability rising by at least this (offers.in_context)
     context_gain: float = 2.0
     # a list item scoring this much above every leading item that fits is quoted instead of them, the items before
     # it elided ("… Pooling efforts in … research …": answering/lists.py)
