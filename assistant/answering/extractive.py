@@ -188,9 +188,11 @@ class ExtractiveAnswerer:
     @staticmethod
     def _unknown_names(reading: Reading, asked: str | None) -> list[str]:
         """The names the documents never mention that the user wrote in this question: not those of an earlier
-        question it was read with ("which other member looks at development? (is brain drain worse in Africa?)")."""
+        question it was read with ("which other member looks at development? (is brain drain worse in Africa?)").
+        An acronym the index cannot tell from a stop word ("WHO") is one when no passage retrieved writes it."""
         names = reading.question.unknown_names
-        return [n for n in names if asked is None or n in asked]
+        quoted = " ".join(c.text for c in reading.candidates)
+        return [n for n in names if (asked is None or n in asked) and not (n.isupper() and n in quoted)]
 
     def _answer_parts(self, question: str, parts: list[str], candidates: list[Candidate]) -> CitedAnswer:
         """One sentence per sub-question (or per document, for "how do both notes describe …"), in order."""
