@@ -188,11 +188,9 @@ class ExtractiveAnswerer:
     @staticmethod
     def _unknown_names(reading: Reading, asked: str | None) -> list[str]:
         """The names the documents never mention that the user wrote in this question: not those of an earlier
-        question it was read with ("which other member looks at development? (is brain drain worse in Africa?)").
-        An acronym the index cannot tell from a stop word ("WHO") is one when no passage retrieved writes it."""
+        question it was read with ("which other member looks at development? (is brain drain worse in Africa?)")."""
         names = reading.question.unknown_names
-        quoted = " ".join(c.text for c in reading.candidates)
-        return [n for n in names if (asked is None or n in asked) and not (n.isupper() and n in quoted)]
+        return [n for n in names if asked is None or n in asked]
 
     def _answer_parts(self, question: str, parts: list[str], candidates: list[Candidate]) -> CitedAnswer:
         """One sentence per sub-question (or per document, for "how do both notes describe …"), in order."""

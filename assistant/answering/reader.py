@@ -181,8 +181,6 @@ class Reader:
                  for b in self.glossary.find(question)}
         for i, (a, b) in enumerate(encoded.words.spans):
             terms = [t for t in self.keyword.terms(question[a:b]) if t not in self._frame]
-            if not terms and question[a:b].isupper() and is_name(question, a, b):
-                names_unknown.append(question[a:b])  # "WHO": a stop word to the index, an acronym here
             if terms:
                 keep.append(i)
                 within.append(({n for n, spans in names.items() if any(x <= a and b <= y for x, y in spans)}, terms))
