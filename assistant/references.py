@@ -296,12 +296,10 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
             continue
         before = [m.group() for m in words_of(lowered_text[: found.start()])]
         after = [m.group() for m in words_of(lowered_text[found.end() :])]
-        # "the two dialogues", "both X and Y", "refugees, migrants, or both?" say what they are themselves; not a
-        # frequent word ("the three ever meet", "both together"), unless hyphenated ("the two high-level dialogues")
+        # "the two dialogues", "both X and Y", "refugees, migrants, or both?" say what they are themselves
         coordinated = phrase == "both" and " and " in lowered_text[found.end() :]
-        hyphenated = "-" in (lowered_text[found.end() :].split() or [""])[0]
-        noun = after and after[0] not in ref["after_plural_ref"] and (hyphenated or not is_function_word(after[0]))
-        own = noun or coordinated or (before and before[-1] in {"or", "and"})
+        own = ((after and after[0] not in reference_words()["after_plural_ref"]) or coordinated
+               or (before and before[-1] in {"or", "and"}))
         if not own and not _names_something(question[: found.start()], glossary):
             return Reference("fragment")
     if any(f" {phrase} " in f" {' '.join(lowered)} " for phrase in ref["you_said"]):

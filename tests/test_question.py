@@ -111,8 +111,6 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("what does the gmg do", "")], "how many agencies are in there", "gmg"),
         ([("what did the 2013 high level dialogue adopt", "")], "was sutherland there", "high level dialogue"),
         ([("what do OHCHR and UNODC do on trafficking?", "")], "any overlap between the pair?", "OHCHR"),
-        # a frequent word after "the three" is no noun saying what they are: "the three ever meet"
-        ([("How does the SRSG relate to the GFMD and the GMG?", "")], "do the three ever meet together?", "SRSG"),
         ([("explain smuggling and trafficking", "")], "which un office handles both", "smuggling"),
         ([("whats gats mode 4", "")], "give me more detail pls", "mode 4"),
         ([("what does unhcr say about labour migration", "")], "sorry, i meant ilo", "ILO say about labour"),
