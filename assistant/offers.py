@@ -27,20 +27,23 @@ def offered(assistant, state: dict, alone: CitedAnswer) -> CitedAnswer:
 
 def name_meant(assistant, state: dict, alone: CitedAnswer) -> CitedAnswer:
     """The question with a misspelt name of a body corrected ("UNHRC" → "UNHCR"), offered when the documents answer
-    it; else the reading with the previous question (in_context)."""
-    question = state["standalone"]
-    names = assistant.answerer.reader.question(question).unknown_names
-    spellings = [s for body in assistant.glossary.bodies for s in body.spellings]
-    fixes = {n: fix for n in dict.fromkeys(names) if n in state["question"] and (fix := close_name(n, spellings))}
+    it with something other than the last answer; else the reading with the previous question (in_context)."""
+    names = assistant.answerer.reader.question(state["standalone"]).unknown_names
+    # the body's name, not the spelling matched: the glossary keeps the PDF's misreadings ("DUNHCE") as spellings
+    body_of = {s: body.name for body in assistant.glossary.bodies for s in body.spellings}
+    fixes = {n: body_of[close] for n in dict.fromkeys(names)
+             if n in state["question"] and (close := close_name(n, list(body_of)))}
     if not fixes:
         return in_context(assistant, state, alone)
+    question, core = state["standalone"], state["rewrite"].core if state["rewrite"] else state["standalone"]
     for name, fix in fixes.items():
-        question = question.replace(name, fix)
+        question, core = question.replace(name, fix), core.replace(name, fix)
     answer = _answered(assistant, state, question, state.get("excluded", ()))
-    if answer is None:
+    history = assistant.window(state.get("history"))
+    if answer is None or history and answer.answer == history[-1][1]:  # or nothing the user has not just read
         return in_context(assistant, state, alone)
     meant = " or ".join(f"{fix} (not “{name}”)" for name, fix in fixes.items())
-    alone.suggested_question = alone.suggested_core = question
+    alone.suggested_question, alone.suggested_core = question, core
     alone.notes.append(f"Did you mean {meant}? The notes answer “{question}”: say “yes” to ask it.")
     return alone
 
@@ -77,5 +80,6 @@ def _answered(assistant, state: dict, question: str, excluded: tuple[str, ...]) 
     it abstains."""
     docs = assistant.retriever.invoke(question, k=state["top_k"],
                                       filter=assistant.search_filter({**state, "excluded": excluded}))
-    answer = assistant.answerer.answer(question, docs, asked=state["question"], excluded=excluded)
+    # read as "yes" will ask it: the offered text is then the user's question
+    answer = assistant.answerer.answer(question, docs, asked=question, excluded=excluded)
     return None if answer.abstained else answer

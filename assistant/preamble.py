@@ -3,8 +3,9 @@ of the search and the answer when it is nothing the documents could speak to.
 
 Said before the question, "evaluator" counted as a specific word the notes never use and sank the answer (the
 reader's answerability −2.0, against 0.1 for the question alone: "The documents don't say"). A sentence that
-states rather than asks is dropped when it names no body and none of its topic words occurs in the documents, and
-when the sentences that ask stand on their own: "I'm looking at remittances. Which agencies work on it?" keeps both
+states rather than asks is dropped when it names nothing (no body, no capitalised name: "I work for Frontex. Does
+IOM cooperate with us?" keeps it) and none of its topic words occurs in the documents, and when the sentences that
+ask stand on their own: "I'm looking at remittances. Which agencies work on it?" keeps both
 (the topic, and a question leaning on it).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.references import asks_word, content_words, dangling_reference, words_of
+from assistant.references import asks_word, content_words, dangling_reference, names_something, words_of
 from ingest.glossary import Glossary
 from ingest.sections import split_sentences
 
@@ -29,7 +30,8 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
     question = " ".join(asking)
     if dangling_reference(question, glossary, frame) is not None:  # "Which agencies work on it?"
         return message
-    if any(glossary.find(s) or any(known(w) for w in content_words(s, frame)) for s in told):
+    # a body or any name ("I work for Frontex. Does IOM cooperate with us?") is what the question may point to
+    if any(names_something(s, glossary) or any(known(w) for w in content_words(s, frame)) for s in told):
         return message
     return question
 

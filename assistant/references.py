@@ -105,7 +105,7 @@ def content_words(text: str, frame: frozenset[str]) -> list[str]:
     return [w for w in words if w not in skip and not is_function_word(w)]
 
 
-def _names_something(text: str, glossary: Glossary) -> bool:
+def names_something(text: str, glossary: Glossary) -> bool:
     """A body of the glossary or a proper name (a capitalised word after the first)."""
     return bool(glossary.find(text)) or any(m.start() > 0 and m.group()[0].isupper() and m.group() != "I"
                                             for m in words_of(text))
@@ -121,7 +121,7 @@ def _has_antecedent(before: str, glossary: Glossary, frame: frozenset[str]) -> b
     """Whether the question names, before a pronoun, something the pronoun can refer to: a body, a proper name,
     or a content word in an earlier clause ("the custodian …, and what else does it do?", "pensions for migrants
     - who covers that?")."""
-    if _names_something(before, glossary):
+    if names_something(before, glossary):
         return True
     return _said_in_earlier_clause(before, frame)
 
@@ -179,7 +179,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                     after_auxiliary = i > 0 and asks_word(lowered[i - 1])
                     after_preposition = i > 0 and lowered[i - 1] in ref["prepositions"]
                     if after_preposition and not _said_in_earlier_clause(question[: m.start()], frame) or (
-                            after_auxiliary and not _names_something(question[: m.start()], glossary)):
+                            after_auxiliary and not names_something(question[: m.start()], glossary)):
                         return Reference("fragment")
                     continue
                 end = words[i + 1].end()
@@ -201,7 +201,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.
             breaks = [b.start() for b in _CLAUSE_BREAK.finditer(before) if b.start() > 0]
             before = before[: breaks[-1]] if breaks else ""
-            if not (_names_something(before, glossary) or content_words(before, frame)):
+            if not (names_something(before, glossary) or content_words(before, frame)):
                 return Reference("pronoun", m.start(), m.end(), word)
         elif not _has_antecedent(before, glossary, frame):
             return Reference("pronoun", m.start(), m.end(), word)
@@ -216,7 +216,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return membership  # "is the UN a member?"
     if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
         return Reference("fragment")  # "Since when?", "Why?"
-    if lowered[-1] in ref["membership_end"] - {"or"} and not _names_something(question, glossary):
+    if lowered[-1] in ref["membership_end"] - {"or"} and not names_something(question, glossary):
         return Reference("fragment")  # "is there a work plan too?", "do refugees get help too?": as well as what
         # the conversation is about (a question naming a body or a proper name stands alone)
     one = _one_without_noun(question, glossary, frame)
@@ -225,7 +225,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     relative = next((m for i, (m, w) in enumerate(zip(words, lowered, strict=True)) if w in ref["relative"]
                      and not (w in {"one", "ones"} and lowered[i + 1 : i + 2] and lowered[i + 1] in
                               {"of", "that", "who", "which", "whose"})), None)  # "one of them", "the one that …"
-    if relative and not _names_something(question, glossary) and not _has_antecedent(
+    if relative and not names_something(question, glossary) and not _has_antecedent(
             question[: relative.start()], glossary, frame):
         return Reference("fragment")  # "What are the other joint themes?", "Was there an earlier one?"
     return None
@@ -244,7 +244,7 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
         rest = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
         glue = all(w in ref["ellipsis_glue"] or asks_word(w) and _bare(w) not in ref["wh"] for w in rest)
         return Reference("ellipsis") if len(lowered) <= 6 and glue else None
-    return Reference("fragment") if choosing and not _names_something(question, glossary) else None
+    return Reference("fragment") if choosing and not names_something(question, glossary) else None
 
 
 def _topic_then_question(question: str, words: list[re.Match], glossary: Glossary, frame: frozenset[str]
@@ -288,7 +288,7 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
         # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place the question names
         at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
         if (lowered[i] in ref["locative"] and (at_end or after_in) and not (i and asks_word(lowered[i - 1]))
-                and not _names_something(question[: m.start()], glossary)):
+                and not names_something(question[: m.start()], glossary)):
             return Reference("fragment")
     for phrase in ref["plural_refs"]:
         found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)
@@ -300,7 +300,7 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
         coordinated = phrase == "both" and " and " in lowered_text[found.end() :]
         own = ((after and after[0] not in reference_words()["after_plural_ref"]) or coordinated
                or (before and before[-1] in {"or", "and"}))
-        if not own and not _names_something(question[: found.start()], glossary):
+        if not own and not names_something(question[: found.start()], glossary):
             return Reference("fragment")
     if any(f" {phrase} " in f" {' '.join(lowered)} " for phrase in ref["you_said"]):
         return Reference("fragment")  # "whats the tripartite thing you mentioned": something an answer gave
@@ -358,7 +358,7 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     """ "the group", "the chair": "the" before a noun that stands for a body or one of its parts (reviewed lists)
     points back to the conversation's body when the question names nothing of its own."""
     ref = reference_words()
-    if _names_something(without_set_aside(question), glossary):
+    if names_something(without_set_aside(question), glossary):
         return None
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]

@@ -184,14 +184,15 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
 def _after_unanswered(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
                       excluded: tuple[str, ...]) -> Rewrite | None:
     """A question with a topic of its own after one the notes did not answer, read with only the bodies that one was
-    about ("is any other member focused on rights? (besides OHCHR)"): its details ("for 2020", "at the moment")
-    are what the notes lack, and would sink this question too. None when the earlier question was answered, when
-    this one has no words of its own ("who else?"), or when there is no body to carry."""
+    about ("is any other member focused on rights? (besides UNDESA)" after "what migrant stock figure did UNDESA
+    report for 2020?"): its details ("for 2020", "at the moment") are what the notes lack, and would sink this
+    question too. None when the earlier question was answered, when this one has no words of its own ("who
+    else?"), or when there is no body to carry."""
     previous, answer = turn
     if not is_abstention(answer) or not any(content_words(m.group(), frame) for m in words_of(question)):
         return None
-    bodies = [b.name for b in glossary.find(previous) if b.name not in excluded]
-    context = f"besides {', '.join(excluded)}" if excluded else ", ".join(bodies)
+    bodies = ", ".join(b.name for b in glossary.find(previous))
+    context = f"besides {', '.join(excluded)}" if excluded else bodies
     return Rewrite(f"{question.rstrip()} ({context})", question.strip()) if context else None
 
 
@@ -364,8 +365,9 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
     if ref is None:
         return None
     excluded = others_asked(question, history, glossary)
-    if ref.kind == "ellipsis":
-        return _ellipsis(question, history[-1], glossary, frame, excluded)
+    if ref.kind == "ellipsis":  # "and who else works on data?" after an unanswered question on UNDESA's figures
+        found = _after_unanswered(question, history[-1], glossary, frame, excluded) if excluded else None
+        return found or _ellipsis(question, history[-1], glossary, frame, excluded)
     if ref.kind == "fragment":
         return _after_unanswered(question, history[-1], glossary, frame, excluded) or _with_context(
             question, history[-1], glossary, frame, excluded)

@@ -102,6 +102,11 @@ def test_a_name_only_an_earlier_question_wrote_is_no_reason_to_abstain(assistant
     result = conversation.ask(assistant, "which other member looks at the development impact of migration?")
     assert "Africa" in result.standalone_question
     assert not result.abstained, result.answer
+    # a follow-up with no topic of its own asks the earlier question again, name and all
+    conversation = Conversation()
+    conversation.ask(assistant, "Does the GMG fund projects in Syria?")
+    again = conversation.ask(assistant, "which agencies do that?")
+    assert again.abstained and "never mention “Syria”" in again.answer, again.answer
 
 
 @pytest.mark.parametrize("question", [
@@ -606,6 +611,8 @@ def test_a_misspelt_name_is_offered_as_the_body_it_misspells(assistant):
     assert not taken.abstained and taken.citations[0].section == "UNHCR", taken.answer
     # a body the notes never mention, spelt right, is offered nothing
     assert assistant.ask("Is UNICEF a member of the GMG?").suggested_question is None
+    # the body's name, not the spelling matched (the glossary keeps the PDF's misreadings, "DUNHCE")
+    assert assistant.ask("what does UNHCE do for refugees?").suggested_question == "what does UNHCR do for refugees?"
 
 
 def test_document_filter_limits_sources(assistant):

@@ -111,6 +111,7 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("what does the gmg do", "")], "how many agencies are in there", "gmg"),
         ([("what did the 2013 high level dialogue adopt", "")], "was sutherland there", "high level dialogue"),
         ([("what do OHCHR and UNODC do on trafficking?", "")], "any overlap between the pair?", "OHCHR"),
+        ([("How does the SRSG relate to the GFMD and the GMG?", "")], "do the three ever meet together?", "SRSG"),
         ([("explain smuggling and trafficking", "")], "which un office handles both", "smuggling"),
         ([("whats gats mode 4", "")], "give me more detail pls", "mode 4"),
         ([("what does unhcr say about labour migration", "")], "sorry, i meant ilo", "ILO say about labour"),
@@ -507,6 +508,7 @@ def test_after_an_unanswered_question_a_question_with_its_own_topic_carries_only
     history = [("what migrant stock figure did UNDESA report for 2020?", unanswered)]
     assert _read("is any other member focused on rights?", history) == (
         "is any other member focused on rights? (besides UNDESA)", ("UNDESA",))
+    assert _read("and who else works on refugees?", history)[0] == "and who else works on refugees? (besides UNDESA)"
     # an ellipsis asks the earlier question of another topic, unanswered or not: "how many stateless people …?"
     assert _read("and stateless people?", [("how many refugees does UNHCR look after now?", unanswered)])[0] == (
         "and stateless people? (how many refugees does UNHCR look after now?)")
@@ -764,6 +766,7 @@ def test_what_a_message_says_before_it_asks_is_dropped_when_the_notes_know_none_
     assert read("I'm a journalist. When was the GMG set up?") == "When was the GMG set up?"
     kept = ["I'm looking at remittances. Which agencies work on remittances?",  # a topic the notes know
             "I work for IOM. What does UNHCR do?",  # a body
+            "I work for Frontex. Does IOM cooperate with us?",  # a name "us" may point to
             "I'm an evaluator. Which agencies work on it?",  # a question that leans on what was said
             "what did the GMG grow out of? was there an older group before it",  # two questions, one without '?'
             "Which member covers migration statistics?", "I'm an evaluator."]  # only asks; only tells

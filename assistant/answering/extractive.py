@@ -34,6 +34,7 @@ from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
     carried_question,
+    question_words,
     split_parts,
     without_document_phrase,
 )
@@ -41,7 +42,7 @@ from assistant.answering.reader import Candidate, Reader, Reading, is_question, 
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail, pins_detail
 from assistant.models import NOT_ANSWERED, Citation, CitedAnswer
-from assistant.references import is_group, reference_words, words_of
+from assistant.references import content_words, is_group, reference_words, words_of
 from assistant.retrieval import KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -187,10 +188,13 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _unknown_names(reading: Reading, asked: str | None) -> list[str]:
-        """The names the documents never mention that the user wrote in this question: not those of an earlier
-        question it was read with ("which other member looks at development? (is brain drain worse in Africa?)")."""
+        """The names the documents never mention, but not those of an earlier question that a follow-up with a topic
+        of its own was read with ("which other member looks at development? (is brain drain worse in Africa?)"); a
+        follow-up with none asks that question again ("which agencies do that? (does the GMG fund … in Syria?)")."""
         names = reading.question.unknown_names
-        return [n for n in names if asked is None or n in asked]
+        if asked is None or not content_words(asked, question_words()):
+            return names
+        return [n for n in names if n in asked]
 
     def _answer_parts(self, question: str, parts: list[str], candidates: list[Candidate]) -> CitedAnswer:
         """One sentence per sub-question (or per document, for "how do both notes describe …"), in order."""
