@@ -64,9 +64,11 @@ class Speller:
 
 
 def close_name(name: str, spellings: list[str]) -> str | None:
-    """The spelling of a body that `name` misspells, or None: letters swapped ("UNHRC": "UNHCR"), doubled, dropped or
-    changed ("UNODOC": "UNODC"), as close as a misspelt word is to its correction (difflib, CLOSE) when the letters
-    are compared in order or, for a swap, sorted. Case is ignored; a name of fewer than three letters is none."""
+    """The spelling of a body that `name` misspells, or None: letters swapped ("UNHRC": "UNHCR"), or one doubled or
+    dropped ("UNODOC": "UNODC"), as close as a misspelt word is to its correction (difflib, CLOSE) when the letters
+    are compared in order or, for a swap, sorted; a changed letter only in a longer name (one in five is 0.8). Case
+    is ignored; a name of fewer than three letters is none. Sorting also pairs real other bodies ("IMO": "IOM"):
+    what is found is offered, never asked in place of the question."""
     if len(name) < 3:
         return None
     for key in (str.lower, _letters):
