@@ -772,3 +772,11 @@ def test_what_a_message_says_before_it_asks_is_dropped_when_the_notes_know_none_
             "Which member covers migration statistics?", "I'm an evaluator."]  # only asks; only tells
     for message in kept:
         assert read(message) == message, message
+
+
+def test_the_askers_own_head_is_not_asked_for():
+    """ "My director wants to know how UNDP connects migration to human development." pinned a head (the
+    "director" attribute) that no passage states, and abstained."""
+    assert QuestionType.of("My director wants to know how UNDP connects migration to human development.").attributes \
+        == ()
+    assert QuestionType.of("Who is the director of UNHCR?").attributes  # a head asked for

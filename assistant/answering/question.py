@@ -61,12 +61,20 @@ def attribute_words() -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
     text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
     rules = []
     for line in text.splitlines():
-        if not line.strip() or line.startswith(("#", "=")):
+        if not line.strip() or line.startswith(("#", "=", "~")):
             continue
         asked, evidence = line.split("|")
         rules.append((frozenset(w.strip().lower() for w in asked.split(",")),
                       tuple(w.strip().lower() for w in evidence.split(","))))
     return tuple(rules)
+
+
+@lru_cache(maxsize=1)
+def askers_own() -> frozenset[str]:
+    """The words after which an attribute word is the asker's own ("~" lines of data/attribute_words.txt)."""
+    text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip().lower() for line in text.splitlines() if line.startswith("~")
+                     for w in line[1:].split(","))
 
 
 @lru_cache(maxsize=1)
@@ -151,7 +159,10 @@ class QuestionType:
 def _asks_with(asked: frozenset[str], question: str) -> bool:
     """Whether the question uses one of the words (or phrases: "this year") an attribute is asked with."""
     lowered = question.lower()
-    return bool(asked & set(re.findall(r"[a-z-]+", lowered))) or any(
+    words = re.findall(r"[a-z-]+", lowered)
+    # "My director wants to know how …": the asker's director is not asked for
+    own = {w for before, w in zip(["", *words], words, strict=False) if before not in askers_own()}
+    return bool(asked & own) or any(
         " " in phrase and re.search(rf"\b{re.escape(phrase)}\b", lowered) for phrase in asked)
 
 
