@@ -56,12 +56,23 @@ def compare_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def _attribute_lines() -> tuple[str, ...]:
+    """The lines of data/attribute_words.txt that are not comments or blank, read once."""
+    text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
+    return tuple(line for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _listed(marker: str) -> list[list[str]]:
+    """The comma-separated words of each line opening with `marker` ("=", "~"), lower case."""
+    return [[w.strip().lower() for w in line[1:].split(",")] for line in _attribute_lines() if line.startswith(marker)]
+
+
+@lru_cache(maxsize=1)
 def attribute_words() -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
     """(words a question asks with, evidence words a passage must hold) per line of data/attribute_words.txt."""
-    text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
     rules = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith(("#", "=", "~")):
+    for line in _attribute_lines():
+        if line.startswith(("=", "~")):
             continue
         asked, evidence = line.split("|")
         rules.append((frozenset(w.strip().lower() for w in asked.split(",")),
@@ -72,17 +83,13 @@ def attribute_words() -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
 @lru_cache(maxsize=1)
 def askers_own() -> frozenset[str]:
     """The words after which an attribute word is the asker's own ("~" lines of data/attribute_words.txt)."""
-    text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
-    return frozenset(w.strip().lower() for line in text.splitlines() if line.startswith("~")
-                     for w in line[1:].split(","))
+    return frozenset(w for words in _listed("~") for w in words)
 
 
 @lru_cache(maxsize=1)
 def count_synonyms() -> dict[str, frozenset[str]]:
     """noun → the nouns that count the same thing ("=" lines of data/attribute_words.txt)."""
-    text = resources.files("assistant.data").joinpath("attribute_words.txt").read_text(encoding="utf-8")
-    groups = [frozenset(w.strip().lower() for w in line[1:].split(",")) for line in text.splitlines()
-              if line.startswith("=")]
+    groups = [frozenset(words) for words in _listed("=")]
     return {word: group for group in groups for word in group}
 
 
