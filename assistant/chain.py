@@ -31,10 +31,11 @@ from assistant.answering.reader_model import load_model
 from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
 from assistant.offers import offered
+from assistant.others import excluded_bodies
 from assistant.overview import asks_for_overview, overview_answer
 from assistant.preamble import without_preamble
 from assistant.retrieval import HybridRetriever, KeywordIndex
-from assistant.rewrite import Rewrite, excluded_bodies, rewrite_followup
+from assistant.rewrite import Rewrite, rewrite_followup
 from assistant.settings import Settings
 from assistant.social import social_reply, without_social_opening
 from assistant.spelling import Speller

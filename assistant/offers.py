@@ -16,7 +16,8 @@ import time
 
 from assistant.answering.question import question_words
 from assistant.models import CitedAnswer
-from assistant.rewrite import excluded_bodies, with_previous_question
+from assistant.others import excluded_bodies
+from assistant.rewrite import with_previous_question
 from assistant.spelling import close_name
 
 

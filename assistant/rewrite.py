@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answering.question import QuestionType, carried_question, is_plural, question_words
+from assistant.answering.question import QuestionType, is_plural, question_words
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
+from assistant.others import others_asked
 from assistant.references import (
     OPENER,
     Reference,
@@ -31,8 +32,8 @@ from assistant.references import (
     is_function_word,
     is_group,
     is_object,
+    names_something,
     reference_words,
-    set_aside_span,
     without_bodies,
     words_of,
 )
@@ -90,70 +91,6 @@ def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[B
             if body.name not in {b.name for b in seen}:
                 seen.append(body)
     return seen
-
-
-def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossary) -> tuple[str, ...]:
-    """ "who else?", "does any other agency work on it?", "anyone else …?", "any others?": the user has the bodies
-    the last answer named and asks for others. Those bodies, with the earlier answers
-    to the same question ("who else?" twice); () for any other question: "what else does it do?" asks more about
-    the same body, "who works with other UN agencies on this?" names other agencies as an object, not as what it
-    asks for. Read on the user's own words, never on a rewrite carrying an earlier question."""
-    named = {b.name for b in glossary.find(question)} - {b.name for b in set_aside(question, glossary)}
-    if not history or named or not _asks_for_others(question, history):
-        return ()  # "What other agencies does IOM cooperate with?": others than IOM, which the question names
-    asked = history[-1][0].split("?")[0]  # a follow-up's core opens with the question it follows (_with_context)
-    excluded: list[str] = []
-    for core, answer in reversed(history):
-        if core.split("?")[0] != asked:
-            break
-        # an unanswered question about a body: others than that body ("and who else works on data?" after UNDESA's
-        # figures for 2020)
-        given = glossary.find(core) if is_abstention(answer) else glossary.find(answer)
-        excluded += [b.name for b in given if b.name not in excluded]
-    return tuple(excluded)
-
-
-def _asks_for_others(question: str, history: list[tuple[str, str]]) -> bool:
-    """ "who else", "anyone else", "any other agency" (or "agencys", as typed), "which other agencies", "another
-    member", "others?" (after a question asking who)."""
-    ref = reference_words()
-    words = [m.group().lower() for m in words_of(question)]
-    for i, word in enumerate(words):
-        before = words[i - 1] if i else ""
-        after = words[i + 1] if i + 1 < len(words) else ""
-        if word == "else" and (before == "who" or before in ref["someone"]):
-            return True
-        if word in {"other", "another"} and (after in ref["body_nouns"] or after[:-1] in ref["body_nouns"]) and (
-                word == "another" or before in {"any", "which", "what", "the", ""}):
-            return True
-        if word == "others" and (before in {"any", "the", ""} and QuestionType.of(history[-1][0]).who):
-            return True
-    return False
-
-
-def set_aside(question: str, glossary: Glossary) -> list[Body]:
-    """Bodies a question asking for bodies sets aside by name: "which agencies help the forum apart from IOM?" →
-    IOM; "besides IOM, UNHCR and the ILO, who …?" → all three. A question about a body ("Are all members UN
-    agencies except the World Bank?") sets none aside: its evidence is that body's own section."""
-    span = set_aside_span(question)
-    # "which (other) agencies …", "any other agency …", "anyone besides …" ask for bodies
-    ref = reference_words()
-    which = re.search(r"\b(?:which|what|any)\s+(?:other\s+)?([a-z]+)", question, re.I)
-    asks_bodies = (QuestionType.of(question).who or bool(which and which.group(1).lower() in ref["body_nouns"])
-                   or any(m.group().lower() in ref["someone"] for m in words_of(question)))
-    if not span or not asks_bodies:
-        return []
-    return glossary.find(question[span[0] : span[1]])
-
-
-def excluded_bodies(question: str, searched: str, history: list[tuple[str, str]],
-                    glossary: Glossary) -> tuple[str, ...]:
-    """The bodies whose own sections a question's search leaves out: those the question (as searched: "besides them"
-    resolved, without any earlier question carried in brackets) sets aside by name, and for "who else?" those the
-    last answer gave."""
-    own = searched[: searched.index(" (")] if carried_question(searched, question) else searched
-    named = [b.name for b in set_aside(own, glossary)]
-    return tuple(dict.fromkeys([*named, *others_asked(question, history, glossary)]))
 
 
 def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
@@ -361,7 +298,7 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
             return Rewrite(named, named)
         # from an older turn, read again: "and the last one?" → "and World Bank?" asks the last question of it
         return rewrite_followup(named, history, glossary, frame) or Rewrite(named, named)
-    ref = dangling_reference(question, glossary, frame)
+    ref = dangling_reference(question, glossary, frame) or _said_last_turn(question, history[-1], glossary, frame)
     if ref is None:
         return None
     excluded = others_asked(question, history, glossary)
@@ -378,6 +315,26 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
             question, history[-1], glossary, frame, excluded) or _with_context(question, history[-1], glossary,
                                                                                frame, excluded)
     return _pronoun(question, ref, history, glossary, frame, excluded)
+
+
+def _said_last_turn(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str]
+                    ) -> Reference | None:
+    """A question naming nothing of its own whose "the …" takes its noun from the last turn ("has the convention
+    been ratified much?" after the Domestic workers Convention; "do the refugees get a say?"), not said what it is
+    right there ("the committee on migrant workers")."""
+    if names_something(question, glossary):
+        return None
+    said = {m.group().lower() for m in words_of(f"{turn[0]} {turn[1]}")}
+    lowered = [m.group().lower() for m in words_of(question)]
+    ref = reference_words()
+    told = ref["prepositions"] | ref["conjunctions"] | ref["wh"]  # "the committee on …": said right there
+    for i in range(len(lowered) - 1):
+        noun, after = lowered[i + 1], lowered[i + 2 : i + 3]
+        # a bare noun: "the trafficking protocol", "the brain drain bit" say what they are themselves
+        bare = not after or not content_words(after[0], frame) and after[0] not in told
+        if lowered[i] == "the" and content_words(noun, frame) and bare and {noun, noun + "s", noun[:-1]} & said:
+            return Reference("fragment")
+    return None
 
 
 def with_previous_question(question: str, history: list[tuple[str, str]], glossary: Glossary,

@@ -465,7 +465,7 @@ def test_a_pronoun_after_a_definite_noun_still_refers_back():
 
 def _read(question: str, history: list[tuple[str, str]]) -> tuple[str | None, tuple[str, ...]]:
     """(the rewrite, or None; the bodies left out of the search), as the chain computes them."""
-    from assistant.rewrite import excluded_bodies
+    from assistant.others import excluded_bodies
 
     found = rewrite_followup(question, history, GLOSSARY, FRAME)
     return (found.text if found else None,
@@ -475,7 +475,7 @@ def _read(question: str, history: list[tuple[str, str]]) -> tuple[str | None, tu
 def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
     """ "who else?" after "who works on remittances?" (answered: World Bank) searched "who else? (who works on
     remittances? World Bank)" and answered World Bank again."""
-    from assistant.rewrite import others_asked
+    from assistant.others import others_asked
 
     history = [("who works on remittances?", "World Bank: Operational work … remittances … [1]")]
     assert _read("who else?", history) == ("who else? (who works on remittances? besides World Bank)", ("World Bank",))
@@ -568,6 +568,18 @@ def test_a_definite_noun_resolves_only_to_a_body_it_fits():
     assert rewrite("what does the agency do on asylum?", history) == "what does UNHCR do on asylum?"
     gmg_only = history[:1]
     assert rewrite("what does the agency do?", gmg_only) == "what does the agency do? (what is the gmg)"
+
+
+def test_a_bare_noun_the_last_turn_used_carries_the_previous_question():
+    """ "has the convention been ratified much?" after an answer on the Domestic workers Convention was used as
+    asked: the last turn says which convention. A noun said what it is right there, or with a noun of its own after
+    it, stands alone, and so does a noun the last turn never used."""
+    history = [("what about domestic workers?", "… promoting accession to the Domestic workers Convention … [1]")]
+    assert rewrite("has the convention been ratified much", history) == (
+        "has the convention been ratified much (what about domestic workers?)")
+    for question in ("what is the committee on migrant workers?", "has the convention on migrant workers been ratified",
+                     "has the domestic workers convention been ratified?", "has the protocol been ratified much"):
+        assert rewrite(question, history) is None, question
 
 
 def test_the_job_is_the_office_the_conversation_is_about():
