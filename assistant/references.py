@@ -102,6 +102,7 @@ def content_words(text: str, frame: frozenset[str]) -> list[str]:
     ref = reference_words()
     skip = frame | ref["pronoun"] | ref["demonstrative"]
     words = [m.group().lower().strip("'’") for m in words_of(text)]
+    words = [w[:-2] if w.endswith(("'s", "’s")) else w for w in words]  # "who's", "UNHCR's": the word itself
     return [w for w in words if w not in skip and not is_function_word(w)]
 
 
@@ -214,7 +215,10 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     membership = _membership_without_group(question, words, lowered)
     if membership is not None:
         return membership  # "is the UN a member?"
-    if len(words) <= 4 and not content_words(question, frame) and not glossary.find(question):
+    # "who's involved besides governments?" asks nothing of its own ("besides UNHCR work with refugees?" does)
+    span = set_aside_span(question)
+    own = without_set_aside(question) if span and len(words_of(question[span[0] : span[1]])) <= 3 else question
+    if len(words_of(own)) <= 4 and not content_words(own, frame) and not glossary.find(own):
         return Reference("fragment")  # "Since when?", "Why?"
     if lowered[-1] in ref["membership_end"] - {"or"} and not names_something(question, glossary):
         return Reference("fragment")  # "is there a work plan too?", "do refugees get help too?": as well as what

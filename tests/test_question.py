@@ -582,6 +582,17 @@ def test_a_bare_noun_the_last_turn_used_carries_the_previous_question():
         assert rewrite(question, history) is None, question
 
 
+def test_a_question_that_only_sets_something_aside_asks_the_previous_one():
+    """ "who's involved besides governments?" after the ILO's standards was used as asked and answered with UNODC:
+    what is left once "besides governments" is set aside ("who's involved") asks nothing of its own. A question
+    with words of its own after what it sets aside stands alone."""
+    history = [("Which agency sets international labour standards for migrant workers?", "ILO: It provides … [1]")]
+    assert rewrite("who's involved besides governments?", history) == (
+        "who's involved besides governments? (Which agency sets international labour standards for migrant workers?"
+        " ILO)")
+    assert rewrite("which agencies besides unhcr work with refugees?", history) is None
+
+
 def test_the_job_is_the_office_the_conversation_is_about():
     """ "who held the job?" after "tell me about the special representative on migration" was searched with the
     earlier question appended and answered without his name: "the job" is the SRSG's (a person's office is what
