@@ -192,7 +192,8 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     # "does any other agency work on it?": "it" is the topic, not the agency the user wants others than; but
     # "… besides them?" sets that agency aside by the pronoun
     clause = question[: ref.start].lower()
-    if any(re.search(rf"\b{re.escape(w)}\b", clause) for w in words["besides"]):
+    aside = any(re.search(rf"\b{re.escape(w)}\b", clause) for w in words["besides"])  # "… besides them?"
+    if aside:
         excluded = ()
     elif excluded:  # "does any other agency work on it?": the topic, which the earlier question carries
         return _with_context(question, history[-1], glossary, frame, excluded)
@@ -206,8 +207,10 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
         # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
+    # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
     if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]
-            and glossary.find(previous) and _about_things(previous, glossary, frame)):
+            and (glossary.find(previous) or not aside and is_object(ref.word, before[-1] if before else None))
+            and _about_things(previous, glossary, frame)):
         return _with_context(question, history[-1], glossary, frame, excluded)  # "who drafted them?": the things
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else,
         # even one an answer named after its lead ("who links the UN with the forum?" → "As the primary link …
@@ -321,11 +324,15 @@ def _said_last_turn(question: str, turn: tuple[str, str], glossary: Glossary, fr
                     ) -> Reference | None:
     """A question naming nothing of its own whose "the …" takes its noun from the last turn ("has the convention
     been ratified much?" after the Domestic workers Convention; "do the refugees get a say?"), not said what it is
-    right there ("the committee on migrant workers")."""
+    right there ("the committee on migrant workers"); or a short one whose words all come from it ("which
+    conventions?" after "It has pioneered international Conventions …")."""
     if names_something(question, glossary):
         return None
     said = {m.group().lower() for m in words_of(f"{turn[0]} {turn[1]}")}
     lowered = [m.group().lower() for m in words_of(question)]
+    own = content_words(question, frame)
+    if len(lowered) <= 3 and own and all({w, w + "s", w[:-1]} & said for w in own):
+        return Reference("fragment")  # "which conventions?" after the ILO's Conventions: which of those
     ref = reference_words()
     told = ref["prepositions"] | ref["conjunctions"] | ref["wh"]  # "the committee on …": said right there
     for i in range(len(lowered) - 1):

@@ -582,6 +582,26 @@ def test_a_bare_noun_the_last_turn_used_carries_the_previous_question():
         assert rewrite(question, history) is None, question
 
 
+def test_a_short_question_in_the_last_turns_words_asks_about_them():
+    """ "which conventions?" after the ILO's answer ("It has pioneered international Conventions …") abstained as
+    a keyword query; "has my country ratified them?" then took UNODC's protocols. A short question with a word
+    of its own stays standalone."""
+    history = [("What's the ILO's main focus on migration?", "ILO … It has pioneered international Conventions … [1]")]
+    assert rewrite("which conventions?", history) == "which conventions? (What's the ILO's main focus on migration?)"
+    assert rewrite("which protocols?", history) is None
+
+
+def test_an_object_them_after_a_question_on_things_means_the_things():
+    """ "who at the un tracks them" after "explain remittances simply" (answered by the World Bank) became "who at
+    the un tracks World Bank": "them" is the remittances. "… besides them?" still sets the answer's body aside."""
+    history = [("explain remittances simply", "The World Bank's engagement … remittances … [1]")]
+    assert rewrite("who at the un tracks them", history) == (
+        "who at the un tracks them (explain remittances simply? World Bank)")
+    refugees = [("which agency looks after refugees?", "UNHCR: In order to fulfil its mandate … [1]")]
+    assert rewrite("anyone else dealing with stateless people besides them?", refugees) == (
+        "anyone else dealing with stateless people besides UNHCR?")
+
+
 def test_a_question_that_only_sets_something_aside_asks_the_previous_one():
     """ "who's involved besides governments?" after the ILO's standards was used as asked and answered with UNODC:
     what is left once "besides governments" is set aside ("who's involved") asks nothing of its own. A question
