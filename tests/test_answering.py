@@ -64,7 +64,8 @@ SEARCH_REFIT_LOST = ("lost with the refit on the tune data the example questions
      "How long does each GMG chair serve before the chair rotates?", "What is the GMG's email address?",
      # the detail pinned is missing from what would be quoted: a year (2006's chair is no answer), the present
      pytest.param("Who chaired the GMG in 2013?", marks=pytest.mark.xfail(strict=True, reason=REFIT_LOST)),
-     "Who is chairing the GMG this year?",
+     "Who is chairing the GMG this year?", "Who is the SRSG for international migration today?",
+     "Who chairs the GMG these days?",
      "How often does the GMG chair change?",  # the chair rotates: how often is not said
      # a succession, a judgement of quality: the notes state neither
      "Who replaced Peter Sutherland as Special Representative?", "Is IOM better than UNHCR at protecting migrants?"],
