@@ -207,6 +207,9 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
         # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
+    if ref.word == "it" and not named and _introduces_thing(previous, glossary, frame):
+        # "what's in it?" after "does the group have a work plan as well?": the work plan, not the group
+        return _with_context(question, history[-1], glossary, frame, excluded)
     # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
     if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]
             and (glossary.find(previous) or not aside and is_object(ref.word, before[-1] if before else None))
@@ -244,6 +247,18 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
+
+
+def _introduces_thing(question: str, glossary: Glossary, frame: frozenset[str]) -> bool:
+    """Whether a question asks if a body has a thing ("does the group have a work plan?", "does ILO have its own
+    convention on this?"): the newest thing the conversation speaks of, which a following "it" means."""
+    ref = reference_words()
+    lowered = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
+    for i, word in enumerate(lowered[:-1]):
+        rest = lowered[i + 1 :]
+        if word in ("have", "has") and rest[0] in ref["determiners"] | ref["possessive"] and rest[1:]:
+            return rest[1] not in ref["prepositions"] | ref["conjunctions"]  # a noun ("a work plan", "its own …")
+    return False
 
 
 def _about_things(question: str, glossary: Glossary, frame: frozenset[str]) -> bool:

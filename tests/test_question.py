@@ -591,6 +591,15 @@ def test_a_short_question_in_the_last_turns_words_asks_about_them():
     assert rewrite("which protocols?", history) is None
 
 
+def test_it_after_a_question_on_what_a_body_has_means_that_thing():
+    """ "what's in it?" after "does the group have a work plan as well?" became "what's in GMG?" and answered with
+    the GMG's definition: "it" is the work plan the last question brought up."""
+    history = [("does GMG have a work plan as well?", "The GMG is implementing a Multi-Annual Work Plan … [1]")]
+    assert rewrite("what's in it?", history) == "what's in it? (does GMG have a work plan as well?)"
+    assert rewrite("what's in it?", [("what is the GMG?", "The Global Migration Group (GMG) is … [1]")]) == (
+        "what's in GMG?")
+
+
 def test_an_object_them_after_a_question_on_things_means_the_things():
     """ "who at the un tracks them" after "explain remittances simply" (answered by the World Bank) became "who at
     the un tracks World Bank": "them" is the remittances. "… besides them?" still sets the answer's body aside."""
