@@ -190,7 +190,7 @@ class Assistant:
         (core question, answer) turns, oldest first. Only a question that leans on the conversation is rewritten,
         by the model when one answers (the built-in rewrite if it fails), else by the built-in rewrite."""
         history = self.window(history)
-        builtin = rewrite_followup(question, history, self.glossary, question_words())
+        builtin = rewrite_followup(question, history, self.glossary, question_words(), self.answerer.keyword.share)
         if builtin is None or self.rewriter is None or not self._uses_llm({"mode": mode}):
             return builtin
         started = time.perf_counter()

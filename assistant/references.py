@@ -1,8 +1,7 @@
 """Does a question lean on the conversation? `dangling_reference` says what makes it depend on earlier turns
 (a pronoun with no antecedent before it in the question, an elliptical opener, a fragment with no content word, a
-word only the conversation explains), or None when it stands on its own; rewrite.py resolves what it finds.
-
-The words that decide this are a reviewed list (data/reference_words.txt); nothing here names a body.
+word only the conversation explains), or None when it stands on its own; rewrite.py resolves what it finds. The
+words that decide this are a reviewed list (data/reference_words.txt); nothing here names a body.
 """
 
 from __future__ import annotations
@@ -17,8 +16,7 @@ from ingest.glossary import Body, Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
-_CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\band\b|\bbut\b|\bwhen\b|\bif\b|\bafter\b|\bbefore\b|\bsince\b",
-                           re.I)
+_CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\b(?:and|but|when|if|after|before|since)\b", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -216,8 +214,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     if membership is not None:
         return membership  # "is the UN a member?"
     # "who's involved besides governments?" asks nothing of its own ("besides UNHCR work with refugees?" does)
-    span = set_aside_span(question)
-    own = without_set_aside(question) if span and len(words_of(question[span[0] : span[1]])) <= 3 else question
+    aside = question[slice(*span)].lower() if (span := set_aside_span(question)) else ""
+    opener = max((len(w.split()) for w in ref["besides"] if aside.startswith(w)), default=0)  # "apart from"
+    own = without_set_aside(question) if span and len(words_of(aside)) - opener <= 2 else question
     if len(words_of(own)) <= 4 and not content_words(own, frame) and not glossary.find(own):
         return Reference("fragment")  # "Since when?", "Why?"
     if lowered[-1] in ref["membership_end"] - {"or"} and not names_something(question, glossary):
@@ -347,8 +346,7 @@ def _membership_without_group(question: str, words: list[re.Match], lowered: lis
 
 
 def is_group(body: Body) -> bool:
-    """A body others belong to: "group" or "forum" (the definite_body nouns that are no body noun) in its full
-    name."""
+    """A body others belong to: "group" or "forum" (definite_body nouns that are no body noun) in its full name."""
     ref = reference_words()
     return any(full_name_has(body, n) for n in ref["definite_body"] if n not in ref["body_nouns"])
 

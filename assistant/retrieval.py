@@ -76,8 +76,13 @@ class KeywordIndex:
             self.idf = {term: math.log((n - df[i] + 0.5) / (df[i] + 0.5) + 1.0)
                         for term, i in vocab.items() if i < len(df)}
             self.max_idf = math.log((n + 0.5) / 0.5 + 1.0)
+            self._share = {term: float(df[i]) / n for term, i in vocab.items() if i < len(df)}
         else:
-            self.idf, self.max_idf = {}, 1.0
+            self.idf, self.max_idf, self._share = {}, 1.0, {}
+
+    def share(self, word: str) -> float:
+        """The share of the passages that use the word (its most used stem; 0 for a word none uses)."""
+        return max((self._share.get(t, 0.0) for t in self.terms(word)), default=0.0)
 
     @staticmethod
     def document_text(text: str, meta: dict) -> str:

@@ -3,19 +3,22 @@
 A question is rewritten only when it cannot be understood alone: a pronoun with no antecedent before it in the
 question ("What else does it do?"; not "Does the ILO have its own convention?"), an elliptical opener ("What about
 the World Bank?", "And HIV?", "undesa too?", "sorry, i meant ilo"), a fragment with no content word ("Since when?"),
-or a word that only the conversation explains ("the group", "in there", "the pair", "more detail pls"; a keyword
-query such as "Human trafficking" stands alone). The rewrite resolves the reference against the conversation's
+or a word that only the conversation explains ("the group", "in there", "the pair", "more detail pls"; "the
+convention", "which conventions?" when the last turn spoke of them; a keyword query such as "Human trafficking"
+stands alone otherwise). The rewrite resolves the reference against the conversation's
 bodies (the glossary) or, failing that, carries the previous question as context in brackets. Earlier turns are
 given as their *core* (their own rewrite without carried context), so a rewrite holds at most one earlier question
 and never an earlier rewrite's carried context: rewrites do not nest.
 
-What makes a question lean on the conversation is found by references.py; this module resolves it. The words
+What makes a question lean on the conversation is found by references.py (and, for words the last turn said,
+by _said_last_turn here); this module resolves it. The words
 that decide this are a reviewed list (data/reference_words.txt); nothing here names a body.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answering.question import QuestionType, is_plural, question_words
@@ -207,7 +210,7 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
         # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
-    if ref.word == "it" and not named and _introduces_thing(previous, glossary, frame):
+    if ref.word == "it" and not named and _introduces_thing(previous, glossary):
         # "what's in it?" after "does the group have a work plan as well?": the work plan, not the group
         return _with_context(question, history[-1], glossary, frame, excluded)
     # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
@@ -249,14 +252,18 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     return Rewrite(resolved, resolved)
 
 
-def _introduces_thing(question: str, glossary: Glossary, frame: frozenset[str]) -> bool:
-    """Whether a question asks if a body has a thing ("does the group have a work plan?", "does ILO have its own
-    convention on this?"): the newest thing the conversation speaks of, which a following "it" means."""
+def _introduces_thing(question: str, glossary: Glossary) -> bool:
+    """Whether a question asks if a body it names has a thing ("does the group have a work plan?", "does ILO have
+    its own convention on this?"): the newest thing the conversation speaks of, which a following "it" means. Not
+    a question asking which body has it ("which agency has a mandate on refugees?": "it" is then that agency)."""
     ref = reference_words()
+    asked = QuestionType.of(question)
+    if not glossary.find(question) or asked.who or asked.one or asked.wants_list:
+        return False
     lowered = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
     for i, word in enumerate(lowered[:-1]):
         rest = lowered[i + 1 :]
-        if word in ("have", "has") and rest[0] in ref["determiners"] | ref["possessive"] and rest[1:]:
+        if word in ("have", "has") and (rest[0] in ("a", "an") or rest[0] in ref["possessive"]) and rest[1:]:
             return rest[1] not in ref["prepositions"] | ref["conjunctions"]  # a noun ("a work plan", "its own …")
     return False
 
@@ -303,9 +310,11 @@ def _names_a_body(noun: str) -> bool:
 
 
 def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Glossary,
-                     frame: frozenset[str] = frozenset()) -> Rewrite | None:
+                     frame: frozenset[str] = frozenset(), share: Callable[[str], float] | None = None
+                     ) -> Rewrite | None:
     """The standalone form of `question` given earlier (core question, answer) turns, oldest first; None when the
-    question stands on its own (or there is no conversation to lean on)."""
+    question stands on its own (or there is no conversation to lean on). `share`: how many of the passages use a
+    word (KeywordIndex.share), so a word most answers say ("migrants") is no thing the last turn brought up."""
     if not history:
         return None
     ordinal = ordinal_body(question, history, glossary, frame) or the_other(question, history, glossary, frame)
@@ -316,7 +325,8 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
             return Rewrite(named, named)
         # from an older turn, read again: "and the last one?" → "and World Bank?" asks the last question of it
         return rewrite_followup(named, history, glossary, frame) or Rewrite(named, named)
-    ref = dangling_reference(question, glossary, frame) or _said_last_turn(question, history[-1], glossary, frame)
+    ref = dangling_reference(question, glossary, frame) or _said_last_turn(question, history[-1], glossary, frame,
+                                                                          share)
     if ref is None:
         return None
     excluded = others_asked(question, history, glossary)
@@ -335,18 +345,24 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
     return _pronoun(question, ref, history, glossary, frame, excluded)
 
 
-def _said_last_turn(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str]
-                    ) -> Reference | None:
+# A word more than this share of the passages use ("migrants", "development" in the notes) is what most answers say,
+# not a thing the last turn brought up ("the convention", "the refugees").
+COMMON_SHARE = 0.25
+
+
+def _said_last_turn(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
+                    share: Callable[[str], float] | None = None) -> Reference | None:
     """A question naming nothing of its own whose "the …" takes its noun from the last turn ("has the convention
     been ratified much?" after the Domestic workers Convention; "do the refugees get a say?"), not said what it is
     right there ("the committee on migrant workers"); or a short one whose words all come from it ("which
     conventions?" after "It has pioneered international Conventions …")."""
     if names_something(question, glossary):
         return None
-    said = {m.group().lower() for m in words_of(f"{turn[0]} {turn[1]}")}
+    answer = "" if is_abstention(turn[1]) else turn[1]  # not the words of "The documents don't say …"
+    said = {w for w in content_words(f"{turn[0]} {answer}", frame) if share is None or share(w) <= COMMON_SHARE}
     lowered = [m.group().lower() for m in words_of(question)]
     own = content_words(question, frame)
-    if len(lowered) <= 3 and own and all({w, w + "s", w[:-1]} & said for w in own):
+    if len(lowered) <= 3 and own and all(_forms(w) & said for w in own):
         return Reference("fragment")  # "which conventions?" after the ILO's Conventions: which of those
     ref = reference_words()
     told = ref["prepositions"] | ref["conjunctions"] | ref["wh"]  # "the committee on …": said right there
@@ -354,9 +370,14 @@ def _said_last_turn(question: str, turn: tuple[str, str], glossary: Glossary, fr
         noun, after = lowered[i + 1], lowered[i + 2 : i + 3]
         # a bare noun: "the trafficking protocol", "the brain drain bit" say what they are themselves
         bare = not after or not content_words(after[0], frame) and after[0] not in told
-        if lowered[i] == "the" and content_words(noun, frame) and bare and {noun, noun + "s", noun[:-1]} & said:
+        if lowered[i] == "the" and content_words(noun, frame) and bare and _forms(content_words(noun, frame)[0]) & said:
             return Reference("fragment")
     return None
+
+
+def _forms(word: str) -> set[str]:
+    """A word with its plural or singular in -s ("convention", "conventions")."""
+    return {word, word + "s", word[:-1] if word.endswith("s") else word}
 
 
 def with_previous_question(question: str, history: list[tuple[str, str]], glossary: Glossary,

@@ -577,9 +577,24 @@ def test_a_bare_noun_the_last_turn_used_carries_the_previous_question():
     history = [("what about domestic workers?", "… promoting accession to the Domestic workers Convention … [1]")]
     assert rewrite("has the convention been ratified much", history) == (
         "has the convention been ratified much (what about domestic workers?)")
-    for question in ("what is the committee on migrant workers?", "has the convention on migrant workers been ratified",
+    for question in ("what is the convention on migrant workers?", "has the convention of 1990 been ratified",
                      "has the domestic workers convention been ratified?", "has the protocol been ratified much"):
         assert rewrite(question, history) is None, question
+
+
+def test_words_most_passages_use_or_a_refusal_says_are_not_what_the_last_turn_brought_up():
+    """ "which agency protects the migrants?" is no follow-up because the last answer said "migrants" (a word a
+    third of the passages use), nor "what do the passages say …" because the last answer declined in those words."""
+    history = [("who works on remittances?", "The World Bank … for migrants and their families … [1]")]
+    share = {"migrants": 0.32}.get
+    found = rewrite_followup("which agency protects the migrants?", history, GLOSSARY, FRAME,
+                             lambda word: share(word, 0.1))
+    assert found is None
+    declined = [("what is the gmg budget?", "The documents don't say. Nothing in the notes answers this question; the "
+                 "closest passages are listed for you to check.")]
+    assert rewrite("what do the passages say about trafficking", declined) is None
+    assert rewrite("when was it founded?", [("which agency has a mandate on refugees?", "UNHCR: In order … [1]")]) == (
+        "when was UNHCR founded?")
 
 
 def test_a_short_question_in_the_last_turns_words_asks_about_them():
