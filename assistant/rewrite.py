@@ -210,8 +210,9 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
         # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
-    if ref.word == "it" and not named and _introduces_thing(previous, glossary):
-        # "what's in it?" after "does the group have a work plan as well?": the work plan, not the group
+    if ref.word == "it" and not named and is_object("it", before[-1] if before else None) and _introduces_thing(
+            previous, glossary):  # "what's in it?" after "does the group have a work plan?": the plan, not the group
+        # ("what else does it do?": a subject, the group)
         return _with_context(question, history[-1], glossary, frame, excluded)
     # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
     if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]

@@ -613,6 +613,7 @@ def test_it_after_a_question_on_what_a_body_has_means_that_thing():
     assert rewrite("what's in it?", history) == "what's in it? (does GMG have a work plan as well?)"
     assert rewrite("what's in it?", [("what is the GMG?", "The Global Migration Group (GMG) is … [1]")]) == (
         "what's in GMG?")
+    assert rewrite("What else does it do?", history) == "What else does GMG do?"  # a subject: the group
 
 
 def test_an_object_them_after_a_question_on_things_means_the_things():
