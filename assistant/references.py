@@ -216,7 +216,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
     # "who's involved besides governments?" asks nothing of its own ("besides UNHCR work with refugees?" does)
     aside = question[slice(*span)].lower() if (span := set_aside_span(question)) else ""
     opener = max((len(w.split()) for w in ref["besides"] if aside.startswith(w)), default=0)  # "apart from"
-    own = without_set_aside(question) if span and len(words_of(aside)) - opener <= 2 else question
+    own = question[: span[0]] + question[span[1] :] if span and len(words_of(aside)) - opener <= 2 else question
     if len(words_of(own)) <= 4 and not content_words(own, frame) and not glossary.find(own):
         return Reference("fragment")  # "Since when?", "Why?"
     if lowered[-1] in ref["membership_end"] - {"or"} and not names_something(question, glossary):

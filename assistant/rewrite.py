@@ -37,6 +37,7 @@ from assistant.references import (
     is_object,
     names_something,
     reference_words,
+    set_aside_span,
     without_bodies,
     words_of,
 )
@@ -194,29 +195,29 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     words = reference_words()
     # "does any other agency work on it?": "it" is the topic, not the agency the user wants others than; but
     # "… besides them?" sets that agency aside by the pronoun
-    clause = question[: ref.start].lower()
-    aside = any(re.search(rf"\b{re.escape(w)}\b", clause) for w in words["besides"])  # "… besides them?"
+    aside = set_aside_span(question[: ref.start]) is not None  # "… besides them?"
     if aside:
         excluded = ()
     elif excluded:  # "does any other agency work on it?": the topic, which the earlier question carries
         return _with_context(question, history[-1], glossary, frame, excluded)
     named = {b.name for b in glossary.find(question)}
     before = [m.group().lower() for m in words_of(question[: ref.start])]
+    last_word = before[-1] if before else None
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
     previous = history[-1][0]
-    if (ref.word == "it" and named and is_object("it", before[-1] if before else None) and not glossary.find(previous)
+    if (ref.word == "it" and named and is_object("it", last_word) and not glossary.find(previous)
             and not QuestionType.of(previous).one and not (candidates and is_group(candidates[0]))):
         # "what does UNODC do on it?" after "which agencies work on trafficking?" (answered by OHCHR): what the
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
         # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
-    if ref.word == "it" and not named and is_object("it", before[-1] if before else None) and _introduces_thing(
+    if ref.word == "it" and not named and is_object("it", last_word) and _introduces_thing(
             previous, glossary):  # "what's in it?" after "does the group have a work plan?": the plan, not the group
         # ("what else does it do?": a subject, the group)
         return _with_context(question, history[-1], glossary, frame, excluded)
     # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
     if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]
-            and (glossary.find(previous) or not aside and is_object(ref.word, before[-1] if before else None))
+            and (glossary.find(previous) or not aside and is_object(ref.word, last_word))
             and _about_things(previous, glossary, frame)):
         return _with_context(question, history[-1], glossary, frame, excluded)  # "who drafted them?": the things
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else,
@@ -259,9 +260,10 @@ def _introduces_thing(question: str, glossary: Glossary) -> bool:
     a question asking which body has it ("which agency has a mandate on refugees?": "it" is then that agency)."""
     ref = reference_words()
     asked = QuestionType.of(question)
-    if not glossary.find(question) or asked.who or asked.one or asked.wants_list:
+    named = glossary.find(question)
+    if not named or asked.who or asked.one or asked.wants_list:
         return False
-    lowered = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
+    lowered = [m.group().lower() for m in words_of(without_bodies(question, named))]
     for i, word in enumerate(lowered[:-1]):
         rest = lowered[i + 1 :]
         if word in ("have", "has") and (rest[0] in ("a", "an") or rest[0] in ref["possessive"]) and rest[1:]:
@@ -371,7 +373,8 @@ def _said_last_turn(question: str, turn: tuple[str, str], glossary: Glossary, fr
         noun, after = lowered[i + 1], lowered[i + 2 : i + 3]
         # a bare noun: "the trafficking protocol", "the brain drain bit" say what they are themselves
         bare = not after or not content_words(after[0], frame) and after[0] not in told
-        if lowered[i] == "the" and content_words(noun, frame) and bare and _forms(content_words(noun, frame)[0]) & said:
+        nouns = content_words(noun, frame)
+        if lowered[i] == "the" and nouns and bare and _forms(nouns[0]) & said:
             return Reference("fragment")
     return None
 
