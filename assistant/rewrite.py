@@ -115,8 +115,10 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
     if glossary.find(question) and own:  # "What about UNDP's role in trafficking?": a topic of its own
         core = OPENER.sub("", question).strip()
     elif own:
-        base = previous.split("?")[0].strip() + "?" if "?" in previous else previous
-        core = f"{base} {' '.join(own)}"
+        # the earlier question up to its "?", which this one ends with even when the user typed none: a later turn
+        # cuts its own words off there ("unhcr - what's their mandate exactly? stateless", not "… exactly stateless
+        # africa displaced" three turns on)
+        core = f"{previous.split('?')[0].strip()}? {' '.join(own)}"
     else:
         core = previous
     return Rewrite(f"{question.rstrip()} ({context})", core)

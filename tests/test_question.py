@@ -255,6 +255,18 @@ def test_an_ellipsis_that_asks_something_of_its_own_keeps_it():
     assert swapped.text == "World Bank's role in trafficking?"
 
 
+def test_follow_up_words_do_not_pile_up_after_a_question_typed_without_a_question_mark():
+    """After "unhcr - what's their mandate exactly" (no "?"), each follow-up's core added its words to the last one's:
+    three turns on, "and return?" was searched with "(unhcr - what's their mandate exactly stateless africa
+    displaced)". Each core is the first question and one turn's own words."""
+    _, _, africa, displaced, ret = _conversation([
+        "unhcr - what's their mandate exactly", "do they cover stateless people", "in africa?",
+        "what about people displaced inside their own country", "and return?"])
+    assert africa.core == "unhcr - what's their mandate exactly? africa"
+    assert "africa" not in displaced.core and "africa" not in ret.text and "displaced" in ret.text
+    assert ret.text == "and return? (unhcr - what's their mandate exactly? displaced)"
+
+
 def test_a_follow_up_keeps_its_own_topic_for_the_next_one():
     _, hiv, since = _conversation(["What does UNFPA do?", "And HIV?", "Since when?"])
     assert "UNFPA" in hiv.text and "HIV" in since.text and "UNFPA" in since.text
