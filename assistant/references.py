@@ -16,7 +16,7 @@ from ingest.glossary import Body, Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
-_CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\b(?:and|but|when|if|after|before|since)\b", re.I)
+CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\b(?:and|but|when|if|after|before|since)\b", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +112,7 @@ def names_something(text: str, glossary: Glossary) -> bool:
 
 def _said_in_earlier_clause(before: str, frame: frozenset[str]) -> bool:
     """Content words in a clause before the last one ("what is pension portability and does the World Bank …")."""
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before)]
+    breaks = [m.start() for m in CLAUSE_BREAK.finditer(before)]
     return bool(breaks) and bool(content_words(before[: breaks[-1]], frame))
 
 
@@ -198,7 +198,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         if as_object:
             # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);
             # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.
-            breaks = [b.start() for b in _CLAUSE_BREAK.finditer(before) if b.start() > 0]
+            breaks = [b.start() for b in CLAUSE_BREAK.finditer(before) if b.start() > 0]
             before = before[: breaks[-1]] if breaks else ""
             if not (names_something(before, glossary) or content_words(before, frame)):
                 return Reference("pronoun", m.start(), m.end(), word)
@@ -325,7 +325,7 @@ def _one_without_noun(question: str, glossary: Glossary, frame: frozenset[str]) 
     if not found:
         return None
     before = question[: found.start()]
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(before) if m.start() > 0]
+    breaks = [m.start() for m in CLAUSE_BREAK.finditer(before) if m.start() > 0]
     if breaks and content_words(before[: breaks[-1]], frame):
         return None
     # a question that says more than a verb ("Is the ILO convention on domestic workers the latest one?") names it

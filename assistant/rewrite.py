@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.answering.question import QuestionType, is_plural, question_words
+from assistant.answering.question import QuestionType, question_words
+from assistant.antecedents import about_things, asked_first, introduces_thing, members_asked
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
@@ -42,9 +43,6 @@ from assistant.references import (
     words_of,
 )
 from ingest.glossary import Body, Glossary
-
-# a word in -s this frequent in English is no plural noun ("always" 5.8, "these" 6.0; "terms" 5.1 is one)
-PLURAL_NOUN_MAX_ZIPF = 5.5
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[B
     """Bodies the conversation was about, newest turn first: each turn's question before its answer's lead."""
     seen: list[Body] = []
     for question, answer in reversed(history):
-        for body in glossary.find(question) + glossary.find(answer)[:1]:
+        for body in asked_first(question, glossary) + glossary.find(answer)[:1]:
             if body.name not in {b.name for b in seen}:
                 seen.append(body)
     return seen
@@ -213,14 +211,14 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
         # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
-    if ref.word == "it" and not named and is_object("it", last_word) and _introduces_thing(
+    if ref.word == "it" and not named and is_object("it", last_word) and introduces_thing(
             previous, glossary):  # "what's in it?" after "does the group have a work plan?": the plan, not the group
         # ("what else does it do?": a subject, the group)
         return _with_context(question, history[-1], glossary, frame, excluded)
     # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
     if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]
             and (glossary.find(previous) or not aside and is_object(ref.word, last_word))
-            and _about_things(previous, glossary, frame)):
+            and about_things(previous, glossary, frame)):
         return _with_context(question, history[-1], glossary, frame, excluded)  # "who drafted them?": the things
     if ref.word in words["person"]:  # "he" means a person's office (the glossary says which), nothing else,
         # even one an answer named after its lead ("who links the UN with the forum?" → "As the primary link …
@@ -237,6 +235,10 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         return _with_context(question, history[-1], glossary, frame, excluded)
     name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
+    plural = ref.word in words["plural_pronouns"] - words["possessive"]
+    members = members_asked(previous, candidates[0], glossary) if plural else None
+    if members and before[-2:] not in (["one", "of"], ["which", "of"]):
+        replacement = f"{name} {members}"  # "list them" after "gmg members?": the members, not the group
     start = ref.start
     if ref.word == "them" and before[-2:] == ["which", "of"]:
         if len(candidates) == 1 and not is_group(candidates[0]):
@@ -254,35 +256,6 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
-
-
-def _introduces_thing(question: str, glossary: Glossary) -> bool:
-    """Whether a question asks if a body it names has a thing ("does the group have a work plan?", "does ILO have
-    its own convention on this?"): the newest thing the conversation speaks of, which a following "it" means. Not
-    a question asking which body has it ("which agency has a mandate on refugees?": "it" is then that agency)."""
-    ref = reference_words()
-    asked = QuestionType.of(question)
-    named = glossary.find(question)
-    if not named or asked.who or asked.one or asked.wants_list:
-        return False
-    lowered = [m.group().lower() for m in words_of(without_bodies(question, named))]
-    for i, word in enumerate(lowered[:-1]):
-        rest = lowered[i + 1 :]
-        if word in ("have", "has") and (rest[0] in ("a", "an") or rest[0] in ref["possessive"]) and rest[1:]:
-            return rest[1] not in ref["prepositions"] | ref["conjunctions"]  # a noun ("a work plan", "its own …")
-    return False
-
-
-def _about_things(question: str, glossary: Glossary, frame: frozenset[str]) -> bool:
-    """Whether a question is about plural things ("the terms of reference of the GMG", "ILO's standards"): a plural
-    word that names no body and is no body noun ("members", "agencies"); a plural pronoun after it means them."""
-    from wordfreq import zipf_frequency
-
-    ref = reference_words()
-    skip = frame | ref["body_nouns"] | ref["membership_nouns"] | ref["relative"] | ref["demonstrative"]
-    said = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
-    return any(w not in skip and len(w) > 4 and is_plural(w) and zipf_frequency(w, "en") < PLURAL_NOUN_MAX_ZIPF
-               for w in said)
 
 
 def _which_of_them(question: str, ref: Reference, candidates: list[Body], history, glossary: Glossary

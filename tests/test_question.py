@@ -366,6 +366,27 @@ def test_which_of_them_after_a_group_means_its_members():
         "which of gmg's members deal with refugees?")
 
 
+def test_they_after_a_question_on_a_groups_members_are_the_members():
+    """ "list them alphabetically" after "gmg members?" was searched as "list gmg alphabetically" and abstained (round-5
+    blind probe): "they"/"them" after a question on a group's members are those members, in the question's noun."""
+    members = [("gmg members?", "The GMG consists of 10 organizations …")]
+    assert rewrite("list them alphabetically", members) == "list gmg members alphabetically"
+    assert rewrite("what do they do?", [("which agencies are in the GMG?", "The GMG consists of …")]) \
+        == "what do GMG agencies do?"
+    assert rewrite("who chairs it?", members) == "who chairs gmg?"  # "it" is the group
+    assert rewrite("what is their budget?", members) == "what is gmg's budget?"
+    assert rewrite("is the world bank really one of them?", members) == "is the world bank really one of gmg?"
+
+
+def test_a_pronoun_means_the_body_the_question_asked_about_not_the_askers_own():
+    """ "who's in it" after "hi, I just joined the migration team at UNDP, what's the GMG?" was searched as "who's in
+    UNDP" (round-5 blind probe): the bodies of the clause that asks come first."""
+    history = [("hi, I just joined the migration team at UNDP, what's the GMG?", "The GMG consists of 10 …")]
+    assert rewrite("who's in it", history) == "who's in GMG"
+    assert rewrite("and when did it start", history) == "and when did GMG start"
+    assert rewrite("what else does it do?", [("Does the ILO work with IOM?", "ILO …")]) == "what else does ILO do?"
+
+
 def test_which_of_them_after_several_bodies_names_them():
     """ "which of them does the most research?" after turns about the World Bank, UNDP and UNCTAD was searched as
     "which of UNCTAD does …": "them" are the bodies the conversation named; after one body alone, the earlier

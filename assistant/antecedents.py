@@ -1,0 +1,68 @@
+"""What a follow-up's pronoun stands for when it is not a body of the conversation: the things the last question
+asked about ("who drafted them?" after the terms of reference), the thing a named body has ("what's in it?" after
+"does the group have a work plan?"), the members of a group ("list them" after "gmg members?"); and which of the
+bodies a question names it asks about. rewrite.py asks; the words that decide are the reviewed list
+data/reference_words.txt; nothing here names a body.
+"""
+
+from __future__ import annotations
+
+from assistant.answering.question import QuestionType, is_plural
+from assistant.references import CLAUSE_BREAK, asks_word, is_group, reference_words, without_bodies, words_of
+from ingest.glossary import Body, Glossary
+
+# a word in -s this frequent in English is no plural noun ("always" 5.8, "these" 6.0; "terms" 5.1 is one)
+PLURAL_NOUN_MAX_ZIPF = 5.5
+
+
+def asked_first(question: str, glossary: Glossary) -> list[Body]:
+    """The bodies a question names, those of its first clause that asks before the others: "hi, I just joined the
+    migration team at UNDP, what's the GMG?" is about the GMG (UNDP is where the asker works), so a following "who's in
+    it?" asks about the GMG."""
+    bodies = glossary.find(question)
+    if len(bodies) < 2:
+        return bodies
+    for clause in CLAUSE_BREAK.split(question):
+        words = words_of(clause)
+        if words and asks_word(words[0].group().lower()):
+            asked = glossary.find(clause)
+            return asked + [b for b in bodies if b not in asked]
+    return bodies
+
+
+def members_asked(previous: str, body: Body, glossary: Glossary) -> str | None:
+    """ "gmg members?", "which agencies are in the GMG?": a question about a group's members, which a following
+    "they"/"them" means ("list them alphabetically"); the plural body noun it used, or None."""
+    if not is_group(body) or body.name not in {b.name for b in glossary.find(previous)}:
+        return None
+    nouns = reference_words()["body_nouns"]
+    return next((w for w in (m.group().lower() for m in words_of(previous)) if w in nouns and is_plural(w)), None)
+
+
+def introduces_thing(question: str, glossary: Glossary) -> bool:
+    """Whether a question asks if a body it names has a thing ("does the group have a work plan?", "does ILO have
+    its own convention on this?"): the newest thing the conversation speaks of, which a following "it" means. Not
+    a question asking which body has it ("which agency has a mandate on refugees?": "it" is then that agency)."""
+    ref = reference_words()
+    asked = QuestionType.of(question)
+    named = glossary.find(question)
+    if not named or asked.who or asked.one or asked.wants_list:
+        return False
+    lowered = [m.group().lower() for m in words_of(without_bodies(question, named))]
+    for i, word in enumerate(lowered[:-1]):
+        rest = lowered[i + 1 :]
+        if word in ("have", "has") and (rest[0] in ("a", "an") or rest[0] in ref["possessive"]) and rest[1:]:
+            return rest[1] not in ref["prepositions"] | ref["conjunctions"]  # a noun ("a work plan", "its own …")
+    return False
+
+
+def about_things(question: str, glossary: Glossary, frame: frozenset[str]) -> bool:
+    """Whether a question is about plural things ("the terms of reference of the GMG", "ILO's standards"): a plural
+    word that names no body and is no body noun ("members", "agencies"); a plural pronoun after it means them."""
+    from wordfreq import zipf_frequency
+
+    ref = reference_words()
+    skip = frame | ref["body_nouns"] | ref["membership_nouns"] | ref["relative"] | ref["demonstrative"]
+    said = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
+    return any(w not in skip and len(w) > 4 and is_plural(w) and zipf_frequency(w, "en") < PLURAL_NOUN_MAX_ZIPF
+               for w in said)
