@@ -8,7 +8,15 @@ data/reference_words.txt; nothing here names a body.
 from __future__ import annotations
 
 from assistant.answering.question import QuestionType, is_plural
-from assistant.references import CLAUSE_BREAK, asks_word, is_group, reference_words, without_bodies, words_of
+from assistant.references import (
+    CLAUSE_BREAK,
+    asks_word,
+    full_name_has,
+    is_group,
+    reference_words,
+    without_bodies,
+    words_of,
+)
 from ingest.glossary import Body, Glossary
 
 # a word in -s this frequent in English is no plural noun ("always" 5.8, "these" 6.0; "terms" 5.1 is one)
@@ -28,6 +36,16 @@ def asked_first(question: str, glossary: Glossary) -> list[Body]:
             asked = glossary.find(clause)
             return asked + [b for b in bodies if b not in asked]
     return bodies
+
+
+def named_by_noun(phrase: str, glossary: Glossary) -> list[Body]:
+    """ "the forum", "the group" alone: the one body whose full name has that noun ("i meant the forum" → GFMD), or
+    none when no body or several have it ("the agency")."""
+    said = [m.group().lower() for m in words_of(phrase)]
+    if len(said) != 2 or said[0] != "the" or said[1] not in reference_words()["definite_body"]:
+        return []
+    fits = [b for b in glossary.bodies if full_name_has(b, said[1])]
+    return fits if len(fits) == 1 else []
 
 
 def members_asked(previous: str, body: Body, glossary: Glossary) -> str | None:

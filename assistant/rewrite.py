@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answering.question import QuestionType, question_words
-from assistant.antecedents import about_things, asked_first, introduces_thing, members_asked
+from assistant.antecedents import about_things, asked_first, introduces_thing, members_asked, named_by_noun
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
@@ -149,13 +149,15 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     ellipsis that asks something of its own ("What about UNDP's role in trafficking?") or names several bodies
     keeps its words, with the previous question as context."""
     previous = turn[0]
-    new, old = glossary.find(question), glossary.find(previous)
     asked = _without_opener(question)  # "sorry, i meant ilo" asks nothing but of the ILO
+    new, old = glossary.find(question), glossary.find(previous)
+    rest = without_bodies(asked, new)
+    if not new and named_by_noun(asked, glossary):  # "no, I meant the forum": the GFMD
+        new, rest = named_by_noun(asked, glossary), ""
     swapped = _swap_modifier(previous, asked)
     if swapped:
         return Rewrite(swapped, swapped)
-    if len(new) == 1 and old and new[0].name != old[0].name and not content_words(without_bodies(asked, new),
-                                                                                 frame):
+    if len(new) == 1 and old and new[0].name != old[0].name and not content_words(rest, frame):
         swapped = _swap_body(previous, old[0], new[0].name)
         if swapped:
             return Rewrite(swapped, swapped)

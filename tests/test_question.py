@@ -366,6 +366,17 @@ def test_which_of_them_after_a_group_means_its_members():
         "which of gmg's members deal with refugees?")
 
 
+def test_a_correction_naming_a_body_by_its_noun_swaps_it_in():
+    """ "no, I meant the forum" after "who chairs the GMG?" was read with that question in brackets and answered about
+    the GMG's chair (round-5 blind probe): "the forum" is the one body with "forum" in its full name."""
+    assert rewrite("no, I meant the forum", [("who chairs the GMG?", "The GMG meets at regular intervals …")]) \
+        == "who chairs the GFMD?"
+    assert rewrite("what about the group?", [("what does UNDP do on migration?", "UNDP …")]) \
+        == "what does GMG do on migration?"
+    # several bodies are agencies: which one is not said
+    assert rewrite("and the agency?", [("who chairs the GMG?", "The GMG …")]) == "and the agency? (who chairs the GMG?)"
+
+
 def test_they_after_a_question_on_a_groups_members_are_the_members():
     """ "list them alphabetically" after "gmg members?" was searched as "list gmg alphabetically" and abstained (round-5
     blind probe): "they"/"them" after a question on a group's members are those members, in the question's noun."""
