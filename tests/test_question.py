@@ -27,6 +27,13 @@ def test_split_parts(question, parts):
     assert len(split_parts(question)) == parts
 
 
+def test_a_year_in_the_post_2015_agenda_is_no_date():
+    from assistant.answering.question import DATE_PATTERN
+
+    assert not DATE_PATTERN.search("ensuring that migration is considered in the post-2015 development agenda")
+    assert DATE_PATTERN.search("in October 2013") and DATE_PATTERN.search("a Work Plan (2013-2015)")
+
+
 def test_question_types():
     assert QuestionType.of("Who handles trafficking victims?").who
     assert QuestionType.of("When was the GMG created?").when

@@ -36,8 +36,9 @@ _WHICH_ONE = re.compile(
 DURATION_PATTERN = re.compile(
     r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an|half)\s+(?:\w+\s+)?(?:years?|months?|"
     r"weeks?|days?|hours?)\b|\b(?:annual|annually|yearly|biennial|monthly|weekly|daily)\b", re.I)
+# A year names a date, not the "post-2015" agenda ("when did Sutherland die?" was answered with his post-2015 work).
 DATE_PATTERN = re.compile(
-    r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
+    r"(?<!post-)(?<!pre-)\b(?:1[89]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b", re.I)
 NUMBER_PATTERN = re.compile(
     r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|first|second|third)\b", re.I)
