@@ -19,6 +19,7 @@ from assistant.references import (
 )
 from ingest.glossary import Body, Glossary
 
+SENTENCE_ENDS = str.maketrans(".!?", ",,,")  # a sentence ends a clause too
 # a word in -s this frequent in English is no plural noun ("always" 5.8, "these" 6.0; "terms" 5.1 is one)
 PLURAL_NOUN_MAX_ZIPF = 5.5
 
@@ -30,10 +31,10 @@ def asked_first(question: str, glossary: Glossary) -> list[Body]:
     bodies = glossary.find(question)
     if len(bodies) < 2:
         return bodies
-    for clause in CLAUSE_BREAK.split(question):
+    for clause in CLAUSE_BREAK.split(question.translate(SENTENCE_ENDS)):  # "hi. I'm at UNDP. What's the GMG?"
         words = words_of(clause)
-        if words and asks_word(words[0].group().lower()):
-            asked = glossary.find(clause)
+        asked = glossary.find(clause) if words and asks_word(words[0].group().lower()) else []
+        if asked:  # not "can you help, I'm at UNDP, …": that clause asks about no body
             return asked + [b for b in bodies if b not in asked]
     return bodies
 

@@ -116,7 +116,7 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
         # the earlier question up to its "?", which this one ends with even when the user typed none: a later turn
         # cuts its own words off there ("unhcr - what's their mandate exactly? stateless", not "… exactly stateless
         # africa displaced" three turns on)
-        core = f"{previous.split('?')[0].strip()}? {' '.join(own)}"
+        core = f"{previous.split('?')[0].strip().rstrip('.!')}? {' '.join(own)}"
     else:
         core = previous
     return Rewrite(f"{question.rstrip()} ({context})", core)
@@ -150,14 +150,16 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     keeps its words, with the previous question as context."""
     previous = turn[0]
     asked = _without_opener(question)  # "sorry, i meant ilo" asks nothing but of the ILO
-    new, old = glossary.find(question), glossary.find(previous)
+    new, old = glossary.find(question), asked_first(previous, glossary)
     rest = without_bodies(asked, new)
-    if not new and named_by_noun(asked, glossary):  # "no, I meant the forum": the GFMD
-        new, rest = named_by_noun(asked, glossary), ""
+    if not new:  # "no, I meant the forum": the GFMD
+        new = named_by_noun(asked, glossary)
+        rest = "" if new else rest
     swapped = _swap_modifier(previous, asked)
     if swapped:
         return Rewrite(swapped, swapped)
-    if len(new) == 1 and old and new[0].name != old[0].name and not content_words(rest, frame):
+    # not when the earlier question names it already ("what about the group?" after "does the GFMD work with it?")
+    if len(new) == 1 and old and new[0].name not in {b.name for b in old} and not content_words(rest, frame):
         swapped = _swap_body(previous, old[0], new[0].name)
         if swapped:
             return Rewrite(swapped, swapped)
@@ -237,8 +239,8 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         return _with_context(question, history[-1], glossary, frame, excluded)
     name = _spelling(candidates[0], history, glossary)
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
-    plural = ref.word in words["plural_pronouns"] - words["possessive"]
-    members = members_asked(previous, candidates[0], glossary) if plural else None
+    # "list them", "rank them": the members ("how often do they meet?" is the group's meeting)
+    members = members_asked(previous, candidates[0], glossary) if ref.word == "them" else None
     if members and before[-2:] not in (["one", "of"], ["which", "of"]):
         replacement = f"{name} {members}"  # "list them" after "gmg members?": the members, not the group
     start = ref.start

@@ -14,7 +14,8 @@ _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:[\w-]+\s+)?(?:ag
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
 _WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b", re.I)
 # "figures on how many migrants …", "data about how much …": the count is what the figures are about, not asked
-_HOW_MANY = re.compile(r"(?<!\bon )(?<!\babout )(?<!\bof )\bhow\s+(?:many|much)\b|\bnumber of\b", re.I)
+# ("About how many agencies …?", "On how many occasions …?" open the question and ask it)
+_HOW_MANY = re.compile(r"(?<!\w\son\s)(?<!\w\sabout\s)\bhow\s+(?:many|much)\b|\bnumber of\b", re.I)
 _COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s+){0,3}[\w-]+)", re.I)  # "how many UN agencies are …"
 # Words that end the counted noun phrase ("how many UN agencies | are in the GMG?").
 _PHRASE_END = frozenset("are is were was do does did have has had can could will would should may might must "
