@@ -127,8 +127,7 @@ def _has_antecedent(before: str, glossary: Glossary, frame: frozenset[str]) -> b
 
 def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] = frozenset()) -> Reference | None:
     """What makes `question` depend on the conversation, or None when it stands on its own."""
-    ref = reference_words()
-    words = words_of(question)
+    ref, words = reference_words(), words_of(question)
     lowered = [m.group().lower() for m in words]
     if not words:
         return None
@@ -156,8 +155,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         inner = dangling_reference(question[offset:], glossary, frame)
         return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
     for i, m in enumerate(words):
-        word = lowered[i]
-        following = " ".join(lowered[i + 1 : i + 3])
+        word, following = lowered[i], " ".join(lowered[i + 1 : i + 3])
         if word in ref["pronoun"]:
             if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
                                  or following in ref["expletive"]):
@@ -288,10 +286,12 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
     pls"; not "tell me more about trafficking"), something an answer gave ("the tripartite thing you mentioned")."""
     lowered_text = question.lower()
     for i, m in enumerate(words_of(question)):
-        # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place the question names
+        # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place or group the question
+        # names ("is unhcr in there?": a member is in a group, not a place)
         at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
+        members = [b for b in glossary.find(question[: m.start()]) if not is_group(b)]
         if (lowered[i] in ref["locative"] and (at_end or after_in) and not (i and asks_word(lowered[i - 1]))
-                and not names_something(question[: m.start()], glossary)):
+                and not names_something(without_bodies(question[: m.start()], members), glossary)):
             return Reference("fragment")
     for phrase in ref["plural_refs"]:
         found = re.search(rf"\b{re.escape(phrase)}\b", lowered_text)

@@ -125,6 +125,8 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "who heads that office", "SRSG"),
         # a place or group, two things as a whole, more of the last answer, a correction (followups tune)
         ([("what does the gmg do", "")], "how many agencies are in there", "gmg"),
+        # a member body the question names is in the group "there" points back to (fu-265, followups tune)
+        ([("who is in the gmg?", "")], "why's the world bank in there if it's a un thing", "in the gmg"),
         ([("what did the 2013 high level dialogue adopt", "")], "was sutherland there", "high level dialogue"),
         ([("what do OHCHR and UNODC do on trafficking?", "")], "any overlap between the pair?", "OHCHR"),
         ([("How does the SRSG relate to the GFMD and the GMG?", "")], "do the three ever meet together?", "SRSG"),
@@ -244,6 +246,7 @@ def test_the_high_level_dialogues_in_the_plural_name_the_hld():
 def test_standalone_question_is_left_alone():
     history = [("What does UNODC do?", "UNODC …")]
     assert rewrite("Who chairs the GMG?", history) is None
+    assert rewrite("which agencies are based in Geneva and who works there?", history) is None  # a place it names
     assert rewrite("What is the GMG?", []) is None
 
 
