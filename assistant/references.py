@@ -90,8 +90,7 @@ def asks_word(word: str) -> bool:
 def is_function_word(word: str) -> bool:
     """One of the most frequent words of English (Zipf frequency ≥ 5, wordfreq: "since", "what", "the", "one"),
     which carry no topic of their own."""
-    from wordfreq import zipf_frequency
-
+    from wordfreq import zipf_frequency  # imported when first needed: startup stays fast
     return zipf_frequency(word, "en") >= 5.0
 
 
@@ -286,11 +285,12 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
     pls"; not "tell me more about trafficking"), something an answer gave ("the tripartite thing you mentioned")."""
     lowered_text = question.lower()
     for i, m in enumerate(words_of(question)):
-        # "in there", "… there?" at the end; not "is there", "has there ever been", nor a place or group the question
-        # names ("is unhcr in there?": a member is in a group, not a place)
+        if lowered[i] not in ref["locative"]:
+            continue
+        # "in there", "… there?" at the end; not "is there", nor a place the question names (a member is no place)
         at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
         members = [b for b in glossary.find(question[: m.start()]) if not is_group(b)]
-        if (lowered[i] in ref["locative"] and (at_end or after_in) and not (i and asks_word(lowered[i - 1]))
+        if ((at_end or after_in) and not (i and asks_word(lowered[i - 1]))
                 and not names_something(without_bodies(question[: m.start()], members), glossary)):
             return Reference("fragment")
     for phrase in ref["plural_refs"]:
