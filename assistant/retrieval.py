@@ -268,8 +268,10 @@ class HybridRetriever(BaseRetriever):
                      asked=[cid for cid, _ in asked])
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
         # Each retriever's best hit always reaches the answer step: rank fusion can bury a passage that BM25
-        # finds by far the best (the question's exact words) when the dense side ranks it low, and vice versa.
-        for leader in (kw_hits[0][0] if kw_hits else None, dense_hits[0][0].id if dense_hits else None):
+        # finds by far the best (the question's exact words) when the dense side ranks it low, and vice versa. The
+        # BM25 leader goes in last, so it is the one at LEADER_RANK, among the passages whose coverage of the question
+        # decides whether it is answered ("does any UN agency look at brain drain": UNCTAD's chunk).
+        for leader in (dense_hits[0][0].id if dense_hits else None, kw_hits[0][0] if kw_hits else None):
             if leader is not None and leader not in ranked and k > 1:
                 ranked = [*ranked[:LEADER_RANK], leader, *ranked[LEADER_RANK : k - 1]]
         if k > 1:  # k=1 asks for one passage

@@ -406,6 +406,16 @@ def test_a_named_body_brings_its_own_section(assistant):
     assert assistant.retriever.named_sections("how often does the GMG chair change?", None, {}) == []
 
 
+def test_the_keyword_leader_is_among_the_passages_that_decide_answerability(assistant):
+    """ "does any UN agency look at brain drain": fusion left out both retrievers' best hits; the dense leader was
+    put back after the BM25 leader and pushed UNCTAD's chunk (BM25 15.2 against 2.3 for the next) out of the three
+    passages whose coverage of the question decides whether it is answered, so it abstained (round-6 probe)."""
+    question = "does any UN agency look at brain drain"
+    sections = [d.metadata.get("section") for d in assistant.retriever.invoke(question, k=6)]
+    assert "UNCTAD" in sections[:3], sections
+    assert "brain-drain" in assistant.ask(question).answer
+
+
 def test_a_named_section_chunk_outside_the_fused_hits_and_k_1(assistant):
     """The named body's chunk need not be among the fused hits (a large corpus: here fetch_k=2); it comes with a
     score of 0, and k=1 stays one passage."""
