@@ -5,8 +5,9 @@ Said before the question, "evaluator" counted as a specific word the notes never
 reader's answerability −2.0, against 0.1 for the question alone: "The documents don't say"). A sentence that
 states rather than asks is dropped when it names nothing (no body, no capitalised name: "I work for Frontex. Does
 IOM cooperate with us?" keeps it) and none of its topic words occurs in the documents, and when the sentences that
-ask stand on their own: "I'm looking at remittances. Which agencies work on it?" keeps both
-(the topic, and a question leaning on it).
+ask stand on their own. A question leaning on what was said ("I'm writing an essay on brain drain. Does any UN
+agency look at it?") is read with the words of it the documents use, as a follow-up is read with its context:
+"Does any UN agency look at it? (brain drain)".
 """
 
 from __future__ import annotations
@@ -28,12 +29,18 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
     if not asking or not told:
         return message
     question = " ".join(asking)
-    if dangling_reference(question, glossary, frame) is not None:  # "Which agencies work on it?"
-        return message
     # a body or any name ("I work for Frontex. Does IOM cooperate with us?") is what the question may point to
-    if any(names_something(s, glossary) or any(known(w) for w in content_words(s, frame)) for s in told):
+    if any(names_something(s, glossary) for s in told):
         return message
-    return question
+    topic = [w for s in told for w in content_words(s, frame) if known(w)]
+    leaning = dangling_reference(question, glossary, frame)
+    if leaning is not None:  # "Which agencies work on it?"
+        # a pronoun whose thing was just said: read with the words the documents know of it, as a follow-up is
+        # with its context ("I'm writing an essay on brain drain. Does any UN agency look at it?" is not about
+        # essays); not when what was said leans on the conversation itself ("really? i thought it was in geneva")
+        alone = not any(dangling_reference(s, glossary, frame) for s in told)
+        return f"{question} ({' '.join(topic)})" if topic and alone and leaning.kind == "pronoun" else message
+    return message if topic else question
 
 
 def _asks(sentence: str) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from assistant.answering.question import QuestionType, question_words
 from assistant.antecedents import about_things, asked_first, introduces_thing, members_asked, named_by_noun
+from assistant.ellipses import swap_modifier, swap_object, taken_back_from
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
@@ -150,12 +151,16 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     keeps its words, with the previous question as context."""
     previous = turn[0]
     asked = _without_opener(question)  # "sorry, i meant ilo" asks nothing but of the ILO
-    new, old = glossary.find(question), asked_first(previous, glossary)
+    # "no, I meant UNFPA not UNDP": UNDP is the body taken back, which the earlier question may name
+    asked, taken_back = taken_back_from(asked, glossary)
+    question = question[: len(question) - len(_without_opener(question))] + asked if taken_back else question
+    new = [b for b in glossary.find(question) if b not in taken_back]
+    old = [b for b in taken_back if glossary.mentions(previous, b)] or asked_first(previous, glossary)
     rest = without_bodies(asked, new)
     if not new:  # "no, I meant the forum": the GFMD
         new = named_by_noun(asked, glossary)
         rest = "" if new else rest
-    swapped = _swap_modifier(previous, asked)
+    swapped = swap_modifier(previous, asked) or swap_object(previous, asked)
     if swapped:
         return Rewrite(swapped, swapped)
     # not when the earlier question names it already ("what about the group?" after "does the GFMD work with it?")
@@ -164,21 +169,6 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
         if swapped:
             return Rewrite(swapped, swapped)
     return _with_context(question, turn, glossary, frame, excluded)
-
-
-def _swap_modifier(previous: str, asked: str) -> str | None:
-    """ "and the second one?" after "when was the first high-level dialogue?" → "when was the second high-level
-    dialogue?": the earlier question with the one word that set its thing apart replaced (None when the ellipsis
-    says more than "the <modifier> one", or the earlier question has no such word, or several)."""
-    modifiers = reference_words()["one_modifiers"] - {"other", "same"}  # an order in time or sequence
-    said = [m.group().lower() for m in words_of(asked)]
-    said = said[1:] if said[:1] == ["the"] else said
-    if len(said) != 2 or said[0] not in modifiers or said[1] not in {"one", "ones"}:
-        return None
-    found = [m for m in words_of(previous) if m.group().lower() in modifiers]
-    if len(found) != 1 or found[0].group().lower() == said[0]:
-        return None
-    return previous[: found[0].start()] + said[0] + previous[found[0].end() :]
 
 
 def _without_opener(question: str) -> str:
@@ -209,11 +199,14 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     last_word = before[-1] if before else None
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
     previous = history[-1][0]
-    if (ref.word == "it" and named and is_object("it", last_word) and not glossary.find(previous)
-            and not QuestionType.of(previous).one and not (candidates and is_group(candidates[0]))):
+    if (ref.word == "it" and (named or QuestionType.of(question).who) and is_object("it", last_word)
+            and not glossary.find(previous) and not QuestionType.of(previous).one
+            and not (candidates and is_group(candidates[0]))):
         # "what does UNODC do on it?" after "which agencies work on trafficking?" (answered by OHCHR): what the
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
-        # gave; after "which agency leads on labour migration?" it is the agency ("does IOM cooperate with it?")
+        # gave; so is what the bodies asked for do something to ("which agency promotes it?" after "what is the
+        # migrant workers convention?"); after "which agency leads on labour migration?" it is the agency ("does
+        # IOM cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
     if ref.word == "it" and not named and is_object("it", last_word) and introduces_thing(
             previous, glossary):  # "what's in it?" after "does the group have a work plan?": the plan, not the group

@@ -32,7 +32,7 @@ RULE_MODULES = ("assistant/answering/*.py", "assistant/references.py", "assistan
                 "assistant/retrieval.py", "assistant/conversation.py", "assistant/chain.py", "assistant/overview.py",
                 "assistant/social.py", "assistant/spelling.py", "assistant/ordinals.py", "assistant/answer_requests.py",
                 "assistant/preamble.py", "assistant/offers.py", "assistant/others.py",
-                "assistant/antecedents.py")
+                "assistant/antecedents.py", "assistant/ellipses.py")
 PROBES = frozenset({"null_questions.txt"})  # the off-corpus questions calibration asks: probes, not rules
 LABEL = re.compile(r"^\s*\w+:\s")  # "pronoun: it its they …"
 PHRASE = re.compile(r"^[\w'’.-]+(?: [\w'’.-]+){0,2}$")  # a listed word: at most three words

@@ -487,6 +487,29 @@ def test_it_done_by_a_body_the_question_names_is_the_earlier_topic():
         "does IOM cooperate with ILO?")
     assert rewrite("does UNODC chair it", [("who chairs the group", "The GMG meets at regular intervals …")]) == (
         "does UNODC chair GMG")
+    # the bodies a question asks for do something to it: the thing the earlier question was about, not the body its
+    # answer gave ("which agency promotes OHCHR", round-6 probe); "it" of a named body is still that body
+    convention = [("what is the migrant workers convention", "OHCHR promotes a human rights approach …")]
+    assert rewrite("which agency promotes it", convention) == (
+        "which agency promotes it (what is the migrant workers convention? OHCHR)")
+    assert rewrite("which agencies work with it?", [("what does the GMG do?", "The GMG …")]) == (
+        "which agencies work with GMG?")
+
+
+def test_an_ellipsis_opening_with_a_preposition_replaces_what_followed_it():
+    """ "and to the GMG?" after "what's SRSG's link to the forum" was searched as "what's GMG's link to the forum"
+    (round-6 probe): what follows the same preposition in the earlier question is what the ellipsis replaces."""
+    assert rewrite("and to the GMG?", [("what's SRSG's link to the forum", "")]) == "what's SRSG's link to the GMG"
+    assert rewrite("and with UNDP?", [("how does IOM work with UNHCR on return?", "")]) == (
+        "how does IOM work with UNDP on return?")
+    assert rewrite("ok and in asia?", [("what does iom do in africa", "")]) == "what does iom do in asia"
+
+
+def test_a_correction_naming_the_body_taken_back_swaps_it():
+    """ "no, I meant UNFPA not UNDP" was searched with both bodies and answered about UNDP (round-6 probe)."""
+    assert rewrite("no, I meant UNFPA, not UNDP", [("what does UNDP do on diasporas?", "")]) == (
+        "what does UNFPA do on diasporas?")
+    assert "UNDP" not in rewrite("no, I meant UNFPA not UNDP", [("diasporas?", "UNDP: Particular attention …")])
 
 
 def test_they_both_are_the_two_bodies_last_named():
@@ -909,10 +932,13 @@ def test_what_a_message_says_before_it_asks_is_dropped_when_the_notes_know_none_
             "I work for IOM. What does UNHCR do?",  # a body
             "I work for Frontex. Does IOM cooperate with us?",  # a name "us" may point to
             "I'm an evaluator. Which agencies work on it?",  # a question that leans on what was said
+            "really? i thought it was in geneva",  # what is said leans on the conversation
             "what did the GMG grow out of? was there an older group before it",  # two questions, one without '?'
             "Which member covers migration statistics?", "I'm an evaluator."]  # only asks; only tells
     for message in kept:
         assert read(message) == message, message
+    # a question whose pronoun means what was just said is read with the words of it the notes use (round-6 probe)
+    assert read("I'm looking at remittances. Which agencies work on it?") == "Which agencies work on it? (remittances)"
 
 
 def test_the_askers_own_head_is_not_asked_for():
