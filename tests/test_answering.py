@@ -416,6 +416,18 @@ def test_the_keyword_leader_is_among_the_passages_that_decide_answerability(assi
     assert "brain-drain" in assistant.ask(question).answer
 
 
+def test_a_body_asked_about_is_answered_by_its_own_sentence_when_another_bodys_scored_first(assistant):
+    """ "can you tell me about the high level dialogue" abstained: the GFMD's sentences scored first and an answer
+    about another body does not answer; the dialogue's own best sentence, within the margin, now leads (round-6
+    probe). A question pinning a detail still abstains rather than give another body's date."""
+    answer = assistant.ask("can you tell me about the high level dialogue")
+    assert not answer.abstained and answer.answer.startswith("At the second High-level Dialogue"), answer.answer
+    gfmd = [("gfmd - what is it?", "The GFMD is a voluntary, informal, non-binding and government-led process …")]
+    assert assistant.ask("when did that start?", history=gfmd).abstained  # not the 2013 dialogue's date (conv-41)
+    # nor the GMG's first meeting quoted beside a GFMD sentence that states no date
+    assert assistant.ask("when did the GFMD start?").abstained
+
+
 def test_a_named_section_chunk_outside_the_fused_hits_and_k_1(assistant):
     """The named body's chunk need not be among the fused hits (a large corpus: here fetch_k=2); it comes with a
     score of 0, and k=1 stays one passage."""

@@ -64,6 +64,28 @@ class BodyAnswers:
             return ranked
         return ranked[:1] + [c for c in ranked[1:] if self._of(c, body)]
 
+    def not_lists_of_bodies(self, ranked: list[Candidate]) -> list[Candidate]:
+        """For a question asking for one ("Which agency focuses on trade?"), the ranking without lists whose items
+        name several bodies: the member list names every agency and answers none of these (unless nothing else
+        is left)."""
+        kept = [c for c in ranked if not self.lists_bodies(c)]
+        return kept or ranked
+
+    def about_a_member(self, question: str, qtype: QuestionType) -> bool:
+        """"What does UNDESA do on migration?": a question about a member body, asking neither who nor for a list
+        ("Which agencies does the GMG bring together?", "Who attends GMG meetings?" may want the member list)."""
+        return not (qtype.wants_list or qtype.who) and any(b.member for b in self.glossary.find(question))
+
+    def own_first(self, body: Body, ranked: list[Candidate], qtype: QuestionType) -> list[Candidate] | None:
+        """ "can you tell me about the high level dialogue": the GFMD's sentences scored first and the answer spoke
+        of no HLD; the body's own best sentence within the margin of the best leads, with those of it after it.
+        None when it has none there, or the question pins a detail ("when did the GFMD start?": abstains)."""
+        best = ranked[0].score - self.model.neighbour_margin if ranked else 0.0
+        own = next((c for c in ranked if self._of(c, body) and c.score >= best), None)
+        if own is None or pins_detail(qtype):
+            return None
+        return self.kept_to(body, [own, *(c for c in ranked if c is not own)])
+
     def _of(self, cand: Candidate, body: Body) -> bool:
         """speaks_of for a candidate sentence; a list's introduction with its items ("These include: … the HLD")."""
         return self.glossary.speaks_of(cand.with_items, cand.section, body)

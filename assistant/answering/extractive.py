@@ -91,27 +91,34 @@ class ExtractiveAnswerer:
             return self._abstain(question, reading.ranked, reading.answerability, unknown)
         qtype = reading.question.qtype
         others = self._asks_for_others(asked or question, excluded)
-        ranked = self._not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
-        if self._about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
+        ranked = self.bodies.not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
+        if self.bodies.about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
         body = None
         if not (qtype.who or qtype.wants_list):
             body = self._one_body(question, asked, excluded)
-        ranked = self.bodies.kept_to(body, ranked)
-        chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
-        chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
-        answer = self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
-                               cap)
+        answer = self._chosen(question, reading, self.bodies.kept_to(body, ranked), candidates)
         if not self._states_detail(qtype, answer):  # "Who chaired the GMG in 2013?" over a sentence on 2006
             return self._abstain(question, reading.ranked, reading.answerability)
-        # "When was IOM founded?" over the GMG's founding: an answer about another body does not answer. A "who" or
-        # list question may name the group it asks into ("Which GMG member …?").
-        # Not checked: a question naming none or several, nor a body only a pronoun rewrite put in ("what are they
-        # working on?" → "… GFMD …" is a guess; "they" may be GFMD, GMG and SRSG). A follow-up read with the previous
-        # question in brackets is about the one body that question names (_carried_body).
-        if body is not None and not any(self.glossary.speaks_of(c.text, c.section, body) for c in answer.citations):
-            return self._abstain(question, reading.ranked, reading.answerability)
+        # "When was IOM founded?" over the GMG's founding: an answer about another body does not answer; its own best
+        # sentence may (BodyAnswers.own_first). A "who" or list question may name the group it asks into ("Which GMG
+        # member …?"). Not checked: a question naming none or several, nor a body only a pronoun rewrite put in
+        # ("what are they working on?" → "… GFMD …" is a guess). A follow-up read with the previous question in
+        # brackets is about the one body that question names (_carried_body).
+        if body is not None and not any(self._tells_of(c, body, qtype) for c in answer.citations):
+            own = self.bodies.own_first(body, ranked, qtype)
+            if own is None:
+                return self._abstain(question, reading.ranked, reading.answerability)
+            return self._chosen(question, reading, own, candidates)
         return answer
+
+    def _chosen(self, question: str, reading: Reading, ranked: list[Candidate], candidates: list[Candidate]
+                ) -> CitedAnswer:
+        chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
+        chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
+        qtype = reading.question.qtype
+        return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
+                             cap)
 
     def _asks_for_others(self, own_words: str, excluded: tuple[str, ...]) -> bool:
         """ "any other agency working on migrant workers?" after the ILO was named: bodies other than those the
@@ -143,24 +150,18 @@ class ExtractiveAnswerer:
             return None
         return self.bodies.asked_about(carried, excluded)
 
+    def _tells_of(self, quote: Citation, body: Body, qtype: QuestionType) -> bool:
+        """Whether a quote speaks of `body`, stating the detail the question pins if it pins one ("when did the GFMD
+        start?" was answered by the GMG's first meeting, quoted with a GFMD sentence that states no date)."""
+        return self.glossary.speaks_of(quote.text, quote.section, body) and (not pins_detail(qtype) or gives_detail(
+            qtype, quote.text, self.keyword, self.glossary, str(quote.date or "")))
+
     def _states_detail(self, qtype: QuestionType, answer: CitedAnswer) -> bool:
         """Whether the passages the answer quotes state the detail the question pins (a year it names, a date, a
         period, a count, a budget, the present: specifics.py); an answer without it does not answer."""
         quoted = " ".join(c.text for c in answer.citations)
         dated = " ".join(str(c.date or "") for c in answer.citations)
         return gives_detail(qtype, quoted, self.keyword, self.glossary, dated)
-
-    def _not_lists_of_bodies(self, ranked: list[Candidate]) -> list[Candidate]:
-        """For a question asking for one ("Which agency focuses on trade?"), the ranking without lists whose items
-        name several bodies: the member list names every agency and answers none of these (unless nothing else
-        is left)."""
-        kept = [c for c in ranked if not self.bodies.lists_bodies(c)]
-        return kept or ranked
-
-    def _about_a_member(self, question: str, qtype: QuestionType) -> bool:
-        """"What does UNDESA do on migration?": a question about a member body, asking neither who nor for a list
-        ("Which agencies does the GMG bring together?", "Who attends GMG meetings?" may want the member list)."""
-        return not (qtype.wants_list or qtype.who) and any(b.member for b in self.glossary.find(question))
 
     def _expansion(self, question: str, candidates: list[Candidate]) -> Candidate | None:
         """For a question asking what a body's name stands for, the first retrieved sentence (or list item) that
