@@ -22,6 +22,7 @@ from ingest.glossary import Body, Glossary
 SENTENCE_ENDS = str.maketrans(".!?", ",,,")  # a sentence ends a clause too
 # a word in -s this frequent in English is no plural noun ("always" 5.8, "these" 6.0; "terms" 5.1 is one)
 PLURAL_NOUN_MAX_ZIPF = 5.5
+MEMBERS = "members"  # how a rewrite names a group's members an answer listed ("list GMG members alphabetically")
 
 
 def asked_first(question: str, glossary: Glossary) -> list[Body]:
@@ -51,11 +52,20 @@ def named_by_noun(phrase: str, glossary: Glossary) -> list[Body]:
 
 def members_asked(previous: str, body: Body, glossary: Glossary) -> str | None:
     """ "gmg members?", "which agencies are in the GMG?": a question about a group's members, which a following
-    "they"/"them" means ("list them alphabetically"); the plural body noun it used, or None."""
+    "them" means ("list them alphabetically"); the plural body noun it used, or None."""
     if not is_group(body) or body.name not in {b.name for b in glossary.find(previous)}:
         return None
     nouns = reference_words()["body_nouns"]
     return next((w for w in (m.group().lower() for m in words_of(previous)) if w in nouns and is_plural(w)), None)
+
+
+def members_listed(answer: str, body: Body, glossary: Glossary) -> bool:
+    """Whether an answer led by a group lists its members, all the glossary's ("who is in the gmg?" → "The GMG
+    consists of 10 organizations …: ILO; IOM; …"): a following object "them" means them ("list them
+    alphabetically"; "do they have a secretariat?" asks about the group)."""
+    named = glossary.find(answer)
+    members = {b.name for b in glossary.bodies if b.member}
+    return is_group(body) and named[:1] == [body] and members <= {b.name for b in named}
 
 
 def introduces_thing(question: str, glossary: Glossary) -> bool:

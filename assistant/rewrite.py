@@ -22,7 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.answering.question import QuestionType, question_words
-from assistant.antecedents import about_things, asked_first, introduces_thing, members_asked, named_by_noun
+from assistant.antecedents import (
+    MEMBERS,
+    about_things,
+    asked_first,
+    introduces_thing,
+    members_asked,
+    members_listed,
+    named_by_noun,
+)
 from assistant.ellipses import swap_modifier, swap_object, taken_back_from
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
@@ -234,6 +242,8 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     replacement = f"{name}'s" if ref.word in words["possessive"] else name
     # "list them", "rank them": the members ("how often do they meet?" is the group's meeting)
     members = members_asked(previous, candidates[0], glossary) if ref.word == "them" else None
+    if ref.word == "them" and not members and members_listed(history[-1][1], candidates[0], glossary):
+        members = MEMBERS  # "list them alphabetically" after "who is in the gmg?" (its member list)
     if members and before[-2:] not in (["one", "of"], ["which", "of"]):
         replacement = f"{name} {members}"  # "list them" after "gmg members?": the members, not the group
     start = ref.start

@@ -403,6 +403,13 @@ def test_they_after_a_question_on_a_groups_members_are_the_members():
     assert rewrite("who chairs it?", members) == "who chairs gmg?"  # "it" is the group
     assert rewrite("what is their budget?", members) == "what is gmg's budget?"
     assert rewrite("is the world bank really one of them?", members) == "is the world bank really one of gmg?"
+    # or after an answer that listed them, whatever the question ("who is in the gmg?", round-6 probe)
+    listed = [("who is in the gmg?", "The GMG consists of 10 organizations …: " + "; ".join(
+        b.name for b in GLOSSARY.bodies if b.member))]
+    assert rewrite("can you list them alphabetically", listed) == "can you list gmg members alphabetically"
+    assert rewrite("do they have a secretariat?", listed) == "do gmg have a secretariat?"  # the group's
+    elided = [("who is in the gmg?", "The GMG consists of 10 organizations …: … UNHCR; …")]
+    assert rewrite("can you list them", elided) == "can you list gmg"  # a list elided to one member lists none
 
 
 def test_a_pronoun_means_the_body_the_question_asked_about_not_the_askers_own():
