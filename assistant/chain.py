@@ -159,7 +159,7 @@ class Assistant:
         # "hi, new here - what does UNDP do?": the question, searched; "remmitances" as "remittances"
         asked = self.speller.correct(without_social_opening(question))
         # "I'm an evaluator. Which member covers migration statistics?": the question, searched and answered
-        asked = without_preamble(asked, self.glossary, self.answerer.keyword.knows, question_words())
+        asked = without_preamble(asked, self.glossary, self.answerer.keyword.knows, question_words(), bool(history))
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
         standalone = rewrite.text if rewrite else asked
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search

@@ -1,15 +1,21 @@
 """How an ellipsis replaces part of the earlier question: "and the second one?" its modifier ("when was the first
 high-level dialogue?" → "… the second …"), "and to the GMG?" what followed the same preposition, and "no, I meant
 UNFPA not UNDP" which body it takes back. rewrite.py asks; the words that decide are the reviewed list
-data/reference_words.txt; nothing here names a body.
+data/reference_words.txt and the glossary's bodies; no rule here names one.
 """
 
 from __future__ import annotations
 
-from assistant.references import reference_words, words_of
+from assistant.antecedents import named_by_noun
+from assistant.references import is_function_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 CLAUSE_MARKS = (",", ";", ":", "?", "!", "(")  # where the phrase after a preposition ends
+NEGATION = "not"  # "UNFPA, not UNDP" takes a body back; "and not UNDP?" asks something else than a swap
+
+
+def negates(text: str) -> bool:
+    return any(m.group().lower() == NEGATION for m in words_of(text))
 
 
 def swap_modifier(previous: str, asked: str) -> str | None:
@@ -27,31 +33,56 @@ def swap_modifier(previous: str, asked: str) -> str | None:
     return previous[: found[0].start()] + said[0] + previous[found[0].end() :]
 
 
-def swap_object(previous: str, asked: str) -> str | None:
+def swap_object(previous: str, asked: str, glossary: Glossary, frame: frozenset[str]) -> str | None:
     """ "and to the GMG?" after "what's SRSG's link to the forum?" → "what's SRSG's link to the GMG?": the earlier
-    question with what followed the same preposition (up to the next preposition, conjunction or mark) replaced by
-    the ellipsis' own; None when the ellipsis opens with no preposition the earlier question has."""
+    question with the phrase after the same preposition (up to the next preposition or mark) replaced by the
+    ellipsis' own. Like for like only: a body for a body ("and for UNHCR?" after "what does IOM do for refugees?"
+    swaps IOM, not "refugees"), a topic for a topic ("and in asia?" after "… in africa"); not a pronoun ("and on
+    it?"), nor after a preposition before a verb ("… want to do in africa"). None when it does not apply."""
     ref = reference_words()
     said = words_of(asked)
     if len(said) < 2 or said[0].group().lower() not in ref["prepositions"] - {"of"}:
         return None
-    stops = ref["prepositions"] | ref["conjunctions"]
-    words = words_of(previous)
-    at = [i for i, m in enumerate(words) if m.group().lower() == said[0].group().lower()]
-    if not at or at[-1] + 1 >= len(words):
+    new = asked[said[1].start() :].strip().strip("()").rstrip("?!. ")
+    if said[1].group().lower() in ref["pronoun"] | ref["demonstrative"]:
         return None
-    end = at[-1] + 1
+    words = words_of(previous)
+    at = [i for i, m in enumerate(words) if m.group().lower() == said[0].group().lower() and i + 1 < len(words)]
+    if not at or words[at[-1] + 1].group().lower() in frame:  # "to do", "to help": a verb follows
+        return None
+    start, end = words[at[-1] + 1].start(), _phrase_end(previous, words, at[-1] + 1)
+    if bool(_bodies_in(previous[start:end], glossary)) != bool(_bodies_in(new, glossary)):
+        return None
+    return previous[:start] + new + previous[end:]
+
+
+def _phrase_end(text: str, words: list, first: int) -> int:
+    """Where the phrase starting at words[first] ends: before the next preposition or clause mark."""
+    stops = reference_words()["prepositions"]
+    end = first
     while end + 1 < len(words) and words[end + 1].group().lower() not in stops and not any(
-            mark in previous[words[end].end() : words[end + 1].start()] for mark in CLAUSE_MARKS):
+            mark in text[words[end].end() : words[end + 1].start()] for mark in CLAUSE_MARKS):
         end += 1
-    new = asked[said[1].start() :].strip().rstrip("?!. ")
-    return previous[: words[at[-1] + 1].start()] + new + previous[words[end].end() :]
+    return words[end].end()
+
+
+def _bodies_in(phrase: str, glossary: Glossary) -> list[Body]:
+    return glossary.find(phrase) or named_by_noun(phrase.strip(), glossary)
 
 
 def taken_back_from(asked: str, glossary: Glossary) -> tuple[str, list[Body]]:
-    """ "UNFPA not UNDP", "UNFPA, not UNDP": the ellipsis without what follows its "not", and the bodies named there
-    (none: `asked` as it is)."""
+    """ "UNFPA not UNDP", "UNFPA, not UNDP", "not UNDP but UNFPA": the ellipsis without the body it takes back,
+    and that body; `asked` as it is, and none, when it takes back no body for another ("and not UNDP?", "agencies
+    that are not in the GMG")."""
     said = words_of(asked)
-    at = next((i for i, m in enumerate(said) if m.group().lower() == "not"), None)
-    named = glossary.find(asked[said[at].end() :]) if at is not None else []
-    return (asked[: said[at].start()].rstrip(" ,"), named) if named else (asked, [])
+    at = next((i for i, m in enumerate(said) if m.group().lower() == NEGATION), None)
+    if at is None:
+        return asked, []
+    before, after = asked[: said[at].start()], asked[said[at].end() :]
+    if glossary.find(before) and glossary.find(after) and all(
+            is_function_word(m.group().lower()) for m in words_of(glossary.without_names(after))):
+        return before.rstrip(" ,"), glossary.find(after)  # "UNFPA, not UNDP"
+    but = next((m for m in words_of(after) if m.group().lower() == "but"), None)
+    if but is not None and glossary.find(after[: but.start()]) and glossary.find(after[but.end() :]):
+        return before + after[but.end() :].lstrip(), glossary.find(after[: but.start()])  # "not UNDP but UNFPA"
+    return asked, []

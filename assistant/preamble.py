@@ -20,9 +20,9 @@ from ingest.sections import split_sentences
 
 
 def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bool],
-                     frame: frozenset[str] = frozenset()) -> str:
+                     frame: frozenset[str] = frozenset(), in_chat: bool = False) -> str:
     """The sentences of `message` that ask, when the others say nothing the documents know (`known`: whether the
-    documents use a word); else `message` as it is."""
+    documents use a word); else `message` as it is. `in_chat`: earlier turns exist, which a pronoun may mean."""
     sentences = [message[a:b] for a, b in split_sentences(message, 0, len(message))]
     asking = [s for s in sentences if _asks(s)]
     told = [s for s in sentences if not _asks(s)]
@@ -32,13 +32,14 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
     # a body or any name ("I work for Frontex. Does IOM cooperate with us?") is what the question may point to
     if any(names_something(s, glossary) for s in told):
         return message
-    topic = [w for s in told for w in content_words(s, frame) if known(w)]
+    topic = list(dict.fromkeys(w for s in told for w in content_words(s, frame) if known(w)))
     leaning = dangling_reference(question, glossary, frame)
     if leaning is not None:  # "Which agencies work on it?"
         # a pronoun whose thing was just said: read with the words the documents know of it, as a follow-up is
         # with its context ("I'm writing an essay on brain drain. Does any UN agency look at it?" is not about
-        # essays); not when what was said leans on the conversation itself ("really? i thought it was in geneva")
-        alone = not any(dangling_reference(s, glossary, frame) for s in told)
+        # essays); not in a chat, where it may mean what the conversation is about ("thanks, very useful. what
+        # else does it do?"), nor when what was said leans on the conversation ("really? i thought it was in geneva")
+        alone = not in_chat and not any(dangling_reference(s, glossary, frame) for s in told)
         return f"{question} ({' '.join(topic)})" if topic and alone and leaning.kind == "pronoun" else message
     return message if topic else question
 

@@ -267,13 +267,16 @@ class HybridRetriever(BaseRetriever):
         fused = fuse([d.id for d, _ in dense_hits], [cid for cid, _ in kw_hits], dense_scores, kw_scores, self.fusion,
                      asked=[cid for cid, _ in asked])
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
-        # Each retriever's best hit always reaches the answer step: rank fusion can bury a passage that BM25
+        # Each retriever's best hit always reaches the answer step (k > 1): rank fusion can bury a passage that BM25
         # finds by far the best (the question's exact words) when the dense side ranks it low, and vice versa. The
-        # BM25 leader goes in last, so it is the one at LEADER_RANK, among the passages whose coverage of the question
-        # decides whether it is answered ("does any UN agency look at brain drain": UNCTAD's chunk).
-        for leader in (dense_hits[0][0].id if dense_hits else None, kw_hits[0][0] if kw_hits else None):
-            if leader is not None and leader not in ranked and k > 1:
-                ranked = [*ranked[:LEADER_RANK], leader, *ranked[LEADER_RANK : k - 1]]
+        # BM25 leader comes first, at LEADER_RANK, among the passages whose coverage of the question decides whether
+        # it is answered ("does any UN agency look at brain drain": UNCTAD's chunk).
+        leaders = [cid for cid in dict.fromkeys((kw_hits[0][0] if kw_hits else None,
+                                                 dense_hits[0][0].id if dense_hits else None))
+                   if cid is not None and cid not in ranked]
+        if leaders and k > 1:
+            at = max(0, min(LEADER_RANK, k - len(leaders)))
+            ranked = [*ranked[:at], *leaders, *ranked[at : k - len(leaders)]]
         if k > 1:  # k=1 asks for one passage
             ranked += [cid for cid in self.named_sections(query, allowed, docs) if cid not in ranked]
         missing = [cid for cid in ranked if cid not in docs]

@@ -31,7 +31,7 @@ from assistant.antecedents import (
     members_listed,
     named_by_noun,
 )
-from assistant.ellipses import swap_modifier, swap_object, taken_back_from
+from assistant.ellipses import negates, swap_modifier, swap_object, taken_back_from
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
@@ -158,21 +158,22 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     ellipsis that asks something of its own ("What about UNDP's role in trafficking?") or names several bodies
     keeps its words, with the previous question as context."""
     previous = turn[0]
-    asked = _without_opener(question)  # "sorry, i meant ilo" asks nothing but of the ILO
+    opener = len(question) - len(_without_opener(question))  # "sorry, i meant ilo" asks nothing but of the ILO
     # "no, I meant UNFPA not UNDP": UNDP is the body taken back, which the earlier question may name
-    asked, taken_back = taken_back_from(asked, glossary)
-    question = question[: len(question) - len(_without_opener(question))] + asked if taken_back else question
+    asked, taken_back = taken_back_from(question[opener:], glossary)
+    question = question[:opener] + asked
     new = [b for b in glossary.find(question) if b not in taken_back]
     old = [b for b in taken_back if glossary.mentions(previous, b)] or asked_first(previous, glossary)
     rest = without_bodies(asked, new)
     if not new:  # "no, I meant the forum": the GFMD
         new = named_by_noun(asked, glossary)
         rest = "" if new else rest
-    swapped = swap_modifier(previous, asked) or swap_object(previous, asked)
+    swapped = swap_modifier(previous, asked) or swap_object(previous, asked, glossary, frame)
     if swapped:
         return Rewrite(swapped, swapped)
     # not when the earlier question names it already ("what about the group?" after "does the GFMD work with it?")
-    if len(new) == 1 and old and new[0].name not in {b.name for b in old} and not content_words(rest, frame):
+    if (len(new) == 1 and old and new[0].name not in {b.name for b in old} and not content_words(rest, frame)
+            and not negates(rest)):  # "and not UNDP?" is no "and UNDP?"
         swapped = _swap_body(previous, old[0], new[0].name)
         if swapped:
             return Rewrite(swapped, swapped)
@@ -207,14 +208,16 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     last_word = before[-1] if before else None
     candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
     previous = history[-1][0]
-    if (ref.word == "it" and (named or QuestionType.of(question).who) and is_object("it", last_word)
+    asks_body_of_topic = QuestionType.of(question).who and not QuestionType.of(previous).who
+    if (ref.word == "it" and (named or asks_body_of_topic) and is_object("it", last_word)
             and not glossary.find(previous) and not QuestionType.of(previous).one
             and not (candidates and is_group(candidates[0]))):
         # "what does UNODC do on it?" after "which agencies work on trafficking?" (answered by OHCHR): what the
         # question's own body does something to is the earlier question's topic, not one of the bodies an answer
-        # gave; so is what the bodies asked for do something to ("which agency promotes it?" after "what is the
-        # migrant workers convention?"); after "which agency leads on labour migration?" it is the agency ("does
-        # IOM cooperate with it?")
+        # gave; so is "it" in a question asking which body does something to it ("which agency promotes it?"
+        # after "what is the migrant workers convention?"; but "who heads it?" after "who deals with
+        # statelessness?" is UNHCR); after "which agency leads on labour migration?" it is the agency ("does IOM
+        # cooperate with it?")
         return _with_context(question, history[-1], glossary, frame, excluded)
     if ref.word == "it" and not named and is_object("it", last_word) and introduces_thing(
             previous, glossary):  # "what's in it?" after "does the group have a work plan?": the plan, not the group

@@ -501,6 +501,9 @@ def test_it_done_by_a_body_the_question_names_is_the_earlier_topic():
         "which agency promotes it (what is the migrant workers convention? OHCHR)")
     assert rewrite("which agencies work with it?", [("what does the GMG do?", "The GMG …")]) == (
         "which agencies work with GMG?")
+    # after a question asking which body, "it" is the body its answer gave (review)
+    assert rewrite("who heads it?", [("who deals with statelessness?", "UNHCR: They include …")]) == (
+        "who heads UNHCR?")
 
 
 def test_an_ellipsis_opening_with_a_preposition_replaces_what_followed_it():
@@ -510,6 +513,13 @@ def test_an_ellipsis_opening_with_a_preposition_replaces_what_followed_it():
     assert rewrite("and with UNDP?", [("how does IOM work with UNHCR on return?", "")]) == (
         "how does IOM work with UNDP on return?")
     assert rewrite("ok and in asia?", [("what does iom do in africa", "")]) == "what does iom do in asia"
+    # like for like only (review): a body swaps the earlier question's body, not the phrase after its preposition
+    assert rewrite("and for UNHCR?", [("what does IOM do for refugees?", "")]) == "what does UNHCR do for refugees?"
+    assert rewrite("and about remittances?", [("what does the GMG say about migration and development", "")]) == (
+        "what does the GMG say about remittances")  # the whole phrase, "and" included
+    assert rewrite("and to UNHCR?", [("what does IOM want to do in africa", "")]) != (
+        "what does IOM want to UNHCR in africa")  # "to do": a verb follows
+    assert "(" in rewrite("and on it?", [("which agencies work on trafficking", "")])  # a pronoun: the context
 
 
 def test_a_correction_naming_the_body_taken_back_swaps_it():
@@ -517,6 +527,12 @@ def test_a_correction_naming_the_body_taken_back_swaps_it():
     assert rewrite("no, I meant UNFPA, not UNDP", [("what does UNDP do on diasporas?", "")]) == (
         "what does UNFPA do on diasporas?")
     assert "UNDP" not in rewrite("no, I meant UNFPA not UNDP", [("diasporas?", "UNDP: Particular attention …")])
+    assert rewrite("i meant not UNDP but UNFPA", [("what does UNDP do on diasporas?", "")]) == (
+        "what does UNFPA do on diasporas?")
+    # a "not" that takes back no body for another is part of the question (review)
+    which = [("which agencies are in the GMG?", "The GMG consists of 10 organizations …")]
+    assert "not in the GMG" in rewrite("what about agencies that are not in the GMG?", which)
+    assert "not UNDP" in rewrite("and not UNDP?", [("what does UNFPA do on diasporas?", "")])
 
 
 def test_they_both_are_the_two_bodies_last_named():
@@ -946,6 +962,9 @@ def test_what_a_message_says_before_it_asks_is_dropped_when_the_notes_know_none_
         assert read(message) == message, message
     # a question whose pronoun means what was just said is read with the words of it the notes use (round-6 probe)
     assert read("I'm looking at remittances. Which agencies work on it?") == "Which agencies work on it? (remittances)"
+    # not in a chat, where "it" may be what the conversation is about (review)
+    assert without_preamble("I'm looking at remittances. Which agencies work on it?", GLOSSARY, known, FRAME,
+                            in_chat=True) == "I'm looking at remittances. Which agencies work on it?"
 
 
 def test_the_askers_own_head_is_not_asked_for():

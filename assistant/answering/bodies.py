@@ -14,7 +14,7 @@ from assistant.answering.question import QuestionType, compare_words, question_w
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
-from assistant.references import is_group, reference_words, words_of
+from assistant.references import content_words, is_group, reference_words, words_of
 from assistant.retrieval import COMMON_IDF, KeywordIndex
 from ingest.glossary import Body, Glossary
 
@@ -76,15 +76,18 @@ class BodyAnswers:
         ("Which agencies does the GMG bring together?", "Who attends GMG meetings?" may want the member list)."""
         return not (qtype.wants_list or qtype.who) and any(b.member for b in self.glossary.find(question))
 
-    def own_first(self, body: Body, ranked: list[Candidate], qtype: QuestionType) -> list[Candidate] | None:
+    def own_first(self, body: Body, ranked: list[Candidate], question: str) -> list[Candidate] | None:
         """ "can you tell me about the high level dialogue": the GFMD's sentences scored first and the answer spoke
-        of no HLD; the body's own best sentence within the margin of the best leads, with those of it after it.
-        None when it has none there, or the question pins a detail ("when did the GFMD start?": abstains)."""
+        of no HLD; for a question asking about the body itself, with no topic or detail of its own, the body's own
+        best sentence within the margin of the best leads, with those of it after it. None otherwise: "what does
+        the SRSG do on trafficking?" is not answered by what the SRSG does, nor "when did the GFMD start?" by a
+        GFMD sentence with no date (both abstain)."""
+        if pins_detail(QuestionType.of(question)) or content_words(self.glossary.without_names(question),
+                                                                   question_words()):
+            return None
         best = ranked[0].score - self.model.neighbour_margin if ranked else 0.0
         own = next((c for c in ranked if self._of(c, body) and c.score >= best), None)
-        if own is None or pins_detail(qtype):
-            return None
-        return self.kept_to(body, [own, *(c for c in ranked if c is not own)])
+        return None if own is None else self.kept_to(body, [own, *(c for c in ranked if c is not own)])
 
     def _of(self, cand: Candidate, body: Body) -> bool:
         """speaks_of for a candidate sentence; a list's introduction with its items ("These include: … the HLD")."""

@@ -106,7 +106,7 @@ class ExtractiveAnswerer:
         # ("what are they working on?" → "… GFMD …" is a guess). A follow-up read with the previous question in
         # brackets is about the one body that question names (_carried_body).
         if body is not None and not any(self._tells_of(c, body, qtype) for c in answer.citations):
-            own = self.bodies.own_first(body, ranked, qtype)
+            own = self.bodies.own_first(body, ranked, question)
             if own is None:
                 return self._abstain(question, reading.ranked, reading.answerability)
             return self._chosen(question, reading, own, candidates)
