@@ -71,18 +71,21 @@ def _bodies_in(phrase: str, glossary: Glossary) -> list[Body]:
 
 
 def taken_back_from(asked: str, glossary: Glossary) -> tuple[str, list[Body]]:
-    """ "UNFPA not UNDP", "UNFPA, not UNDP", "not UNDP but UNFPA": the ellipsis without the body it takes back,
-    and that body; `asked` as it is, and none, when it takes back no body for another ("and not UNDP?", "agencies
-    that are not in the GMG")."""
+    """ "UNFPA not UNDP", "UNFPA, not UNDP", "not UNDP but UNFPA", "not UNDP, UNFPA": the ellipsis without the body
+    it takes back, and that body; `asked` as it is, and none, when it takes back no body for another ("and not
+    UNDP?", "agencies that are not in the GMG")."""
     said = words_of(asked)
     at = next((i for i, m in enumerate(said) if m.group().lower() == NEGATION), None)
     if at is None:
         return asked, []
     before, after = asked[: said[at].start()], asked[said[at].end() :]
-    if glossary.find(before) and glossary.find(after) and all(
-            is_function_word(m.group().lower()) for m in words_of(glossary.without_names(after))):
+    names_only = all(is_function_word(m.group().lower()) for m in words_of(glossary.without_names(after)))
+    if glossary.find(before) and glossary.find(after) and names_only:
         return before.rstrip(" ,"), glossary.find(after)  # "UNFPA, not UNDP"
     but = next((m for m in words_of(after) if m.group().lower() == "but"), None)
     if but is not None and glossary.find(after[: but.start()]) and glossary.find(after[but.end() :]):
         return before + after[but.end() :].lstrip(), glossary.find(after[: but.start()])  # "not UNDP but UNFPA"
+    if not words_of(before) and len(glossary.find(after)) >= 2 and names_only:  # "no, not UNDP, UNFPA"
+        a, b = min(glossary.name_spans(after))
+        return before + after[b:].lstrip(" ,"), glossary.find(after[a:b])
     return asked, []

@@ -39,6 +39,7 @@ from assistant.others import others_asked
 from assistant.references import (
     OPENER,
     Reference,
+    asks_word,
     content_words,
     dangling_reference,
     full_name_has,
@@ -268,6 +269,14 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     return Rewrite(resolved, resolved)
 
 
+def _correction(question: str, glossary: Glossary) -> Reference | None:
+    """ "sorry, UNFPA not UNDP", "no, not UNDP, UNFPA": a message that asks nothing but takes one body back for
+    another, an ellipsis of the earlier question."""
+    rest = _without_opener(question)
+    asks = any(asks_word(m.group().lower()) for m in words_of(rest))
+    return Reference("ellipsis") if not asks and taken_back_from(rest, glossary)[1] else None
+
+
 def _which_of_them(question: str, ref: Reference, candidates: list[Body], history, glossary: Glossary
                    ) -> tuple[int, str]:
     """Where the replacement of "them" in "which of them …?" starts, and the replacement: after the group, its
@@ -313,8 +322,8 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
             return Rewrite(named, named)
         # from an older turn, read again: "and the last one?" → "and World Bank?" asks the last question of it
         return rewrite_followup(named, history, glossary, frame) or Rewrite(named, named)
-    ref = dangling_reference(question, glossary, frame) or _said_last_turn(question, history[-1], glossary, frame,
-                                                                          share)
+    ref = _correction(question, glossary) or dangling_reference(question, glossary, frame) or _said_last_turn(
+        question, history[-1], glossary, frame, share)
     if ref is None:
         return None
     excluded = others_asked(question, history, glossary)
