@@ -530,7 +530,8 @@ def test_a_correction_naming_the_body_taken_back_swaps_it():
     assert rewrite("i meant not UNDP but UNFPA", [("what does UNDP do on diasporas?", "")]) == (
         "what does UNFPA do on diasporas?")
     # with no "i meant": a message that only takes a body back for another (round-7 probe: it stood alone, abstained)
-    assert rewrite("sorry, UNFPA not UNDP", [("what does UNDP do on migration", "")]) == "what does UNFPA do on migration"
+    assert rewrite("sorry, UNFPA not UNDP", [("what does UNDP do on migration", "")]) == (
+        "what does UNFPA do on migration")
     assert rewrite("no, not UNDP, UNFPA", [("what does UNDP do on diasporas?", "")]) == (
         "what does UNFPA do on diasporas?")
     # a "not" that takes back no body for another is part of the question (review)

@@ -23,6 +23,7 @@ _PHRASE_END = frozenset("are is were was do does did have has had can could will
 _HOW_LONG = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+many\s+(?:years|months|weeks|days)\b", re.I)
 # "How long has the ILO worked on …?" is answered by a start: "since 1919", "established in April 2003".
 _HOW_LONG_SINCE = re.compile(r"\bhow\s+long\s+(?:has|have|had)\b|\bhow\s+many\s+years\s+(?:has|have|had)\b", re.I)
+_YEARS = re.compile(r"\b((?:1[89]|20)\d\d)\b(\s+(?:information\s+)?(?:notes?|documents?)\b)?", re.I)
 _TIME_UNITS = frozenset({"years", "months", "weeks", "days", "hours", "decades"})
 _LIST = re.compile(r"\b(?:list|what are|who are|name the|which are|name them|which ones)\b", re.I)
 # Nouns that ask for a list, unless the question counts them ("How many members …?" asks for a number).
@@ -161,9 +162,18 @@ class QuestionType:
             how_long_since=bool(_HOW_LONG_SINCE.search(question)),
             counted=counted_noun(question),
             attributes=tuple(evidence for asked, evidence in attribute_words() if _asks_with(asked, question)),
-            years=tuple(re.findall(r"\b(?:1[89]|20)\d\d\b", question)),
+            years=_pinned_years(question),
             one=asks_for_one(question),
         )
+
+
+def _pinned_years(question: str) -> tuple[str, ...]:
+    """The years a question names; not those naming two documents it compares ("what do the 2006 note and the 2013
+    note say about the GMG?"). One document's year ("what does the 2013 note say about UNDP?") stays: the answer
+    must come from a document of that year, or state it."""
+    years = [(m.group(1), bool(m.group(2))) for m in _YEARS.finditer(question)]
+    naming = [y for y, names_document in years if names_document]
+    return tuple(y for y, names_document in years if not (names_document and len(naming) > 1))
 
 
 def _asks_with(asked: frozenset[str], question: str) -> bool:
@@ -196,7 +206,9 @@ def is_plural(noun: str) -> bool:
 WH_START = (r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|has|have|had|can|could|"
             r"will|would|should|may|might|must)\b")
 _PART_SPLIT = re.compile(rf"(?:,\s*and\s+|\?\s+|;\s*|\.\s+|\s+and\s+)(?={WH_START})", re.I)
-_BOTH_DOCS = re.compile(r"\b(?:both|two|each of the|the two|all)\s+(?:notes|documents|texts|papers)\b", re.I)
+_BOTH_DOCS = re.compile(r"\b(?:both|two|each of the|the two|all)\s+(?:notes|documents|texts|papers)\b"
+                        r"|\bthe\s+(?:1[89]|20)\d\d\s+(?:information\s+)?(?:note|document)\s+and\s+the\s+"
+                        r"(?:1[89]|20)\d\d\s+(?:information\s+)?(?:note|document)\b", re.I)
 
 
 def split_parts(question: str) -> list[str]:
