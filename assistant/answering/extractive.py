@@ -238,6 +238,9 @@ class ExtractiveAnswerer:
         for cand in (c for c in ranked if c is not best):
             if len(chosen) >= self.model.max_sentences or cand.score < ranked[0].score - margin:
                 break
+            if REFERS_BACK.match(cand.display) and not cand.features.get("exact_sentence") and not any(
+                    c.source == cand.source and 0 <= cand.start - c.end <= 2 for c in chosen):
+                continue  # "This will be done through regular consultations." says nothing without what "this" is
             if words + len(cand.display.split()) <= budget:
                 chosen.append(cand)
                 words += len(cand.display.split())
