@@ -24,6 +24,10 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
     """The sentences of `message` that ask, when the others say nothing the documents know (`known`: whether the
     documents use a word); else `message` as it is. `in_chat`: earlier turns exist, which a pronoun may mean."""
     sentences = [message[a:b] for a, b in split_sentences(message, 0, len(message))]
+    head, comma, rest = sentences[0].partition(",") if sentences else ("", "", "")
+    # "ok whatever, is desa a member of the gmg"; not "in 2006, who chaired the gmg?", whose year pins the answer
+    if comma and not _asks(head) and _asks(rest.strip()) and not any(ch.isdigit() for ch in head):
+        sentences[:1] = [head, rest.strip()]
     asking = [s for s in sentences if _asks(s)]
     told = [s for s in sentences if not _asks(s)]
     if not asking or not told:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
-from assistant.answering.question import PLURALS, WH_START, is_plural
+from assistant.answering.question import PLURALS, WH_START, is_plural, without_s
 from ingest.glossary import Body, Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
@@ -98,8 +98,7 @@ def content_words(text: str, frame: frozenset[str]) -> list[str]:
     """Words that say what a question is about: not question framing, frequent function words or pronouns."""
     ref = reference_words()
     skip = frame | ref["pronoun"] | ref["demonstrative"]
-    words = [m.group().lower().strip("'’") for m in words_of(text)]
-    words = [w[:-2] if w.endswith(("'s", "’s")) else w for w in words]  # "who's", "UNHCR's": the word itself
+    words = [without_s(m.group().lower().strip("'’")) for m in words_of(text)]  # "UNHCR's": the word itself
     return [w for w in words if w not in skip and not is_function_word(w)]
 
 
@@ -155,6 +154,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
     for i, m in enumerate(words):
         word, following = lowered[i], " ".join(lowered[i + 1 : i + 3])
+        word = without_s(word) if without_s(word) in ref["pronoun"] else word  # "it's not run by the UN?"
         if word in ref["pronoun"]:
             if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
                                  or following in ref["expletive"]):
@@ -198,9 +198,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             breaks = [b.start() for b in CLAUSE_BREAK.finditer(before) if b.start() > 0]
             before = before[: breaks[-1]] if breaks else ""
             if not (names_something(before, glossary) or content_words(before, frame)):
-                return Reference("pronoun", m.start(), m.end(), word)
+                return Reference("pronoun", m.start(), m.start() + len(word), word)
         elif not _has_antecedent(before, glossary, frame):
-            return Reference("pronoun", m.start(), m.end(), word)
+            return Reference("pronoun", m.start(), m.start() + len(word), word)
     said = _said_before(question, lowered, glossary, ref, frame)
     if said is not None:
         return said  # "in there", "between the pair", "more detail please"

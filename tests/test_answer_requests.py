@@ -21,7 +21,8 @@ def _answer(focus=None):
 @pytest.mark.parametrize(("message", "kind"), [("shorter please", "shorter"), ("tl;dr", "shorter"),
                                                ("Shorter please, 2 lines max", "shorter"), ("source?", "sources"),
                                                ("says who?", "sources"), ("ok thanks, shorter please", "shorter"),
-                                               ("sources please", "sources")])
+                                               ("sources please", "sources"), ("quote the source pls", "sources"),
+                                               ("where does it say that pls", "sources")])
 def test_requests_are_recognised(message, kind):
     assert kind in social_kind_names(message)
     assert social_kind("shorter please, and who chairs it?") is None  # a question of its own
@@ -85,6 +86,8 @@ def test_shorter_please_in_a_conversation_quotes_less_of_the_same_passage(assist
     assert first.citations[0].start <= cited.start < cited.end <= first.citations[0].end
     sources = conversation.ask(assistant, "source?")
     assert sources.answer.startswith("The last answer quotes Global Migration Group: Information Note")
+    # with a courtesy too (round-8 probe: "quote the source pls" was read as a question and abstained)
+    assert conversation.ask(assistant, "quote the source pls").answer == sources.answer
     follow = conversation.ask(assistant, "What else does it do?")  # the requests changed nothing the topic is
     assert "ILO" in follow.standalone_question
     # the sources reply names the documents' titles (the GMG's, the GFMD's): no context for a follow-up

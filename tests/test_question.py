@@ -134,6 +134,8 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("whats gats mode 4", "")], "give me more detail pls", "mode 4"),
         ([("what does unhcr say about labour migration", "")], "sorry, i meant ilo", "ILO say about labour"),
         ([("what does UNDP do on diasporas?", "")], "any budget figures for that work?", "UNDP"),
+        # "it's" is "it is": its "it" points back (round-8 probe: it was offered, not read)
+        ([("What is the GFMD?", "")], "are you sure it's not run by the UN?", "are you sure GFMD's not run by"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
         # two bodies an answer gave to "which of them …?" are counted (the newest such turn), as are the two of a pair
         # a plural pronoun after a question about plural things means them, not the body that question names
@@ -956,13 +958,16 @@ def test_what_a_message_says_before_it_asks_is_dropped_when_the_notes_know_none_
     assert read("I'm an evaluator. Which member covers migration statistics?") == (
         "Which member covers migration statistics?")
     assert read("I'm a journalist. When was the GMG set up?") == "When was the GMG set up?"
+    # an opening clause that says nothing the notes know, before a comma (round-8 probe: it abstained)
+    assert read("ok whatever, is desa a member of the gmg") == "is desa a member of the gmg"
     kept = ["I'm looking at remittances. Which agencies work on remittances?",  # a topic the notes know
             "I work for IOM. What does UNHCR do?",  # a body
             "I work for Frontex. Does IOM cooperate with us?",  # a name "us" may point to
             "I'm an evaluator. Which agencies work on it?",  # a question that leans on what was said
             "really? i thought it was in geneva",  # what is said leans on the conversation
             "what did the GMG grow out of? was there an older group before it",  # two questions, one without '?'
-            "Which member covers migration statistics?", "I'm an evaluator."]  # only asks; only tells
+            "Which member covers migration statistics?", "I'm an evaluator.",  # only asks; only tells
+            "for remittances, which agency is in charge?", "in 2006, who chaired the gmg"]  # a topic, a year
     for message in kept:
         assert read(message) == message, message
     # a question whose pronoun means what was just said is read with the words of it the notes use (round-6 probe)

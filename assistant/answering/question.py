@@ -199,6 +199,11 @@ def asks_for_one(question: str) -> bool:
     return not is_plural(noun)
 
 
+def without_s(word: str) -> str:
+    """The word without its "'s" ("UNHCR's", "who's", "it's")."""
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
 def is_plural(noun: str) -> bool:
     return noun in PLURALS or noun.endswith("s") and not noun.endswith("ss")
 
