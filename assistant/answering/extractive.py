@@ -24,12 +24,11 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from assistant.answering.bodies import BodyAnswers
-from assistant.answering.checks import INSTRUCTION
 from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_coverage
 from assistant.answering.example_questions import ExampleQuestions
 from assistant.answering.lists import ListQuotes
 from assistant.answering.parts import resolve_parts
-from assistant.answering.passages import REFERS_BACK, elided, same_version, span_text
+from assistant.answering.passages import REFERS_BACK, elided, joins, same_version, span_text
 from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
@@ -343,12 +342,12 @@ class ExtractiveAnswerer:
         before = [c for c in reversed(section) if c.end <= cand.start and not c.fragment]
         start, end, taken = cand.start, cand.end, set()
         for nxt in after:
-            words = self._joins(nxt, cand.source, end, nxt.start, candidates, chosen, spare)
+            words = joins(nxt, cand.source, end, nxt.start, candidates, chosen, spare)
             if words is None:
                 break
             end, spare, taken = nxt.end, spare - words, taken | ({(nxt.source, nxt.start)} & chosen)
         for prv in before if grow_before else []:
-            words = self._joins(prv, cand.source, prv.end, start, candidates, chosen, spare)
+            words = joins(prv, cand.source, prv.end, start, candidates, chosen, spare)
             if words is None:
                 break
             start, spare, taken = prv.start, spare - words, taken | ({(prv.source, prv.start)} & chosen)
@@ -367,26 +366,12 @@ class ExtractiveAnswerer:
         prv = max(before, key=lambda c: c.start, default=None)
         if prv is None or (prv.source, prv.start) in used:
             return cand.start, shown
-        if self._joins(prv, cand.source, prv.end, cand.start, candidates, set(), spare) is None:
+        if joins(prv, cand.source, prv.end, cand.start, candidates, set(), spare) is None:
             return cand.start, shown
         body = self.reader.section_body(cand.section)
         own = shown.removeprefix(f"{body.name}: ") if body else shown
         used.add((prv.source, prv.start))
         return prv.start, self.reader.attributed(f"{prv.text} {own}", cand.section)
-
-    @staticmethod
-    def _joins(neighbour: Candidate, source: str, gap_start: int, gap_end: int, candidates: list[Candidate],
-               chosen: set[tuple[str, int]], spare: int) -> int | None:
-        """The words `neighbour` adds to a span, or None when it cannot join: it does not fit, it asks (the next
-        FAQ question), it reads as an instruction, or text the retrieved chunks do not cover separates them."""
-        words = 0 if (neighbour.source, neighbour.start) in chosen else len(neighbour.text.split())
-        if words > spare or neighbour.fragment or is_question(neighbour.text) or INSTRUCTION.search(neighbour.text):
-            return None
-        try:
-            gap = span_text(candidates, source, gap_start, gap_end)
-        except LookupError:
-            return None
-        return None if gap.strip() else words
 
     def _lead_with_body(self, cand: Candidate, shown: str) -> str:
         """A "who" answer starts with the agency's name, so the reader gets the answer first (unless its first words

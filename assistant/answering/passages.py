@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from assistant.answering.checks import INSTRUCTION
+from assistant.answering.reader import Candidate, is_question
+
 # A sentence that opens by pointing back to the one before it ("They include …", "These include: …").
 REFERS_BACK = re.compile(r"\s*(?:They|These|Those|This|It|Its|Their)\b")
 
@@ -68,3 +71,17 @@ def elided(clauses: list[str], keep: list[int]) -> str:
         text += clauses[i] if i in keep else " ".join(clauses[i].split()[:3])
     text += " …" if shown[-1] < len(clauses) - 1 else ""
     return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."
+
+
+def joins(neighbour: Candidate, source: str, gap_start: int, gap_end: int, candidates: list[Candidate],
+           chosen: set[tuple[str, int]], spare: int) -> int | None:
+    """The words `neighbour` adds to a span, or None when it cannot join: it does not fit, it asks (the next
+    FAQ question), it reads as an instruction, or text the retrieved chunks do not cover separates them."""
+    words = 0 if (neighbour.source, neighbour.start) in chosen else len(neighbour.text.split())
+    if words > spare or neighbour.fragment or is_question(neighbour.text) or INSTRUCTION.search(neighbour.text):
+        return None
+    try:
+        gap = span_text(candidates, source, gap_start, gap_end)
+    except LookupError:
+        return None
+    return None if gap.strip() else words
