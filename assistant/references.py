@@ -84,7 +84,7 @@ def words_of(text: str) -> list[re.Match]:
 
 def asks_word(word: str) -> bool:
     """A question word or an auxiliary that opens a question ("who", "does", "is", "how's")."""
-    return bool(re.fullmatch(WH_START, re.sub(r"['’]s$", "", word), re.I))
+    return bool(re.fullmatch(WH_START, without_s(word), re.I))
 
 
 def is_function_word(word: str) -> bool:
@@ -238,11 +238,11 @@ def _short_reference(question: str, lowered: list[str], glossary: Glossary, fram
     just named). A keyword query ("Human trafficking", "Refugees") stands alone."""
     ref = reference_words()
     choosing = lowered[0] == "which" and 1 < len(lowered) <= 4 and asks_word(lowered[1])  # "which is older?"
-    if any(_bare(w) in ref["wh"] for w in lowered) and not choosing:
+    if any(without_s(w) in ref["wh"] for w in lowered) and not choosing:
         return None
     if glossary.find(question):
         rest = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
-        glue = all(w in ref["ellipsis_glue"] or asks_word(w) and _bare(w) not in ref["wh"] for w in rest)
+        glue = all(w in ref["ellipsis_glue"] or asks_word(w) and without_s(w) not in ref["wh"] for w in rest)
         return Reference("ellipsis") if len(lowered) <= 6 and glue else None
     return Reference("fragment") if choosing and not names_something(question, glossary) else None
 
@@ -265,17 +265,13 @@ def _topic_then_question(question: str, words: list[re.Match], glossary: Glossar
     leans = ref["relative"] | (ref["membership_end"] - {"or"})  # "other", "same", "too", "also", "either"
     if rest & leans:
         return None
-    first = _bare(words[breaks[0]].group().lower())
+    first = without_s(words[breaks[0]].group().lower())
     if first not in ref["wh"]:
         clause = question[words[breaks[0]].start() :]
         own = content_words(without_bodies(clause, glossary.find(clause)), frame)
         if not asks_word(first) or rest & ref["demonstrative"] or not own:
             return None
     return words[2].start()
-
-
-def _bare(word: str) -> str:
-    return re.sub(r"['’]s$", "", word)  # "who's" → "who"
 
 
 def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dict, frame: frozenset[str]
@@ -360,16 +356,20 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     """ "the group", "the chair": "the" before a noun that stands for a body or one of its parts (reviewed lists)
     points back to the conversation's body when the question names nothing of its own."""
     ref = reference_words()
-    if names_something(without_set_aside(question), glossary):
-        return None
+    named = names_something(without_set_aside(question), glossary)
+    heads = {b.head for b in glossary.bodies} - {b.head for b in glossary.find(question)}
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
+        head = word == "the" and noun in heads  # "is the bank in the gmg?": a body's head noun, whatever is named
+        if named and not head:
+            continue
         # "the head of unicef", "the agency that counts migrants": the noun is said what it is right there
         owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"])
         # "the job" ends its phrase ("who held the job?", "is the role in the UN?"), not "the job market"
         office = noun in ref["office"] and all(asks_word(w) or w in ref["prepositions"] for w in lowered[i + 2 : i + 3])
         part = noun in ref["definite_part"] or office
-        if (word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part) and not owner_named:
+        definite = head or word == "the" and (noun in ref["definite_body"] or part) or word == "each" and part
+        if definite and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None
 

@@ -69,16 +69,17 @@ def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glo
     bodies = [b for b in recent if not b.pronoun]
     if not bodies and ref.noun in reference_words()["office"]:
         bodies = recent  # "who held the job?" in a chat about the SRSG alone: his office
-    if ref.noun in reference_words()["definite_body"]:
+    names_body = ref.noun in reference_words()["definite_body"] or ref.noun in {b.head for b in glossary.bodies}
+    if names_body:
         if ref.noun in reference_words()["body_nouns"]:
             bodies = [b for b in bodies if b.member]
-        else:
+        else:  # "the forum", "the bank": the body with that noun in its full name
             bodies = [b for b in bodies if full_name_has(b, ref.noun)]
     if not bodies:
         return None
     name = _spelling(bodies[0], history, glossary)
     noun = question[ref.start : ref.end].split()[-1]
-    swapped = name if ref.noun in reference_words()["definite_body"] else f"the {name} {noun}"
+    swapped = name if names_body else f"the {name} {noun}"
     resolved = question[: ref.start] + swapped + question[ref.end :]
     return Rewrite(resolved, resolved)
 
@@ -335,8 +336,9 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
             question, history[-1], glossary, frame, excluded)
     if ref.kind == "membership":
         return _membership(question, ref, history, glossary)
-    if ref.kind == "definite":
-        return _definite(question, ref, history, glossary) or _after_unanswered(
+    if ref.kind == "definite":  # "the forum" in a question naming the SRSG: its own group when no chat body fits
+        found = _definite(question, ref, history, glossary)
+        return found if found or names_something(question, glossary) else _after_unanswered(
             question, history[-1], glossary, frame, excluded) or _with_context(question, history[-1], glossary,
                                                                                frame, excluded)
     return _pronoun(question, ref, history, glossary, frame, excluded)

@@ -27,6 +27,15 @@ class Body:
     def spellings(self) -> tuple[str, ...]:
         return (self.name, self.full, *self.variants)
 
+    @property
+    def head(self) -> str:
+        """The noun the full name is built on, in lower case: its last capitalised word before a lower-case one
+        ("World Bank" → "bank", "Global Forum on Migration and Development" → "forum", "Office of the United Nations
+        High Commissioner for Refugees" → "office"): what "the bank", "the forum" say of it."""
+        words = self.full.split()
+        first_lower = next((i for i, w in enumerate(words) if w[:1].islower()), len(words))
+        return words[max(first_lower - 1, 0)].lower()
+
 
 FIND_MEMO = 20_000  # texts whose bodies Glossary.find remembers
 FIND_MEMO_CHARS = 600  # ... each at most this long

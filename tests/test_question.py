@@ -134,6 +134,10 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("whats gats mode 4", "")], "give me more detail pls", "mode 4"),
         ([("what does unhcr say about labour migration", "")], "sorry, i meant ilo", "ILO say about labour"),
         ([("what does UNDP do on diasporas?", "")], "any budget figures for that work?", "UNDP"),
+        # the noun a body's full name is built on points back to it, whatever else is named (conv-49, tune; round 8)
+        ([("what research does the world bank do on migration", "")], "are you sure the bank is in the gmg?",
+         "are you sure world bank is in the gmg?"),
+        ([("what does unfpa do on migration", "")], "does the fund work on hiv", "does unfpa work on hiv"),
         # "it's" is "it is": its "it" points back (round-8 probe: it was offered, not read)
         ([("What is the GFMD?", "")], "are you sure it's not run by the UN?", "are you sure GFMD's not run by"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
@@ -179,6 +183,8 @@ def test_follow_up_rewrite(history, question, expected):
         "Who's Peter Sutherland?", "Where's IOM?", "In 2006 and 2013, did UNHCR attend both?",
         "Who chairs the group that brings agency heads together?",
         "Does IOM have an office in Geneva, and who works there?",
+        # a body's head noun said with what it is ("the office of the high commissioner"; the World Bank named)
+        "What does the Office of the High Commissioner for Human Rights do?", "is the world bank a UN bank?",
     ],
 )
 def test_standalone_questions_are_used_as_asked(question):
@@ -860,9 +866,10 @@ def test_a_body_set_aside_does_not_stop_a_definite_noun_from_pointing_back():
     history = [("whats the gfmd budget", "The documents don't say.")]
     assert _read("which agencies help out with the forum apart from iom?", history) == (
         "which agencies help out with gfmd apart from iom?", ("IOM",))
-    # a body the question is about still keeps it standing alone, also after a sentence-opening "Besides,"
-    assert rewrite("does the forum work with iom?", history) is None
-    assert rewrite("Besides, does iom work with the forum?", history) is None
+    # "forum" is the noun the GFMD's full name is built on: the forum is the GFMD whatever other body is named (it
+    # used to keep such questions standing alone: thirty-second session), also after a sentence-opening "Besides,"
+    assert rewrite("does the forum work with iom?", history) == "does gfmd work with iom?"
+    assert rewrite("Besides, does iom work with the forum?", history) == "Besides, does iom work with gfmd?"
 
 
 @pytest.mark.parametrize(("searched", "asked", "carried"), [
