@@ -7,7 +7,7 @@ data/reference_words.txt and the glossary's bodies; no rule here names one.
 from __future__ import annotations
 
 from assistant.antecedents import named_by_noun
-from assistant.references import is_function_word, reference_words, words_of
+from assistant.words import is_function_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 CLAUSE_MARKS = (",", ";", ":", "?", "!", "(")  # where the phrase after a preposition ends

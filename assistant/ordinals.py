@@ -6,7 +6,8 @@ that body in the phrase's place. The words are reviewed lists (data/reference_wo
 from __future__ import annotations
 
 from assistant.answering.question import QuestionType
-from assistant.references import content_words, ordinal_place, reference_words, without_bodies, words_of
+from assistant.references import without_bodies
+from assistant.words import content_words, ordinal_place, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.references import asks_word, content_words, dangling_reference, names_something, words_of
+from assistant.words import reference_words
 from ingest.glossary import Glossary
 from ingest.sections import split_sentences
 
@@ -25,8 +26,11 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
     documents use a word); else `message` as it is. `in_chat`: earlier turns exist, which a pronoun may mean."""
     sentences = [message[a:b] for a, b in split_sentences(message, 0, len(message))]
     head, comma, rest = sentences[0].partition(",") if sentences else ("", "", "")
-    # "ok whatever, is desa a member of the gmg"; not "in 2006, who chaired the gmg?", whose year pins the answer
-    if comma and not _asks(head) and _asks(rest.strip()) and not any(ch.isdigit() for ch in head):
+    # "ok whatever, is desa a member of the gmg": a clause that says nothing the documents know is left out; not
+    # "for seafarers, …", "other than money, …", "in 2006, …", which narrow the question
+    said, ref = " ".join(m.group().lower() for m in words_of(head)), reference_words()
+    narrows = any(said.startswith(w) for w in ref["prepositions"] | ref["besides"]) or any(c.isdigit() for c in head)
+    if comma and not (_asks(head) or narrows) and _asks(rest) and not any(map(known, content_words(head, frame))):
         sentences[:1] = [head, rest.strip()]
     asking = [s for s in sentences if _asks(s)]
     told = [s for s in sentences if not _asks(s)]

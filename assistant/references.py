@@ -8,34 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from importlib import resources
 
-from assistant.answering.question import PLURALS, WH_START, is_plural, without_s
+from assistant.answering.question import PLURALS, is_plural, without_s
+from assistant.words import asks_word, content_words, names_something, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
-_WORD = re.compile(r"[A-Za-z][\w'’-]*")
 OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
 CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\b(?:and|but|when|if|after|before|since)\b", re.I)
-
-
-@lru_cache(maxsize=1)
-def _reference_lines() -> dict[str, tuple[str, ...]]:
-    """kind → words in order, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's words)."""
-    text = resources.files("assistant.data").joinpath("reference_words.txt").read_text(encoding="utf-8")
-    lines = [line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#")]
-    return {kind.strip(): tuple(w.replace("-", " ") for w in words.split()) for kind, words in lines}
-
-
-@lru_cache(maxsize=1)
-def reference_words() -> dict[str, frozenset[str]]:
-    return {kind: frozenset(words) for kind, words in _reference_lines().items()}
-
-
-def ordinal_place(word: str) -> int | None:
-    """Where an ordinal points ("second" → 1; the line's last word, "last", → -1); None for other words."""
-    order = _reference_lines()["ordinals"]
-    return None if word not in order else -1 if word == order[-1] else order.index(word)
 
 
 @dataclass(frozen=True)
@@ -76,36 +55,6 @@ def _plural_before(before: str, frame: frozenset[str]) -> bool:
     """A plural noun earlier in the question that "their" can refer to ("people", "migrants", "agencies")."""
     nouns = set(content_words(before, frame)) | {m.group().lower() for m in words_of(before)} & (frame | PLURALS)
     return any(is_plural(w) for w in nouns)
-
-
-def words_of(text: str) -> list[re.Match]:
-    return list(_WORD.finditer(text))
-
-
-def asks_word(word: str) -> bool:
-    """A question word or an auxiliary that opens a question ("who", "does", "is", "how's")."""
-    return bool(re.fullmatch(WH_START, without_s(word), re.I))
-
-
-def is_function_word(word: str) -> bool:
-    """One of the most frequent words of English (Zipf frequency ≥ 5, wordfreq: "since", "what", "the", "one"),
-    which carry no topic of their own."""
-    from wordfreq import zipf_frequency  # imported when first needed: startup stays fast
-    return zipf_frequency(word, "en") >= 5.0
-
-
-def content_words(text: str, frame: frozenset[str]) -> list[str]:
-    """Words that say what a question is about: not question framing, frequent function words or pronouns."""
-    ref = reference_words()
-    skip = frame | ref["pronoun"] | ref["demonstrative"]
-    words = [without_s(m.group().lower().strip("'’")) for m in words_of(text)]  # "UNHCR's": the word itself
-    return [w for w in words if w not in skip and not is_function_word(w)]
-
-
-def names_something(text: str, glossary: Glossary) -> bool:
-    """A body of the glossary or a proper name (a capitalised word after the first)."""
-    return bool(glossary.find(text)) or any(m.start() > 0 and m.group()[0].isupper() and m.group() != "I"
-                                            for m in words_of(text))
 
 
 def _said_in_earlier_clause(before: str, frame: frozenset[str]) -> bool:
@@ -154,11 +103,14 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
     for i, m in enumerate(words):
         word, following = lowered[i], " ".join(lowered[i + 1 : i + 3])
-        word = without_s(word) if without_s(word) in ref["pronoun"] else word  # "it's not run by the UN?"
+        contracted = without_s(word) in ref["pronoun"] and word != without_s(word)  # "it's not run by the UN?"
+        word = without_s(word) if contracted else word
         if word in ref["pronoun"]:
             if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
                                  or following in ref["expletive"]):
                 continue
+            if contracted and any(asks_word(w) or w == "that" for w in lowered[i + 1 :]):
+                continue  # "it's unclear which agency handles trafficking": "it" opens what follows
         elif word in ref["demonstrative"]:
             nouns = ref["body_nouns"] | ref["definite_body"] | {"one", "ones"}
             if word == "that" and i > 0 and (lowered[i - 1] in nouns or i > 1 and lowered[i - 2] in {"the", "a", "an"}):
@@ -187,7 +139,7 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         if word == "their" and _plural_before(question[: m.start()], frame):
             continue  # "people displaced inside their own country": the people, in the same question
         before = question[: m.start()]
-        as_object = is_object(word, lowered[i - 1] if i else None)
+        as_object = not contracted and is_object(word, lowered[i - 1] if i else None)  # "it's": a subject
         # "Which agency did it set up?": "it" after an auxiliary is the subject, not the agency asked for.
         subject = word == "it" and i > 0 and asks_word(lowered[i - 1])
         if word in {"it", "its"} and not as_object and not subject and _singular_before(before, frame):
@@ -354,17 +306,23 @@ def full_name_has(body: Body, noun: str) -> bool:
 def _definite_reference(question: str, words: list[re.Match], lowered: list[str],
                         glossary: Glossary) -> Reference | None:
     """ "the group", "the chair": "the" before a noun that stands for a body or one of its parts (reviewed lists)
-    points back to the conversation's body when the question names nothing of its own."""
+    points back to the conversation's body when the question names nothing of its own; the noun a body's full name
+    is built on ("the bank", "the fund") does whatever else the question names."""
     ref = reference_words()
     named = names_something(without_set_aside(question), glossary)
     heads = {b.head for b in glossary.bodies} - {b.head for b in glossary.find(question)}
+    if set(lowered) & ref["membership_nouns"] and not any(is_group(b) for b in glossary.find(question)):
+        heads = set()  # "was the bank always a member": of the chat's group (not "is the bank a member of the gmg?")
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
-        head = word == "the" and noun in heads  # "is the bank in the gmg?": a body's head noun, whatever is named
+        if question[words[i].end() : words[i + 1].start()].strip():
+            continue  # "the 2013 dialogue": a year between says which one
+        head = word == "the" and noun in heads  # "are you sure the bank is in the gmg?": whatever else is named
         if named and not head:
             continue
         # "the head of unicef", "the agency that counts migrants": the noun is said what it is right there
-        owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"])
+        owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"],
+                                                 ["between"])
         # "the job" ends its phrase ("who held the job?", "is the role in the UN?"), not "the job market"
         office = noun in ref["office"] and all(asks_word(w) or w in ref["prepositions"] for w in lowered[i + 2 : i + 3])
         part = noun in ref["definite_part"] or office

@@ -39,19 +39,14 @@ from assistant.others import others_asked
 from assistant.references import (
     OPENER,
     Reference,
-    asks_word,
-    content_words,
     dangling_reference,
     full_name_has,
-    is_function_word,
     is_group,
     is_object,
-    names_something,
-    reference_words,
     set_aside_span,
     without_bodies,
-    words_of,
 )
+from assistant.words import asks_word, content_words, is_function_word, names_something, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 
@@ -66,15 +61,14 @@ def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glo
     chair change?": the newest body of the conversation that the noun fits ("the group", "the forum": a body with
     that word in its full name; "the agency": a member agency); None when none fits."""
     recent = _recent_bodies(glossary, history)
-    bodies = [b for b in recent if not b.pronoun]
+    bodies = [b for b in recent if not b.pronoun or b.head == ref.noun]  # "the representative": the SRSG
     if not bodies and ref.noun in reference_words()["office"]:
         bodies = recent  # "who held the job?" in a chat about the SRSG alone: his office
     names_body = ref.noun in reference_words()["definite_body"] or ref.noun in {b.head for b in glossary.bodies}
-    if names_body:
-        if ref.noun in reference_words()["body_nouns"]:
-            bodies = [b for b in bodies if b.member]
-        else:  # "the forum", "the bank": the body with that noun in its full name
-            bodies = [b for b in bodies if full_name_has(b, ref.noun)]
+    if names_body:  # "the forum", "the bank", "the office": the body with that noun in its full name; else for a
+        # body noun ("the agency", "the organisation") a member
+        members = [b for b in bodies if b.member] if ref.noun in reference_words()["body_nouns"] else []
+        bodies = [b for b in bodies if full_name_has(b, ref.noun)] or members
     if not bodies:
         return None
     name = _spelling(bodies[0], history, glossary)

@@ -31,7 +31,7 @@ REGEX_CALLS = frozenset({"compile", "search", "match", "fullmatch", "sub", "subn
 RULE_MODULES = ("assistant/answering/*.py", "assistant/references.py", "assistant/rewrite.py",
                 "assistant/retrieval.py", "assistant/conversation.py", "assistant/chain.py", "assistant/overview.py",
                 "assistant/social.py", "assistant/spelling.py", "assistant/ordinals.py", "assistant/answer_requests.py",
-                "assistant/preamble.py", "assistant/offers.py", "assistant/others.py",
+                "assistant/preamble.py", "assistant/offers.py", "assistant/others.py", "assistant/words.py",
                 "assistant/antecedents.py", "assistant/ellipses.py")
 PROBES = frozenset({"null_questions.txt"})  # the off-corpus questions calibration asks: probes, not rules
 LABEL = re.compile(r"^\s*\w+:\s")  # "pronoun: it its they …"

@@ -32,9 +32,13 @@ class Body:
         """The noun the full name is built on, in lower case: its last capitalised word before a lower-case one
         ("World Bank" → "bank", "Global Forum on Migration and Development" → "forum", "Office of the United Nations
         High Commissioner for Refugees" → "office"): what "the bank", "the forum" say of it."""
-        words = self.full.split()
-        first_lower = next((i for i, w in enumerate(words) if w[:1].islower()), len(words))
-        return words[max(first_lower - 1, 0)].lower()
+        head = None
+        for word in (w for w in self.full.split() if w[:1].isalpha()):  # not "(WHO)"
+            if word[0].isupper():
+                head = word
+            elif head:
+                break
+        return (head or self.name).lower()
 
 
 FIND_MEMO = 20_000  # texts whose bodies Glossary.find remembers

@@ -138,6 +138,10 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("what research does the world bank do on migration", "")], "are you sure the bank is in the gmg?",
          "are you sure world bank is in the gmg?"),
         ([("what does unfpa do on migration", "")], "does the fund work on hiv", "does unfpa work on hiv"),
+        ([("what research does the world bank do", "")], "is the bank a member of the gmg?", "is world bank a member"),
+        ([("what does UNHCR do", ""), ("what does UNDP do", "")], "does IOM cooperate with the office?",
+         "does IOM cooperate with UNHCR?"),  # the body whose full name has "office", before any member (review)
+        ([("who is the SRSG?", "Peter Sutherland is the SRSG.")], "what does the representative do?", "SRSG do"),
         # "it's" is "it is": its "it" points back (round-8 probe: it was offered, not read)
         ([("What is the GFMD?", "")], "are you sure it's not run by the UN?", "are you sure GFMD's not run by"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
@@ -185,6 +189,9 @@ def test_follow_up_rewrite(history, question, expected):
         "Does IOM have an office in Geneva, and who works there?",
         # a body's head noun said with what it is ("the office of the high commissioner"; the World Bank named)
         "What does the Office of the High Commissioner for Human Rights do?", "is the world bank a UN bank?",
+        "how does UNHCR differ from the office on drugs and crime?",  # the office named: the head of UNODC's name
+        "what did the 2013 dialogue decide?",  # a year between "the" and the noun says which one (review)
+        "it's unclear to me which agency handles trafficking",  # "it's" before a clause that asks: no reference
     ],
 )
 def test_standalone_questions_are_used_as_asked(question):
@@ -974,7 +981,10 @@ def test_what_a_message_says_before_it_asks_is_dropped_when_the_notes_know_none_
             "really? i thought it was in geneva",  # what is said leans on the conversation
             "what did the GMG grow out of? was there an older group before it",  # two questions, one without '?'
             "Which member covers migration statistics?", "I'm an evaluator.",  # only asks; only tells
-            "for remittances, which agency is in charge?", "in 2006, who chaired the gmg"]  # a topic, a year
+            "for remittances, which agency is in charge?", "in 2006, who chaired the gmg",  # a topic, a year
+            "for seafarers, which convention applies?", "other than money, what does the world bank give?",
+            "remittances sent home, who tracks that?"]  # a clause that narrows the question; one the notes know
+    assert read("that reminds me, does unhcr help?") == "does unhcr help?"  # nothing the notes know (fu-260)
     for message in kept:
         assert read(message) == message, message
     # a question whose pronoun means what was just said is read with the words of it the notes use (round-6 probe)
@@ -990,3 +1000,13 @@ def test_the_askers_own_head_is_not_asked_for():
     assert QuestionType.of("My director wants to know how UNDP connects migration to human development.").attributes \
         == ()
     assert QuestionType.of("Who is the director of UNHCR?").attributes  # a head asked for
+
+
+def test_the_noun_a_full_name_is_built_on():
+    """ "the bank", "the forum" point back to the body whose full name they head (Body.head)."""
+    from ingest.glossary import Body
+
+    assert {b.name: b.head for b in GLOSSARY.bodies}["World Bank"] == "bank"
+    assert {b.name: b.head for b in GLOSSARY.bodies}["GFMD"] == "forum"  # before "on Migration and Development"
+    assert Body("WHO", "World Health Organization (WHO)").head == "organization"
+    assert Body("X", "").head == "x" and Body("GC", "the Global Compact").head == "compact"

@@ -1,0 +1,63 @@
+"""The words questions are read with: the reviewed lists of data/reference_words.txt and word-level tests (a
+question word, a frequent function word, the words that say what a question is about, a name). references.py
+reads a question's dependence on the conversation with them; nothing here names a body.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from assistant.answering.question import WH_START, without_s
+from ingest.glossary import Glossary
+
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+@lru_cache(maxsize=1)
+def _reference_lines() -> dict[str, tuple[str, ...]]:
+    """kind → words in order, from data/reference_words.txt ("kind: word word …"; "-" joins a phrase's words)."""
+    text = resources.files("assistant.data").joinpath("reference_words.txt").read_text(encoding="utf-8")
+    lines = [line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#")]
+    return {kind.strip(): tuple(w.replace("-", " ") for w in words.split()) for kind, words in lines}
+
+
+@lru_cache(maxsize=1)
+def reference_words() -> dict[str, frozenset[str]]:
+    return {kind: frozenset(words) for kind, words in _reference_lines().items()}
+
+
+def ordinal_place(word: str) -> int | None:
+    """Where an ordinal points ("second" → 1; the line's last word, "last", → -1); None for other words."""
+    order = _reference_lines()["ordinals"]
+    return None if word not in order else -1 if word == order[-1] else order.index(word)
+
+
+def words_of(text: str) -> list[re.Match]:
+    return list(_WORD.finditer(text))
+
+
+def asks_word(word: str) -> bool:
+    """A question word or an auxiliary that opens a question ("who", "does", "is", "how's")."""
+    return bool(re.fullmatch(WH_START, without_s(word), re.I))
+
+
+def is_function_word(word: str) -> bool:
+    """One of the most frequent words of English (Zipf ≥ 5, wordfreq: "since", "what", "the"): no topic of its own."""
+    from wordfreq import zipf_frequency  # imported when first needed: startup stays fast
+    return zipf_frequency(word, "en") >= 5.0
+
+
+def content_words(text: str, frame: frozenset[str]) -> list[str]:
+    """Words that say what a question is about: not question framing, frequent function words or pronouns."""
+    ref = reference_words()
+    skip = frame | ref["pronoun"] | ref["demonstrative"]
+    words = [without_s(m.group().lower().strip("'’")) for m in words_of(text)]  # "UNHCR's": the word itself
+    return [w for w in words if w not in skip and not is_function_word(w)]
+
+
+def names_something(text: str, glossary: Glossary) -> bool:
+    """A body of the glossary or a proper name (a capitalised word after the first)."""
+    return bool(glossary.find(text)) or any(m.start() > 0 and m.group()[0].isupper() and m.group() != "I"
+                                            for m in words_of(text))
