@@ -8,15 +8,8 @@ data/reference_words.txt; nothing here names a body.
 from __future__ import annotations
 
 from assistant.answering.question import QuestionType, is_plural
-from assistant.references import (
-    CLAUSE_BREAK,
-    asks_word,
-    full_name_has,
-    is_group,
-    reference_words,
-    without_bodies,
-    words_of,
-)
+from assistant.references import CLAUSE_BREAK, full_name_has, is_group, without_bodies
+from assistant.words import asks_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 SENTENCE_ENDS = str.maketrans(".!?", ",,,")  # a sentence ends a clause too

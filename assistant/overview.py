@@ -19,7 +19,7 @@ from assistant.answering.extractive import ABSTAIN_TEXT
 from assistant.answering.question import question_words
 from assistant.answering.reader import answer_candidates
 from assistant.models import CitedAnswer
-from assistant.references import content_words
+from assistant.words import content_words
 from ingest.glossary import Glossary
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.references import asks_word, content_words, dangling_reference, names_something, words_of
-from assistant.words import reference_words
+from assistant.references import dangling_reference
+from assistant.words import asks_word, content_words, names_something, reference_words, words_of
 from ingest.glossary import Glossary
 from ingest.sections import split_sentences
 

@@ -14,8 +14,9 @@ from assistant.answering.question import QuestionType, compare_words, question_w
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
-from assistant.references import content_words, is_group, reference_words, words_of
+from assistant.references import is_group
 from assistant.retrieval import COMMON_IDF, KeywordIndex
+from assistant.words import content_words, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 

@@ -41,8 +41,9 @@ from assistant.answering.reader import Candidate, Reader, Reading, is_question, 
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import gives_detail, pins_detail
 from assistant.models import NOT_ANSWERED, Citation, CitedAnswer
-from assistant.references import content_words, is_group, reference_words, words_of
+from assistant.references import is_group
 from assistant.retrieval import KeywordIndex
+from assistant.words import content_words, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 ABSTAIN_TEXT = (f"{NOT_ANSWERED} Nothing in the notes answers this question; the closest passages are listed for you "

@@ -12,7 +12,8 @@ from assistant.answering.passages import coverage, join_items
 from assistant.answering.question import QuestionType, is_plural
 from assistant.answering.reader import Candidate
 from assistant.answering.reader_model import ReaderModel
-from assistant.references import content_words, reference_words, set_aside_span, without_bodies, words_of
+from assistant.references import set_aside_span, without_bodies
+from assistant.words import content_words, reference_words, words_of
 from ingest.glossary import Glossary
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.references import reference_words
+from assistant.words import reference_words
 from ingest.glossary import Glossary
 
 
