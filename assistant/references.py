@@ -103,8 +103,9 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         return inner and replace(inner, start=inner.start + offset, end=inner.end + offset)
     for i, m in enumerate(words):
         word, following = lowered[i], " ".join(lowered[i + 1 : i + 3])
-        contracted = without_s(word) in ref["pronoun"] and word != without_s(word)  # "it's not run by the UN?"
-        word = without_s(word) if contracted else word
+        bare = without_s(word)
+        contracted = bare != word and bare in ref["pronoun"]  # "it's not run by the UN?"
+        word = bare if contracted else word
         if word in ref["pronoun"]:
             if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
                                  or following in ref["expletive"]):
@@ -310,8 +311,9 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     is built on ("the bank", "the fund") does whatever else the question names."""
     ref = reference_words()
     named = names_something(without_set_aside(question), glossary)
-    heads = {b.head for b in glossary.bodies} - {b.head for b in glossary.find(question)}
-    if set(lowered) & ref["membership_nouns"] and not any(is_group(b) for b in glossary.find(question)):
+    found = glossary.find(question)
+    heads = {b.head for b in glossary.bodies} - {b.head for b in found}
+    if set(lowered) & ref["membership_nouns"] and not any(is_group(b) for b in found):
         heads = set()  # "was the bank always a member": of the chat's group (not "is the bank a member of the gmg?")
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
