@@ -145,6 +145,10 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         subject = word == "it" and i > 0 and asks_word(lowered[i - 1])
         if word in {"it", "its"} and not as_object and not subject and _singular_before(before, frame):
             continue  # "a country that wants its diaspora to invest": the country, in the same question
+        definite = None if as_object or word in ref["demonstrative"] else _definite_reference(
+            question, words, lowered, glossary)
+        if definite is not None and definite.end <= m.start():
+            return definite  # "when did the forum hold its last meeting?": "its" is the forum, which points back
         if as_object:
             # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);
             # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.

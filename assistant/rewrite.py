@@ -128,16 +128,23 @@ def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, fram
 
 
 def _after_unanswered(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
-                      excluded: tuple[str, ...]) -> Rewrite | None:
+                      excluded: tuple[str, ...], share: Callable[[str], float] | None = None) -> Rewrite | None:
     """A question with a topic of its own after one the notes did not answer, read with only the bodies that one was
     about ("is any other member focused on rights? (besides UNDESA)" after "what migrant stock figure did UNDESA
     report for 2020?"): its details ("for 2020", "at the moment") are what the notes lack, and would sink this
-    question too. None when the earlier question was answered, when this one has no words of its own ("who
-    else?"), or when there is no body to carry."""
+    question too. An earlier question naming no body that asked for such a detail lends only its words the notes use
+    ("and does ohchr work on this from a rights angle? (trafficking)" after "how many trafficking convictions were
+    there last year?"). None when the earlier question was answered, when this one has no words of its own ("who
+    else?"), or when there is nothing to carry."""
     previous, answer = turn
     if not is_abstention(answer) or not any(content_words(m.group(), frame) for m in words_of(question)):
         return None
     bodies = ", ".join(b.name for b in glossary.find(previous))
+    asked = QuestionType.of(previous)
+    if not bodies and share is not None and (asked.how_many or asked.when or asked.how_long or asked.attributes):
+        own = set(content_words(question, frame))
+        bodies = " ".join(dict.fromkeys(w for w in content_words(previous, frame)
+                                        if w not in own and share(w) > 0))
     context = f"besides {', '.join(excluded)}" if excluded else bodies
     return Rewrite(f"{question.rstrip()} ({context})", question.strip()) if context else None
 
@@ -323,17 +330,17 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
         return None
     excluded = others_asked(question, history, glossary)
     if ref.kind == "ellipsis":  # "and who else works on data?" after an unanswered question on UNDESA's figures
-        found = _after_unanswered(question, history[-1], glossary, frame, excluded) if excluded else None
+        found = _after_unanswered(question, history[-1], glossary, frame, excluded, share) if excluded else None
         return found or _ellipsis(question, history[-1], glossary, frame, excluded)
     if ref.kind == "fragment":
-        return _after_unanswered(question, history[-1], glossary, frame, excluded) or _with_context(
+        return _after_unanswered(question, history[-1], glossary, frame, excluded, share) or _with_context(
             question, history[-1], glossary, frame, excluded)
     if ref.kind == "membership":
         return _membership(question, ref, history, glossary)
     if ref.kind == "definite":  # "the forum" in a question naming the SRSG: its own group when no chat body fits
         found = _definite(question, ref, history, glossary)
         return found if found or names_something(question, glossary) else _after_unanswered(
-            question, history[-1], glossary, frame, excluded) or _with_context(question, history[-1], glossary,
+            question, history[-1], glossary, frame, excluded, share) or _with_context(question, history[-1], glossary,
                                                                                frame, excluded)
     return _pronoun(question, ref, history, glossary, frame, excluded)
 

@@ -95,6 +95,17 @@ def test_a_question_after_a_sentence_about_the_asker_is_answered(assistant):
     assert result.question == "I'm an evaluator. Which member covers migration statistics?"
 
 
+@pytest.mark.parametrize(("question", "section"), [
+    ("what are the special rapporteurs exactly", "OHCHR"),  # abstained: "exactly" counted as a topic never covered
+    ("the protocols, which ones exactly", "UNODC"),
+])
+def test_words_about_how_to_answer_are_no_topic(assistant, question, section):
+    """How the asker wants the answer ("exactly", "in plain words", "their angle") is no word a passage must cover
+    (data/question_words.txt); round-9 and round-10 probes abstained on these."""
+    result = assistant.ask(question)
+    assert not result.abstained and result.citations[0].section == section, result.answer
+
+
 def test_a_name_only_an_earlier_question_wrote_is_no_reason_to_abstain(assistant):
     """ "which other member looks at the development impact of migration?" after "is brain drain getting worse in
     Africa?" is read with that question, and answered "The notes never mention “Africa”": the user did not write

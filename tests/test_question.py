@@ -145,6 +145,9 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         # "it's" is "it is": its "it" points back (round-8 probe: it was offered, not read)
         ([("What is the GFMD?", "")], "are you sure it's not run by the UN?", "are you sure GFMD's not run by"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
+        # "its" after "the forum" is the forum, which is what points back (round-10 probe: "its" became the GFMD's)
+        ([("is the global forum a un process?", "")], "when did the forum hold its most recent meeting",
+         "when did global forum hold its most recent meeting"),
         # two bodies an answer gave to "which of them …?" are counted (the newest such turn), as are the two of a pair
         # a plural pronoun after a question about plural things means them, not the body that question names
         ([("What were the terms of reference of the GMG?", "")], "Who drafted them?", "(What were the terms of"),
@@ -654,6 +657,17 @@ def test_after_an_unanswered_question_a_question_with_its_own_topic_carries_only
     # with no words of its own, the question is still the earlier one's: "who else?" asks what it asked
     assert _read("who else?", history)[0] == (
         "who else? (what migrant stock figure did UNDESA report for 2020? besides UNDESA)")
+    # an earlier question naming no body and asking for a detail the notes lack ("how many …", "when …") lends only
+    # the words the notes use: "this" is trafficking, not the count (round-10 probe; it carried the count and sank)
+    shares = {"trafficking": 0.1}.get
+    counted = [("how many trafficking convictions were there last year", unanswered)]
+    found = rewrite_followup("ok and does ohchr also work on this from a rights angle", counted, GLOSSARY, FRAME,
+                             lambda word: shares(word, 0.0))
+    assert found is not None and found.text == "ok and does ohchr also work on this from a rights angle (trafficking)"
+    # one that asked for no such detail is carried whole: "the earlier one" needs its "2006" (fu-284, tune)
+    found = rewrite_followup("was the gfmd born out of the earlier one?", [(
+        "what did the 2006 dialogue achieve?", unanswered)], GLOSSARY, FRAME, lambda word: 0.1)
+    assert found is not None and "2006" in found.text
     # answered, the earlier question is the context as before
     answered = [("how does UNHCR help stateless people?", "UNHCR: They include … statelessness … [1]")]
     assert _read("and displaced people?", answered)[0] == (
