@@ -475,6 +475,24 @@ def test_what_a_member_does_opens_with_its_sections_first_sentence(assistant):
     assert remittances.startswith("Particular attention is given to the efficiency and use of remittances"), remittances
 
 
+@pytest.mark.parametrize(("question", "opening"), [
+    ("what does unhcr do in the gmg", "In order to fulfil its mandate to protect refugees"),
+    ("what's the World Bank's role in the GMG", "The World Bank's engagement on international migration"),
+    ("world bank in the gmg - what's their angle", "The World Bank's engagement on international migration"),
+])
+def test_what_a_member_does_in_the_group_is_its_own_overview(assistant, question, opening):
+    """ "what does unhcr do in the gmg" quoted the member list ("… UNHCR; …"), which says only that it is a member
+    (round-10 probes): the group that places the member is where to look, not what is asked."""
+    answer = assistant.ask(question).answer
+    assert answer.startswith(opening) and "consists of 10 organizations" not in answer, answer
+
+
+@pytest.mark.parametrize("question", ["is unhcr a member of the gmg", "is the world bank in the gmg?",
+                                      "why did the World Bank leave the GMG?"])
+def test_membership_of_a_member_is_answered_by_the_member_list(assistant, question):
+    assert "consists of 10 organizations" in assistant.ask(question).answer
+
+
 def test_what_a_member_does_is_answered_with_its_sections_opening_paragraph(assistant, monkeypatch):
     """ "What does UNDESA do on migration?" got the section's first two sentences (72 words) and not the third, which
     says what its work is (statistics, analyses): an overview is a paragraph, up to the fitted body_overview_words;

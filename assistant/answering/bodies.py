@@ -10,13 +10,13 @@ whichever sentence happens to share a common word with the question.
 from __future__ import annotations
 
 from assistant.answering.evidence import QuestionEvidence
-from assistant.answering.question import QuestionType, compare_words, question_words
+from assistant.answering.question import QuestionType, compare_words, question_words, without_s
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
 from assistant.references import is_group
 from assistant.retrieval import COMMON_IDF, KeywordIndex
-from assistant.words import content_words, reference_words, words_of
+from assistant.words import asks_word, content_words, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 
@@ -56,7 +56,7 @@ class BodyAnswers:
     def asked_about(self, asked: str, excluded: tuple[str, ...] = ()) -> Body | None:
         """The one body the user's question names, not setting it aside ("besides UNODC"); None for none or several."""
         named = [b for b in self.glossary.find(asked) if b.name not in excluded]
-        return named[0] if len(named) == 1 else None
+        return named[0] if len(named) == 1 else self.member_placed(asked) if named else None
 
     def kept_to(self, body: Body | None, ranked: list[Candidate]) -> list[Candidate]:
         """When the best sentence speaks of the one body the question asks about, the sentences quoted after it
@@ -71,6 +71,22 @@ class BodyAnswers:
         is left)."""
         kept = [c for c in ranked if not self.lists_bodies(c)]
         return kept or ranked
+
+    def member_placed(self, question: str) -> Body | None:
+        """The one member body a wh-question asks about when the groups it also names only place it, after a
+        preposition ("what does UNHCR do in the GMG?", "what's IOM's part in the GMG?"); None otherwise: "is UNHCR a
+        member of the GMG?", "is the World Bank in the GMG?" ask about membership, which the member list answers, and
+        "why did the World Bank leave the GMG?" is about the group too."""
+        # not an earlier question carried in brackets ("since when? (is IOM in the GMG?)")
+        own = question[: question.index(" (")] if question.endswith(")") and " (" in question else question
+        named = self.glossary.find(own)
+        members = [b for b in named if b.member]
+        if len(members) != 1 or len(named) == 1 or not all(b.member or is_group(b) for b in named) or not any(
+                self._placing(own, b) for b in named if is_group(b)):
+            return None
+        ref, said = reference_words(), [without_s(m.group().lower()) for m in words_of(own)]
+        asking = next((w for w in said if asks_word(w)), None)
+        return members[0] if asking in ref["wh"] and not set(said) & ref["membership_nouns"] else None
 
     def about_a_member(self, question: str, qtype: QuestionType) -> bool:
         """"What does UNDESA do on migration?": a question about a member body, asking neither who nor for a list
@@ -118,11 +134,13 @@ class BodyAnswers:
         not the one or two sentences a pointed question gets). Only for a question about one member body that asks
         nothing beyond it (no who, list or detail), and only from the section and document of the best sentence.
         Returns the sentences and the answer's word cap (None: the usual one)."""
-        bodies = self.glossary.find(question)
+        named = self.glossary.find(question)
+        placed = self.member_placed(question)  # "what does UNHCR do in the GMG?": UNHCR's overview
+        bodies = [placed] if placed is not None else named
         if len(bodies) != 1 or not bodies[0].member or q.qtype.who or q.qtype.wants_list or pins_detail(q.qtype):
             return chosen, None
         best = chosen[0]
-        if not self._asks_only_about(q, bodies):
+        if not self._asks_only_about(q, named):
             return chosen, None
         lead = self._opening(bodies[0], [c for c in ranked if c.section == best.section], best.source)
         if lead is None:
@@ -212,6 +230,9 @@ class BodyAnswers:
         chairs the GMG?") stays."""
         named = self.glossary.find(question)
         groups = [b for b in named if is_group(b)]
+        if self.member_placed(question) is not None:  # "what does UNHCR do in the GMG?": what UNHCR does
+            span = next(filter(None, (self._placing(question, group) for group in groups)), None)
+            return question if span is None else " ".join((question[: span[0]] + question[span[1] :]).split())
         if not groups or len(groups) < len(named) or not QuestionType.of(question).who:
             return question
         ref = reference_words()
@@ -223,6 +244,18 @@ class BodyAnswers:
         # a topic: a word the search can match beyond the framing and the body nouns (frequent English words such
         # as "human rights" included, which content_words leaves out)
         return scoped if set(self.keyword.terms(scoped)) - self._framing else question
+
+    @staticmethod
+    def _placing(question: str, group: Body) -> tuple[int, int] | None:
+        """Where a preposition places something in `group`: "in the GMG", "within the GMG", "to the GMG"."""
+        words = words_of(question)
+        lowered = [w.group().lower() for w in words]
+        for parts in ([w.group().lower() for w in words_of(spelling)] for spelling in group.spellings):
+            for i in range(1, len(words) - len(parts) + 1):
+                k = i - 1 - (i > 1 and lowered[i - 1] == "the")
+                if lowered[i : i + len(parts)] == parts and lowered[k] in reference_words()["prepositions"]:
+                    return words[k].start(), words[i + len(parts) - 1].end()
+        return None
 
     @staticmethod
     def _qualifying(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:

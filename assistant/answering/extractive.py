@@ -92,7 +92,9 @@ class ExtractiveAnswerer:
         qtype = reading.question.qtype
         others = self._asks_for_others(asked or question, excluded)
         ranked = self.bodies.not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
-        if self.bodies.about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
+        if self.bodies.member_placed(question) is not None:  # "what does UNHCR do in the GMG?": not the member list
+            ranked = self.bodies.not_lists_of_bodies(ranked)
+        elif self.bodies.about_a_member(question, qtype):  # the member list naming it adds nothing after the answer
             ranked = ranked[:1] + [c for c in ranked[1:] if not self.bodies.lists_bodies(c)]
         body = None
         if not (qtype.who or qtype.wants_list):
