@@ -857,6 +857,11 @@ def test_any_other_agency_is_not_answered_with_the_member_list(assistant):
     members.ask(assistant, "is IOM a member of the GMG?")
     others = members.ask(assistant, "who else is a member?")
     assert "consists of 10 organizations" in others.answer, others.answer
+    # … and for who else is "in the group", the group the chat was about (round-10 probe: the chair's rotation)
+    group = Conversation()
+    group.ask(assistant, "what is iom's part in the gmg")
+    others = group.ask(assistant, "who else is in the group")
+    assert "consists of 10 organizations" in others.answer, others.answer
 
 
 def test_two_bodies_compared_by_name_are_answered_with_their_openings(assistant):

@@ -90,7 +90,7 @@ class ExtractiveAnswerer:
                                                                          reading.ranked) is None:
             return self._abstain(question, reading.ranked, reading.answerability, unknown)
         qtype = reading.question.qtype
-        others = self._asks_for_others(asked or question, excluded)
+        others = self._asks_for_others(asked or question, excluded, question)
         ranked = self.bodies.not_lists_of_bodies(reading.ranked) if qtype.one or others else reading.ranked
         if self.bodies.member_placed(question) is not None:  # "what does UNHCR do in the GMG?": not the member list
             ranked = self.bodies.not_lists_of_bodies(ranked)
@@ -122,13 +122,15 @@ class ExtractiveAnswerer:
         return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
                              cap)
 
-    def _asks_for_others(self, own_words: str, excluded: tuple[str, ...]) -> bool:
+    def _asks_for_others(self, own_words: str, excluded: tuple[str, ...], read: str = "") -> bool:
         """ "any other agency working on migrant workers?" after the ILO was named: bodies other than those the
         conversation set aside, which a member list (naming them too) does not give. Not when the user's words set
-        them aside (the rest of a list may be wanted) or ask about membership ("who else is a member?")."""
+        them aside (the rest of a list may be wanted) or ask about membership ("who else is a member?", "who else
+        is in the group?": a group they name, or that `read`, their question as read, put in for "the group")."""
         named = self.glossary.find(own_words)
         said = {m.group().lower() for m in words_of(own_words)}
-        membership = bool(said & reference_words()["membership_nouns"]) or any(is_group(b) for b in named)
+        membership = bool(said & reference_words()["membership_nouns"]) or any(
+            is_group(b) and b.name not in excluded for b in (*named, *self.glossary.find(read)))
         return bool(excluded) and not {b.name for b in named} & set(excluded) and not membership
 
     def without_scope(self, question: str) -> str:
