@@ -34,6 +34,7 @@ from assistant.offers import offered
 from assistant.others import excluded_bodies
 from assistant.overview import asks_for_overview, overview_answer
 from assistant.preamble import without_preamble
+from assistant.references import with_heads_named
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, rewrite_followup
 from assistant.settings import Settings
@@ -161,7 +162,8 @@ class Assistant:
         # "I'm an evaluator. Which member covers migration statistics?": the question, searched and answered
         asked = without_preamble(asked, self.glossary, self.answerer.keyword.knows, question_words(), bool(history))
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
-        standalone = rewrite.text if rewrite else asked
+        # "the forum", "the bank" in a question the conversation did not resolve: the one body they can be
+        standalone = rewrite.text if rewrite else with_heads_named(asked, self.glossary)
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search
         excluded = excluded_bodies(question, standalone, self.window(history), self.glossary)
         return {**state, "rewrite": rewrite, "standalone": standalone, "excluded": excluded}

@@ -326,9 +326,7 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         head = word == "the" and noun in heads  # "are you sure the bank is in the gmg?": whatever else is named
         if named and not head:
             continue
-        # "the head of unicef", "the agency that counts migrants": the noun is said what it is right there
-        owner_named = lowered[i + 2 : i + 3] in (["of"], ["for"], ["at"], ["in"], ["that"], ["who"], ["which"],
-                                                 ["between"])
+        owner_named = said_what_it_is(lowered[i + 2 : i + 3])
         # "the job" ends its phrase ("who held the job?", "is the role in the UN?"), not "the job market"
         office = noun in ref["office"] and all(asks_word(w) or w in ref["prepositions"] for w in lowered[i + 2 : i + 3])
         part = noun in ref["definite_part"] or office
@@ -336,6 +334,32 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         if definite and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None
+
+
+def said_what_it_is(following: list[str], place: bool = True) -> bool:
+    """Whether the word after a noun says what the noun is right there ("the head of unicef", "the agency that
+    counts migrants", "the dialogue between agencies"): then the noun does not point back. `place`: "at", "in"
+    count ("the agency in charge"); not after a body's own noun ("the forum in a nutshell", "the bank in 2010")."""
+    return following in (["of"], ["for"], ["that"], ["who"], ["which"], ["between"]) or place and following in (
+        ["at"], ["in"])
+
+
+def with_heads_named(question: str, glossary: Glossary) -> str:
+    """ "whats the difference between the gmg and the forum": "the forum", "the bank", "the fund" (the noun only one
+    body's full name is built on: Body.head) searched and read as that body when the question names it no other
+    way ("… the gmg and GFMD"); not a noun several names share ("the office"), a year between ("the 2013
+    dialogue"), nor a noun said what it is right there ("the bank of England")."""
+    named = {b.name for b in glossary.find(question)}
+    heads = [b.head for b in glossary.bodies]
+    bodies = {b.head: b for b in glossary.bodies if heads.count(b.head) == 1 and b.name not in named}
+    words = words_of(question)
+    lowered = [w.group().lower() for w in words]
+    for i in reversed(range(len(words) - 1)):  # from the end: the spans before stay where they are
+        body = bodies.get(lowered[i + 1]) if lowered[i] == "the" else None
+        if body is not None and not question[words[i].end() : words[i + 1].start()].strip() and not said_what_it_is(
+                lowered[i + 2 : i + 3], place=False):
+            question = question[: words[i].start()] + body.name + question[words[i + 1].end() :]
+    return question
 
 
 def set_aside_span(question: str) -> tuple[int, int] | None:

@@ -487,8 +487,22 @@ def test_what_a_member_does_in_the_group_is_its_own_overview(assistant, question
     assert answer.startswith(opening) and "consists of 10 organizations" not in answer, answer
 
 
+def test_the_forum_with_no_conversation_is_the_gfmd(assistant):
+    result = assistant.ask("What is the forum exactly?")
+    assert result.answer.startswith("The GFMD is a voluntary"), result.answer
+    assert result.standalone_question is None  # searched as the GFMD, shown as typed
+
+
+def test_two_members_compared_within_the_group_are_compared_alone(assistant):
+    """ "compare iom and unhcr within the gmg" counted the GMG as a third body compared (round-11 probe)."""
+    answer = assistant.ask("compare iom and unhcr within the gmg").answer
+    assert answer.startswith("IOM is dedicated to promoting humane and orderly migration"), answer
+    assert "In order to fulfil its mandate to protect refugees" in answer
+
+
 @pytest.mark.parametrize("question", ["is unhcr a member of the gmg", "is the world bank in the gmg?",
-                                      "why did the World Bank leave the GMG?"])
+                                      "why did the World Bank leave the GMG?",
+                                      "Are UNODC and UNHCR both in the group?"])
 def test_membership_of_a_member_is_answered_by_the_member_list(assistant, question):
     assert "consists of 10 organizations" in assistant.ask(question).answer
 

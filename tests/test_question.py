@@ -8,6 +8,7 @@ import pytest
 
 from assistant.answering.parts import resolve_parts
 from assistant.answering.question import QuestionType, is_name, question_words, split_parts, whole_word
+from assistant.references import with_heads_named
 from assistant.rewrite import rewrite_followup
 from ingest.glossary import Glossary
 
@@ -1024,3 +1025,21 @@ def test_the_noun_a_full_name_is_built_on():
     assert {b.name: b.head for b in GLOSSARY.bodies}["GFMD"] == "forum"  # before "on Migration and Development"
     assert Body("WHO", "World Health Organization (WHO)").head == "organization"
     assert Body("X", "").head == "x" and Body("GC", "the Global Compact").head == "compact"
+
+
+@pytest.mark.parametrize(("question", "read"), [
+    # the noun only one body's full name is built on, in a question that does not name that body otherwise
+    ("whats the difference between the gmg and the forum in a nutshell",
+     "whats the difference between the gmg and GFMD in a nutshell"),
+    ("the bank does research too right?", "World Bank does research too right?"),
+    ("What is the forum exactly?", "What is GFMD exactly?"),
+    # read as asked: a noun said what it is right there, a year between, a noun several names share, a body named
+    ("what is the bank of england doing", "what is the bank of england doing"),
+    ("what did the 2013 dialogue agree", "what did the 2013 dialogue agree"),
+    ("who heads the office", "who heads the office"),
+    ("is the GFMD the same as the forum?", "is the GFMD the same as the forum?"),
+])
+def test_a_bodys_own_noun_is_read_as_that_body(question, read):
+    """ "What is the forum exactly?" quoted the SRSG's regular meetings: with no conversation to resolve "the forum",
+    it is the one body whose full name is built on "forum" (round-9 and round-11 probes)."""
+    assert with_heads_named(question, GLOSSARY) == read

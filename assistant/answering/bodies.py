@@ -85,7 +85,7 @@ class BodyAnswers:
                 self._placing(own, b) for b in named if is_group(b)):
             return None
         ref, said = reference_words(), [without_s(m.group().lower()) for m in words_of(own)]
-        asking = next((w for w in said if asks_word(w)), None)
+        asking = next((w for w in said if asks_word(w) or w in ref["wh"]), None)  # "whats" too
         return members[0] if asking in ref["wh"] and not set(said) & ref["membership_nouns"] else None
 
     def about_a_member(self, question: str, qtype: QuestionType) -> bool:
@@ -160,7 +160,7 @@ class BodyAnswers:
         if not bodies:
             return chosen
         plain = [c for c in ranked if not self.lists_bodies(c)]
-        if self._asks_only_about(q, bodies, self._compare):
+        if self._asks_only_about(q, self.glossary.find(question), self._compare):
             kept = self._openings(bodies, plain)
             if kept is None:
                 return chosen
@@ -180,15 +180,20 @@ class BodyAnswers:
                                  key=lambda c: position[id(c)])
         return self._fill(head, [c for c in chosen if not self.lists_bodies(c)], len(bodies))
 
-    def _compared(self, question: str, q: QuestionEvidence) -> list[Body]:
+    def _compared(self, question: str, q: QuestionEvidence | None) -> list[Body]:
         """The two or three member bodies a question names, unless it pins a detail (else none); any two or three
         bodies when it says it compares them ("how does the gmg differ from the gfmd": not "what could the GFMD and
-        the GMG work on together?", which the notes answer)."""
+        the GMG work on together?", which the notes answer). A group that places members is not compared ("the
+        difference between iom and unhcr in the gmg"). `q`: the question's evidence, when read (else its words)."""
         bodies = self.glossary.find(question)
+        if sum(b.member for b in bodies) > 1:
+            bodies = [b for b in bodies if not (is_group(b) and self._placing(question, b))]
+        stems = set(q.stems) if q is not None else set(self.keyword.terms(question))
         # "between" alone asks how they relate ("the link between the GMG and the GFMD"), which the notes answer
-        if not set(q.stems) & (self._compare - set(self.keyword.terms("between"))):
+        if not stems & (self._compare - set(self.keyword.terms("between"))):
             bodies = [b for b in bodies if b.member]
-        return bodies if 2 <= len(bodies) <= 3 and not pins_detail(q.qtype) else []
+        qtype = q.qtype if q is not None else QuestionType.of(question)
+        return bodies if 2 <= len(bodies) <= 3 and not pins_detail(qtype) else []
 
     def comparison(self, question: str, q: QuestionEvidence, ranked: list[Candidate]) -> list[Candidate] | None:
         """For a question that only compares two or three member bodies ("compare UNHCR and IOM"), each body's
@@ -196,7 +201,7 @@ class BodyAnswers:
         or when together they exceed the overview cap. Such a question is answered by these openings even when
         the reader's answerability is low: its words ("compare", "differences") are in no passage."""
         bodies = self._compared(question, q)
-        if not bodies or not self._asks_only_about(q, bodies, self._compare):
+        if not bodies or not self._asks_only_about(q, self.glossary.find(question), self._compare):
             return None
         return self._openings(bodies, [c for c in ranked if not self.lists_bodies(c)])
 
@@ -230,7 +235,10 @@ class BodyAnswers:
         chairs the GMG?") stays."""
         named = self.glossary.find(question)
         groups = [b for b in named if is_group(b)]
-        if self.member_placed(question) is not None:  # "what does UNHCR do in the GMG?": what UNHCR does
+        # "compare iom and unhcr within the gmg" (not "are UNODC and UNHCR both in the group?", on membership)
+        says_compare = bool(set(self.keyword.terms(question)) & self._compare)
+        compared = says_compare and sum(b.member for b in named) > 1 and bool(self._compared(question, None))
+        if self.member_placed(question) is not None or compared:  # "what does UNHCR do in the GMG?": what it does
             span = next(filter(None, (self._placing(question, group) for group in groups)), None)
             return question if span is None else " ".join((question[: span[0]] + question[span[1] :]).split())
         if not groups or len(groups) < len(named) or not QuestionType.of(question).who:
