@@ -7,9 +7,9 @@ data/reference_words.txt; nothing here names a body.
 
 from __future__ import annotations
 
-from assistant.answering.question import QuestionType, is_plural
-from assistant.references import CLAUSE_BREAK, full_name_has, is_group, without_bodies
-from assistant.words import asks_word, reference_words, words_of
+from assistant.answering.question import QuestionType, is_plural, without_s
+from assistant.references import CLAUSE_BREAK, full_name_has, is_group, said_what_it_is, without_bodies
+from assistant.words import asks_word, is_function_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 SENTENCE_ENDS = str.maketrans(".!?", ",,,")  # a sentence ends a clause too
@@ -41,6 +41,44 @@ def named_by_noun(phrase: str, glossary: Glossary) -> list[Body]:
         return []
     fits = [b for b in glossary.bodies if full_name_has(b, said[1])]
     return fits if len(fits) == 1 else []
+
+
+def with_heads_named(question: str, glossary: Glossary) -> str:
+    """ "whats the difference between the gmg and the forum": "the forum", "the bank", "the refugee office", "human
+    rights office" (the noun a body's full name is built on, Body.head, after "the" or words of that full name)
+    searched and read as the one body that fits, when the question names it no other way ("… the gmg and GFMD");
+    not a noun several names share with no word to choose ("the office"), a number between ("the 2013 dialogue"),
+    nor a noun said what it is right there ("the bank of England")."""
+    named = {b.name for b in glossary.find(question)}
+    bodies = [b for b in glossary.bodies if b.name not in named]
+    words = words_of(question)
+    said = [w.group().lower() for w in words]
+    lowered = [_singular(w) for w in said]
+    for j in reversed(range(len(words))):  # from the end: the spans before stay where they are
+        fits = [b for b in bodies if b.head == without_s(said[j])]  # "the bank's", not "the groups"
+        start = j
+        while start > 0 and (wider := [b for b in fits if lowered[start - 1] in _name_words(b)]):
+            fits, start = wider, start - 1  # "the human rights office": the words say which office
+        start -= start > 0 and said[start - 1] == "the"
+        # "the geneva migration group" is another group: a word of its own before the name's words
+        own_word = start > 0 and said[start] != "the" and (not is_function_word(said[start - 1]) or said[
+            start - 1] in reference_words()["determiners"])  # nor "a trade conference": not a name
+        between = question[words[start].end() : words[j].start()]
+        if len(fits) == 1 and start < j and not own_word and not any(c.isdigit() for c in between) and not (
+                said_what_it_is(said[j + 1 : j + 2], place=False)):
+            own = words[j].group()[len(without_s(said[j])) :]  # "the bank's research": World Bank's
+            question = question[: words[start].start()] + fits[0].name + own + question[words[j].end() :]
+    return question
+
+
+def _singular(word: str) -> str:
+    """A word in lower case without "'s" or a plural "s" ("Refugees" → "refugee"), to match a name's words."""
+    word = without_s(word.lower())
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _name_words(body: Body) -> set[str]:
+    return {_singular(w.group()) for w in words_of(body.full)}
 
 
 def members_asked(previous: str, body: Body, glossary: Glossary) -> str | None:

@@ -28,13 +28,13 @@ from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteRejected, final
 from assistant.answering.question import question_words
 from assistant.answering.reader_model import load_model
+from assistant.antecedents import with_heads_named
 from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
 from assistant.offers import offered
 from assistant.others import excluded_bodies
 from assistant.overview import asks_for_overview, overview_answer
 from assistant.preamble import without_preamble
-from assistant.references import with_heads_named
 from assistant.retrieval import HybridRetriever, KeywordIndex
 from assistant.rewrite import Rewrite, rewrite_followup
 from assistant.settings import Settings
@@ -164,6 +164,8 @@ class Assistant:
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
         # "the forum", "the bank" in a question the conversation did not resolve: the one body they can be
         standalone = rewrite.text if rewrite else with_heads_named(asked, self.glossary)
+        # the user's own words, with "the forum" read as the body it is (what the answer must speak of)
+        state["own"] = state["question"] if rewrite else with_heads_named(state["question"], self.glossary)
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search
         excluded = excluded_bodies(question, standalone, self.window(history), self.glossary)
         return {**state, "rewrite": rewrite, "standalone": standalone, "excluded": excluded}
@@ -244,7 +246,7 @@ class Assistant:
         if self._uses_llm(state):
             return self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"),
                                    asked=state["question"], excluded=state["excluded"])
-        alone = self.answerer.answer(state["standalone"], state["docs"], asked=state["question"],
+        alone = self.answerer.answer(state["standalone"], state["docs"], asked=state.get("own", state["question"]),
                                      excluded=state["excluded"])
         return iter([offered(self, state, alone)])
 

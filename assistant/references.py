@@ -344,24 +344,6 @@ def said_what_it_is(following: list[str], place: bool = True) -> bool:
         ["at"], ["in"])
 
 
-def with_heads_named(question: str, glossary: Glossary) -> str:
-    """ "whats the difference between the gmg and the forum": "the forum", "the bank", "the fund" (the noun only one
-    body's full name is built on: Body.head) searched and read as that body when the question names it no other
-    way ("… the gmg and GFMD"); not a noun several names share ("the office"), a year between ("the 2013
-    dialogue"), nor a noun said what it is right there ("the bank of England")."""
-    named = {b.name for b in glossary.find(question)}
-    heads = [b.head for b in glossary.bodies]
-    bodies = {b.head: b for b in glossary.bodies if heads.count(b.head) == 1 and b.name not in named}
-    words = words_of(question)
-    lowered = [w.group().lower() for w in words]
-    for i in reversed(range(len(words) - 1)):  # from the end: the spans before stay where they are
-        body = bodies.get(lowered[i + 1]) if lowered[i] == "the" else None
-        if body is not None and not question[words[i].end() : words[i + 1].start()].strip() and not said_what_it_is(
-                lowered[i + 2 : i + 3], place=False):
-            question = question[: words[i].start()] + body.name + question[words[i + 1].end() :]
-    return question
-
-
 def set_aside_span(question: str) -> tuple[int, int] | None:
     """Where the question sets bodies aside ("… apart from IOM?", "besides UNHCR, who …?"): from the first of
     data/reference_words.txt's "besides" words to the end of its clause; None when it sets none aside."""

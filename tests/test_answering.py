@@ -491,6 +491,15 @@ def test_the_forum_with_no_conversation_is_the_gfmd(assistant):
     result = assistant.ask("What is the forum exactly?")
     assert result.answer.startswith("The GFMD is a voluntary"), result.answer
     assert result.standalone_question is None  # searched as the GFMD, shown as typed
+    # the answer must speak of the forum, as for "when did GFMD first meet?" (review: it quoted the GMG's meeting)
+    assert assistant.ask("when did the forum first meet?").abstained
+
+
+def test_a_group_a_member_speaks_about_is_not_where_it_is_placed(assistant):
+    """ "what did IOM say about the GFMD?" got IOM's overview, searched as "what did IOM say ?" (review): only "in",
+    "within", "inside", "to" place a member in a group (data/reference_words.txt "placing")."""
+    answer = assistant.ask("what did IOM say about the GFMD?").answer
+    assert not answer.startswith("IOM is dedicated"), answer
 
 
 def test_two_members_compared_within_the_group_are_compared_alone(assistant):

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.answering.parts import resolve_parts
 from assistant.answering.question import QuestionType, is_name, question_words, split_parts, whole_word
-from assistant.references import with_heads_named
+from assistant.antecedents import with_heads_named
 from assistant.rewrite import rewrite_followup
 from ingest.glossary import Glossary
 
@@ -1033,6 +1033,14 @@ def test_the_noun_a_full_name_is_built_on():
      "whats the difference between the gmg and GFMD in a nutshell"),
     ("the bank does research too right?", "World Bank does research too right?"),
     ("What is the forum exactly?", "What is GFMD exactly?"),
+    # words of its full name before it say which of the bodies sharing a noun is meant (round-11 probes)
+    ("human rights office in the group, what do they do", "OHCHR in GMG, what do they do"),
+    ("the refugee office's role", "UNHCR's role"),
+    ("which un agencies are in the migration group?", "which un agencies are in GMG?"),
+    # … but a word of its own makes another body ("the geneva migration group"), as does "a"; "groups" are several
+    ("what is the geneva migration group", "what is the geneva migration group"),
+    ("a trade conference in geneva", "a trade conference in geneva"),
+    ("how do the groups differ", "how do the groups differ"),
     # read as asked: a noun said what it is right there, a year between, a noun several names share, a body named
     ("what is the bank of england doing", "what is the bank of england doing"),
     ("what did the 2013 dialogue agree", "what did the 2013 dialogue agree"),

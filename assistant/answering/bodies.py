@@ -10,7 +10,7 @@ whichever sentence happens to share a common word with the question.
 from __future__ import annotations
 
 from assistant.answering.evidence import QuestionEvidence
-from assistant.answering.question import QuestionType, compare_words, question_words, without_s
+from assistant.answering.question import QuestionType, compare_words, question_words, without_carried, without_s
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
@@ -77,8 +77,7 @@ class BodyAnswers:
         preposition ("what does UNHCR do in the GMG?", "what's IOM's part in the GMG?"); None otherwise: "is UNHCR a
         member of the GMG?", "is the World Bank in the GMG?" ask about membership, which the member list answers, and
         "why did the World Bank leave the GMG?" is about the group too."""
-        # not an earlier question carried in brackets ("since when? (is IOM in the GMG?)")
-        own = question[: question.index(" (")] if question.endswith(")") and " (" in question else question
+        own = without_carried(question)  # not an earlier question carried in brackets ("since when? (is IOM …?)")
         named = self.glossary.find(own)
         members = [b for b in named if b.member]
         if len(members) != 1 or len(named) == 1 or not all(b.member or is_group(b) for b in named) or not any(
@@ -255,13 +254,14 @@ class BodyAnswers:
 
     @staticmethod
     def _placing(question: str, group: Body) -> tuple[int, int] | None:
-        """Where a preposition places something in `group`: "in the GMG", "within the GMG", "to the GMG"."""
+        """Where a preposition places something in `group` (data/reference_words.txt "placing": "in the GMG", "within
+        the GMG", "to the GMG"; not "about the GMG")."""
         words = words_of(question)
         lowered = [w.group().lower() for w in words]
         for parts in ([w.group().lower() for w in words_of(spelling)] for spelling in group.spellings):
             for i in range(1, len(words) - len(parts) + 1):
                 k = i - 1 - (i > 1 and lowered[i - 1] == "the")
-                if lowered[i : i + len(parts)] == parts and lowered[k] in reference_words()["prepositions"]:
+                if lowered[i : i + len(parts)] == parts and lowered[k] in reference_words()["placing"]:
                     return words[k].start(), words[i + len(parts) - 1].end()
         return None
 

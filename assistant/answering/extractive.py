@@ -35,6 +35,7 @@ from assistant.answering.question import (
     carried_question,
     question_words,
     split_parts,
+    without_carried,
     without_document_phrase,
 )
 from assistant.answering.reader import Candidate, Reader, Reading, is_question, quotable
@@ -130,7 +131,7 @@ class ExtractiveAnswerer:
         named = self.glossary.find(own_words)
         said = {m.group().lower() for m in words_of(own_words)}
         membership = bool(said & reference_words()["membership_nouns"]) or any(
-            is_group(b) and b.name not in excluded for b in (*named, *self.glossary.find(read)))
+            is_group(b) and b.name not in excluded for b in (*named, *self.glossary.find(without_carried(read))))
         return bool(excluded) and not {b.name for b in named} & set(excluded) and not membership
 
     def without_scope(self, question: str) -> str:

@@ -254,6 +254,11 @@ def carried_question(searched: str, asked: str) -> str | None:
     return searched[searched.index(" (") + 2 : -1]
 
 
+def without_carried(searched: str) -> str:
+    """`searched` without the earlier question a follow-up was read with, in brackets at its end."""
+    return searched[: searched.index(" (")] if searched.endswith(")") and " (" in searched else searched
+
+
 def is_name(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] is written as a name: capitalised where a sentence does not start
     ("Germany", "UNICEF"; not "¿Qué", nor "Hi"), an acronym of three letters or more or a word of four or more
