@@ -22,7 +22,7 @@ def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossa
     the same body, "who works with other UN agencies on this?" names other agencies as an object, not as what it
     asks for. Read on the user's own words, never on a rewrite carrying an earlier question."""
     named = {b.name for b in glossary.find(question)} - {b.name for b in set_aside(question, glossary)}
-    if not history or named or not _asks_for_others(question, history):
+    if not history or named or not asks_for_others(question, history):
         return ()  # "What other agencies does IOM cooperate with?": others than IOM, which the question names
     asked = history[-1][0].split("?")[0]  # a follow-up's core opens with the question it follows (_with_context)
     excluded: list[str] = []
@@ -36,7 +36,7 @@ def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossa
     return tuple(excluded)
 
 
-def _asks_for_others(question: str, history: list[tuple[str, str]]) -> bool:
+def asks_for_others(question: str, history: list[tuple[str, str]]) -> bool:
     """ "who else", "anyone else", "any other agency" (or "agencys", as typed), "which other agencies", "another
     member", "others?" (after a question asking who)."""
     ref = reference_words()

@@ -30,12 +30,13 @@ from assistant.antecedents import (
     members_asked,
     members_listed,
     named_by_noun,
+    with_heads_named,
 )
 from assistant.ellipses import negates, swap_modifier, swap_object, taken_back_from
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
-from assistant.others import others_asked
+from assistant.others import asks_for_others, others_asked
 from assistant.references import (
     OPENER,
     Reference,
@@ -339,6 +340,14 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
         return _membership(question, ref, history, glossary)
     if ref.kind == "definite":  # "the forum" in a question naming the SRSG: its own group when no chat body fits
         found = _definite(question, ref, history, glossary)
+        # "what does the fund do?" after UNHCR: the one body named by that noun, read again; not "who else in the
+        # group …?", whose earlier question says what else, nor "the forum - does he chair it?", whose "he" it does
+        words, ref_words = {m.group().lower() for m in words_of(question)}, reference_words()
+        alone = not words & (ref_words["pronoun"] | ref_words["demonstrative"] | ref_words["office"])
+        named = with_heads_named(question, glossary) if found is None and alone and not asks_for_others(
+            question, history) else question
+        if named != question:
+            return rewrite_followup(named, history, glossary, frame, share) or Rewrite(named, named)
         return found if found or names_something(question, glossary) else _after_unanswered(
             question, history[-1], glossary, frame, excluded, share) or _with_context(question, history[-1], glossary,
                                                                                frame, excluded)

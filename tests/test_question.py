@@ -146,6 +146,11 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         # "it's" is "it is": its "it" points back (round-8 probe: it was offered, not read)
         ([("What is the GFMD?", "")], "are you sure it's not run by the UN?", "are you sure GFMD's not run by"),
         ([("Who is the SRSG?", "Peter Sutherland is the SRSG.")], "how's that person picked", "SRSG"),
+        # "the fund" with no fund in the chat is the one body whose name is built on it (review); not when the
+        # question has a pronoun the chat resolves, or asks who else
+        ([("what does UNHCR do?", "")], "what does the fund do?", "what does UNFPA do?"),
+        ([("who is the srsg?", "Peter Sutherland is the SRSG.")], "the forum - does he chair it?", "(who is the srsg"),
+        ([("does the SRSG report to anyone?", "")], "how does the post link up with the forum?", "SRSG"),
         # "its" after "the forum" is the forum, which is what points back (round-10 probe: "its" became the GFMD's)
         ([("is the global forum a un process?", "")], "when did the forum hold its most recent meeting",
          "when did global forum hold its most recent meeting"),
