@@ -54,7 +54,8 @@ def with_heads_named(question: str, glossary: Glossary) -> str:
     words = words_of(question)
     said = [w.group().lower() for w in words]
     lowered = [_singular(w) for w in said]
-    for j in reversed(range(len(words))):  # from the end: the spans before stay where they are
+    j = len(words)
+    while (j := j - 1) >= 0:  # from the end: the spans before stay where they are
         fits = [b for b in bodies if b.head == without_s(said[j])]  # "the bank's", not "the groups"
         start = j
         while start > 0 and (wider := [b for b in fits if lowered[start - 1] in _name_words(b)]):
@@ -68,6 +69,7 @@ def with_heads_named(question: str, glossary: Glossary) -> str:
                 said_what_it_is(said[j + 1 : j + 2], place=False)):
             own = words[j].group()[len(without_s(said[j])) :]  # "the bank's research": World Bank's
             question = question[: words[start].start()] + fits[0].name + own + question[words[j].end() :]
+            j = start  # the words replaced are not read again
     return question
 
 
