@@ -106,6 +106,17 @@ def test_words_about_how_to_answer_are_no_topic(assistant, question, section):
     assert not result.abstained and result.citations[0].section == section, result.answer
 
 
+@pytest.mark.parametrize(("question", "section"), [
+    ("brain drain - who covers that?", "UNCTAD"),  # abstained: no passage says "covers"
+    ("which agency covers asylum?", "UNHCR"),
+])
+def test_verbs_asking_who_is_responsible_are_no_topic(assistant, question, section):
+    """ "who covers", "who runs", "who is in charge of" ask which body a topic belongs to; the verb is no word a
+    passage must use (data/question_words.txt; round-12 probes)."""
+    result = assistant.ask(question)
+    assert not result.abstained and result.citations[0].section == section, result.answer
+
+
 def test_a_name_only_an_earlier_question_wrote_is_no_reason_to_abstain(assistant):
     """ "which other member looks at the development impact of migration?" after "is brain drain getting worse in
     Africa?" is read with that question, and answered "The notes never mention “Africa”": the user did not write
