@@ -240,10 +240,13 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
     for i, m in enumerate(words_of(question)):
         if lowered[i] not in ref["locative"]:
             continue
-        # "in there", "… there?" at the end; not "is there", nor a place the question names (a member is no place)
+        # "in there", "… there?" at the end; not "is there", nor a place the question names (a member is no place);
+        # "what do agencies do there?" names nothing it could be done by ("what does the bank do there?" asks about
+        # the bank)
         at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
         members = [b for b in glossary.find(question[: m.start()]) if not is_group(b)]
-        if ((at_end or after_in) and not (i and asks_word(lowered[i - 1]))
+        existential = i and asks_word(lowered[i - 1]) and not (lowered[i - 1] == "do" and not glossary.find(question))
+        if ((at_end or after_in) and not existential
                 and not names_something(without_bodies(question[: m.start()], members), glossary)):
             return Reference("fragment")
     for phrase in ref["plural_refs"]:

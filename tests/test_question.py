@@ -129,6 +129,8 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         # a member body the question names is in the group "there" points back to (fu-265, followups tune)
         ([("who is in the gmg?", "")], "why's the world bank in there if it's a un thing", "in the gmg"),
         ([("what did the 2013 high level dialogue adopt", "")], "was sutherland there", "high level dialogue"),
+        # "do there" is a place, not "is there"; named nothing that acts there (round-12 probe: it stood alone)
+        ([("is the gfmd a un thing?", "")], "what do un agencies do there", "(is the gfmd a un thing?)"),
         ([("what do OHCHR and UNODC do on trafficking?", "")], "any overlap between the pair?", "OHCHR"),
         ([("How does the SRSG relate to the GFMD and the GMG?", "")], "do the three ever meet together?", "SRSG"),
         ([("explain smuggling and trafficking", "")], "which un office handles both", "smuggling"),
@@ -196,6 +198,7 @@ def test_follow_up_rewrite(history, question, expected):
         "Who's Peter Sutherland?", "Where's IOM?", "In 2006 and 2013, did UNHCR attend both?",
         "Who chairs the group that brings agency heads together?",
         "Does IOM have an office in Geneva, and who works there?",
+        "what does the world bank do there?",  # "do there" about a body it names (round-10 probe)
         # a body's head noun said with what it is ("the office of the high commissioner"; the World Bank named)
         "What does the Office of the High Commissioner for Human Rights do?", "is the world bank a UN bank?",
         "how does UNHCR differ from the office on drugs and crime?",  # the office named: the head of UNODC's name
