@@ -361,7 +361,8 @@ def fit_reader_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit the reader's models on the `tune` splits (golden suites + the benchmark's tune pages); write reader.json."""
-    from evals.fit_reader import collect_tune_data, fit_all, write
+    from evals.fit_reader import fit_all, write
+    from evals.tune_data import collect_tune_data
 
     data = collect_tune_data(bench, data_dir, cache)
     payload, report = fit_all(data["questions"], data["nulls"])
@@ -386,7 +387,7 @@ def cross_fit_command(
     """Held-out figures on `tune`: each fold of the golden tune cases asked with a reader fitted without it."""
     from assistant.settings import Settings
     from evals.cross_fit import fit_fold_readers, held_out_records, report, summary, write_summary
-    from evals.fit_reader import collect_tune_data
+    from evals.tune_data import collect_tune_data
 
     data = collect_tune_data(bench, data_dir, cache)
     readers = fit_fold_readers(data, folds, out)

@@ -44,7 +44,7 @@ def test_the_counter_finds_each_kind_of_rule(tmp_path):
 
 def test_the_tune_data_cache_goes_stale_when_the_corpus_the_benchmark_or_the_settings_change(tmp_path):
     from assistant.settings import Settings
-    from evals.fit_reader import tune_data_key
+    from evals.tune_data import tune_data_key
 
     root, bench = tmp_path / "repo", tmp_path / "bench"
     (root / "corpus").mkdir(parents=True)
