@@ -932,3 +932,10 @@ def test_an_answer_stating_the_detail_asked_for_opens_with_it(assistant):
         "The first meeting of the GMG took place on 9 May 2006")
     assert assistant.ask("who is the current chair of the GMG?").answer.startswith(
         "The GMG meets at regular intervals. The Chair is held on a rotating basis")
+
+
+def test_a_passage_grows_back_only_within_its_paragraph(assistant):
+    """ "who chairs the gmg?" grew back over the paragraph before and opened with the Geneva Migration Group's
+    founding (round-12 probes; about twenty chair questions of the earlier rounds read the same)."""
+    answer = assistant.ask("who chairs the gmg?").answer
+    assert answer.startswith("The GMG meets at regular intervals. The Chair is held on a rotating basis"), answer

@@ -354,8 +354,8 @@ class ExtractiveAnswerer:
             end, spare, taken = nxt.end, spare - words, taken | ({(nxt.source, nxt.start)} & chosen)
         for prv in before if grow_before else []:
             words = joins(prv, cand.source, prv.end, start, candidates, chosen, spare)
-            if words is None:
-                break
+            if words is None or "\n\n" in span_text(candidates, cand.source, prv.end, start):
+                break  # nor from the paragraph before ("who chairs the GMG?" opened with the Geneva group's founding)
             start, spare, taken = prv.start, spare - words, taken | ({(prv.source, prv.start)} & chosen)
         if (start, end) == (cand.start, cand.end):
             return start, end, cand.display, taken
