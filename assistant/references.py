@@ -322,6 +322,9 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     heads = {b.head for b in glossary.bodies} - {b.head for b in found}
     if set(lowered) & ref["membership_nouns"] and not any(is_group(b) for b in found):
         heads = set()  # "was the bank always a member": of the chat's group (not "is the bank a member of the gmg?")
+    if not named and lowered[0] in ref["definite_part"] and len(words) > 1 and any(
+            mark in question[words[0].end() : words[1].start()] for mark in (",", ":", "-", "–", "—")):
+        return Reference("definite", words[0].start(), words[0].end(), "", noun=lowered[0])  # "meetings - how often?"
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
         if question[words[i].end() : words[i + 1].start()].strip():

@@ -129,6 +129,8 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         # a member body the question names is in the group "there" points back to (fu-265, followups tune)
         ([("who is in the gmg?", "")], "why's the world bank in there if it's a un thing", "in the gmg"),
         ([("what did the 2013 high level dialogue adopt", "")], "was sutherland there", "high level dialogue"),
+        # a part of a body put first as the topic points back like "the meetings" (round-12 probe: it stood alone)
+        ([("gmg terms of reference", "")], "meetings - how often", "the gmg meetings - how often"),
         # "do there" is a place, not "is there"; named nothing that acts there (round-12 probe: it stood alone)
         ([("is the gfmd a un thing?", "")], "what do un agencies do there", "(is the gfmd a un thing?)"),
         ([("what do OHCHR and UNODC do on trafficking?", "")], "any overlap between the pair?", "OHCHR"),
