@@ -60,7 +60,7 @@ SEARCH_REFIT_LOST = ("lost with the refit on the tune data the example questions
     ["Who won the 2022 World Cup?", "How do I make a lasagna?", "What's the weather in Geneva tomorrow?",
      "How much money did migrants send home in remittances in 2005?",
      # plausible facts the notes never state, next to passages that look close
-     "What is the GMG's annual budget?", "How many staff work for the GMG?",
+     "What is the GMG's annual budget?", "How many staff work for the GMG?", "where's unhcr hq",
      "How long does each GMG chair serve before the chair rotates?", "What is the GMG's email address?",
      # the detail pinned is missing from what would be quoted: a year (2006's chair is no answer), the present
      pytest.param("Who chaired the GMG in 2013?", marks=pytest.mark.xfail(strict=True, reason=REFIT_LOST)),
