@@ -14,7 +14,7 @@ from assistant.answering.question import QuestionType, compare_words, question_w
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
-from assistant.references import is_group
+from assistant.references import is_group, without_bodies
 from assistant.retrieval import COMMON_IDF, KeywordIndex
 from assistant.words import asks_word, content_words, reference_words, words_of
 from ingest.glossary import Body, Glossary
@@ -85,7 +85,11 @@ class BodyAnswers:
             return None
         ref, said = reference_words(), [without_s(m.group().lower()) for m in words_of(own)]
         asking = next((w for w in said if asks_word(w) or w in ref["wh"]), None)  # "whats" too
-        return members[0] if asking in ref["wh"] and not set(said) & ref["membership_nouns"] else None
+        # a keyword query asking nothing yes or no: "refugee agency role in the gmg" (not "unhcr in the gmg")
+        rest = [m.group().lower() for m in words_of(without_bodies(own, named))]
+        query = asking is None and any(w in question_words() or content_words(w, question_words())
+                                       for w in rest if w not in ref["placing"])
+        return members[0] if (asking in ref["wh"] or query) and not set(said) & ref["membership_nouns"] else None
 
     def about_a_member(self, question: str, qtype: QuestionType) -> bool:
         """"What does UNDESA do on migration?": a question about a member body, asking neither who nor for a list
