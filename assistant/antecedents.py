@@ -7,7 +7,7 @@ data/reference_words.txt; nothing here names a body.
 
 from __future__ import annotations
 
-from assistant.answering.question import QuestionType, is_plural, without_s
+from assistant.answering.question import QuestionType, is_plural, question_words, without_s
 from assistant.references import CLAUSE_BREAK, full_name_has, is_group, said_what_it_is, without_bodies
 from assistant.words import asks_word, is_function_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
@@ -31,6 +31,26 @@ def asked_first(question: str, glossary: Glossary) -> list[Body]:
         if asked:  # not "can you help, I'm at UNDP, …": that clause asks about no body
             return asked + [b for b in bodies if b not in asked]
     return bodies
+
+
+def asked_together(previous: str, glossary: Glossary) -> list[Body]:
+    """The bodies an earlier question asked about side by side, which "they" / "them" then stand for ("how do they
+    work together?" after "what do the gmg and the gfmd do?"); none when it names fewer than two, or a member with a
+    group, which only places it ("what does UNHCR do in the GMG?": "they" is UNHCR)."""
+    bodies = glossary.find(previous)
+    if len(bodies) < 2 or any(b.member for b in bodies) and any(is_group(b) for b in bodies):
+        return []
+    return bodies
+
+
+def and_list(names: list[str]) -> str:
+    """ "IOM and UNHCR", "GMG, GFMD and SRSG"."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def names_a_body(noun: str) -> bool:
+    """ "that agency", "this organisation", "the same body": a noun that stands for a body (a framing word)."""
+    return bool(noun) and noun in question_words() and not is_function_word(noun)
 
 
 def named_by_noun(phrase: str, glossary: Glossary) -> list[Body]:

@@ -5,14 +5,14 @@ question ("What else does it do?"; not "Does the ILO have its own convention?"),
 the World Bank?", "And HIV?", "undesa too?", "sorry, i meant ilo"), a fragment with no content word ("Since when?"),
 or a word that only the conversation explains ("the group", "in there", "the pair", "more detail pls"; "the
 convention", "which conventions?" when the last turn spoke of them; a keyword query such as "Human trafficking"
-stands alone otherwise). The rewrite resolves the reference against the conversation's
-bodies (the glossary) or, failing that, carries the previous question as context in brackets. Earlier turns are
-given as their *core* (their own rewrite without carried context), so a rewrite holds at most one earlier question
-and never an earlier rewrite's carried context: rewrites do not nest.
+stands alone otherwise). The rewrite resolves the reference against the conversation's bodies (the glossary) or,
+failing that, carries the previous question as context in brackets. Earlier turns are given as their *core* (their
+own rewrite without carried context), so a rewrite holds at most one earlier question and never an earlier
+rewrite's carried context: rewrites do not nest.
 
-What makes a question lean on the conversation is found by references.py (and, for words the last turn said,
-by _said_last_turn here); this module resolves it. The words
-that decide this are a reviewed list (data/reference_words.txt); nothing here names a body.
+What makes a question lean on the conversation is found by references.py (and, for words the last turn said, by
+_said_last_turn here); this module resolves it. The words that decide this are a reviewed list
+(data/reference_words.txt); nothing here names a body.
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.answering.question import QuestionType, question_words
+from assistant.answering.question import QuestionType
 from assistant.antecedents import (
     MEMBERS,
     about_things,
+    and_list,
     asked_first,
+    asked_together,
     introduces_thing,
     members_asked,
     members_listed,
     named_by_noun,
+    names_a_body,
     with_heads_named,
 )
 from assistant.ellipses import negates, swap_modifier, swap_object, taken_back_from
@@ -47,7 +50,7 @@ from assistant.references import (
     set_aside_span,
     without_bodies,
 )
-from assistant.words import asks_word, content_words, is_function_word, names_something, reference_words, words_of
+from assistant.words import asks_word, content_words, names_something, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 
@@ -239,9 +242,9 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
             b for _, answer in reversed(history) for b in glossary.find(answer) if b.pronoun and b.name not in named]
     else:
         candidates = [b for b in candidates if not b.pronoun] or candidates
-    if _names_a_body(ref.noun):  # "that agency": one of the member bodies, not the group they form
+    if names_a_body(ref.noun):  # "that agency": one of the member bodies, not the group they form
         candidates = [b for b in candidates if b.member] or candidates
-    one_body = ref.word not in words["demonstrative"] or (_names_a_body(ref.noun) and ref.word in {"this", "that"})
+    one_body = ref.word not in words["demonstrative"] or (names_a_body(ref.noun) and ref.word in {"this", "that"})
     if not candidates or not one_body:
         # "when was that?", "these agencies": the earlier question says what is meant
         return _with_context(question, history[-1], glossary, frame, excluded)
@@ -268,6 +271,8 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
                            and (last or candidates[0].name in {b.name for b in counted})) else candidates[:2]
         replacement = " and ".join(_spelling(b, history, glossary) for b in pair)
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
+    elif ref.word in {"they", "them"} and not members and len(together := asked_together(previous, glossary)) > 1:
+        replacement = and_list([_spelling(b, history, glossary) for b in together])  # "how do they work together?"
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
 
@@ -289,8 +294,7 @@ def _which_of_them(question: str, ref: Reference, candidates: list[Body], histor
         name = _spelling(candidates[0], history, glossary)
         return question.lower().rindex("of", 0, ref.start), f"{name} members"
     members = [b for b in candidates if not is_group(b)]
-    names = [_spelling(b, history, glossary) for b in (members if len(members) > 1 else candidates)]
-    return ref.start, ", ".join(names[:-1]) + " and " + names[-1]
+    return ref.start, and_list([_spelling(b, history, glossary) for b in (members if len(members) > 1 else candidates)])
 
 
 def _spelling(body: Body, history: list[tuple[str, str]], glossary: Glossary) -> str:
@@ -302,11 +306,6 @@ def _spelling(body: Body, history: list[tuple[str, str]], glossary: Glossary) ->
         if spelled:
             return spelled
     return body.name
-
-
-def _names_a_body(noun: str) -> bool:
-    """ "that agency", "this organisation", "the same body": a noun that stands for a body (a framing word)."""
-    return bool(noun) and noun in question_words() and not is_function_word(noun)
 
 
 def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Glossary,

@@ -129,6 +129,11 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         # a member body the question names is in the group "there" points back to (fu-265, followups tune)
         ([("who is in the gmg?", "")], "why's the world bank in there if it's a un thing", "in the gmg"),
         ([("what did the 2013 high level dialogue adopt", "")], "was sutherland there", "high level dialogue"),
+        # "they" after a question on several bodies side by side is all of them (round-13 probes); not a group that
+        # only placed a member
+        ([("what do the gmg and the gfmd do", "")], "how do they work together?", "how do gmg and gfmd work together?"),
+        ([("gmg vs gfmd vs srsg", "")], "who coordinates them after 2013", "who coordinates gmg, gfmd and srsg"),
+        ([("what does unhcr do in the gmg?", "")], "do they work on return?", "do unhcr work on return?"),
         # a part of a body put first as the topic points back like "the meetings" (round-12 probe: it stood alone)
         ([("gmg terms of reference", "")], "meetings - how often", "the gmg meetings - how often"),
         # "do there" is a place, not "is there"; named nothing that acts there (round-12 probe: it stood alone)
