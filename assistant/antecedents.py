@@ -8,7 +8,14 @@ data/reference_words.txt; nothing here names a body.
 from __future__ import annotations
 
 from assistant.answering.question import QuestionType, is_plural, question_words, without_s
-from assistant.references import CLAUSE_BREAK, full_name_has, is_group, said_what_it_is, without_bodies
+from assistant.references import (
+    CLAUSE_BREAK,
+    full_name_has,
+    is_group,
+    said_what_it_is,
+    without_bodies,
+    without_set_aside,
+)
 from assistant.words import asks_word, is_function_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
@@ -33,12 +40,15 @@ def asked_first(question: str, glossary: Glossary) -> list[Body]:
     return bodies
 
 
-def asked_together(previous: str, glossary: Glossary) -> list[Body]:
+def asked_together(previous: str, question: str, glossary: Glossary) -> list[Body]:
     """The bodies an earlier question asked about side by side, which "they" / "them" then stand for ("how do they
-    work together?" after "what do the gmg and the gfmd do?"); none when it names fewer than two, or a member with a
-    group, which only places it ("what does UNHCR do in the GMG?": "they" is UNHCR)."""
-    bodies = glossary.find(previous)
-    if len(bodies) < 2 or any(b.member for b in bodies) and any(is_group(b) for b in bodies):
+    work together?" after "what do the gmg and the gfmd do?"), but those the question names itself ("is UNHCR older
+    than them?" after UNHCR and IOM: IOM); none when fewer than two remain, or a member comes with a group, which
+    only places it ("what does UNHCR do in the GMG?": "they" is UNHCR), or some were set aside."""
+    named = {b.name for b in glossary.find(question)}
+    bodies = [b for b in glossary.find(previous) if b.name not in named]
+    placed = any(b.member for b in bodies) and any(is_group(b) for b in bodies)
+    if len(bodies) < 2 or placed or len(glossary.find(without_set_aside(previous))) < len(glossary.find(previous)):
         return []
     return bodies
 
@@ -49,8 +59,9 @@ def and_list(names: list[str]) -> str:
 
 
 def names_a_body(noun: str) -> bool:
-    """ "that agency", "this organisation", "the same body": a noun that stands for a body (a framing word)."""
-    return bool(noun) and noun in question_words() and not is_function_word(noun)
+    """ "that agency", "this organisation", "the same body": a noun that stands for a body (a framing word, not a
+    framing verb: "does this oversee the agencies?" keeps its verb)."""
+    return bool(noun) and noun in question_words() and noun in reference_words()["body_nouns"]
 
 
 def named_by_noun(phrase: str, glossary: Glossary) -> list[Body]:

@@ -245,7 +245,8 @@ def _said_before(question: str, lowered: list[str], glossary: Glossary, ref: dic
         # the bank)
         at_end, after_in = i == len(lowered) - 1, i > 0 and lowered[i - 1] in ref["prepositions"]
         members = [b for b in glossary.find(question[: m.start()]) if not is_group(b)]
-        existential = i and asks_word(lowered[i - 1]) and not (lowered[i - 1] == "do" and not glossary.find(question))
+        existential = i and asks_word(lowered[i - 1]) and not (lowered[i - 1] == "do" and not glossary.find(question)
+                                                               and not _head_named(lowered, glossary))
         if ((at_end or after_in) and not existential
                 and not names_something(without_bodies(question[: m.start()], members), glossary)):
             return Reference("fragment")
@@ -323,7 +324,9 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
     if set(lowered) & ref["membership_nouns"] and not any(is_group(b) for b in found):
         heads = set()  # "was the bank always a member": of the chat's group (not "is the bank a member of the gmg?")
     if not named and lowered[0] in ref["definite_part"] and len(words) > 1 and any(
-            mark in question[words[0].end() : words[1].start()] for mark in (",", ":", "-", "–", "—")):
+            mark in question[words[0].end() : words[1].start()] for mark in (",", ":", "-", "–", "—")) and not (
+            len(content_words(question[words[1].start() :], frozenset())) > 1):  # "chair: who holds it?", not a
+        # question of its own ("members - how many countries ratified the convention?", "meetings, workshops and …")
         return Reference("definite", words[0].start(), words[0].end(), "", noun=lowered[0])  # "meetings - how often?"
     for i, word in enumerate(lowered[:-1]):
         noun = lowered[i + 1]
@@ -340,6 +343,12 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         if definite and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None
+
+
+def _head_named(lowered: list[str], glossary: Glossary) -> bool:
+    """ "the bank", "the fund": "the" before the noun a body's full name is built on (Body.head)."""
+    heads = {b.head for b in glossary.bodies}
+    return any(w == "the" and nxt in heads for w, nxt in zip(lowered, lowered[1:], strict=False))
 
 
 def said_what_it_is(following: list[str], place: bool = True) -> bool:

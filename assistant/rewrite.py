@@ -271,7 +271,8 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
                            and (last or candidates[0].name in {b.name for b in counted})) else candidates[:2]
         replacement = " and ".join(_spelling(b, history, glossary) for b in pair)
         start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
-    elif ref.word in {"they", "them"} and not members and len(together := asked_together(previous, glossary)) > 1:
+    elif ref.word in {"they", "them"} and not members and before[-2:] != ["which", "of"] and (
+            together := asked_together(previous, question, glossary)):
         replacement = and_list([_spelling(b, history, glossary) for b in together])  # "how do they work together?"
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)

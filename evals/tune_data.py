@@ -102,8 +102,8 @@ def null_questions(assistant, corpus: str) -> list[dict]:
 
 
 # and the golden SUITES (not followups.jsonl, near_misses.jsonl)
-KEYED = ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*", "evals/fit_reader.py",
-         "evals/tune_data.py", "evals/external.py", "evals/golden_io.py")
+KEYED = ("assistant/**/*.py", "assistant/data/*", "ingest/**/*.py", "corpus/*", "evals/tune_data.py",
+         "evals/external.py", "evals/golden_io.py")
 
 
 def tune_data_key(settings, bench: Path, root: Path = ROOT) -> str:

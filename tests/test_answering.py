@@ -507,6 +507,11 @@ def test_the_forum_with_no_conversation_is_the_gfmd(assistant):
     assert assistant.ask("when did the forum first meet?").abstained
 
 
+def test_a_keyword_query_of_a_member_in_the_group_and_nothing_else_gets_the_member_list(assistant):
+    """ "unhcr in the gmg please" asks whether it is in the group: courtesy words ask nothing (review)."""
+    assert "consists of 10 organizations" in assistant.ask("unhcr in the gmg please").answer
+
+
 def test_a_group_a_member_speaks_about_is_not_where_it_is_placed(assistant):
     """ "what did IOM say about the GFMD?" got IOM's overview, searched as "what did IOM say ?" (review): only "in",
     "within", "inside", "to" place a member in a group (data/reference_words.txt "placing")."""

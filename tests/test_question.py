@@ -134,6 +134,13 @@ def rewrite(question: str, history: list[tuple[str, str]]) -> str | None:
         ([("what do the gmg and the gfmd do", "")], "how do they work together?", "how do gmg and gfmd work together?"),
         ([("gmg vs gfmd vs srsg", "")], "who coordinates them after 2013", "who coordinates gmg, gfmd and srsg"),
         ([("what does unhcr do in the gmg?", "")], "do they work on return?", "do unhcr work on return?"),
+        # not the bodies the question names itself, nor "which of them" (review)
+        ([("what do UNHCR and IOM do", "")], "is UNHCR older than them?", "is UNHCR older than IOM?"),
+        ([("what do the gmg and the gfmd do", "")], "which of them is older?", "which gmg members is older?"),
+        # a framing verb after "this" is no body noun: the verb stays (review)
+        ([("what does the gmg do?", "")], "does this oversee the agencies?", "does this oversee the agencies? ("),
+        # "do there" with a body named by its head noun asks about that body (review)
+        ([("is the gfmd a un thing?", "")], "what does the bank do there?", "what does World Bank do there?"),
         # a part of a body put first as the topic points back like "the meetings" (round-12 probe: it stood alone)
         ([("gmg terms of reference", "")], "meetings - how often", "the gmg meetings - how often"),
         # "do there" is a place, not "is there"; named nothing that acts there (round-12 probe: it stood alone)
@@ -206,6 +213,7 @@ def test_follow_up_rewrite(history, question, expected):
         "Who chairs the group that brings agency heads together?",
         "Does IOM have an office in Geneva, and who works there?",
         "what does the world bank do there?",  # "do there" about a body it names (round-10 probe)
+        "members - how many countries have ratified the migrant workers convention?",  # a question of its own (review)
         # a body's head noun said with what it is ("the office of the high commissioner"; the World Bank named)
         "What does the Office of the High Commissioner for Human Rights do?", "is the world bank a UN bank?",
         "how does UNHCR differ from the office on drugs and crime?",  # the office named: the head of UNODC's name

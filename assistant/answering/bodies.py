@@ -73,10 +73,10 @@ class BodyAnswers:
         return kept or ranked
 
     def member_placed(self, question: str) -> Body | None:
-        """The one member body a wh-question asks about when the groups it also names only place it, after a
-        preposition ("what does UNHCR do in the GMG?", "what's IOM's part in the GMG?"); None otherwise: "is UNHCR a
-        member of the GMG?", "is the World Bank in the GMG?" ask about membership, which the member list answers, and
-        "why did the World Bank leave the GMG?" is about the group too."""
+        """The one member body a wh-question or a keyword query asks about when the groups it also names only place
+        it, after a preposition ("what does UNHCR do in the GMG?", "refugee agency role in the gmg"); None otherwise:
+        "is UNHCR a member of the GMG?", "is the World Bank in the GMG?" ask about membership, which the member list
+        answers, and "why did the World Bank leave the GMG?" is about the group too."""
         own = without_carried(question)  # not an earlier question carried in brackets ("since when? (is IOM …?)")
         named = self.glossary.find(own)
         members = [b for b in named if b.member]
@@ -88,7 +88,7 @@ class BodyAnswers:
         # a keyword query asking nothing yes or no: "refugee agency role in the gmg" (not "unhcr in the gmg")
         rest = [m.group().lower() for m in words_of(without_bodies(own, named))]
         query = asking is None and any(w in question_words() or content_words(w, question_words())
-                                       for w in rest if w not in ref["placing"])
+                                       for w in rest if w not in ref["placing"] | ref["courtesy"])
         return members[0] if (asking in ref["wh"] or query) and not set(said) & ref["membership_nouns"] else None
 
     def about_a_member(self, question: str, qtype: QuestionType) -> bool:

@@ -28,7 +28,7 @@ from assistant.answering.evidence import QuestionEvidence, exact_coverage, soft_
 from assistant.answering.example_questions import ExampleQuestions
 from assistant.answering.lists import ListQuotes
 from assistant.answering.parts import resolve_parts
-from assistant.answering.passages import REFERS_BACK, elided, joins, same_version, span_text
+from assistant.answering.passages import REFERS_BACK, elided, has_blank_line, joins, same_version, span_text
 from assistant.answering.question import (
     QuestionType,
     asks_about_each_document,
@@ -354,7 +354,7 @@ class ExtractiveAnswerer:
             end, spare, taken = nxt.end, spare - words, taken | ({(nxt.source, nxt.start)} & chosen)
         for prv in before if grow_before else []:
             words = joins(prv, cand.source, prv.end, start, candidates, chosen, spare)
-            if words is None or "\n\n" in span_text(candidates, cand.source, prv.end, start):
+            if words is None or has_blank_line(span_text(candidates, cand.source, prv.end, start)):
                 break  # nor from the paragraph before ("who chairs the GMG?" opened with the Geneva group's founding)
             start, spare, taken = prv.start, spare - words, taken | ({(prv.source, prv.start)} & chosen)
         if (start, end) == (cand.start, cand.end):

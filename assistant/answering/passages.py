@@ -73,6 +73,11 @@ def elided(clauses: list[str], keep: list[int]) -> str:
     return text if text.rstrip().endswith((".", "…")) else text.rstrip(" ;,") + "."
 
 
+def has_blank_line(gap: str) -> bool:
+    """Whether text between two sentences holds a blank line (spaces allowed, as ingest/sections.py reads one)."""
+    return any(not line.strip() for line in gap.split("\n")[1:-1])
+
+
 def joins(neighbour: Candidate, source: str, gap_start: int, gap_end: int, candidates: list[Candidate],
            chosen: set[tuple[str, int]], spare: int) -> int | None:
     """The words `neighbour` adds to a span, or None when it cannot join: it does not fit, it asks (the next
