@@ -61,7 +61,8 @@ def and_list(names: list[str]) -> str:
 def names_a_body(noun: str) -> bool:
     """ "that agency", "this organisation", "the same body": a noun that stands for a body (a framing word, not a
     framing verb: "does this oversee the agencies?" keeps its verb)."""
-    return bool(noun) and noun in question_words() and noun in reference_words()["body_nouns"]
+    return bool(noun) and noun in question_words() and noun in reference_words()["body_nouns"] and not (
+        is_function_word(noun))
 
 
 def named_by_noun(phrase: str, glossary: Glossary) -> list[Body]:
