@@ -75,6 +75,21 @@ def named_by_noun(phrase: str, glossary: Glossary) -> list[Body]:
     return fits if len(fits) == 1 else []
 
 
+def described_by_name(phrase: str, glossary: Glossary) -> list[Body]:
+    """ "the labour one", "the refugee agency", "the bank one": the one body whose full name holds every word that
+    describes it (International Labour Organization, World Bank); none when several fit ("the development one",
+    "the united nations one") or a word says which of several ("the second one", "the other agency")."""
+    ref = reference_words()
+    said = [m.group().lower() for m in words_of(phrase)]
+    if len(said) < 3 or said[0] != "the" or said[-1] not in {"one", "ones"} | ref["body_nouns"] | ref["definite_body"]:
+        return []
+    words = {_singular(w) for w in said[1:-1]}
+    if words & ref["one_modifiers"]:  # "the second one": which of a list (ordinals.py)
+        return []
+    fits = [b for b in glossary.bodies if words <= _name_words(b)]
+    return fits if len(fits) == 1 else []
+
+
 def with_heads_named(question: str, glossary: Glossary) -> str:
     """ "whats the difference between the gmg and the forum": "the forum", "the bank", "the refugee office", "human
     rights office" (the noun a body's full name is built on, Body.head, after "the" or words of that full name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant.answering.question import PLURALS, is_plural, without_s
+from assistant.answering.question import PLURALS, attribute_words, is_plural, without_s
 from assistant.words import asks_word, content_words, names_something, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
@@ -335,7 +335,7 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         head = word == "the" and noun in heads  # "are you sure the bank is in the gmg?": whatever else is named
         if named and not head:
             continue
-        owner_named = said_what_it_is(lowered[i + 2 : i + 3])
+        owner_named = said_what_it_is(lowered[i + 2 : i + 3]) and not _says_when(lowered[i + 2 :])
         # "the job" ends its phrase ("who held the job?", "is the role in the UN?"), not "the job market"
         office = noun in ref["office"] and all(asks_word(w) or w in ref["prepositions"] for w in lowered[i + 2 : i + 3])
         part = noun in ref["definite_part"] or office
@@ -343,6 +343,13 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
         if definite and not owner_named:
             return Reference("definite", words[i].start(), words[i + 1].end(), word, noun=noun)
     return None
+
+
+def _says_when(following: list[str]) -> bool:
+    """ "the group at the moment", "the chair at present": when (a phrase of data/attribute_words.txt), not what
+    the noun is ("the agency at the top")."""
+    phrases = {p for asked, _ in attribute_words() for p in asked if " " in p}
+    return any(" ".join(following[: len(p.split())]) == p for p in phrases)
 
 
 def _head_named(lowered: list[str], glossary: Glossary) -> bool:

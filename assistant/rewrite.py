@@ -28,6 +28,7 @@ from assistant.antecedents import (
     and_list,
     asked_first,
     asked_together,
+    described_by_name,
     introduces_thing,
     members_asked,
     members_listed,
@@ -173,7 +174,7 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     old = [b for b in taken_back if glossary.mentions(previous, b)] or asked_first(previous, glossary)
     rest = without_bodies(asked, new)
     if not new:  # "no, I meant the forum": the GFMD
-        new = named_by_noun(asked, glossary)
+        new = named_by_noun(asked, glossary) or described_by_name(asked, glossary)
         rest = "" if new else rest
     swapped = swap_modifier(previous, asked) or swap_object(previous, asked, glossary, frame)
     if swapped:

@@ -434,6 +434,28 @@ def test_a_correction_naming_a_body_by_its_noun_swaps_it_in():
     assert rewrite("and the agency?", [("who chairs the GMG?", "The GMG …")]) == "and the agency? (who chairs the GMG?)"
 
 
+def test_an_ellipsis_describing_a_body_by_words_of_its_name_swaps_it_in():
+    """ "and the labour one?" after a question on OHCHR was read with that question in brackets and answered about
+    OHCHR again (round-14 blind probe): the one body whose full name holds the describing words is meant."""
+    ohchr = [("what does ohchr do", "OHCHR promotes …")]
+    assert rewrite("and the labour one?", ohchr) == "what does ILO do"
+    assert rewrite("what about the refugee agency", ohchr) == "what does UNHCR do"
+    assert rewrite("and the bank one?", [("what does undp do on remittances", "UNDP …")]) \
+        == "what does World Bank do on remittances"
+    # words several names share say no one body, nor does an order among the bodies
+    assert rewrite("and the development one?", ohchr) == "and the development one? (what does ohchr do)"
+    assert rewrite("and the united nations one?", ohchr) == "and the united nations one? (what does ohchr do)"
+
+
+def test_a_definite_noun_before_when_it_is_asked_still_points_back():
+    """ "who leads the group at the moment" after a question on the ILO was used as asked, so the next turn's "the
+    chair" became the ILO's (round-14 blind probe): "at the moment" says when, not which group."""
+    ilo = [("what does the ilo do", "ILO, the UN specialized agency …")]
+    assert rewrite("who leads the group at the moment", ilo) == "who leads GMG at the moment"
+    assert rewrite("who chairs the group at present", ilo) == "who chairs GMG at present"
+    assert rewrite("the agency in charge", ilo) == "the agency in charge (what does the ilo do)"
+
+
 def test_they_after_a_question_on_a_groups_members_are_the_members():
     """ "list them alphabetically" after "gmg members?" was searched as "list gmg alphabetically" and abstained (round-5
     blind probe): "they"/"them" after a question on a group's members are those members, in the question's noun."""
