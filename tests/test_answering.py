@@ -117,6 +117,17 @@ def test_verbs_asking_who_is_responsible_are_no_topic(assistant, question, secti
     assert not result.abstained and result.citations[0].section == section, result.answer
 
 
+@pytest.mark.parametrize(("question", "section"), [
+    ("ok so what does special representative actually do", "Functions of SRSG"),  # round-15 probe, a follow-up
+    ("shared priorities also pls", "Areas for further coordination"),  # round 15, after the terms of reference
+])
+def test_courtesies_the_notes_never_use_are_no_topic(assistant, question, section):
+    """ "ok", "pls", "thx" (data/reference_words.txt: interjections, courtesy) are words the notes never use, which
+    counted as a topic no passage covers: both abstained."""
+    result = assistant.ask(question)
+    assert not result.abstained and result.citations[0].section.startswith(section), result.answer
+
+
 def test_a_name_only_an_earlier_question_wrote_is_no_reason_to_abstain(assistant):
     """ "which other member looks at the development impact of migration?" after "is brain drain getting worse in
     Africa?" is read with that question, and answered "The notes never mention “Africa”": the user did not write
