@@ -43,7 +43,7 @@ DATE_PATTERN = re.compile(
     r"(?<!post-)(?<!pre-)\b(?:1[89]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b", re.I)
 NUMBER_PATTERN = re.compile(
-    r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|first|second|third)\b", re.I)
+    r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b", re.I)
 
 
 @lru_cache(maxsize=1)
