@@ -86,7 +86,9 @@ def described_by_name(phrase: str, glossary: Glossary) -> list[Body]:
     words = {_singular(w) for w in said[1:-1]}
     if words & ref["one_modifiers"]:  # "the second one": which of a list (ordinals.py)
         return []
-    fits = [b for b in glossary.bodies if words <= _name_words(b)]
+    # a noun only some names have must be the body's own ("the labour group" is no ILO)
+    head = said[-1] if said[-1] in ref["definite_body"] - ref["body_nouns"] else None
+    fits = [b for b in glossary.bodies if words <= _name_words(b) and (head is None or full_name_has(b, head))]
     return fits if len(fits) == 1 else []
 
 

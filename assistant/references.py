@@ -346,9 +346,10 @@ def _definite_reference(question: str, words: list[re.Match], lowered: list[str]
 
 
 def _says_when(following: list[str]) -> bool:
-    """ "the group at the moment", "the chair at present": when (a phrase of data/attribute_words.txt), not what
-    the noun is ("the agency at the top")."""
-    phrases = {p for asked, _ in attribute_words() for p in asked if " " in p}
+    """ "the group at the moment", "the chair at present": a time after the noun (a phrase of
+    data/attribute_words.txt opening with a preposition), not what the noun is ("the agency at the top")."""
+    prepositions = reference_words()["prepositions"]
+    phrases = {p for asked, _ in attribute_words() for p in asked if p.split()[0] in prepositions and " " in p}
     return any(" ".join(following[: len(p.split())]) == p for p in phrases)
 
 

@@ -28,6 +28,12 @@ def reference_words() -> dict[str, frozenset[str]]:
     return {kind: frozenset(words) for kind, words in _reference_lines().items()}
 
 
+def courtesies() -> frozenset[str]:
+    """Interjections and courtesies ("ok", "pls", "thx"; data/reference_words.txt): words that ask nothing."""
+    ref = reference_words()
+    return ref["interjections"] | ref["courtesy"]
+
+
 def ordinal_place(word: str) -> int | None:
     """Where an ordinal points ("second" → 1; the line's last word, "last", → -1); None for other words."""
     order = _reference_lines()["ordinals"]

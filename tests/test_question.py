@@ -442,6 +442,8 @@ def test_an_ellipsis_describing_a_body_by_words_of_its_name_swaps_it_in():
     assert rewrite("what about the refugee agency", ohchr) == "what does UNHCR do"
     assert rewrite("and the bank one?", [("what does undp do on remittances", "UNDP …")]) \
         == "what does World Bank do on remittances"
+    # a noun only some names have must be the body's own: "the labour group" is no ILO
+    assert rewrite("and the labour group?", ohchr) == "and the labour group? (what does ohchr do)"
     # words several names share say no one body, nor does an order among the bodies
     assert rewrite("and the development one?", ohchr) == "and the development one? (what does ohchr do)"
     assert rewrite("and the united nations one?", ohchr) == "and the united nations one? (what does ohchr do)"

@@ -35,7 +35,7 @@ from assistant.answering.question import QuestionType, is_name, question_words, 
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
 from assistant.models import Citation
-from assistant.words import reference_words
+from assistant.words import courtesies
 from ingest.glossary import Glossary
 
 LEADING = 3  # passages whose words the question-level coverage is measured over
@@ -109,16 +109,11 @@ class Reader:
         self.model = model
         self.examples = examples or ExampleQuestions()  # the corpus' example questions per sentence
         self.encoder = Encoder(embeddings)
-        self._frame = {t for w in question_words() for t in keyword.terms(w)} | self._courtesies(keyword)
+        # and interjections and courtesies the corpus never uses ("ok so …", "… pls"): no topic of the question
+        self._frame = {t for w in question_words() for t in keyword.terms(w)} | {
+            t for w in courtesies() for t in keyword.terms(w) if t not in keyword.idf}
         self._chunk_stems = lru_cache(maxsize=20_000)(self._stems)  # a chunk's stems (with its section's)
         self._synonyms = self._synonym_map()
-
-    @staticmethod
-    def _courtesies(keyword) -> set[str]:
-        """Interjections and courtesies ("ok so …", "… pls") the corpus never uses: they say nothing of what is asked,
-        and as words the documents lack they made "ok so what does the srsg do" read as off-topic."""
-        ref = reference_words()
-        return {t for w in ref["interjections"] | ref["courtesy"] for t in keyword.terms(w) if t not in keyword.idf}
 
     def forget_passages(self) -> None:
         """Forget everything remembered per text (token vectors, stems, bodies named): benchmarks time a question
