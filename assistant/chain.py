@@ -29,6 +29,7 @@ from assistant.answering.llm import Event, LLMAnswerer, LLMRewriter, RewriteReje
 from assistant.answering.question import question_words
 from assistant.answering.reader_model import load_model
 from assistant.antecedents import with_heads_named
+from assistant.document_scope import scope_of
 from assistant.markers import marker_ids, span_ends
 from assistant.models import CitedAnswer
 from assistant.offers import offered
@@ -154,16 +155,25 @@ class Assistant:
         social = social_reply(question, self.manifest.titles())
         if social is not None:  # "thanks!", "hi, what is this about?": nothing to search or rewrite
             return {**state, "social": social, "rewrite": None, "standalone": question}
-        if asks_for_overview(question, self.glossary):  # "summarize the 2013 note": the documents' openings
-            return {**state, "overview": True, "rewrite": None, "standalone": question}
         history = inputs.get("history")
         # "hi, new here - what does UNDP do?": the question, searched; "remmitances" as "remittances"
         asked = self.speller.correct(without_social_opening(question))
+        # "what does the 2006 note say about the chair?": that note only (not within a caller's own filter)
+        scope = None if inputs.get("filter") else scope_of(asked, self.store, self.manifest)
+        if asks_for_overview(question, self.glossary) or scope and asks_for_overview(scope.question, self.glossary):
+            # "summarize the 2013 note", "summarise the older note": the documents' (or that one's) openings
+            return {**state, "overview": True, "rewrite": None, "standalone": question,
+                    "document": scope.document.source if scope else None}
         # "I'm an evaluator. Which member covers migration statistics?": the question, searched and answered
         asked = without_preamble(asked, self.glossary, self.answerer.keyword.knows, question_words(), bool(history))
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
         # "the forum", "the bank" in a question the conversation did not resolve: the one body they can be
         standalone = rewrite.text if rewrite else with_heads_named(asked, self.glossary)
+        if scope is None and rewrite is not None and not inputs.get("filter"):  # "and unhcr?" after "what does the
+            scope = scope_of(standalone, self.store, self.manifest)  # 2006 note say about the ilo?": that note
+        if scope is not None:  # searched and read without the phrase; the question and its rewrite keep it
+            standalone, state["document"] = scope.without_phrase(standalone), scope.document.source
+            state["notes"].append(f"Searched only “{scope.document.title}”, the document the question names.")
         # the user's own words, with "the forum" read as the body it is (what the answer must speak of)
         state["own"] = state["question"] if rewrite else with_heads_named(state["question"], self.glossary)
         # "who else?", "… apart from IOM?": the bodies set aside are left out of the search
@@ -228,12 +238,12 @@ class Assistant:
 
     @staticmethod
     def search_filter(state: dict) -> dict | None:
-        """The caller's filter, and for "who else?" no section of a body the user already has."""
-        asked, excluded = state.get("filter"), state.get("excluded")
-        if not excluded:
-            return asked
-        others = {"section": {"$nin": list(excluded)}}
-        return {"$and": [asked, others]} if asked else others
+        """The caller's filter, the document the question names, and for "who else?" no section of a body the user
+        already has."""
+        parts = [state.get("filter"), {"source": state["document"]} if state.get("document") else None,
+                 {"section": {"$nin": list(state["excluded"])}} if state.get("excluded") else None]
+        parts = [p for p in parts if p]
+        return {"$and": parts} if len(parts) > 1 else parts[0] if parts else None
 
     def _answer_source(self, state: dict) -> Iterator[Event | CitedAnswer]:
         """What the answer step streams: a social reply, the corpus overview, the LLM's events, or the extractive
@@ -241,14 +251,16 @@ class Assistant:
         if state.get("social") is not None:  # no search, no model: the reply, finished like any answer
             return iter([CitedAnswer(question=state["question"], answer=state["social"], social=True)])
         if state.get("overview"):
-            return iter([overview_answer(state["question"], self.store, self.answerer.reader,
-                                         sorted(self.manifest.files), self.settings.answer_max_words)])
+            sources = [state["document"]] if state.get("document") else sorted(self.manifest.files)
+            return iter([overview_answer(state["question"], self.store, self.answerer.reader, sources,
+                                         self.settings.answer_max_words)])
         if self._uses_llm(state):
             return self.llm.stream(state["standalone"], state["docs"], unavailable=state.get("unavailable"),
                                    asked=state["question"], excluded=state["excluded"])
         alone = self.answerer.answer(state["standalone"], state["docs"], asked=state.get("own", state["question"]),
                                      excluded=state["excluded"])
-        return iter([offered(self, state, alone)])
+        # no offer within a document's scope: a "yes" would ask the offered reading of all of them
+        return iter([alone if state.get("document") else offered(self, state, alone)])
 
     def _answer_events(self, state: dict) -> Iterator[Event | CitedAnswer]:
         if state["rewrite"] is not None:

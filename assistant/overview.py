@@ -38,6 +38,11 @@ def overview_phrases() -> tuple[str, ...]:
     return _overview_lists()[0]
 
 
+def document_words() -> frozenset[str]:
+    """The words that name the documents themselves ("note", "documents", …; data/overview.txt)."""
+    return _overview_lists()[1]
+
+
 _ASKS_A_FACT = re.compile(r"\b(?:who|whom|whose|which|where|when|why|how)\b", re.I)
 
 

@@ -33,6 +33,16 @@ def test_summarize_the_2013_note_quotes_its_opening(assistant, ingested):
     assert text[result.citations[0].start : result.citations[0].end] == result.citations[0].text
 
 
+@pytest.mark.parametrize(("question", "source"), [
+    ("summarise the coordination note for me", "srsg-gfmd-gmg-coordination-note.txt"),  # abstained (round 16)
+    ("summarize the older note", "gmg-information-note-2006.txt"),
+    ("give me an overview of the 2014 note", "srsg-gfmd-gmg-coordination-note.txt"),  # summarised both
+])
+def test_an_overview_of_the_document_a_question_names_quotes_that_one(assistant, question, source):
+    result = assistant.ask(question)
+    assert not result.abstained and {c.source for c in result.citations} == {source}, result.answer
+
+
 def test_an_overview_of_all_notes_quotes_each_one(assistant):
     result = assistant.ask("give me an overview")
     assert {c.source for c in result.citations} == {"gmg-information-note-2006.txt",
