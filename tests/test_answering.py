@@ -100,6 +100,7 @@ def test_a_question_after_a_sentence_about_the_asker_is_answered(assistant):
 @pytest.mark.parametrize(("question", "section"), [
     ("what are the special rapporteurs exactly", "OHCHR"),  # abstained: "exactly" counted as a topic never covered
     ("the protocols, which ones exactly", "UNODC"),
+    ("what are the purposes it lists", "The GMG: what for?"),  # "lists" asks for the items (round-16 probe)
 ])
 def test_words_about_how_to_answer_are_no_topic(assistant, question, section):
     """How the asker wants the answer ("exactly", "in plain words", "their angle") is no word a passage must cover
