@@ -158,8 +158,9 @@ class Assistant:
         history = inputs.get("history")
         # "hi, new here - what does UNDP do?": the question, searched; "remmitances" as "remittances"
         asked = self.speller.correct(without_social_opening(question))
-        # "what does the 2006 note say about the chair?": that note only (not within a caller's own filter)
-        scope = None if inputs.get("filter") else scope_of(asked, self.store, self.manifest)
+        # "what does the 2006 note say about the chair?": that note only (a caller's own filter is never narrowed)
+        scoped = not inputs.get("filter")
+        scope = scope_of(asked, self.store, self.manifest) if scoped else None
         if asks_for_overview(question, self.glossary) or scope and asks_for_overview(scope.question, self.glossary):
             # "summarize the 2013 note", "summarise the older note": the documents' (or that one's) openings
             return {**state, "overview": True, "rewrite": None, "standalone": question,
@@ -169,7 +170,7 @@ class Assistant:
         rewrite = self.rewrite(asked, history, inputs.get("mode"), state) if history else None
         # "the forum", "the bank" in a question the conversation did not resolve: the one body they can be
         standalone = rewrite.text if rewrite else with_heads_named(asked, self.glossary)
-        if scope is None and rewrite is not None and not inputs.get("filter"):  # "and unhcr?" after "what does the
+        if scope is None and rewrite is not None and scoped:  # "and unhcr?" after "what does the
             scope = scope_of(standalone, self.store, self.manifest)  # 2006 note say about the ilo?": that note
         if scope is not None:  # searched and read without the phrase; the question and its rewrite keep it
             standalone, state["document"] = scope.without_phrase(standalone), scope.document.source

@@ -17,30 +17,32 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.answering.evidence import YEAR
 from assistant.answering.question import question_words, split_parts
 from assistant.overview import document_words
 from assistant.words import courtesies, reference_words, words_of
 
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’-]*")  # words and numbers ("the 2006 note")
 _OPENER = re.compile(r"\b(?:according to|in|from)\s+$", re.I)  # "according to the 2006 note, …"
 
 
 @dataclass(frozen=True)
-class Document:
+class IndexedDocument:
+    """What names a document in a question: its file, title, date and issuing body (the catalog's, as ingested)."""
+
     source: str
     title: str
     date: str = ""
     body: str = ""
 
     def years(self) -> set[int]:
-        return {int(y) for y in _YEAR.findall(f"{self.title} {self.date} {self.source}")}
+        return {int(y) for y in YEAR.findall(f"{self.title} {self.date} {self.source}")}
 
 
 @dataclass(frozen=True)
 class Scope:
     question: str  # the question without the phrase naming the document
-    document: Document
+    document: IndexedDocument
     phrase: str  # that phrase as written ("according to the older note")
 
     def without_phrase(self, text: str) -> str:
@@ -69,19 +71,20 @@ def scope_of(question: str, store, manifest) -> Scope | None:
     documents = []
     for page in range(0, len(firsts), 500):  # a long id list in one call exceeds SQLite's variables
         got = store.get(ids=firsts[page : page + 500], include=["metadatas"])
-        documents += [Document(str(m.get("source", "")), str(m.get("title", "")), str(m.get("date") or ""),
-                               str(m.get("body") or "")) for m in got["metadatas"] if m]
+        documents += [IndexedDocument(str(m.get("source", "")), str(m.get("title", "")),
+                                      str(m.get("date") or ""), str(m.get("body") or ""))
+                      for m in got["metadatas"] if m]
     return named_document(question, documents)
 
 
-def named_document(question: str, documents: list[Document]) -> Scope | None:
+def named_document(question: str, documents: list[IndexedDocument]) -> Scope | None:
     """The one document `question` names, and the question without that phrase; None when it names none, names
     two ("compare what the 2006 note and the 2014 note say"), or says nothing else ("in the newer note", a
     follow-up the conversation explains)."""
     if len(documents) < 2:
         return None
     words, nouns = list(_TOKEN.finditer(question)), _nouns()
-    found: list[tuple[int, int, Document]] = []
+    found: list[tuple[int, int, IndexedDocument]] = []
     for i, noun in enumerate(words):
         if noun.group().lower() not in nouns:
             continue
@@ -110,8 +113,8 @@ def _joined(before: str, after: str) -> str:
     return re.sub(r"\s+([?.!,;:])", r"\1", " ".join((before + after).strip(" ,;:-").split()))
 
 
-def _by_modifiers(modifiers: list[str], documents: list[Document]) -> Document | None:
-    years = [int(m) for m in modifiers if _YEAR.fullmatch(m)]
+def _by_modifiers(modifiers: list[str], documents: list[IndexedDocument]) -> IndexedDocument | None:
+    years = [int(m) for m in modifiers if YEAR.fullmatch(m)]
     if years:
         return _by_year(years[0], documents) if len(modifiers) == 1 else None
     ref = reference_words()
@@ -126,7 +129,7 @@ def _by_modifiers(modifiers: list[str], documents: list[Document]) -> Document |
     return fits[0] if len(fits) == 1 else None
 
 
-def _by_year(year: int, documents: list[Document]) -> Document | None:
+def _by_year(year: int, documents: list[IndexedDocument]) -> IndexedDocument | None:
     """The document whose title, date or file name holds `year`; else the one dated a year before or after it
     (the note written "after October 2013" is "the 2014 note")."""
     for distance in (0, 1):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.document_scope import Document, named_document
+from assistant.document_scope import IndexedDocument, named_document
 
 NOTES = [
-    Document("gmg-information-note-2006.txt", "Global Migration Group: Information Note", "September 2006",
+    IndexedDocument("gmg-information-note-2006.txt", "Global Migration Group: Information Note", "September 2006",
              "Global Migration Group (GMG)"),
-    Document("srsg-gfmd-gmg-coordination-note.txt", "Enhancing Coordination between the UN System and the GFMD: "
+    IndexedDocument("srsg-gfmd-gmg-coordination-note.txt", "Enhancing Coordination between the UN System and the GFMD: "
              "Regular Meetings between the SRSG, the GFMD and the GMG", "after October 2013",
              "Office of the Special Representative of the Secretary-General for International Migration"),
 ]
