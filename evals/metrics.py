@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from assistant.answering.passages import REFERS_BACK
+from assistant.answering.question import QuestionType
 from assistant.markers import marker_ids, strip_markers
 from evals.answer_text import AnswerSentence, answer_sentences, contains_text, strip_attribution, word_count
 from evals.golden_io import ExpectedSource, GoldenCase
 
 JOINED_GAP = 4  # "\n\n" or "\n- " between two quoted sentences: they read as one passage
+LONG_ANSWER_WORDS = 80  # issue #13: answers stay under 80 words unless the question asks for a list
 
 
 def source_matches(meta: dict, expected: ExpectedSource) -> bool:
@@ -143,6 +145,8 @@ def score_case(
     """Scores of one answered case and the list of what failed (empty: passed)."""
     text, citations, abstained = answer["answer"], answer.get("citations", []), bool(answer.get("abstained"))
     s: dict = {"abstained": abstained, "words": None if abstained else word_count(text)}
+    s["long"] = None if abstained else (s["words"] > LONG_ANSWER_WORDS
+                                        and not QuestionType.of(answer.get("question") or case.turns[-1]).wants_list)
     failures: list[str] = []
     if case.expected_sources:
         s.update(retrieval_scores(retrieved, case.expected_sources, k))
@@ -291,6 +295,8 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
         "forbidden_rate": mean(bool(s["forbidden_found"]) for s in forbidding) if forbidding else 0.0,
         "answer_words_mean": mean(s["words"] for s in answered),
         "answer_words_p50": percentile([s["words"] for s in answered], 50),
+        # answers over 80 words to a question that asks for no list (a body's overview may run to its own cap)
+        "long_answer_rate": mean(bool(s.get("long")) for s in answered),
         "citation_validity": mean(s["citation_valid"] for s in scores),
         "citation_support": sum(s["supported_sentences"] for s in answered) / cited if cited else None,
         "citation_coverage": mean(s["coverage"] for s in answered),
@@ -325,6 +331,7 @@ HEADLINE: list[tuple[str, str, bool | None]] = [
     ("fact_recall_micro", "fact recall (per fact)", True),
     ("forbidden_rate", "forbidden-claim rate", False),
     ("answer_words_mean", "answer length (words)", None),
+    ("long_answer_rate", "answers over 80 words (no list asked)", False),
     ("citation_validity", "citation validity", True),
     ("citation_support", "citation support", True),
     ("citation_coverage", "citation coverage", True),

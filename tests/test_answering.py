@@ -49,6 +49,23 @@ def test_sentence_without_a_subject_is_attributed(assistant):
     assert "repatriation" in result.answer
 
 
+@pytest.mark.parametrize(("question", "kept", "left_out"), [
+    # the member list's introduction states the count; its ten items do not fit after the definition
+    ("What is the Global Migration Group?", "consists of 10 organizations that", "International Labour"),
+    # the GMG's list of issues came after UNDP's sentence whole: 91 words
+    ("Which agency focuses on the development benefits of migration for poor countries?", "UNDP's aim", "and;"),
+])
+def test_a_list_nobody_asked_for_keeps_the_answer_within_its_cap(assistant, question, kept, left_out):
+    result = assistant.ask(question)
+    assert len(strip_markers(result.answer).split()) <= assistant.settings.answer_max_words
+    assert kept in result.answer and left_out not in result.answer
+
+
+def test_a_list_asked_for_is_quoted_whole(assistant):
+    result = assistant.ask("Who are the members of the GMG?")
+    assert "ILO" in result.answer and "World Bank" in result.answer
+
+
 REFIT_LOST = ("lost when the reader was refitted on the grown tune data (2026-12-04, sixteenth session; a refit "
               "without the example questions loses it too): its answerability now passes the threshold")
 SEARCH_REFIT_LOST = ("lost with the refit on the tune data the example questions' search ranking collects (2026-12-04, "

@@ -58,6 +58,14 @@ class BodyAnswers:
         named = [b for b in self.glossary.find(asked) if b.name not in excluded]
         return named[0] if len(named) == 1 else self.member_placed(asked) if named else None
 
+    def lead_with_body(self, cand: Candidate, shown: str) -> str:
+        """A "who" answer starts with the agency's name, so the reader gets the answer first (unless its first words
+        name it already: "The World Bank's engagement …")."""
+        body = self.reader.section_body(cand.section)
+        if body is None or not body.member or self.glossary.mentions(" ".join(shown.split()[:4]), body):
+            return shown
+        return f"{body.name}: {shown}"
+
     def kept_to(self, body: Body | None, ranked: list[Candidate]) -> list[Candidate]:
         """When the best sentence speaks of the one body the question asks about, the sentences quoted after it
         speak of it too ("What research does the World Bank do?": not the GMG's focus after the Bank's work)."""

@@ -10,10 +10,11 @@ the best sentence first (for "who" questions, led by its body's name), quoted wi
 that score nearly as well (within the fitted margin, at most the fitted number, within the fitted
 `selection_words`; when the question asks about one body and the best sentence speaks of it, only those that
 speak of it too: bodies.py `kept_to`); a list's introduction brings its items unless the question only asks how
-many; a long sentence of ';'-separated clauses is shown as the clauses that match the question. Each quoted
-sentence is cited with its exact span. A question about named member bodies (bodies.py) changes what comes first:
-one body's overview ("What does UNDP do on migration?") opens with its section's first passage, up to the fitted
-`body_overview_words`; a comparison of two or three quotes each one's opening.
+many (a later one: those that fit, lists.py `within`); a long sentence of ';'-separated clauses is shown as the
+clauses that match the question. Each quoted sentence is cited with its exact span. A question about named
+member bodies (bodies.py) changes what comes first: one body's overview ("What does UNDP do on migration?") opens
+with its section's first passage, up to the fitted `body_overview_words`; a comparison of two or three quotes
+each one's opening.
 """
 
 from __future__ import annotations
@@ -117,11 +118,13 @@ class ExtractiveAnswerer:
 
     def _chosen(self, question: str, reading: Reading, ranked: list[Candidate], candidates: list[Candidate]
                 ) -> CitedAnswer:
-        chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
+        selected = self._select(ranked)
+        chosen = self.bodies.each_body(question, reading.question, ranked, selected)
+        one_each = chosen is not selected  # a sentence for each body the question names
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
         qtype = reading.question.qtype
         return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
-                             cap)
+                             cap, one_each)
 
     def _asks_for_others(self, own_words: str, excluded: tuple[str, ...], read: str = "") -> bool:
         """ "any other agency working on migrant workers?" after the ILO was named: bodies other than those the
@@ -228,7 +231,7 @@ class ExtractiveAnswerer:
                     break
         if not picks:
             return self._abstain(question, ranked, max(evidences, default=-10.0))
-        return self._compose(question, picks, candidates, max(evidences))
+        return self._compose(question, picks, candidates, max(evidences), one_each=per_document)
 
     # -- selection and composition ---------------------------------------------------------------------
     def _select(self, ranked: list[Candidate]) -> list[Candidate]:
@@ -285,7 +288,8 @@ class ExtractiveAnswerer:
         return q
 
     def _compose(self, question: str, chosen: list[tuple[Candidate, str, QuestionType]],
-                 candidates: list[Candidate], evidence: float, cap: int | None = None) -> CitedAnswer:
+                 candidates: list[Candidate], evidence: float, cap: int | None = None, one_each: bool = False
+                 ) -> CitedAnswer:
         """The answer text: each chosen sentence (with its list, or focused on its clauses) and its [n]; the first
         sentence's passage grows while the answer stays within `cap` words (`max_words` unless given): forward, and
         back unless that sentence states the detail the question pins."""
@@ -294,6 +298,7 @@ class ExtractiveAnswerer:
         sentences: list[str] = []
         used: set[tuple[str, int]] = set()
         single = len({part for _, part, _ in chosen}) == 1
+        capped = single and not one_each  # not "how do the two notes describe …", "how does IOM differ from UNHCR"
         for position, (cand, part, qtype) in enumerate(chosen):
             key = (cand.source, cand.start)
             if key in used:
@@ -301,6 +306,9 @@ class ExtractiveAnswerer:
             peers = same_version(cand, candidates)  # what may be quoted with it: text of one version of its file
             items = self.lists.shown(cand, part, qtype, peers, scored=single, first=position == 0)
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
+            room = cap - sum(len(x.split()) - 1 for x in sentences)  # a later sentence keeps within the cap
+            if position and capped and items and (items := self.lists.within(cand, items, room)) is None:
+                continue  # not "GMG: These include: …", 60 words of a list nobody asked for, after the answer
             if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
                 # answer fits.
@@ -319,12 +327,15 @@ class ExtractiveAnswerer:
                 shown = shown[:-1].rstrip() + "."
             if start == cand.start and REFERS_BACK.match(cand.text):
                 rest = sum(len(c.display.split()) for c, _, _ in chosen[position + 1 :])
-                # A list may run past the cap ("These include: …"); what it needs room for is its introduction.
-                own = len((cand.display if items else shown).split())
+                # A list may run past the cap ("These include: …"), not a later one: what it needs room for is its
+                # introduction, or all it shows.
+                own = len((cand.display if items and not (position and capped) else shown).split())
                 spare = cap - sum(len(x.split()) for x in sentences) - own - rest
                 start, shown = self._with_antecedent(cand, peers, shown, spare, used)
             if (position == 0 or not single) and qtype.who:
-                shown = self._lead_with_body(cand, shown)
+                shown = self.bodies.lead_with_body(cand, shown)
+            elif position and capped and len(shown.split()) > room:  # with its list, or what "These" points back to
+                continue
             used.add(key)
             text = span_text(peers, key[0], start, end) if (start, end) != (cand.start, cand.end) else cand.text
             citations.append(cand.citation(len(citations) + 1, end, text, start))
@@ -378,14 +389,6 @@ class ExtractiveAnswerer:
         own = shown.removeprefix(f"{body.name}: ") if body else shown
         used.add((prv.source, prv.start))
         return prv.start, self.reader.attributed(f"{prv.text} {own}", cand.section)
-
-    def _lead_with_body(self, cand: Candidate, shown: str) -> str:
-        """A "who" answer starts with the agency's name, so the reader gets the answer first (unless its first words
-        name it already: "The World Bank's engagement …")."""
-        body = self.reader.section_body(cand.section)
-        if body is None or not body.member or self.glossary.mentions(" ".join(shown.split()[:4]), body):
-            return shown
-        return f"{body.name}: {shown}"
 
     def _abstain(self, question: str, ranked: list[Candidate], evidence: float,
                  unknown_names: list[str] = ()) -> CitedAnswer:

@@ -8,8 +8,9 @@ efforts in … research …").
 
 from __future__ import annotations
 
+from assistant.answering.evidence import YEAR
 from assistant.answering.passages import coverage, join_items
-from assistant.answering.question import QuestionType, is_plural
+from assistant.answering.question import NUMBER_PATTERN, QuestionType, is_plural
 from assistant.answering.reader import Candidate
 from assistant.answering.reader_model import ReaderModel
 from assistant.references import set_aside_span, without_bodies
@@ -88,6 +89,26 @@ class ListQuotes:
         if not items or qtype.wants_list or first and self._bodies_asked_for(part, qtype, items):
             return items
         return self._first_items(cand, items, part, scored)
+
+    def within(self, intro: Candidate, items: list[Candidate], room: int) -> list[Candidate] | None:
+        """A later sentence's list within the `room` words the answer has left: whole when it fits, else its leading
+        items that fit ("…: Contributing to preparations for the September 2006 … (HLD); …"), but a list of bodies
+        whole or not at all (a list cut after its first member misleads: "… 10 organizations …: ILO; …"); [] to
+        quote the introduction alone as a statement when that fits and counts its items ("The GMG consists of 10
+        organizations that …"); None to leave the sentence out ("These include:", "… for the following
+        purposes:")."""
+        words, kept = len(intro.display.split()), []
+        for item in items:
+            words += len(item.display.split())
+            if words > room:
+                break
+            kept.append(item)
+        while kept and kept[-1].text.rstrip().endswith(":"):
+            kept.pop()  # "These include:" is no item
+        if len(kept) == len(items) or kept and not all(self._names_only(i.text) for i in items):
+            return kept
+        statement = intro.text.rstrip().endswith(":") and bool(NUMBER_PATTERN.search(YEAR.sub(" ", intro.text)))
+        return [] if statement and len(intro.display.split()) <= room else None
 
     def _bodies_asked_for(self, question: str, qtype: QuestionType, items: list[Candidate]) -> bool:
         """ "which agencies belong to the GMG?", "who is in the GMG?": bodies asked for in the plural or by "who"
