@@ -145,8 +145,9 @@ def score_case(
     """Scores of one answered case and the list of what failed (empty: passed)."""
     text, citations, abstained = answer["answer"], answer.get("citations", []), bool(answer.get("abstained"))
     s: dict = {"abstained": abstained, "words": None if abstained else word_count(text)}
-    s["long"] = None if abstained else (s["words"] > LONG_ANSWER_WORDS
-                                        and not QuestionType.of(answer.get("question") or case.turns[-1]).wants_list)
+    # what the answerer read: a follow-up's rewrite ("tell me more" after "which agencies are in the GMG?")
+    asked = answer.get("core_question") or answer.get("standalone_question") or answer.get("question") or case.turns[-1]
+    s["long"] = None if abstained else s["words"] >= LONG_ANSWER_WORDS and not QuestionType.of(asked).wants_list
     failures: list[str] = []
     if case.expected_sources:
         s.update(retrieval_scores(retrieved, case.expected_sources, k))

@@ -192,6 +192,19 @@ def test_score_case_reports_what_failed():
     assert failures == [] and scores["passed"]
 
 
+def test_an_answer_of_80_words_or_more_is_long_unless_the_question_asked_for_a_list():
+    case = parse_case({"id": "t2", "kind": "lookup", "question": "What is the GMG?", "required_facts": []})
+    text = "The GMG meets at regular intervals. " + "word " * 74 + "[1]"  # 80 words
+    answer = {"answer": text, "abstained": False, "citations": [cite(1, 0, 35)], "question": "What is the GMG?"}
+    assert score_case(case, answer, [], 6, source_text)[0]["long"] is True
+    shorter = {**answer, "answer": "The GMG meets at regular intervals. " + "word " * 73 + "[1]"}
+    assert score_case(case, shorter, [], 6, source_text)[0]["long"] is False
+    # what the answerer read counts: a follow-up rewritten as a list question asked for a list
+    listed = {**answer, "question": "and the members?", "standalone_question": "what are the members of the GMG?"}
+    assert score_case(case, listed, [], 6, source_text)[0]["long"] is False
+    assert score_case(case, {**answer, "abstained": True}, [], 6, source_text)[0]["long"] is None
+
+
 def test_abstention_scores_and_aggregate():
     pairs = [(True, True), (True, False), (False, True), (False, False), (False, False)]
     s = abstention_scores(pairs)

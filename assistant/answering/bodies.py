@@ -167,7 +167,7 @@ class BodyAnswers:
         question may say "what are"), otherwise, when it asks for no list and pins no detail, its best sentence
         after the reader's best ("Who handles remittances, the World Bank or UNDP?"); then the sentences the
         selection chose while they fit. Openings longer together than the overview cap keep the selection."""
-        bodies = self._compared(question, q)
+        bodies = self.compared(question, q)
         if not bodies:
             return chosen
         plain = [c for c in ranked if not self.lists_bodies(c)]
@@ -191,7 +191,7 @@ class BodyAnswers:
                                  key=lambda c: position[id(c)])
         return self._fill(head, [c for c in chosen if not self.lists_bodies(c)], len(bodies))
 
-    def _compared(self, question: str, q: QuestionEvidence | None) -> list[Body]:
+    def compared(self, question: str, q: QuestionEvidence | None) -> list[Body]:
         """The two or three member bodies a question names, unless it pins a detail (else none); any two or three
         bodies when it says it compares them ("how does the gmg differ from the gfmd": not "what could the GFMD and
         the GMG work on together?", which the notes answer). A group that places members is not compared ("the
@@ -211,7 +211,7 @@ class BodyAnswers:
         section opening, in the order named; None for other questions, when a body's opening was not retrieved,
         or when together they exceed the overview cap. Such a question is answered by these openings even when
         the reader's answerability is low: its words ("compare", "differences") are in no passage."""
-        bodies = self._compared(question, q)
+        bodies = self.compared(question, q)
         if not bodies or not self._asks_only_about(q, self.glossary.find(question), self._compare):
             return None
         return self._openings(bodies, [c for c in ranked if not self.lists_bodies(c)])
@@ -248,7 +248,7 @@ class BodyAnswers:
         groups = [b for b in named if is_group(b)]
         # "compare iom and unhcr within the gmg" (not "are UNODC and UNHCR both in the group?", on membership)
         says_compare = bool(set(self.keyword.terms(question)) & self._compare)
-        compared = says_compare and sum(b.member for b in named) > 1 and bool(self._compared(question, None))
+        compared = says_compare and sum(b.member for b in named) > 1 and bool(self.compared(question, None))
         if self.member_placed(question) is not None or compared:  # "what does UNHCR do in the GMG?": what it does
             span = next(filter(None, (self._placing(question, group) for group in groups)), None)
             return question if span is None else " ".join((question[: span[0]] + question[span[1] :]).split())

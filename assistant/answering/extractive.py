@@ -118,9 +118,8 @@ class ExtractiveAnswerer:
 
     def _chosen(self, question: str, reading: Reading, ranked: list[Candidate], candidates: list[Candidate]
                 ) -> CitedAnswer:
-        selected = self._select(ranked)
-        chosen = self.bodies.each_body(question, reading.question, ranked, selected)
-        one_each = chosen is not selected  # a sentence for each body the question names
+        chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
+        one_each = bool(self.bodies.compared(question, reading.question))  # a passage for each body it compares
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
         qtype = reading.question.qtype
         return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
@@ -307,7 +306,7 @@ class ExtractiveAnswerer:
             items = self.lists.shown(cand, part, qtype, peers, scored=single, first=position == 0)
             start, end, shown = cand.start, cand.end, self._focus(cand, part)
             room = cap - sum(len(x.split()) - 1 for x in sentences)  # a later sentence keeps within the cap
-            if position and capped and items and (items := self.lists.within(cand, items, room)) is None:
+            if position and capped and items and (items := self.lists.within(cand, items, peers, room)) is None:
                 continue  # not "GMG: These include: …", 60 words of a list nobody asked for, after the answer
             if position == 0 and not items and shown == cand.display and cand.list_end is None:
                 # The best sentence brings its neighbours in its section (the passage it belongs to), while the
@@ -334,7 +333,7 @@ class ExtractiveAnswerer:
                 start, shown = self._with_antecedent(cand, peers, shown, spare, used)
             if (position == 0 or not single) and qtype.who:
                 shown = self.bodies.lead_with_body(cand, shown)
-            elif position and capped and len(shown.split()) > room:  # with its list, or what "These" points back to
+            if position and capped and len(shown.split()) > room:  # any later sentence that does not fit is left out
                 continue
             used.add(key)
             text = span_text(peers, key[0], start, end) if (start, end) != (cand.start, cand.end) else cand.text

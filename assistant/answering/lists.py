@@ -3,7 +3,7 @@
 Which items an answer shows: all of them when the question asks for a list, none for a count ("How many …?": the
 count first), else those that fit, those through an item naming the body the question names (in a list of bodies,
 only from it: "… World Bank."), or the one item the question asks about, the items before it elided ("… Pooling
-efforts in … research …").
+efforts in … research …"). A list after the answer's first sentence keeps within the answer's cap (`within`).
 """
 
 from __future__ import annotations
@@ -90,22 +90,20 @@ class ListQuotes:
             return items
         return self._first_items(cand, items, part, scored)
 
-    def within(self, intro: Candidate, items: list[Candidate], room: int) -> list[Candidate] | None:
-        """A later sentence's list within the `room` words the answer has left: whole when it fits, else its leading
-        items that fit ("…: Contributing to preparations for the September 2006 … (HLD); …"), but a list of bodies
-        whole or not at all (a list cut after its first member misleads: "… 10 organizations …: ILO; …"); [] to
-        quote the introduction alone as a statement when that fits and counts its items ("The GMG consists of 10
-        organizations that …"); None to leave the sentence out ("These include:", "… for the following
-        purposes:")."""
-        words, kept = len(intro.display.split()), []
-        for item in items:
-            words += len(item.display.split())
-            if words > room:
-                break
-            kept.append(item)
-        while kept and kept[-1].text.rstrip().endswith(":"):
-            kept.pop()  # "These include:" is no item
-        if len(kept) == len(items) or kept and not all(self._names_only(i.text) for i in items):
+    def within(self, intro: Candidate, items: list[Candidate], peers: list[Candidate], room: int
+               ) -> list[Candidate] | None:
+        """A later sentence's list within the `room` words the answer has left, counted as `listed` shows it: whole
+        when it fits, else its leading items that fit ("…: Contributing to preparations for the September 2006 …
+        (HLD); …"), but a list of bodies whole or not at all (cut after its first member it misleads: "… 10
+        organizations …: ILO; …"); [] to quote the introduction alone as a statement when that fits and counts
+        its items ("The GMG consists of 10 organizations that …"); None to leave the sentence out ("These include:",
+        "… for the following purposes:")."""
+        every = self.items(intro, peers)
+        kept = list(items)
+        while kept and (kept[-1].text.rstrip().endswith(":")  # "These include:" is no item
+                        or len(f"{intro.display} {join_items(kept)} …".split()) - (kept[-1] is every[-1]) > room):
+            kept.pop()
+        if kept and (kept[-1] is every[-1] or not all(self._names_only(i.text) for i in every)):
             return kept
         statement = intro.text.rstrip().endswith(":") and bool(NUMBER_PATTERN.search(YEAR.sub(" ", intro.text)))
         return [] if statement and len(intro.display.split()) <= room else None
