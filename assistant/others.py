@@ -10,7 +10,7 @@ import re
 
 from assistant.answering.question import QuestionType, carried_question
 from assistant.models import is_abstention
-from assistant.references import set_aside_span
+from assistant.references import is_group, set_aside_span
 from assistant.words import reference_words, words_of
 from ingest.glossary import Body, Glossary
 
@@ -21,6 +21,7 @@ def others_asked(question: str, history: list[tuple[str, str]], glossary: Glossa
     to the same question ("who else?" twice); () for any other question: "what else does it do?" asks more about
     the same body, "who works with other UN agencies on this?" names other agencies as an object, not as what it
     asks for. Read on the user's own words, never on a rewrite carrying an earlier question."""
+    question = without_qualifying_groups(question, glossary)  # "which other gmg members …": others than the last
     named = {b.name for b in glossary.find(question)} - {b.name for b in set_aside(question, glossary)}
     if not history or named or not asks_for_others(question, history):
         return ()  # "What other agencies does IOM cooperate with?": others than IOM, which the question names
@@ -77,3 +78,33 @@ def excluded_bodies(question: str, searched: str, history: list[tuple[str, str]]
     own = searched[: searched.index(" (")] if carried_question(searched, question) else searched
     named = [b.name for b in set_aside(own, glossary)]
     return tuple(dict.fromkeys([*named, *others_asked(question, history, glossary)]))
+
+
+def without_qualifying_groups(question: str, glossary: Glossary) -> str:
+    """The question without a group that only says where the bodies asked for belong ("which other gmg members work
+    on remittances" → "which other members work on remittances"): others than the last answer's, not than the GMG."""
+    ref = reference_words()
+    nouns = ref["body_nouns"] | ref["membership_nouns"]
+    for group in (b for b in glossary.find(question) if is_group(b)):
+        span = qualifying_span(question, group, nouns)
+        if span is not None:
+            question = " ".join((question[: span[0]] + question[span[1] :]).split())
+    return question
+
+
+def qualifying_span(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:
+    """Where `group` qualifies a body noun: "GMG agency" (the name), "members of the GMG" ("of the GMG")."""
+    words = words_of(question)
+    lowered = [w.group().lower() for w in words]
+    for spelling in group.spellings:
+        parts = [w.group().lower() for w in words_of(spelling)]
+        for i in range(len(words) - len(parts) + 1):
+            j = i + len(parts) - 1
+            if lowered[i : j + 1] != parts:
+                continue
+            if j + 1 < len(words) and lowered[j + 1] in nouns:
+                return words[i].start(), words[j].end()
+            k = i - 1 - (i > 0 and lowered[i - 1] == "the")
+            if k > 0 and lowered[k] in ("of", "in") and lowered[k - 1] in nouns:
+                return words[k].start(), words[j].end()
+    return None

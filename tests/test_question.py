@@ -65,6 +65,14 @@ def test_question_types():
     assert not QuestionType.of("How does UNHCR address mixed migration?").attributes  # a verb, not an address
     assert QuestionType.of("who's chairing it this year?").attributes  # a phrase of the reviewed list
     assert not QuestionType.of("Who chaired it in the year 2006?").attributes  # "this year", not any "year"
+    # "when" after a topic set off by a dash or colon, or asked for (conversations tune, conv-27: "the factbook - when
+    # did that come out?" was answered with the World Bank's reports, which name no date); not "when" in a clause
+    for question in ("the factbook - when did that come out?", "the 2013 dialogue: when was it held?",
+                     "can you tell me when the high-level dialogues were held?", "where and when is the next summit?"):
+        assert QuestionType.of(question).when, question
+    for question in ("Who set up the GMG, and when did it first meet?", "what role does OHCHR play when it comes to "
+                     "migrants", "how many agencies were in the GMG when it was created"):
+        assert not QuestionType.of(question).when, question
 
 
 def test_attribute_evidence_words():
@@ -677,6 +685,12 @@ def test_who_else_leaves_out_the_bodies_the_last_answer_gave():
     # more about the same body, not other bodies; and nothing to leave out without a conversation
     assert _read("what else does it do?", history)[1] == ()
     assert others_asked("which other agencies work on it?", [], GLOSSARY) == ()
+    # the group the members are of says where to look, not whom to set aside (conversations tune, conv-31: "which
+    # other gmg members work on remittances" after UNDP and the World Bank was answered with the GMG's own passages)
+    both = [("is remittances a topic for undp too or just the world bank?", "UNDP: … [1] The World Bank's … [2]")]
+    assert _read("which other gmg members work on remittances", both)[1] == ("UNDP", "World Bank")
+    assert _read("any other members of the GMG working on it?", both)[1] == ("UNDP", "World Bank")
+    assert QuestionType.of("which other gmg members work on remittances").who
 
 
 def test_it_after_any_other_agency_is_the_topic_even_with_older_bodies_in_the_conversation():

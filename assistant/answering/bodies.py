@@ -14,6 +14,7 @@ from assistant.answering.question import QuestionType, compare_words, question_w
 from assistant.answering.reader import Candidate, Reader
 from assistant.answering.reader_model import ReaderModel
 from assistant.answering.specifics import pins_detail
+from assistant.others import qualifying_span
 from assistant.references import is_group, without_bodies
 from assistant.retrieval import COMMON_IDF, KeywordIndex
 from assistant.words import asks_word, content_words, reference_words, words_of
@@ -256,7 +257,7 @@ class BodyAnswers:
             return question
         ref = reference_words()
         nouns = ref["body_nouns"] | ref["membership_nouns"]
-        span = next(filter(None, (self._qualifying(question, group, nouns) for group in groups)), None)
+        span = next(filter(None, (qualifying_span(question, group, nouns) for group in groups)), None)
         if span is None:
             return question
         scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
@@ -275,22 +276,4 @@ class BodyAnswers:
                 k = i - 1 - (i > 1 and lowered[i - 1] == "the")
                 if lowered[i : i + len(parts)] == parts and lowered[k] in reference_words()["placing"]:
                     return words[k].start(), words[i + len(parts) - 1].end()
-        return None
-
-    @staticmethod
-    def _qualifying(question: str, group: Body, nouns: frozenset[str]) -> tuple[int, int] | None:
-        """Where `group` qualifies a body noun: "GMG agency" (the name), "members of the GMG" ("of the GMG")."""
-        words = words_of(question)
-        lowered = [w.group().lower() for w in words]
-        for spelling in group.spellings:
-            parts = [w.group().lower() for w in words_of(spelling)]
-            for i in range(len(words) - len(parts) + 1):
-                j = i + len(parts) - 1
-                if lowered[i : j + 1] != parts:
-                    continue
-                if j + 1 < len(words) and lowered[j + 1] in nouns:
-                    return words[i].start(), words[j].end()
-                k = i - 1 - (i > 0 and lowered[i - 1] == "the")
-                if k > 0 and lowered[k] in ("of", "in") and lowered[k - 1] in nouns:
-                    return words[k].start(), words[j].end()
         return None
