@@ -107,6 +107,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         contracted = bare != word and bare in ref["pronoun"]  # "it's not run by the UN?"
         word = bare if contracted else word
         if word in ref["pronoun"]:
+            if word == "they" and i == 0 and lowered[1:2] and lowered[1] in ref["generic_they"]:
+                continue
             if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
                                  or following in ref["expletive"]):
                 continue
@@ -132,7 +134,10 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                         return Reference("fragment")
                     continue
                 end = words[i + 1].end()
-                if not _has_antecedent(question[: m.start()], glossary, frame):
+                # "those protocols on trafficking and smuggling": the noun's own phrase says which
+                described = lowered[i + 2 : i + 3] and lowered[i + 2] in ref["prepositions"] and content_words(
+                    " ".join(lowered[i + 3 : i + 6]), frame)
+                if not described and not _has_antecedent(question[: m.start()], glossary, frame):
                     return Reference("pronoun", m.start(), end, word, noun=following_word)
                 continue
         else:

@@ -213,6 +213,10 @@ def test_follow_up_rewrite(history, question, expected):
         "when were the two high-level dialogues on international migration held?",  # "the two" with its noun
         "the world bank and unctad both talk about remittances - how are they different?",
         "is there a forum where governments talk about migration?",  # "is there": no place
+        # followups tune (fu-270, fu-308): a demonstrative whose noun has a phrase of its own, and "they" as people
+        # at large, had appended the earlier question
+        "those protocols on trafficking and smuggling - which un office looks after them?",
+        "they say brain drain is getting worse, what does unctad say about it?",
         "does the ilo also set standards for domestic workers, or is that a convention?",  # named before "that"
         # keyword queries and full questions that look short or hold "there", "both", "more", "'s" (review)
         "Human trafficking", "Explain remittances", "who are refugees?", "Tell me more about trafficking",
