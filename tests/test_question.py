@@ -67,6 +67,10 @@ def test_question_types():
     # a stance, which the notes never state (natural tune: "what was the GMG's position on covid-19 and migrants?"
     # was answered with the GMG's definition); not a post ("the purpose of the SRSG position", "apply for a position")
     assert QuestionType.of("whats the gmg's position on climate change and migration").attributes
+    # posts to fill (near misses tune: "does the Global Migration Group offer internships?" was answered with its
+    # definition); not a person's job
+    assert QuestionType.of("Does UNODC have vacancies for anti-trafficking experts?").attributes
+    assert not QuestionType.of("who was peter sutherland and what was his job at the un").attributes
     for question in ("whats the purpose of the SRSG position, why did the SG create it?",
                      "How do I apply for a position in the UN Population Division?"):
         assert not QuestionType.of(question).attributes, question
