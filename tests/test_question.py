@@ -71,6 +71,12 @@ def test_question_types():
     # definition); not a person's job
     assert QuestionType.of("Does UNODC have vacancies for anti-trafficking experts?").attributes
     assert not QuestionType.of("who was peter sutherland and what was his job at the un").attributes
+    # judgements: criticism and a verdict of success (near misses tune: "Has IOM been criticised for putting border
+    # management ahead of migrants' rights?" was answered with IOM's work)
+    for question in ("Has the Global Migration Group been criticised as ineffective?", "what did critics say",
+                     "Was the 2006 High-level Dialogue considered a success?"):
+        assert QuestionType.of(question).attributes, question
+    assert not QuestionType.of("what critical issues does the SRSG work on?").attributes
     for question in ("whats the purpose of the SRSG position, why did the SG create it?",
                      "How do I apply for a position in the UN Population Division?"):
         assert not QuestionType.of(question).attributes, question
