@@ -296,7 +296,7 @@ def aggregate(records: Sequence[dict], per_kind: bool = True) -> dict:
         "forbidden_rate": mean(bool(s["forbidden_found"]) for s in forbidding) if forbidding else 0.0,
         "answer_words_mean": mean(s["words"] for s in answered),
         "answer_words_p50": percentile([s["words"] for s in answered], 50),
-        # answers over 80 words to a question that asks for no list (a body's overview may run to its own cap)
+        # answers of 80 words or more to a question that asks for no list (a body's overview may run to its own cap)
         "long_answer_rate": mean(bool(s.get("long")) for s in answered),
         "citation_validity": mean(s["citation_valid"] for s in scores),
         "citation_support": sum(s["supported_sentences"] for s in answered) / cited if cited else None,
@@ -332,7 +332,7 @@ HEADLINE: list[tuple[str, str, bool | None]] = [
     ("fact_recall_micro", "fact recall (per fact)", True),
     ("forbidden_rate", "forbidden-claim rate", False),
     ("answer_words_mean", "answer length (words)", None),
-    ("long_answer_rate", "answers over 80 words (no list asked)", False),
+    ("long_answer_rate", "answers of 80+ words (no list asked)", False),
     ("citation_validity", "citation validity", True),
     ("citation_support", "citation support", True),
     ("citation_coverage", "citation coverage", True),
