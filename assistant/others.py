@@ -84,7 +84,7 @@ def without_qualifying_groups(question: str, glossary: Glossary) -> str:
     """The question without a group that only says where the bodies asked for belong ("which other gmg members work
     on remittances" → "which other members work on remittances"): others than the last answer's, not than the GMG."""
     ref = reference_words()
-    nouns = ref["body_nouns"] | ref["membership_nouns"]
+    nouns = ref["body_nouns"] | ref["membership_nouns"] | {"else"} | ref["someone"]  # "who else in the GMG …"
     for group in (b for b in glossary.find(question) if is_group(b)):
         span = qualifying_span(question, group, nouns)
         if span is not None:

@@ -107,7 +107,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         contracted = bare != word and bare in ref["pronoun"]  # "it's not run by the UN?"
         word = bare if contracted else word
         if word in ref["pronoun"]:
-            if word == "they" and i == 0 and lowered[1:2] and lowered[1] in ref["generic_they"]:
+            if word == "they" and i == 0 and lowered[1:2] and lowered[1] in ref["generic_they"] and names_something(
+                    question, glossary):  # "they say …, what does unctad say about it?"; its own body is asked
                 continue
             if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
                                  or following in ref["expletive"]):
@@ -135,8 +136,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
                     continue
                 end = words[i + 1].end()
                 # "those protocols on trafficking and smuggling": the noun's own phrase says which
-                described = lowered[i + 2 : i + 3] and lowered[i + 2] in ref["prepositions"] and content_words(
-                    " ".join(lowered[i + 3 : i + 6]), frame)
+                described = following_word not in nouns and lowered[i + 2 : i + 3] and lowered[i + 2] in ref[
+                    "prepositions"] and content_words(" ".join(lowered[i + 3 : i + 6]), frame)
                 if not described and not _has_antecedent(question[: m.start()], glossary, frame):
                     return Reference("pronoun", m.start(), end, word, noun=following_word)
                 continue

@@ -9,13 +9,16 @@ from importlib import resources
 
 from wordfreq import zipf_frequency
 
-_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:[\w-]+\s+){0,2}(?:agency|agencies|organi[sz]ation|"
-                  r"organi[sz]ations|body|bodies|member|members|entity|entities|office))\b", re.I)
+# up to two words between "which" and the noun ("which other gmg members …"), not a verb ("which countries are members")
+_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)"
+                  r"[\w-]+\s+){0,2}(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|bodies|member|members|"
+                  r"entity|entities|office))\b", re.I)
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
-# "when" opening the question, or its clause after a topic set off by a dash or colon ("the factbook - when did that
-# come out?"), or asked for ("can you tell me when …", "where and when is the next summit?")
-_WHEN = re.compile(r"(?:^|\s[-–—]+\s|:\s)\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|"
-                   r"on what date)\b|\b(?:tell me|where and) when\b", re.I)
+# "when" opening the question, or asking after a topic set off by a dash or colon ("the factbook - when did that come
+# out?"; not "… - when refugees arrive, who …"), or asked for ("can you tell me when …", "where and when is …?")
+_WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b"
+                   r"|(?:\s-+\s|\s*[–—]\s*|:\s)(?:when\s+(?:did|does|do|was|were|is|are|will|has|have)|what year)\b"
+                   r"|\b(?:tell me|where and) when\b", re.I)
 # "figures on how many migrants …", "data about how much …": the count is what the figures are about, not asked
 # ("About how many agencies …?", "On how many occasions …?" open the question and ask it)
 _HOW_MANY = re.compile(r"(?<!\w\son\s)(?<!\w\sabout\s)\bhow\s+(?:many|much)\b|\bnumber of\b", re.I)
