@@ -5,8 +5,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
@@ -20,22 +22,39 @@ REBUILD = "assistant ingest --rebuild"
 # A full disk or a file-size limit, as the OS (errno) and as SQLite inside Chroma ("disk I/O error" is what SQLite
 # reports when a write fails with EFBIG or ENOSPC on this platform) say it.
 _DISK_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-_DISK_WORDS = ("disk i/o error", "database or disk is full", "no space left", "file too large")
+_DISK_WORDS = ("disk i/o error", "database or disk is full", "no space left", "file too large", "disk quota exceeded")
 
 
 class StoreError(RuntimeError):
     """The index could not be read or written; the message (one line) says what to do."""
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:199] + "…"
+def _one_line(text: str) -> str:
+    """At most 200 characters: the head (what failed) and the tail (the innermost cause, where Chroma puts it)."""
+    return text if len(text) <= 200 else f"{text[:80]} … {text[-117:]}"
+
+
+def _disk_refuses_writes(folder: Path) -> bool:
+    """Whether one byte written past the size of the folder's largest file fails as on a full disk or under a
+    file-size limit. Chroma's compactor reports such a failure without its cause ("Error in compaction: Failed to
+    apply logs to the metadata segment"), so the disk is asked directly. The probe file is sparse and removed."""
+    try:
+        largest = max((p.stat().st_size for p in folder.rglob("*") if p.is_file()), default=0)
+        with tempfile.TemporaryFile(dir=folder, buffering=0) as probe:
+            probe.seek(largest + 65536)
+            probe.write(b"\0")
+    except OSError as exc:
+        return exc.errno in _DISK_ERRNOS
+    return False
 
 
 def store_failure(settings: Settings, exc: BaseException) -> StoreError:
-    """The one-line error for a Chroma or disk failure: a full disk, a server that went away, or a damaged folder."""
-    what = _one_line(exc)
-    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS or any(w in what.lower() for w in _DISK_WORDS):
+    """The one-line error for a Chroma or disk failure: a full disk, a server that went away, or a damaged folder.
+    The cause is judged on the whole message: Chroma's compactor wraps SQLite's "disk I/O error" in 200+ characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    what = _one_line(text)
+    disk_error = isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS or any(w in text.lower() for w in _DISK_WORDS)
+    if disk_error or not settings.chroma_host and _disk_refuses_writes(settings.chroma_dir):
         server = settings.chroma_host and not isinstance(exc, OSError)  # the server's disk, not ours
         where = f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if server else settings.data_dir
         return StoreError(f"Writing to {where} failed ({what}): the disk is full or a file-size limit "
