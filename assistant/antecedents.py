@@ -7,7 +7,7 @@ data/reference_words.txt; nothing here names a body.
 
 from __future__ import annotations
 
-from assistant.answering.question import QuestionType, is_plural, question_words, without_s
+from assistant.answering.question import QuestionType, compare_words, is_plural, question_words, without_s
 from assistant.references import (
     CLAUSE_BREAK,
     full_name_has,
@@ -51,6 +51,20 @@ def asked_together(previous: str, question: str, glossary: Glossary) -> list[Bod
     if len(bodies) < 2 or placed or len(glossary.find(without_set_aside(previous))) < len(glossary.find(previous)):
         return []
     return bodies
+
+
+def pair_asked(question: str, start: int, end: int) -> tuple[int, str] | None:
+    """Whether "they" / "them" (at start:end) stands for two bodies together, and where the phrase that says so
+    starts with the word that joins the two: "are they both …", "both of them" (and); "either of them" (or); "how
+    do they differ?", "compare them" (and: a word of data/compare_words.txt other than a preposition). None else."""
+    before = [m.group().lower() for m in words_of(question[:start])]
+    after = [m.group().lower() for m in words_of(question[end:])]
+    if before[-2:] in (["both", "of"], ["either", "of"]):
+        return question.lower().rindex(before[-2], 0, start), " and " if before[-2] == "both" else " or "
+    compares = compare_words() - reference_words()["prepositions"]
+    if after[:1] == ["both"] or any(w in compares for w in before + after):
+        return start, " and "
+    return None
 
 
 def and_list(names: list[str]) -> str:

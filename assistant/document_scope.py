@@ -6,9 +6,9 @@ Asked by evaluators and newcomers who have the notes in front of them, these abs
 question is now searched in the one document it names, and read without the phrase that named it. A phrase names a
 document by "the" + a year ("the 2006 note": the document whose title, date or file name holds the year, else the
 one dated within a year of it), an order in time (data/reference_words.txt, `earliest` and `latest`: among the
-dated documents), or words of one document's title or body ("the coordination note"). Only a singular noun of
-data/overview.txt's document words counts ("the required documents" names none), and only a match to exactly one
-document of two or more.
+dated documents; "the second document": its place among them, `ordinals`), or words of one document's title or
+body ("the coordination note"). Only a singular noun of data/overview.txt's document words counts ("the required
+documents" names none), and only a match to exactly one document of two or more.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from functools import lru_cache
 from assistant.answering.evidence import YEAR
 from assistant.answering.question import question_words, split_parts
 from assistant.overview import document_words
-from assistant.words import courtesies, reference_words, words_of
+from assistant.words import courtesies, ordinal_place, reference_words, words_of
 
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’-]*")  # words and numbers ("the 2006 note")
 _OPENER = re.compile(r"\b(?:according to|in|from)\s+$", re.I)  # "according to the 2006 note, …"
@@ -124,6 +124,9 @@ def _by_modifiers(modifiers: list[str], documents: list[IndexedDocument]) -> Ind
             return dated[0]
         if modifiers[0] in ref["latest"]:
             return dated[-1]
+        place = ordinal_place(modifiers[0])  # "the second document": the second in time
+        if place is not None and place < len(dated) and len(dated) == len(documents):
+            return dated[place]
     said = set(modifiers)
     fits = [d for d in documents if said <= {w.group().lower() for w in words_of(f"{d.title} {d.body}")}]
     return fits[0] if len(fits) == 1 else None

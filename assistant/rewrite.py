@@ -34,6 +34,7 @@ from assistant.antecedents import (
     members_listed,
     named_by_noun,
     names_a_body,
+    pair_asked,
     with_heads_named,
 )
 from assistant.ellipses import negates, swap_modifier, swap_object, taken_back_from
@@ -263,15 +264,14 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
             # "which of IOM …" would ask nothing: the earlier question says what is meant
             return _with_context(question, history[-1], glossary, frame, excluded)
         start, replacement = _which_of_them(question, ref, candidates, history, glossary)
-    after = [m.group().lower() for m in words_of(question[ref.end :])]
-    if ref.word in {"they", "them"} and (after[:1] == ["both"] or before[-2:] == ["both", "of"]) and len(
-            candidates) > 1:  # "are they both in the gmg?" after a question on IOM and the ILO: the two of them
+    if ref.word in {"they", "them"} and (pair := pair_asked(question, ref.start, ref.end)) and len(
+            candidates) > 1:  # "are they both in the gmg?", "how do they differ?" after IOM and the ILO: the two
         counted, last = counted_bodies(history, glossary, frame)  # or the two an answer gave ("which of them …?"),
         # from the last turn or while the conversation's newest body is one of them (not from before a topic switch)
-        pair = counted if (len(counted) == 2 and not named & {b.name for b in counted}
-                           and (last or candidates[0].name in {b.name for b in counted})) else candidates[:2]
-        replacement = " and ".join(_spelling(b, history, glossary) for b in pair)
-        start = question.lower().rindex("both", 0, ref.start) if before[-2:] == ["both", "of"] else start
+        two = counted if (len(counted) == 2 and not named & {b.name for b in counted}
+                          and (last or candidates[0].name in {b.name for b in counted})) else candidates[:2]
+        start, joiner = pair
+        replacement = joiner.join(_spelling(b, history, glossary) for b in two)
     elif ref.word in {"they", "them"} and not members and before[-2:] != ["which", "of"] and (
             together := asked_together(previous, question, glossary)):
         replacement = and_list([_spelling(b, history, glossary) for b in together])  # "how do they work together?"

@@ -113,6 +113,9 @@ def test_a_question_after_a_sentence_about_the_asker_is_answered(assistant):
     ("what are the special rapporteurs exactly", "OHCHR"),  # abstained: "exactly" counted as a topic never covered
     ("the protocols, which ones exactly", "UNODC"),
     ("what are the purposes it lists", "The GMG: what for?"),  # "lists" asks for the items (round-16 probe)
+    # asking what the documents contain: "mention", "talk about" (round-16 probes abstained on both)
+    ("any mention of a chair", "When was the GMG created?"),
+    ("does the gmg paper talk about human rights", "The GMG: what for?"),
 ])
 def test_words_about_how_to_answer_are_no_topic(assistant, question, section):
     """How the asker wants the answer ("exactly", "in plain words", "their angle") is no word a passage must cover
@@ -148,6 +151,8 @@ def test_courtesies_the_notes_never_use_are_no_topic(assistant, question, sectio
     ("according to the older note, what does the gmg do", "gmg-information-note-2006.txt"),  # quoted the later one
     # "hey" (an interjection, reference_words.txt) and "newer" counted as topics: it abstained (round-15 probe)
     ("hey what does the newer note say about coordination", "srsg-gfmd-gmg-coordination-note.txt"),
+    # an ordinal: the second in time (round-16 probe abstained)
+    ("in the second document what are the suggestions for better coordination", "srsg-gfmd-gmg-coordination-note.txt"),
 ])
 def test_a_question_naming_a_document_is_answered_from_it(assistant, question, source):
     """ "the 2014 note" (a year the notes never print), "the older note": searched in that document only, read

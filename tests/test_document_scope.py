@@ -25,6 +25,9 @@ INFORMATION, COORDINATION = (d.source for d in NOTES)
     ("what does the newer document say about the srsg", COORDINATION, "what does say about the srsg"),
     ("in the coordination note, how often do they meet", COORDINATION, "how often do they meet"),
     ("the information note - who chairs", INFORMATION, "who chairs"),
+    # an ordinal is a place in time among the dated documents
+    ("in the second document what are the suggestions for better coordination", COORDINATION,
+     "what are the suggestions for better coordination"),
 ])
 def test_a_question_naming_one_document_is_scoped_to_it(question, source, rest):
     scope = named_document(question, NOTES)
@@ -40,6 +43,7 @@ def test_a_question_naming_one_document_is_scoped_to_it(question, source, rest):
     "compare what the 2006 note and the 2014 note say about the gmg",  # two documents: neither alone
     "in the newer note",  # nothing else said: a follow-up the conversation explains, read as before
     "and in the 2014 note?",
+    "what does the third note say about remittances",  # two notes: no third
 ])
 def test_a_phrase_that_names_no_one_document_leaves_the_question_alone(question):
     assert named_document(question, NOTES) is None
@@ -54,3 +58,10 @@ def test_the_phrase_is_stripped_from_a_rewrite_that_still_holds_it():
     assert scope.phrase == "according to the older note"
     assert scope.without_phrase("according to the older note, what does UNHCR do") == "what does UNHCR do"
     assert scope.without_phrase("what does UNHCR do") == "what does UNHCR do"
+
+
+def test_an_ordinal_needs_every_document_dated():
+    """With an undated document among them, "the second note" has no place in time to point at."""
+    undated = IndexedDocument("faq.txt", "Questions and answers", "", "")
+    assert named_document("what does the second note say about the chair", [*NOTES, undated]) is None
+    assert named_document("what does the second note say about the chair", NOTES).document.source == COORDINATION

@@ -656,6 +656,27 @@ def test_they_both_are_the_two_bodies_last_named():
     assert rewrite("are both of them members?", history) == "are IOM and ILO members?"
 
 
+def test_what_with_a_body_noun_asks_for_bodies():
+    """ "what bodies are in the GMG?" asks who, as "which bodies …" does: "the first one you mentioned" after its
+    answer is the first body listed (round-16 probe: it was read as the group)."""
+    assert QuestionType.of("what bodies are in the global migration group?").who
+    assert QuestionType.of("what agencies work on trafficking?").who
+    assert not QuestionType.of("what countries are members of the gfmd?").who
+    listed = [("what bodies are in the GMG?", "The GMG consists of 10 organizations: ILO; IOM; UNCTAD; …")]
+    assert rewrite("what does the second one do?", listed) == "what does IOM do?"
+
+
+def test_they_in_a_comparison_or_either_of_them_are_the_last_two_bodies():
+    """ "how do they differ?" after a turn on UNDP and one on UNCTAD was searched as "how do UNCTAD differ?"
+    (round-16 probe); "either of them" asks about one or the other. "from"/"between" alone compare nothing."""
+    history = [("what does undp do on migration", "UNDP's aim is …"), ("what does UNCTAD do on migration", "UNCTAD …")]
+    assert rewrite("how do they differ", history) == "how do UNCTAD and undp differ"
+    assert rewrite("compare them", history) == "compare UNCTAD and undp"
+    assert rewrite("does the note say anything about either of them", history) == (
+        "does the note say anything about UNCTAD or undp")
+    assert rewrite("what do they get from it", history) == "what do UNCTAD get from it"
+
+
 def test_what_about_a_topic_then_a_question_on_it_is_one_question():
     """ "what about trafficking, who deals with that?" after "who funds IOM?" was searched as "… (who funds IOM?)"
     and answered with IOM: "that" is the trafficking it has just named. A topic alone, or a question after it that

@@ -9,8 +9,9 @@ from importlib import resources
 
 from wordfreq import zipf_frequency
 
-# up to two words between "which" and the noun ("which other gmg members …"), not a verb ("which countries are members")
-_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|which\s+(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)"
+# up to two words between "which" (or "what": "what bodies are in the gmg?") and the noun ("which other gmg members
+# …"), not a verb ("which countries are members")
+_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|(?:which|what)\s+(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)"
                   r"[\w-]+\s+){0,2}(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|bodies|member|members|"
                   r"entity|entities|office))\b", re.I)
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
