@@ -56,13 +56,17 @@ def asked_together(previous: str, question: str, glossary: Glossary) -> list[Bod
 def pair_asked(question: str, start: int, end: int) -> tuple[int, str] | None:
     """Whether "they" / "them" (at start:end) stands for two bodies together, and where the phrase that says so
     starts with the word that joins the two: "are they both …", "both of them" (and); "either of them" (or); "how
-    do they differ?", "compare them" (and: a word of data/compare_words.txt other than a preposition). None else."""
+    do they differ?", "compare them", "the difference between them" (and: data/compare_words.txt). None else."""
     before = [m.group().lower() for m in words_of(question[:start])]
     after = [m.group().lower() for m in words_of(question[end:])]
     if before[-2:] in (["both", "of"], ["either", "of"]):
         return question.lower().rindex(before[-2], 0, start), " and " if before[-2] == "both" else " or "
+    # the comparison is between the two: "compare them", "the difference between them", a question that ends on it
+    # ("how are they different?"); not "different partners", "distinguish X from Y", "different from the GFMD"
     compares = compare_words() - reference_words()["prepositions"]
-    if after[:1] == ["both"] or any(w in compares for w in before + after):
+    between = before[-1:] and before[-1] in compares or before[-2:-1] and before[-2] in compares and before[
+        -1] in compare_words()
+    if after[:1] == ["both"] or between or after and after[-1] in compares:
         return start, " and "
     return None
 

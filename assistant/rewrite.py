@@ -234,6 +234,7 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         return _with_context(question, history[-1], glossary, frame, excluded)
     # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
     if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]
+            and not pair_asked(question, ref.start, ref.end)  # "so how are they different": the two bodies
             and (glossary.find(previous) or not aside and is_object(ref.word, last_word))
             and about_things(previous, glossary, frame)):
         return _with_context(question, history[-1], glossary, frame, excluded)  # "who drafted them?": the things

@@ -80,7 +80,24 @@ def without_social_opening(message: str) -> str:
         if match is None:
             break
         rest = rest[match.end() :]
+    rest = _without_bare_opener(rest)
     return rest if rest != message and len(rest.split()) >= 3 else message
+
+
+def _without_bare_opener(message: str) -> str:
+    """The question after interjections and a conjunction that open it with no mark ("ok and who are the members",
+    "so how do unctad and ilo differ": read as a topic word or no who-question, both abstained; round-17 probes);
+    data/reference_words.txt: interjections, conjunctions. A conjunction opening the message stays ("and who chairs
+    it?" asks the last question of something, "since when …" pins a start), as does a message whose next word asks
+    nothing ("so far …", "ok and unctad?")."""
+    from assistant.words import asks_word, reference_words, words_of
+
+    ref, words = reference_words(), words_of(message)
+    said = [m.group().lower() for m in words]
+    i = next((n for n, w in enumerate(said) if w not in ref["interjections"]), len(said))
+    if 0 < i < len(said) - 1 and said[i] in ref["conjunctions"] and not asks_word(said[i]):
+        i += 1
+    return message[words[i].start() :] if 0 < i < len(said) and asks_word(said[i]) else message
 
 
 # kinds a question may open with ("ok, and who …", "thanks! …", "yes, and …")

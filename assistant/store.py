@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -34,12 +35,25 @@ def _one_line(text: str) -> str:
     return text if len(text) <= 200 else f"{text[:80]} … {text[-117:]}"
 
 
+# Room Chroma may want for one write (a batch of chunks into SQLite, its log and the vector segment): a disk or a
+# file-size limit with less than this left is taken to be why a write failed.
+WRITE_ROOM = 16 * 1024 * 1024
+
+
 def _disk_refuses_writes(folder: Path) -> bool:
-    """Whether one byte written past the size of the folder's largest file fails as on a full disk or under a
-    file-size limit. Chroma's compactor reports such a failure without its cause ("Error in compaction: Failed to
-    apply logs to the metadata segment"), so the disk is asked directly. The probe file is sparse and removed."""
+    """Whether the folder's disk or the process' file-size limit leaves less than WRITE_ROOM past its largest file,
+    or one byte written there fails as on a full disk. Chroma's compactor reports such a failure without its cause
+    ("Error in compaction: Failed to apply logs to the metadata segment"), so the disk is asked directly. The probe
+    file is sparse and removed."""
+    import resource
+
     try:
         largest = max((p.stat().st_size for p in folder.rglob("*") if p.is_file()), default=0)
+        disk = os.statvfs(folder)
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if disk.f_bavail * disk.f_frsize < WRITE_ROOM or limit != resource.RLIM_INFINITY and (
+                limit - largest < WRITE_ROOM):
+            return True
         with tempfile.TemporaryFile(dir=folder, buffering=0) as probe:
             probe.seek(largest + 65536)
             probe.write(b"\0")

@@ -714,22 +714,25 @@ def test_follow_up_is_rewritten_with_the_conversation(assistant):
     assert "Trafficking in Persons" in follow.answer or "Smuggling of Migrants" in follow.answer
 
 
-OFFER_CHAT = ("the gfmd is state-led right", "so the un can't vote?")  # followups.jsonl fu-267 (tune)
+# followups.jsonl fu-267 asks "so the un can't vote?", read with the previous question since "so" opens a message
+# as an interjection does (thirty-eighth session); this wording still names nothing the previous question lends
+OFFER_CHAT = ("the gfmd is state-led right", "the un cannot vote then?")
 
 
 def test_a_question_answered_only_with_the_previous_one_is_offered_that_reading(assistant):
-    """"so the un can't vote?" names nothing from the chat: it is not rewritten, and alone the notes do not answer
+    """"the un cannot vote then?" names nothing from the chat: it is not rewritten, and alone the notes do not answer
     it; read with the previous question they do, so that reading is offered (not asked in its place)."""
     conversation = Conversation()
     conversation.ask(assistant, OFFER_CHAT[0])
     result = conversation.ask(assistant, OFFER_CHAT[1])
     assert result.abstained and result.standalone_question is None
-    assert result.suggested_question == "so the un can't vote? (the gfmd is state-led right)"
+    assert result.suggested_question == "the un cannot vote then? (the gfmd is state-led right)"
     assert any(result.suggested_question in note for note in result.notes)
     assert result.to_json()["suggested_question"] == result.suggested_question
 
 
-@pytest.mark.parametrize("accept", ["yes", "yes please, thanks", "so the un can't vote? (the gfmd is state-led right)"])
+@pytest.mark.parametrize("accept", ["yes", "yes please, thanks",
+                                    "the un cannot vote then? (the gfmd is state-led right)"])
 def test_yes_takes_up_the_offered_question_and_later_turns_do_not_nest(assistant, accept):
     conversation = Conversation()
     conversation.ask(assistant, OFFER_CHAT[0])

@@ -183,10 +183,10 @@ def test_shorter_please_is_answered_from_the_last_answer_and_searched_nothing(ap
 
 def test_a_reading_with_the_previous_question_is_offered_and_asked_on_click(app):
     ask(app, "the gfmd is state-led right")
-    ask(app, "so the un can't vote?")
+    ask(app, "the un cannot vote then?")
     message, turn = last_answer(app)
     assert turn["result"].abstained
-    offered = "so the un can't vote? (the gfmd is state-led right)"
+    offered = "the un cannot vote then? (the gfmd is state-led right)"
     key = f"suggested-{turn['id']}"
     assert [b.key for b in app.button if (b.key or "").startswith("suggested-")] == [key]
     assert plain(app.button(key=key).label) == f"Ask: {offered}"

@@ -182,6 +182,25 @@ def test_a_full_disk_deep_inside_a_long_chroma_message_is_still_a_full_disk(tmp_
     assert "looks damaged" in damaged and "malformed database schema" in damaged
 
 
+def test_a_disk_or_limit_with_little_room_left_is_a_full_disk(tmp_path):
+    """A limit a little above the largest file passes the one-byte probe, yet Chroma's next batch fails (the review
+    saw "looks damaged" with 68-108 KB of room): room under WRITE_ROOM on the disk or under the limit is a full disk.
+    Asked in a child process, whose file-size limit the test can set."""
+    import subprocess
+    import sys
+
+    (tmp_path / "chroma.sqlite3").write_bytes(b"\0" * 4096)
+    check = ("import resource, signal, sys; from pathlib import Path; from assistant.store import _disk_refuses_writes;"
+             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); limit = int(sys.argv[2]);"
+             "limit and resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY));"
+             "print(_disk_refuses_writes(Path(sys.argv[1])))")
+    for limit, full in ((0, False), (1 << 20, True), (1 << 30, False)):
+        out = subprocess.run([sys.executable, "-c", check, str(tmp_path), str(limit)], capture_output=True, text=True,
+                             cwd=ROOT, check=True).stdout.strip()
+        assert out == str(full), (limit, out)
+    assert [p.name for p in tmp_path.iterdir()] == ["chroma.sqlite3"]  # the probe left nothing behind
+
+
 # -- a damaged Chroma folder ----------------------------------------------------------------------------------
 
 def damage(chroma: Path, how: str) -> None:

@@ -675,6 +675,10 @@ def test_they_in_a_comparison_or_either_of_them_are_the_last_two_bodies():
     assert rewrite("does the note say anything about either of them", history) == (
         "does the note say anything about UNCTAD or undp")
     assert rewrite("what do they get from it", history) == "what do UNCTAD get from it"
+    # after a question on things ("its own mandate on refugees"), "they" in a comparison is still the two bodies
+    mandate = [("does iom have its own mandate on refugees or is that all unhcr", "… UNHCR …"),
+               ("does UNODC have its own mandate on refugees or is that all unhcr", "… UNODC …")]
+    assert rewrite("so how are they different", mandate) == "so how are UNODC and unhcr different"
 
 
 def test_what_about_a_topic_then_a_question_on_it_is_one_question():

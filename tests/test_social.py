@@ -71,7 +71,14 @@ def test_who_else_is_answered_with_another_body(assistant):
      ("thanks!! and who chairs it?", "and who chairs it?"),
      # a space alone ends no opening, nor an abbreviation's full stop; a word or two is not a question of its own
      ("good practices on labour migration?", None), ("no. of members in the GMG?", None), ("Hi, UNDP?", None),
-     ("hi there", None), ("What is the GMG?", None)],
+     ("hi there", None), ("What is the GMG?", None),
+     # interjections and a conjunction with no mark, before a word that asks (round-17 probes abstained on both)
+     ("ok and who are the members", "who are the members"), ("so how do unctad and ilo differ",
+                                                             "how do unctad and ilo differ"),
+     ("okay so what does it do", "what does it do"),
+     # a conjunction opening the message, or a next word that asks nothing, stays
+     ("and who chairs it?", None), ("since when does ilo work on migration", None),
+     ("so far what has iom done", None), ("ok and unctad?", None)],
 )
 def test_a_question_is_read_without_its_social_opening(message, question):
     assert without_social_opening(message) == (question or message)
