@@ -64,11 +64,10 @@ def pair_asked(question: str, start: int, end: int) -> tuple[int, str] | None:
     # the comparison is between the two: "compare them", "the difference between them", a question that ends on it
     # ("how are they different?"); not "different partners", "distinguish X from Y", "different from the GFMD"
     compares = compare_words() - reference_words()["prepositions"]
-    between = before[-1:] and before[-1] in compares or before[-2:-1] and before[-2] in compares and before[
-        -1] in compare_words()
-    if after[:1] == ["both"] or between or after and after[-1] in compares:
-        return start, " and "
-    return None
+    compares_them = bool(before) and before[-1] in compares  # "compare them"
+    between_them = len(before) >= 2 and before[-2] in compares and before[-1] in compare_words()  # "difference between"
+    ends_on_it = bool(after) and after[-1] in compares  # "how are they different?"
+    return (start, " and ") if after[:1] == ["both"] or compares_them or between_them or ends_on_it else None
 
 
 def and_list(names: list[str]) -> str:

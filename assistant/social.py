@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from assistant.words import asks_word, reference_words, words_of
+
 
 @dataclass(frozen=True)
 class SocialKind:
@@ -90,8 +92,6 @@ def _without_bare_opener(message: str) -> str:
     data/reference_words.txt: interjections, conjunctions. A conjunction opening the message stays ("and who chairs
     it?" asks the last question of something, "since when …" pins a start), as does a message whose next word asks
     nothing ("so far …", "ok and unctad?")."""
-    from assistant.words import asks_word, reference_words, words_of
-
     ref, words = reference_words(), words_of(message)
     said = [m.group().lower() for m in words]
     i = next((n for n, w in enumerate(said) if w not in ref["interjections"]), len(said))

@@ -12,7 +12,8 @@ from wordfreq import zipf_frequency
 # up to two words between "which" (or "what": "what bodies are in the gmg?", not "what kind of body is it?") and the
 # noun ("which other gmg members …"), not a verb ("which countries are members")
 _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|(?:which|what(?!\s+(?:kind|kinds|type|types|sort|sorts)\b))\s+"
-                  r"(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)[\w-]+\s+){0,2}(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|bodies|member|members|"
+                  r"(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)[\w-]+\s+){0,2}"
+                  r"(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|bodies|member|members|"
                   r"entity|entities|office))\b", re.I)
 _WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
 # "when" opening the question, or asking after a topic set off by a dash or colon ("the factbook - when did that come
