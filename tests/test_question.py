@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answering.parts import resolve_parts
-from assistant.answering.question import QuestionType, is_name, question_words, split_parts, whole_word
+from assistant.answering.question import QuestionType, is_name, question_words, split_parts, stated_count, whole_word
 from assistant.antecedents import with_heads_named
 from assistant.rewrite import rewrite_followup
 from ingest.glossary import Glossary
@@ -1174,3 +1174,15 @@ def test_a_bodys_own_noun_is_read_as_that_body(question, read):
     """ "What is the forum exactly?" quoted the SRSG's regular meetings: with no conversation to resolve "the forum",
     it is the one body whose full name is built on "forum" (round-9 and round-11 probes)."""
     assert with_heads_named(question, GLOSSARY) == read
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("In particular coordination and cooperation could be further developed in the following five areas:", 5),
+    ("The GMG consists of 10 organizations that are actively involved in international migration:", 10),
+    ("The GMG is currently focusing its discussions on a number of specific issues. These include:", None),
+    ("Since 2006 the group has met on the following topics:", None),  # a year is no count
+    ("Its one aim is this:", None),  # one item is no list to stop
+])
+def test_a_list_introduction_states_its_count(text, count):
+    assert stated_count(text) == count
+

@@ -118,10 +118,10 @@ class ExtractiveAnswerer:
 
     def _chosen(self, question: str, reading: Reading, ranked: list[Candidate], candidates: list[Candidate]
                 ) -> CitedAnswer:
-        chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked))
+        qtype = reading.question.qtype
+        chosen = self.bodies.each_body(question, reading.question, ranked, self._select(ranked, qtype.who))
         one_each = bool(self.bodies.compared(question, reading.question))  # a passage for each body it compares
         chosen, cap = self.bodies.body_overview(question, reading.question, ranked, chosen)
-        qtype = reading.question.qtype
         return self._compose(question, [(c, question, qtype) for c in chosen], candidates, reading.answerability,
                              cap, one_each)
 
@@ -233,9 +233,9 @@ class ExtractiveAnswerer:
         return self._compose(question, picks, candidates, max(evidences), one_each=per_document)
 
     # -- selection and composition ---------------------------------------------------------------------
-    def _select(self, ranked: list[Candidate]) -> list[Candidate]:
-        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short.
-        Whether a sentence names the body a "who" question asks for is left to the fitted model (type_match)."""
+    def _select(self, ranked: list[Candidate], who: bool = False) -> list[Candidate]:
+        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short; after
+        one naming the body a "who" question asks for (type_match), none of another section that names no body."""
         margin = self.model.neighbour_margin
         best = ranked[0]
         chosen, words = [best], len(best.display.split())
@@ -245,6 +245,9 @@ class ExtractiveAnswerer:
         for cand in (c for c in ranked if c is not best):
             if len(chosen) >= self.model.max_sentences or cand.score < ranked[0].score - margin:
                 break
+            if who and cand.features.get("type_miss") and best.features.get("type_match") and (
+                    cand.section != best.section):  # "who handles trafficking victims?": not "Finding appropriate …"
+                continue
             if REFERS_BACK.match(cand.display) and not cand.features.get("exact_sentence") and not any(
                     c.source == cand.source and 0 <= cand.start - c.end <= 2 for c in chosen):
                 continue  # "This will be done through regular consultations." says nothing without what "this" is

@@ -9,7 +9,8 @@ efforts in … research …"). A list after the answer's first sentence keeps wi
 from __future__ import annotations
 
 from assistant.answering.evidence import YEAR
-from assistant.answering.passages import coverage, join_items
+from assistant.answering.list_units import counted_items
+from assistant.answering.passages import coverage, join_items, span_text
 from assistant.answering.question import NUMBER_PATTERN, QuestionType, is_plural
 from assistant.answering.reader import Candidate
 from assistant.answering.reader_model import ReaderModel
@@ -36,7 +37,8 @@ class ListQuotes:
         reach = coverage(candidates, intro.source, intro.start)
         items = sorted((c for c in candidates if c.source == intro.source and c.section == intro.section
                         and intro.start < c.start and c.end <= reach), key=lambda c: c.start)
-        return items[:12]
+        counted = counted_items(intro, items, lambda a, b: span_text(candidates, a.source, a.end, b.start))
+        return items[: counted or 12]
 
     def _first_items(self, intro: Candidate, items: list[Candidate], question: str, scored: bool) -> list[Candidate]:
         """The leading items that keep the answer within `selection_words` (at least one), or, when some item names a

@@ -50,8 +50,16 @@ DURATION_PATTERN = re.compile(
 DATE_PATTERN = re.compile(
     r"(?<!post-)(?<!pre-)\b(?:1[89]\d\d|20\d\d)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b", re.I)
-NUMBER_PATTERN = re.compile(
-    r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b", re.I)
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+NUMBER_PATTERN = re.compile(rf"\b\d+\b|\b(?:{'|'.join(NUMBER_WORDS)})\b", re.I)
+
+
+def stated_count(text: str) -> int | None:
+    """The count a list's introduction states ("in the following five areas:", "consists of 10 organizations …:"):
+    the last number in it from 2 to 12 (a year is no count)."""
+    values = [int(n) if n.isdigit() else NUMBER_WORDS.index(n.lower()) + 1
+              for n in (m.group() for m in NUMBER_PATTERN.finditer(text))]
+    return next((v for v in reversed(values) if 2 <= v <= 12), None)
 
 
 @lru_cache(maxsize=1)

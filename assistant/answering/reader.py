@@ -31,6 +31,7 @@ from assistant.answering.evidence import (
     type_features,
 )
 from assistant.answering.example_questions import ExampleQuestions
+from assistant.answering.list_units import mark_lists
 from assistant.answering.question import QuestionType, is_name, question_words, whole_word
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
@@ -315,28 +316,6 @@ def specificity(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return max(7.0 - zipf_frequency(word, "en"), 0.1)
-
-
-def mark_lists(candidates: list[Candidate], max_items: int = 12) -> None:
-    """A sentence ending with ':' introduces the units after it in its chunk and section (until the next
-    introduction): what it says is its items, so its features are measured over them too."""
-    by_chunk: dict[int, list[Candidate]] = {}
-    for cand in candidates:
-        by_chunk.setdefault(id(cand.chunk), []).append(cand)
-    for group in by_chunk.values():
-        group.sort(key=lambda c: c.start)
-        for i, intro in enumerate(group):
-            if not intro.text.rstrip().endswith(":"):
-                continue
-            items = []
-            for item in group[i + 1 : i + 1 + max_items]:
-                if item.section != intro.section or item.text.rstrip().endswith(":"):
-                    break
-                items.append(item)
-            if items:
-                intro.list_end = items[-1].end
-                for item in items:
-                    item.list_item = True
 
 
 def answer_candidates(candidates: list[Candidate]) -> list[Candidate]:
