@@ -7,7 +7,14 @@ data/reference_words.txt; nothing here names a body.
 
 from __future__ import annotations
 
-from assistant.answering.question import QuestionType, compare_words, is_plural, question_words, without_s
+from assistant.answering.question import (
+    NUMBER_WORDS,
+    QuestionType,
+    compare_words,
+    is_plural,
+    question_words,
+    without_s,
+)
 from assistant.references import (
     CLAUSE_BREAK,
     full_name_has,
@@ -68,6 +75,16 @@ def pair_asked(question: str, start: int, end: int) -> tuple[int, str] | None:
     between_them = len(before) >= 2 and before[-2] in compares and before[-1] in compare_words()  # "difference between"
     ends_on_it = bool(after) and after[-1] in compares  # "how are they different?"
     return (start, " and ") if after[:1] == ["both"] or compares_them or between_them or ends_on_it else None
+
+
+def counted_start(question: str, start: int) -> int:
+    """Where a pronoun at `start` that is counted out starts: "the three of them", "all three of them", "all of
+    them" are replaced whole by the names ("how often do the SRSG, GFMD and GMG meet", not "the three of SRSG …")."""
+    words = words_of(question[:start])
+    lowered = [m.group().lower() for m in words]
+    if lowered[-1:] != ["of"] or len(lowered) < 2 or lowered[-2] not in (*NUMBER_WORDS[1:], "all"):  # not "one of"
+        return start
+    return words[-3].start() if len(lowered) >= 3 and lowered[-3] in ("the", "all") else words[-2].start()
 
 
 def and_list(names: list[str]) -> str:

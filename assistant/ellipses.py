@@ -6,6 +6,7 @@ data/reference_words.txt and the glossary's bodies; no rule here names one.
 
 from __future__ import annotations
 
+from assistant.answering.evidence import YEAR
 from assistant.antecedents import named_by_noun
 from assistant.words import is_function_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
@@ -20,14 +21,20 @@ def negates(text: str) -> bool:
 
 def swap_modifier(previous: str, asked: str) -> str | None:
     """ "and the second one?" after "when was the first high-level dialogue?" → "when was the second high-level
-    dialogue?": the earlier question with the one word that set its thing apart replaced (None when the ellipsis
-    says more than "the <modifier> one", or the earlier question has no such word, or several)."""
+    dialogue?": the earlier question with the one word that set its thing apart replaced, or its one year ("and the
+    2013 one?"); None when the ellipsis says more than "the <modifier> one", or the earlier question has no such
+    word, or several)."""
     modifiers = reference_words()["one_modifiers"] - {"other", "same"}  # an order in time or sequence
-    said = [m.group().lower() for m in words_of(asked)]
+    said = [w.strip("?!.,;:()") for w in asked.lower().split()]  # words_of passes over a year
     said = said[1:] if said[:1] == ["the"] else said
-    if len(said) != 2 or said[0] not in modifiers or said[1] not in {"one", "ones"}:
+    if len(said) != 2 or said[1] not in {"one", "ones"}:
         return None
-    found = [m for m in words_of(previous) if m.group().lower() in modifiers]
+    if YEAR.fullmatch(said[0]):  # "and the 2013 one?" after "what was the high level dialogue in 2006"
+        found = list(YEAR.finditer(previous))
+    elif said[0] in modifiers:
+        found = [m for m in words_of(previous) if m.group().lower() in modifiers]
+    else:
+        return None
     if len(found) != 1 or found[0].group().lower() == said[0]:
         return None
     return previous[: found[0].start()] + said[0] + previous[found[0].end() :]

@@ -1038,3 +1038,15 @@ def test_a_passage_grows_back_only_within_its_paragraph(assistant):
     founding (round-12 probes; about twenty chair questions of the earlier rounds read the same)."""
     answer = assistant.ask("who chairs the gmg?").answer
     assert answer.startswith("The GMG meets at regular intervals. The Chair is held on a rotating basis"), answer
+
+
+def test_since_when_after_a_who_question_wants_a_date_of_that_body(assistant):
+    """The notes give no date for the SRSG's appointment: "since when?" quoted the GMG's first meeting (round-18
+    probe); after the GMG's chair it still gets that meeting's date."""
+    conversation = Conversation()
+    conversation.ask(assistant, "who's the srsg on migration")
+    assert conversation.ask(assistant, "since when?").abstained
+    conversation = Conversation()
+    conversation.ask(assistant, "who chairs the gmg?")
+    result = conversation.ask(assistant, "since when?")
+    assert not result.abstained and "2006" in result.answer, result.answer

@@ -561,6 +561,18 @@ def test_the_other_one_asks_the_earlier_question_of_it():
     other = [("what other agencies work on trafficking", "OHCHR …")]
     assert rewrite("and the same one?", other) == "and the same one? (what other agencies work on trafficking? OHCHR)"
     assert rewrite("and?", [("what does IOM do?", "IOM is dedicated …")]) == "and? (what does IOM do?)"  # no crash
+    # a year sets the thing apart as an ordinal does ("and the 2013 one?" abstained; round-19 probe)
+    dated = [("what was the high level dialogue in 2006", "All GMG members have contributed …")]
+    assert rewrite("and the 2013 one?", dated) == "what was the high level dialogue in 2013"
+
+
+def test_them_counted_out_is_replaced_whole():
+    """ "how often do the three of them meet" became "how often do the three of SRSG, GFMD and GMG meet" and
+    abstained (round-19 probe)."""
+    history = [("what do the srsg, the gfmd and the gmg do together?", "The regular meetings between the SRSG …")]
+    for question in ("how often do the three of them meet", "how often do all three of them meet",
+                     "how often do all of them meet"):
+        assert rewrite(question, history) == "how often do srsg, gfmd and gmg meet", question  # spelt as said
 
 
 def test_he_is_the_person_an_earlier_answer_named_after_its_lead():
@@ -1186,3 +1198,11 @@ def test_a_bodys_own_noun_is_read_as_that_body(question, read):
 def test_a_list_introduction_states_its_count(text, count):
     assert stated_count(text) == count
 
+
+
+def test_a_follow_up_asks_its_own_kind_of_question_not_the_one_it_carries():
+    """ "since when? (who's the srsg on migration)" was a who-question: the check that the answer speaks of the
+    body asked about was skipped, and the GMG's first meeting answered (round-18 probe)."""
+    carried = QuestionType.of("since when? (who's the srsg on migration)")
+    assert carried.when and not carried.who
+    assert QuestionType.of("and in 2006? (who chaired the GMG?)").who  # asks nothing of its own: the carried kind

@@ -168,8 +168,10 @@ class QuestionType:
 
     @classmethod
     def of(cls, question: str) -> QuestionType:
+        own = without_carried(question)  # "since when? (who's the srsg on migration)" asks when, not who
+        asker = own if own != question and (_WHEN.search(own) or _HOW_MANY.search(own)) else question
         return cls(
-            who=bool(_WHO.search(question) or _WHO_ANYWHERE.search(question)),
+            who=bool(_WHO.search(asker) or _WHO_ANYWHERE.search(asker)),
             when=bool(_WHEN.search(question)),
             how_many=bool(_HOW_MANY.search(question)),
             wants_list=bool(_LIST.search(question)
