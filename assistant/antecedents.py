@@ -8,6 +8,7 @@ data/reference_words.txt; nothing here names a body.
 from __future__ import annotations
 
 from assistant.answering.question import (
+    NUMBER_PATTERN,
     NUMBER_WORDS,
     QuestionType,
     compare_words,
@@ -77,14 +78,22 @@ def pair_asked(question: str, start: int, end: int) -> tuple[int, str] | None:
     return (start, " and ") if after[:1] == ["both"] or compares_them or between_them or ends_on_it else None
 
 
-def counted_start(question: str, start: int) -> int:
-    """Where a pronoun at `start` that is counted out starts: "the three of them", "all three of them", "all of
-    them" are replaced whole by the names ("how often do the SRSG, GFMD and GMG meet", not "the three of SRSG …")."""
-    words = words_of(question[:start])
-    lowered = [m.group().lower() for m in words]
-    if lowered[-1:] != ["of"] or len(lowered) < 2 or lowered[-2] not in (*NUMBER_WORDS[1:], "all"):  # not "one of"
+def counted_start(question: str, start: int, count: int) -> int:
+    """Where a pronoun at `start` standing for `count` bodies starts when it is counted out: "the three of them",
+    "all 3 of them", "all of them" are replaced whole by the names ("how often do the SRSG, GFMD and GMG meet", not
+    "the three of SRSG …"); not "which two of them …", which asks about some of them."""
+    before = question[:start]
+    tokens = sorted([*words_of(before), *(m for m in NUMBER_PATTERN.finditer(before) if m.group().isdigit())],
+                    key=lambda m: m.start())
+    lowered = [m.group().lower() for m in tokens]
+    if lowered[-1:] != ["of"] or len(lowered) < 2:
         return start
-    return words[-3].start() if len(lowered) >= 3 and lowered[-3] in ("the", "all") else words[-2].start()
+    said = lowered[-2]
+    value = count if said == "all" else int(said) if said.isdigit() else (
+        NUMBER_WORDS.index(said) + 1 if said in NUMBER_WORDS else None)
+    if value != count:
+        return start
+    return tokens[-3].start() if len(lowered) >= 3 and lowered[-3] in ("the", "all") else tokens[-2].start()
 
 
 def and_list(names: list[str]) -> str:

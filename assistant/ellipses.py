@@ -25,7 +25,7 @@ def swap_modifier(previous: str, asked: str) -> str | None:
     2013 one?"); None when the ellipsis says more than "the <modifier> one", or the earlier question has no such
     word, or several)."""
     modifiers = reference_words()["one_modifiers"] - {"other", "same"}  # an order in time or sequence
-    said = [w.strip("?!.,;:()") for w in asked.lower().split()]  # words_of passes over a year
+    said = [m.group().lower() for m in sorted([*words_of(asked), *YEAR.finditer(asked)], key=lambda m: m.start())]
     said = said[1:] if said[:1] == ["the"] else said
     if len(said) != 2 or said[1] not in {"one", "ones"}:
         return None

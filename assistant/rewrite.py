@@ -277,7 +277,7 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     elif ref.word in {"they", "them"} and not members and before[-2:] != ["which", "of"] and (
             together := asked_together(previous, question, glossary)):
         replacement = and_list([_spelling(b, history, glossary) for b in together])  # "how do they work together?"
-        start = counted_start(question, start)  # "how often do the three of them meet": the three names
+        start = counted_start(question, start, len(together))  # "how often do the three of them meet": the three
     resolved = question[:start] + replacement + question[ref.end :]
     return Rewrite(resolved, resolved)
 

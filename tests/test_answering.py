@@ -34,11 +34,32 @@ def test_trafficking_victims_are_unodc(assistant, ingested):
 
 
 def test_a_hedged_who_question_is_answered_and_people_fleeing_war_are_refugees(assistant):
-    """ "do you think" only hedges (the assistant's opinion is asked "in your opinion"); "people fleeing war" got
-    the member list until the glossary's refugee terms knew "fleeing" (round-18 probe)."""
-    for question in ("which agency do you think handles refugees?", "who helps people fleeing war"):
+    """ "do you think", "in your view" only hedge; "people fleeing war" got the member list until the glossary's
+    refugee terms knew "fleeing war" (round-18 probe), but migrants fleeing poverty are no refugees (review)."""
+    for question in ("which agency do you think handles refugees?", "in your view, which agency deals with refugees?",
+                     "who helps people fleeing war"):
         result = assistant.ask(question)
         assert not result.abstained and result.citations[0].section == "UNHCR", result.answer
+    assert assistant.ask("what is being done about migrants fleeing poverty?").citations[0].section != "UNHCR"
+
+
+def test_a_size_the_notes_compare_is_answered(assistant):
+    """ "bigger than" must be stated, and "a more limited membership" states it (review of the round-18 change)."""
+    result = assistant.ask("is the GMG bigger than the Geneva Migration Group?")
+    assert not result.abstained and "more limited membership" in result.answer, result.answer
+
+
+def test_a_who_answer_keeps_a_sentence_on_the_question_from_another_section(assistant):
+    """The who-answer drops a sentence of another section that names no member and none of the question's words, not
+    "The GMG could thus support governments …" after UNDP's (review)."""
+    result = assistant.ask("which agencies support governments on migration and development?")
+    assert result.citations[0].section == "UNDP" and "The GMG could thus support governments" in result.answer
+
+
+def test_for_places_a_member_only_after_a_framing_verb(assistant):
+    """ "why did the world bank call for the gfmd" is about the GFMD, not the Bank placed in it (review)."""
+    result = assistant.ask("why did the world bank call for the gfmd")
+    assert "GFMD" in result.citations[0].section or "GFMD" in result.answer.split(".")[0], result.answer
 
 
 def test_a_member_body_placed_for_the_group_gets_its_own_section(assistant):
@@ -106,9 +127,8 @@ SEARCH_REFIT_LOST = ("lost with the refit on the tune data the example questions
      "How often does the GMG chair change?",  # the chair rotates: how often is not said
      # a succession, a judgement of quality: the notes state neither
      "Who replaced Peter Sutherland as Special Representative?", "Is IOM better than UNHCR at protecting migrants?",
-     # a size, or the assistant's own opinion (round-18 probes: both were answered with UNHCR's work)
+     # a size (round-18 probe: answered with UNHCR's work)
      "is unhcr bigger than iom? rank them by size",
-     "which agency is honestly the best at protecting migrants in your opinion",
      "When did Peter Sutherland die?",  # his "post-2015" agenda work names no date
      # an ordinal counts nothing: "Third, … the participating states" was quoted (round-14 probe)
      "how many countries take part in the gfmd"],

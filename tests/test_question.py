@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answering.list_units import counted_items
 from assistant.answering.parts import resolve_parts
 from assistant.answering.question import QuestionType, is_name, question_words, split_parts, stated_count, whole_word
 from assistant.antecedents import with_heads_named
@@ -564,6 +565,7 @@ def test_the_other_one_asks_the_earlier_question_of_it():
     # a year sets the thing apart as an ordinal does ("and the 2013 one?" abstained; round-19 probe)
     dated = [("what was the high level dialogue in 2006", "All GMG members have contributed …")]
     assert rewrite("and the 2013 one?", dated) == "what was the high level dialogue in 2013"
+    assert rewrite("and the second one ?", history) == "when was the second high-level dialogue on migration"
 
 
 def test_them_counted_out_is_replaced_whole():
@@ -571,8 +573,9 @@ def test_them_counted_out_is_replaced_whole():
     abstained (round-19 probe)."""
     history = [("what do the srsg, the gfmd and the gmg do together?", "The regular meetings between the SRSG …")]
     for question in ("how often do the three of them meet", "how often do all three of them meet",
-                     "how often do all of them meet"):
+                     "how often do all of them meet", "how often do all 3 of them meet"):
         assert rewrite(question, history) == "how often do srsg, gfmd and gmg meet", question  # spelt as said
+    assert rewrite("which two of them are UN bodies?", history) == "which two of srsg, gfmd and gmg are UN bodies?"
 
 
 def test_he_is_the_person_an_earlier_answer_named_after_its_lead():
@@ -1206,3 +1209,24 @@ def test_a_follow_up_asks_its_own_kind_of_question_not_the_one_it_carries():
     carried = QuestionType.of("since when? (who's the srsg on migration)")
     assert carried.when and not carried.who
     assert QuestionType.of("and in 2006? (who chaired the GMG?)").who  # asks nothing of its own: the carried kind
+
+
+class _Unit:
+    def __init__(self, text: str):
+        self.text = text
+
+
+@pytest.mark.parametrize(("gaps", "count"), [
+    (["\n1. ", "\n2. ", "\n3. ", "\n"], 3),  # numbered 1-3, prose after the third
+    (["\n- 1. ", "\n- 2. ", "\n- 3. ", "\n- 4. "], None),  # numbered on past the count: it counts something else
+    (["\n- ", "\n- ", "\n- ", "\n"], None),  # bullets cannot be counted
+    (["\n1. ", "\n", "\n2. ", "\n"], None),  # an item's own line between the items
+    (["\n- ", " Thurs", "\n", "\n3. "], None),  # debris between units is no marker (lkaugsburg_5599110)
+])
+def test_a_list_ends_at_its_count_only_when_its_items_are_numbered_to_it(gaps, count):
+    intro = _Unit("It has three parts:")
+    units = [_Unit(f"unit {i}") for i in range(len(gaps))]
+    chain = [intro, *units]
+    between = {(id(a), id(b)): gap for a, b, gap in zip(chain, chain[1:], gaps, strict=False)}
+    assert counted_items(intro, units, lambda a, b: between[(id(a), id(b))]) == count
+

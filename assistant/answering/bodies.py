@@ -268,12 +268,14 @@ class BodyAnswers:
     @staticmethod
     def _placing(question: str, group: Body) -> tuple[int, int] | None:
         """Where a preposition places something in `group` (data/reference_words.txt "placing": "in the GMG", "within
-        the GMG", "to the GMG"; not "about the GMG")."""
+        the GMG", "to the GMG", "do for the GMG"; not "about the GMG")."""
         words = words_of(question)
         lowered = [w.group().lower() for w in words]
         for parts in ([w.group().lower() for w in words_of(spelling)] for spelling in group.spellings):
             for i in range(1, len(words) - len(parts) + 1):
                 k = i - 1 - (i > 1 and lowered[i - 1] == "the")
-                if lowered[i : i + len(parts)] == parts and lowered[k] in reference_words()["placing"]:
+                # "for" places after a framing verb ("what does UNDESA do for the GMG?"), not in "call for the GFMD"
+                framed = lowered[k] != "for" or k > 0 and lowered[k - 1] in question_words()
+                if lowered[i : i + len(parts)] == parts and lowered[k] in reference_words()["placing"] and framed:
                     return words[k].start(), words[i + len(parts) - 1].end()
         return None

@@ -234,8 +234,8 @@ class ExtractiveAnswerer:
 
     # -- selection and composition ---------------------------------------------------------------------
     def _select(self, ranked: list[Candidate], who: bool = False) -> list[Candidate]:
-        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short; after
-        one naming the body a "who" question asks for (type_match), none of another section that names no body."""
+        """The best sentence, then those scoring within the fitted margin of it, while the answer stays short; after one
+        naming a member for a "who" question, none of another section naming no member nor any word of the question."""
         margin = self.model.neighbour_margin
         best = ranked[0]
         chosen, words = [best], len(best.display.split())
@@ -245,8 +245,8 @@ class ExtractiveAnswerer:
         for cand in (c for c in ranked if c is not best):
             if len(chosen) >= self.model.max_sentences or cand.score < ranked[0].score - margin:
                 break
-            if who and cand.features.get("type_miss") and best.features.get("type_match") and (
-                    cand.section != best.section):  # "who handles trafficking victims?": not "Finding appropriate …"
+            if who and best.features.get("type_match") and cand.section != best.section and cand.features.get(
+                    "type_miss") and not cand.features.get("exact_sentence"):  # not "Finding appropriate mechanisms …"
                 continue
             if REFERS_BACK.match(cand.display) and not cand.features.get("exact_sentence") and not any(
                     c.source == cand.source and 0 <= cand.start - c.end <= 2 for c in chosen):

@@ -36,16 +36,31 @@ def mark_lists(candidates: list[Candidate], max_items: int = 12) -> None:
 
 def counted_items(intro: Candidate, following: list[Candidate], between: Callable[[Candidate, Candidate], str]
                   ) -> int | None:
-    """How many units a list's introduction counts out ("in the following five areas:"), when that many units right
-    after it each open with a marker ("1.", "-", "•" in the text `between` two units): the list ends there, though
-    its last item ends with ';' and prose follows ("First, with reference to …"). None when it states no count or
-    its items have lines of their own between them ("three areas: 1. outpatient care. "Outpatient" means …")."""
+    """How many units a list's introduction counts out ("in the following five areas:"), when the units right after
+    it are numbered 1 to that count ("1.", "- 2)" in the text `between` two units) and the next one is not numbered
+    on: the list ends there, though its last item ends with ';' and prose follows ("First, with reference to …").
+    None else: no count, bullets that cannot be counted, items with lines of their own between them ("three areas:
+    1. outpatient care. "Outpatient" means …"), or a number that counts something else ("up to the age of 12:")."""
     count = stated_count(intro.text)
     if count is None or len(following) < count:
         return None
-    units = [intro, *following[:count]]
-    marked = all(between(a, b).strip() for a, b in zip(units, units[1:], strict=False))
-    return count if marked else None
+    units = [intro, *following[: count + 1]]
+    numbers = [_item_number(between(a, b)) for a, b in zip(units, units[1:], strict=False)]
+    if numbers[:count] != list(range(1, count + 1)) or numbers[count:] == [count + 1]:
+        return None
+    return count
+
+
+def _item_number(gap: str) -> int | None:
+    """The number a list item opens with in the text before it ("\n1. ", "\n- 4) "); None for a bullet alone or
+    other text."""
+    for token in gap.split():
+        number = token.rstrip(".)")
+        if number.isdigit() and number != token:
+            return int(number)
+        if token not in ("-", "*", "•"):
+            return None
+    return None
 
 
 def _gap(before: Candidate, after: Candidate) -> str:

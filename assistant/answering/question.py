@@ -15,7 +15,7 @@ _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|(?:which|what(?!\s+(?:kind|
                   r"(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)[\w-]+\s+){0,2}"
                   r"(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|bodies|member|members|"
                   r"entity|entities|office))\b", re.I)
-_WHO_ANYWHERE = re.compile(r"\b(?:who|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
+_WHO_ANYWHERE = re.compile(r"\b(?:who|whom|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
 # "when" opening the question, or asking after a topic set off by a dash or colon ("the factbook - when did that come
 # out?"; not "… - when refugees arrive, who …"), or asked for ("can you tell me when …", "where and when is …?")
 _WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b"
