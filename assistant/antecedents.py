@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from assistant.answering.question import (
     NUMBER_PATTERN,
-    NUMBER_WORDS,
     QuestionType,
     compare_words,
     is_plural,
+    number_value,
     question_words,
     without_s,
 )
@@ -89,9 +89,7 @@ def counted_start(question: str, start: int, count: int) -> int:
     if lowered[-1:] != ["of"] or len(lowered) < 2:
         return start
     said = lowered[-2]
-    value = count if said == "all" else int(said) if said.isdigit() else (
-        NUMBER_WORDS.index(said) + 1 if said in NUMBER_WORDS else None)
-    if value != count:
+    if (count if said == "all" else number_value(said)) != count:
         return start
     return tokens[-3].start() if len(lowered) >= 3 and lowered[-3] in ("the", "all") else tokens[-2].start()
 

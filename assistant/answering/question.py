@@ -54,11 +54,16 @@ NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", 
 NUMBER_PATTERN = re.compile(rf"\b\d+\b|\b(?:{'|'.join(NUMBER_WORDS)})\b", re.I)
 
 
+def number_value(word: str) -> int | None:
+    """ "5" → 5, "five" → 5 (NUMBER_WORDS); None for any other word."""
+    lowered = word.lower()
+    return int(lowered) if lowered.isdigit() else NUMBER_WORDS.index(lowered) + 1 if lowered in NUMBER_WORDS else None
+
+
 def stated_count(text: str) -> int | None:
     """The count a list's introduction states ("in the following five areas:", "consists of 10 organizations …:"):
     the last number in it from 2 to 12 (a year is no count)."""
-    values = [int(n) if n.isdigit() else NUMBER_WORDS.index(n.lower()) + 1
-              for n in (m.group() for m in NUMBER_PATTERN.finditer(text))]
+    values = [number_value(m.group()) for m in NUMBER_PATTERN.finditer(text)]
     return next((v for v in reversed(values) if 2 <= v <= 12), None)
 
 
