@@ -218,3 +218,32 @@ def about_things(question: str, glossary: Glossary, frame: frozenset[str]) -> bo
     said = [m.group().lower() for m in words_of(without_bodies(question, glossary.find(question)))]
     return any(w not in skip and len(w) > 4 and is_plural(w) and zipf_frequency(w, "en") < PLURAL_NOUN_MAX_ZIPF
                for w in said)
+
+
+def group_first(question: str, before: str | None, candidates: list[Body]) -> list[Body]:
+    """The conversation's bodies a pronoun may stand for, a group before a member when the question asks what a group
+    does ("how often do they meet?", "who chairs it?" after "why is the world bank in the gmg?": the group meets and
+    is chaired, not the Bank; round-20 and round-21 probes); `candidates` as they were otherwise. `before`: the word
+    before the pronoun."""
+    ref, said = reference_words(), [m.group().lower() for m in words_of(question)]
+    objects = {"the"} | ref["possessive"] | ref["determiners"] | ref["demonstrative"]  # "meet its targets"
+    meets = any(w in ref["group_verbs"] and not set(said[i + 1 : i + 2]) & objects for i, w in enumerate(said))
+    groups = [b for b in candidates if is_group(b)]
+    if not groups or not candidates[0].member or not (meets or before in ref["group_objects"]):
+        return candidates
+    return [groups[0], *(b for b in candidates if b is not groups[0])]
+
+
+def recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[Body]:
+    """Bodies the conversation was about, newest turn first: each turn's question before its answer's lead."""
+    seen: list[Body] = []
+    for question, answer in reversed(history):
+        asked, lead = asked_first(question, glossary), glossary.find(answer)[:1]
+        # "which GMG member handles trafficking?" (UNODC): the group only says where to look; "it" is the member
+        # (not after "which of the agencies … are in the gmg", whose answer gives several)
+        asks = QuestionType.of(question)
+        scoped = asks.who and asks.one and asked and all(map(is_group, asked)) and lead and lead[0].member
+        for body in lead + asked if scoped else asked + lead:
+            if body.name not in {b.name for b in seen}:
+                seen.append(body)
+    return seen

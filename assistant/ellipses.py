@@ -7,8 +7,10 @@ data/reference_words.txt and the glossary's bodies; no rule here names one.
 from __future__ import annotations
 
 from assistant.answering.evidence import YEAR
+from assistant.answering.question import who_phrase
 from assistant.antecedents import named_by_noun
-from assistant.words import is_function_word, reference_words, words_of
+from assistant.references import set_aside_span, without_bodies
+from assistant.words import asks_word, is_function_word, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
 CLAUSE_MARKS = (",", ";", ":", "?", "!", "(")  # where the phrase after a preposition ends
@@ -96,3 +98,27 @@ def taken_back_from(asked: str, glossary: Glossary) -> tuple[str, list[Body]]:
         a, b = min(glossary.name_spans(after))
         return before + after[b:].lstrip(" ,"), glossary.find(after[a:b])
     return asked, []
+
+
+def which_one_again(question: str, previous: str, glossary: Glossary) -> str | None:
+    """ "and which one handles trafficking?" after "which GMG members deal with statistics?": the earlier question's
+    noun, singular, for "one" ("and which GMG member handles trafficking?"); not that question in brackets, whose
+    topic is another (round-21 probe: its "statistics" and "GMG" quoted the group's list of issues). Only a body's
+    name is kept before the noun ("which three members …" gives "which member"). None for other questions: "which
+    one?", "which one do you mean?", "which one of them …", one naming a body, after a question setting one aside
+    ("… besides IOM …", whose rewrite says so)."""
+    words = words_of(question)
+    said = [w.group().lower() for w in words]
+    start = int(said[:1] == ["and"] or said[:1] == ["so"])
+    phrase = who_phrase(previous)
+    after = said[start + 2 : start + 3]
+    if (said[start : start + 2] != ["which", "one"] or not after or after == ["of"] or asks_word(after[0])
+            or phrase is None or glossary.find(question) or set_aside_span(previous) is not None):
+        return None
+    *qualifiers, noun = phrase.split()
+    qualifiers = qualifiers if glossary.find(" ".join(qualifiers)) and not without_bodies(
+        " ".join(qualifiers), glossary.find(" ".join(qualifiers))).strip() else []
+    single = next((n for n in sorted(reference_words()["body_nouns"]) if n != noun.lower() and len(n) < len(noun)
+                   and noun.lower().startswith(n[:-1])), noun)  # "members" → "member", "agencies" → "agency"
+    asked = " ".join(["which", *qualifiers, single])
+    return f"{question[: words[start].start()]}{asked}{question[words[start + 1].end() :]}"

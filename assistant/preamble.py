@@ -7,14 +7,17 @@ states rather than asks is dropped when it names nothing (no body, no capitalise
 IOM cooperate with us?" keeps it) and none of its topic words occurs in the documents, and when the sentences that
 ask stand on their own. A question leaning on what was said ("I'm writing an essay on brain drain. Does any UN
 agency look at it?") is read with the words of it the documents use, as a follow-up is read with its context:
-"Does any UN agency look at it? (brain drain)".
+"Does any UN agency look at it? (brain drain)". A clause that speaks of the asker ("i'm new at undp and my boss keeps
+saying the gmg - what is it?", "just joined the ilo - what's the gmg?", "…, the names confuse me") is left out even when
+it names a body: that is where the asker works; a pronoun of the question then means the last body it names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from assistant.references import dangling_reference
+from assistant.references import Reference, dangling_reference
 from assistant.words import asks_word, content_words, names_something, reference_words, words_of
 from ingest.glossary import Glossary
 from ingest.sections import split_sentences
@@ -25,23 +28,32 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
     """The sentences of `message` that ask, when the others say nothing the documents know (`known`: whether the
     documents use a word); else `message` as it is. `in_chat`: earlier turns exist, which a pronoun may mean."""
     sentences = [message[a:b] for a, b in split_sentences(message, 0, len(message))]
-    head, comma, rest = sentences[0].partition(",") if sentences else ("", "", "")
+    if sentences and (last := _without_asker_tail(sentences[-1], glossary, known, frame)) != sentences[-1]:
+        sentences[-1] = last
+        message = " ".join(sentences)
+    head, separator, rest = _opening_clause(sentences[0]) if sentences else ("", "", "")
     # "ok whatever, is desa a member of the gmg": a clause that says nothing the documents know is left out; not
     # "for seafarers, …", "other than money, …", "in 2006, …", which narrow the question
     said, ref = " ".join(m.group().lower() for m in words_of(head)), reference_words()
     narrows = any(said.startswith(w) for w in ref["prepositions"] | ref["besides"]) or any(c.isdigit() for c in head)
-    if comma and not (_asks(head) or narrows) and _asks(rest) and not any(map(known, content_words(head, frame))):
+    if separator and not (_asks(head) or narrows) and _asks(rest) and (
+            speaks_of_asker(head) and glossary.find(head) or separator == "," and not any(map(known, content_words(
+                head, frame)))):
         sentences[:1] = [head, rest.strip()]
     asking = [s for s in sentences if _asks(s)]
     told = [s for s in sentences if not _asks(s)]
     if not asking or not told:
         return message
     question = " ".join(asking)
+    leaning = dangling_reference(question, glossary, frame)
+    if all(map(speaks_of_asker, told)) and not speaks_of_asker(question):
+        own = _without_askers_place(question, told, leaning, glossary)
+        if own is not None:
+            return own
     # a body or any name ("I work for Frontex. Does IOM cooperate with us?") is what the question may point to
     if any(names_something(s, glossary) for s in told):
         return message
     topic = list(dict.fromkeys(w for s in told for w in content_words(s, frame) if known(w)))
-    leaning = dangling_reference(question, glossary, frame)
     if leaning is not None:  # "Which agencies work on it?"
         # a pronoun whose thing was just said: read with the words the documents know of it, as a follow-up is
         # with its context ("I'm writing an essay on brain drain. Does any UN agency look at it?" is not about
@@ -56,3 +68,44 @@ def _asks(sentence: str) -> bool:
     """A sentence with a question mark, or one that opens as a question does ("was there an older group before it")."""
     first = next(iter(words_of(sentence)), None)
     return sentence.endswith("?") or first is not None and asks_word(first.group().lower())
+
+
+def _without_askers_place(question: str, told: list[str], leaning: Reference | None, glossary: Glossary
+                          ) -> str | None:
+    """ "just joined the ilo - what's the gmg?": where the asker works is not what is asked: the question alone, or
+    with the body said last before its "it" ("my boss keeps saying the gmg - what is it?" → "… (GMG)"). None when
+    the question compares with what was said ("I work at UNHCR, does IOM do that too?") or its pronoun may stand
+    for several bodies said ("I'm comparing ILO and IOM. Which of them …?"; review)."""
+    ref, said = reference_words(), {m.group().lower() for m in words_of(question)}
+    if said & (ref["membership_end"] | ref["relative"] | ref["plural_pronouns"] | ref["plural_refs"]):
+        return None
+    named = glossary.find(" ".join(told))
+    if leaning is None:
+        return question if glossary.find(question) else None
+    return f"{question} ({named[-1].name})" if leaning.kind == "pronoun" and named else None
+
+
+def speaks_of_asker(clause: str) -> bool:
+    """Whether the clause speaks of the one asking ("i'm new at undp", "just joined the ilo"; reference_words.txt);
+    not "the US"."""
+    said = [m.group().lower() for m in words_of(clause) if m.group() != "US"]
+    return bool(reference_words()["asker"] & {*said, *map(" ".join, zip(said, said[1:], strict=False))})
+
+
+def _opening_clause(sentence: str) -> tuple[str, str, str]:
+    """The sentence split at its first comma or spaced dash ("just joined the ilo - what's the gmg?"): (head,
+    separator, rest); ("", "", "") when it has neither."""
+    found = re.search(r",|\s[-–—]+\s", sentence)
+    if found is None:
+        return "", "", ""
+    return sentence[: found.start()], found.group().strip()[:1], sentence[found.end() :]
+
+
+def _without_asker_tail(sentence: str, glossary: Glossary, known: Callable[[str], bool], frame: frozenset[str]) -> str:
+    """The sentence without a last clause that only speaks of the asker ("ilo vs iom, what's the diff, the names
+    confuse me"); not one the documents know a word of ("does unodc run a protocol on it, smuggling i mean")."""
+    body, comma, tail = sentence.rpartition(",")
+    if not comma or _asks(tail) or not speaks_of_asker(tail) or glossary.find(tail) or not any(
+            asks_word(m.group().lower()) for m in words_of(body)):
+        return sentence
+    return sentence if any(map(known, content_words(tail, frame))) else body.rstrip()

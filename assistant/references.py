@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from assistant.answering.question import PLURALS, attribute_words, is_plural, without_s
 from assistant.words import asks_word, content_words, names_something, reference_words, words_of
 from ingest.glossary import Body, Glossary
+from ingest.sections import split_sentences
 
 OPENER = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+|^\s*(?:and|also)\s+", re.I)
 CLAUSE_BREAK = re.compile(r",|;|:|\s[-–—]\s|\b(?:and|but|when|if|after|before|since)\b", re.I)
@@ -158,8 +159,10 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         if as_object:
             # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);
             # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.
-            breaks = [b.start() for b in CLAUSE_BREAK.finditer(before) if b.start() > 0]
-            before = before[: breaks[-1]] if breaks else ""
+            # (an earlier sentence too: "is the world bank in there too? i thought it wasnt a un agency"; not "U.N.")
+            breaks = [b.start() for b in CLAUSE_BREAK.finditer(before) if b.start() > 0] + [
+                a for a, _ in split_sentences(before, 0, len(before)) if a > 0]
+            before = before[: max(breaks)] if breaks else ""
             if not (names_something(before, glossary) or content_words(before, frame)):
                 return Reference("pronoun", m.start(), m.start() + len(word), word)
         elif not _has_antecedent(before, glossary, frame):

@@ -30,15 +30,17 @@ from assistant.antecedents import (
     asked_together,
     counted_start,
     described_by_name,
+    group_first,
     introduces_thing,
     members_asked,
     members_listed,
     named_by_noun,
     names_a_body,
     pair_asked,
+    recent_bodies,
     with_heads_named,
 )
-from assistant.ellipses import negates, swap_modifier, swap_object, taken_back_from
+from assistant.ellipses import negates, swap_modifier, swap_object, taken_back_from, which_one_again
 from assistant.models import is_abstention
 from assistant.ordinals import counted_bodies, the_other
 from assistant.ordinals import ordinal as ordinal_body
@@ -67,7 +69,7 @@ def _definite(question: str, ref: Reference, history: list[tuple[str, str]], glo
     """ "who chairs the group?" → "who chairs GMG?"; "how often does the chair change?" → "how often does the GMG
     chair change?": the newest body of the conversation that the noun fits ("the group", "the forum": a body with
     that word in its full name; "the agency": a member agency); None when none fits."""
-    recent = _recent_bodies(glossary, history)
+    recent = recent_bodies(glossary, history)
     bodies = [b for b in recent if not b.pronoun or b.head == ref.noun]  # "the representative": the SRSG
     if not bodies and ref.noun in reference_words()["office"]:
         bodies = recent  # "who held the job?" in a chat about the SRSG alone: his office
@@ -90,21 +92,11 @@ def _membership(question: str, ref: Reference, history: list[tuple[str, str]], g
     conversation that is a group ("group", "forum" in its full name: definite_body), other than those the question
     names; None when there is none (the question is used as asked)."""
     named = glossary.find(question)
-    groups = [b for b in _recent_bodies(glossary, history) if is_group(b)]
+    groups = [b for b in recent_bodies(glossary, history) if is_group(b)]
     if not groups or any(is_group(b) for b in named):  # "who are the GMG members?" names its group
         return None
     resolved = f"{question[: ref.end]} of {_spelling(groups[0], history, glossary)}{question[ref.end :]}"
     return Rewrite(resolved, resolved)
-
-
-def _recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[Body]:
-    """Bodies the conversation was about, newest turn first: each turn's question before its answer's lead."""
-    seen: list[Body] = []
-    for question, answer in reversed(history):
-        for body in asked_first(question, glossary) + glossary.find(answer)[:1]:
-            if body.name not in {b.name for b in seen}:
-                seen.append(body)
-    return seen
 
 
 def _with_context(question: str, turn: tuple[str, str], glossary: Glossary, frame: frozenset[str],
@@ -216,7 +208,7 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
     named = {b.name for b in glossary.find(question)}
     before = [m.group().lower() for m in words_of(question[: ref.start])]
     last_word = before[-1] if before else None
-    candidates = [b for b in _recent_bodies(glossary, history) if b.name not in named]
+    candidates = [b for b in recent_bodies(glossary, history) if b.name not in named]
     previous = history[-1][0]
     asks_body_of_topic = QuestionType.of(question).who and not QuestionType.of(previous).who
     if (ref.word == "it" and (named or asks_body_of_topic) and is_object("it", last_word)
@@ -248,6 +240,8 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
         candidates = [b for b in candidates if not b.pronoun] or candidates
     if names_a_body(ref.noun):  # "that agency": one of the member bodies, not the group they form
         candidates = [b for b in candidates if b.member] or candidates
+    else:  # "how often do they meet?": a group does that
+        candidates = group_first(question, last_word, candidates)
     one_body = ref.word not in words["demonstrative"] or (names_a_body(ref.noun) and ref.word in {"this", "that"})
     if not candidates or not one_body:
         # "when was that?", "these agencies": the earlier question says what is meant
@@ -329,6 +323,9 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], glossary: Gl
             return Rewrite(named, named)
         # from an older turn, read again: "and the last one?" → "and World Bank?" asks the last question of it
         return rewrite_followup(named, history, glossary, frame) or Rewrite(named, named)
+    again = which_one_again(question, history[-1][0], glossary)  # "and which one …?" after "which members …?"
+    if again is not None:
+        return Rewrite(again, again)
     ref = _correction(question, glossary) or dangling_reference(question, glossary, frame) or _said_last_turn(
         question, history[-1], glossary, frame, share)
     if ref is None:
@@ -373,6 +370,7 @@ def _said_last_turn(question: str, turn: tuple[str, str], glossary: Glossary, fr
         return None
     answer = "" if is_abstention(turn[1]) else turn[1]  # not the words of "The documents don't say …"
     said = {w for w in content_words(f"{turn[0]} {answer}", frame) if share is None or share(w) <= COMMON_SHARE}
+    said |= {part for w in said for part in w.split("-")[1:]}  # "binding?" after "non-binding" (round-20 probe)
     lowered = [m.group().lower() for m in words_of(question)]
     own = content_words(question, frame)
     if len(lowered) <= 3 and own and all(_forms(w) & said for w in own):

@@ -1070,3 +1070,27 @@ def test_since_when_after_a_who_question_wants_a_date_of_that_body(assistant):
     conversation.ask(assistant, "who chairs the gmg?")
     result = conversation.ask(assistant, "since when?")
     assert not result.abstained and "2006" in result.answer, result.answer
+
+
+def test_a_request_for_the_members_lists_them(assistant):
+    """ "List every member of the Global Migration Group." quoted what the group is, and "list all the members of the
+    gmg" OHCHR's Convention on "All Migrant Workers and Members of their Families" (round-21 probe)."""
+    for question in ("List every member of the Global Migration Group.", "list all the members of the gmg"):
+        answer = assistant.ask(question).answer
+        assert "consists of 10" in answer and "World Bank" in answer and "UNHCR" in answer, answer
+
+
+def test_a_clause_about_the_asker_is_not_what_is_asked(assistant):
+    """ "just joined the ilo …" made the ILO's item of the member list the answer to "what's the gmg"; "the names
+    confuse me" made a comparison abstain (round-20 probes)."""
+    result = assistant.ask("hi, just joined the ilo migration branch - what's the gmg in a nutshell")
+    assert "inter-agency group" in result.answer and result.citations[0].section != "ILO", result.answer
+    result = assistant.ask("ilo vs iom, what's the diff, the names confuse me")
+    assert not result.abstained and {"ILO", "IOM"} <= {c.section for c in result.citations}, result.answer
+
+
+def test_all_in_a_name_still_finds_it(assistant):
+    """ "all" read as a word of a request for a list (review): "which convention protects all migrant workers?" lost
+    the Convention on the Rights of All Migrant Workers."""
+    result = assistant.ask("which convention protects all migrant workers?")
+    assert "All Migrant Workers" in result.answer, result.answer

@@ -263,7 +263,8 @@ class BodyAnswers:
         scoped = " ".join((question[: span[0]] + question[span[1] :]).split())
         # a topic: a word the search can match beyond the framing and the body nouns (frequent English words such
         # as "human rights" included, which content_words leaves out)
-        return scoped if set(self.keyword.terms(scoped)) - self._framing else question
+        listing = set(self.keyword.terms(" ".join(ref["list_request"])))  # "list all the members of the gmg"
+        return scoped if set(self.keyword.terms(scoped)) - self._framing - listing else question
 
     @staticmethod
     def _placing(question: str, group: Body) -> tuple[int, int] | None:

@@ -10,16 +10,22 @@ from importlib import resources
 from wordfreq import zipf_frequency
 
 # up to two words between "which" (or "what": "what bodies are in the gmg?", not "what kind of body is it?") and the
-# noun ("which other gmg members …"), not a verb ("which countries are members")
+# noun ("which other gmg members …"), not a verb ("which countries are members"); or a capitalised name of up to four
+# words ("which Global Migration Group members …", as a rewrite puts it)
 _WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|(?:which|what(?!\s+(?:kind|kinds|type|types|sort|sorts)\b))\s+"
-                  r"(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)[\w-]+\s+){0,2}"
+                  r"(?:(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)[\w-]+\s+){0,2}|(?-i:[A-Z][\w-]*\s+){1,4})"
                   r"(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|bodies|member|members|"
                   r"entity|entities|office))\b", re.I)
-_WHO_ANYWHERE = re.compile(r"\b(?:who|whom|which agency|which organi[sz]ation|which body|which un agency)\b", re.I)
+# "list all the members", "name every member agency": which bodies, as "who is in it?" asks (round-21 probe: "List
+# every member of the Global Migration Group." quoted what the group is)
+_WHO_ANYWHERE = re.compile(r"\b(?:who|whom|which agency|which organi[sz]ation|which body|which un agency)\b"
+                           r"|\b(?:list|name)\s+(?:(?:all|every|each|the|its|their|of)\s+)*"
+                           r"(?:members?|agencies|organi[sz]ations|bodies)\b", re.I)
 # "when" opening the question, or asking after a topic set off by a dash or colon ("the factbook - when did that come
 # out?"; not "… - when refugees arrive, who …"), or asked for ("can you tell me when …", "where and when is …?")
-_WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|what year|in what year|since when|what date|on what date)\b"
-                   r"|(?:\s-+\s|\s*[–—]\s*|:\s)(?:when\s+(?:did|does|do|was|were|is|are|will|has|have)|what year)\b"
+_WHEN = re.compile(r"^\s*(?:and\s+)?(?:when|(?:in\s+)?(?:what|which) year|since when|what date|on what date)\b"
+                   r"|(?:\s-+\s|\s*[–—]\s*|:\s)(?:when\s+(?:did|does|do|was|were|is|are|will|has|have)"
+                   r"|(?:what|which) year)\b"
                    r"|\b(?:tell me|where and) when\b", re.I)
 # "figures on how many migrants …", "data about how much …": the count is what the figures are about, not asked
 # ("About how many agencies …?", "On how many occasions …?" open the question and ask it)
@@ -178,16 +184,37 @@ class QuestionType:
         return cls(
             who=bool(_WHO.search(asker) or _WHO_ANYWHERE.search(asker)),
             when=bool(_WHEN.search(question)),
-            how_many=bool(_HOW_MANY.search(question)),
+            how_many=asks_how_many(question),
             wants_list=bool(_LIST.search(question)
                             or _LIST_NOUN.search(question) and not _HOW_MANY.search(question)),
             how_long=bool(_HOW_LONG.search(question)),
             how_long_since=bool(_HOW_LONG_SINCE.search(question)),
-            counted=counted_noun(question),
+            counted=counted_noun(question) if asks_how_many(question) else None,
             attributes=tuple(evidence for asked, evidence in attribute_words() if _asks_with(asked, question)),
             years=_pinned_years(question),
             one=asks_for_one(question),
         )
+
+
+def who_phrase(question: str) -> str | None:
+    """What a "which …" question asks for ("Which Global Migration Group members deal with data?" → "Global
+    Migration Group members"); None for other questions."""
+    found = _WHO.match(question)
+    words = found.group().split() if found else []
+    words = words[1:] if words[:1] and words[0].lower() == "and" else words
+    return " ".join(words[1:]) if len(words) > 1 and words[0].lower() in ("which", "what") else None
+
+
+def asks_how_many(question: str) -> bool:
+    """Whether the question asks for a number; not "which body counts how many migrants there are", where the count
+    is what the body does (round-20 probe: it abstained for want of a number). "who chairs it and how many are
+    there?" still asks for one."""
+    count, which = _HOW_MANY.search(question), who_phrase(question)
+    found = _WHO.search(question) if which else None  # "which body …", not a bare "who …" (review)
+    between = question[found.end() : count.start()] if found and count and found.end() <= count.start() else None
+    # set off by a mark or "and": a question of its own ("who is in the GMG, how many agencies?")
+    return bool(count) and (between is None or any(c in between for c in ",;:-–—(&?") or bool(
+        _PART_SPLIT.search(question, found.end(), count.end())))
 
 
 def _pinned_years(question: str) -> tuple[str, ...]:
