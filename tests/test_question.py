@@ -1326,3 +1326,10 @@ def test_review_of_the_round_20_and_21_readings():
                            GLOSSARY) is None
     assert which_one_again("which one handles trafficking?", "which three members joined in 2006?", GLOSSARY) == (
         "which member handles trafficking?")
+
+
+def test_applying_for_a_job_asks_for_posts_the_notes_must_speak_of():
+    """ "how do i apply for a job with the global migration group?" was answered with the GMG's terms of reference
+    (nat-105, tune); "what was his job at the un" asks his role."""
+    assert QuestionType.of("how do i apply for a job with the global migration group?").attributes
+    assert not QuestionType.of("what was his job at the un").attributes
