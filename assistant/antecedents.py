@@ -241,8 +241,8 @@ def recent_bodies(glossary: Glossary, history: list[tuple[str, str]]) -> list[Bo
         asked, lead = asked_first(question, glossary), glossary.find(answer)[:1]
         # "which GMG member handles trafficking?" (UNODC): the group only says where to look; "it" is the member
         # (not after "which of the agencies … are in the gmg", whose answer gives several)
-        asks = QuestionType.of(question)
-        scoped = asks.who and asks.one and asked and all(map(is_group, asked)) and lead and lead[0].member
+        scoped = bool(asked and lead) and all(map(is_group, asked)) and lead[0].member and (
+            (asks := QuestionType.of(question)).who and asks.one)
         for body in lead + asked if scoped else asked + lead:
             if body.name not in {b.name for b in seen}:
                 seen.append(body)

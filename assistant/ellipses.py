@@ -116,8 +116,8 @@ def which_one_again(question: str, previous: str, glossary: Glossary) -> str | N
             or phrase is None or glossary.find(question) or set_aside_span(previous) is not None):
         return None
     *qualifiers, noun = phrase.split()
-    qualifiers = qualifiers if glossary.find(" ".join(qualifiers)) and not without_bodies(
-        " ".join(qualifiers), glossary.find(" ".join(qualifiers))).strip() else []
+    named = glossary.find(qualifier := " ".join(qualifiers))  # kept only when it is a body's name
+    qualifiers = qualifiers if named and not without_bodies(qualifier, named).strip() else []
     single = next((n for n in sorted(reference_words()["body_nouns"]) if n != noun.lower() and len(n) < len(noun)
                    and noun.lower().startswith(n[:-1])), noun)  # "members" → "member", "agencies" → "agency"
     asked = " ".join(["which", *qualifiers, single])

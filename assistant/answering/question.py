@@ -181,36 +181,43 @@ class QuestionType:
     def of(cls, question: str) -> QuestionType:
         own = without_carried(question)  # "since when? (who's the srsg on migration)" asks when, not who
         asker = own if own != question and (_WHEN.search(own) or _HOW_MANY.search(own)) else question
+        how_many = asks_how_many(question)
         return cls(
             who=bool(_WHO.search(asker) or _WHO_ANYWHERE.search(asker)),
             when=bool(_WHEN.search(question)),
-            how_many=asks_how_many(question),
+            how_many=how_many,
             wants_list=bool(_LIST.search(question)
                             or _LIST_NOUN.search(question) and not _HOW_MANY.search(question)),
             how_long=bool(_HOW_LONG.search(question)),
             how_long_since=bool(_HOW_LONG_SINCE.search(question)),
-            counted=counted_noun(question) if asks_how_many(question) else None,
+            counted=counted_noun(question) if how_many else None,
             attributes=tuple(evidence for asked, evidence in attribute_words() if _asks_with(asked, question)),
             years=_pinned_years(question),
             one=asks_for_one(question),
         )
 
 
-def who_phrase(question: str) -> str | None:
-    """What a "which …" question asks for ("Which Global Migration Group members deal with data?" → "Global
-    Migration Group members"); None for other questions."""
+def _which(question: str) -> tuple[re.Match, str] | None:
+    """The opening "which <noun>" of a question and what it asks for ("Which Global Migration Group members deal
+    with data?" → "Global Migration Group members"); None for other questions, a bare "who …" among them."""
     found = _WHO.match(question)
     words = found.group().split() if found else []
     words = words[1:] if words[:1] and words[0].lower() == "and" else words
-    return " ".join(words[1:]) if len(words) > 1 and words[0].lower() in ("which", "what") else None
+    return (found, " ".join(words[1:])) if len(words) > 1 and words[0].lower() in ("which", "what") else None
+
+
+def who_phrase(question: str) -> str | None:
+    """What a "which …" question asks for (`_which`)."""
+    which = _which(question)
+    return which[1] if which else None
 
 
 def asks_how_many(question: str) -> bool:
     """Whether the question asks for a number; not "which body counts how many migrants there are", where the count
     is what the body does (round-20 probe: it abstained for want of a number). "who chairs it and how many are
     there?" still asks for one."""
-    count, which = _HOW_MANY.search(question), who_phrase(question)
-    found = _WHO.search(question) if which else None  # "which body …", not a bare "who …" (review)
+    count, which = _HOW_MANY.search(question), _which(question)  # "which body …", not a bare "who …" (review)
+    found = which[0] if which else None
     between = question[found.end() : count.start()] if found and count and found.end() <= count.start() else None
     # set off by a mark or "and": a question of its own ("who is in the GMG, how many agencies?")
     return bool(count) and (between is None or any(c in between for c in ",;:-–—(&?") or bool(
