@@ -22,9 +22,8 @@ from assistant.references import (
     is_group,
     said_what_it_is,
     without_bodies,
-    without_set_aside,
 )
-from assistant.words import asks_word, is_function_word, reference_words, words_of
+from assistant.words import asks_word, is_function_word, reference_words, without_set_aside, words_of
 from ingest.glossary import Body, Glossary
 
 SENTENCE_ENDS = str.maketrans(".!?", ",,,")  # a sentence ends a clause too

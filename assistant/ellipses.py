@@ -9,8 +9,8 @@ from __future__ import annotations
 from assistant.answering.evidence import YEAR
 from assistant.answering.question import who_phrase
 from assistant.antecedents import named_by_noun
-from assistant.references import set_aside_span, without_bodies
-from assistant.words import asks_word, is_function_word, reference_words, words_of
+from assistant.references import without_bodies
+from assistant.words import asks_word, is_function_word, reference_words, set_aside_span, words_of
 from ingest.glossary import Body, Glossary
 
 CLAUSE_MARKS = (",", ";", ":", "?", "!", "(")  # where the phrase after a preposition ends

@@ -6,7 +6,7 @@ that body in the phrase's place. The words are reviewed lists (data/reference_wo
 from __future__ import annotations
 
 from assistant.answering.question import QuestionType
-from assistant.references import without_bodies
+from assistant.references import is_group, without_bodies
 from assistant.words import content_words, ordinal_place, reference_words, words_of
 from ingest.glossary import Body, Glossary
 
@@ -55,13 +55,17 @@ def the_other(question: str, history: list[tuple[str, str]], glossary: Glossary,
 def counted_bodies(history: list[tuple[str, str]], glossary: Glossary, frame: frozenset[str]
                     ) -> tuple[list[Body], bool]:
     """The bodies an ordinal counts, and whether the last turn gave them: the newest turn's that lists two or
-    more (its answer, for a question asking for bodies) or names two or more (its question); else, when the last
+    more (its answer, for a question asking for bodies, less the group they belong to: round-22 probe "what does
+    the first one do?" after the member list meant the GMG) or names two or more (its question); else, when the last
     question is about a body and nothing else ("what about iom?"), the bodies the questions named in order ("go
     back to the first one"; not after "what are the objectives of the GMG work plan?", whose "the second one" is
     an objective)."""
     for age, turn in enumerate(reversed(history)):
         qtype, named = QuestionType.of(turn[0]), glossary.find(turn[0])
         listed = [b for b in glossary.find(turn[1]) if b not in named] if qtype.who or qtype.wants_list else []
+        # "The GMG consists of …: ILO; IOM; …": the group whose members are listed is no place among them
+        members = [b for b in listed if not is_group(b)]
+        listed = members if len(members) >= 2 else listed
         if len(listed) >= 2 or len(named) >= 2:
             return (listed if len(listed) >= 2 else named), age == 0
     last = history[-1][0]

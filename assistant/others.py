@@ -10,8 +10,8 @@ import re
 
 from assistant.answering.question import QuestionType, carried_question
 from assistant.models import is_abstention
-from assistant.references import is_group, set_aside_span
-from assistant.words import reference_words, words_of
+from assistant.references import is_group
+from assistant.words import reference_words, set_aside_span, words_of
 from ingest.glossary import Body, Glossary
 
 

@@ -36,9 +36,10 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
     # "for seafarers, …", "other than money, …", "in 2006, …", which narrow the question
     said, ref = " ".join(m.group().lower() for m in words_of(head)), reference_words()
     narrows = any(said.startswith(w) for w in ref["prepositions"] | ref["besides"]) or any(c.isdigit() for c in head)
+    # (round-22 probe: "hi I just joined a migration team at a UN office, can you give me the basics of the GMG?")
+    asker = speaks_of_asker(head) and bool(glossary.find(head) or glossary.find(rest) and _says_where(head))
     if separator and not (_asks(head) or narrows) and _asks(rest) and (
-            speaks_of_asker(head) and glossary.find(head) or separator == "," and not any(map(known, content_words(
-                head, frame)))):
+            asker or separator == "," and not any(map(known, content_words(head, frame)))):
         sentences[:1] = [head, rest.strip()]
     asking = [s for s in sentences if _asks(s)]
     told = [s for s in sentences if not _asks(s)]
@@ -46,7 +47,7 @@ def without_preamble(message: str, glossary: Glossary, known: Callable[[str], bo
         return message
     question = " ".join(asking)
     leaning = dangling_reference(question, glossary, frame)
-    if all(map(speaks_of_asker, told)) and not speaks_of_asker(question):
+    if all(map(speaks_of_asker, told)) and not speaks_of_asker(question, requests=False):
         own = _without_askers_place(question, told, leaning, glossary)
         if own is not None:
             return own
@@ -85,11 +86,18 @@ def _without_askers_place(question: str, told: list[str], leaning: Reference | N
     return f"{question} ({named[-1].name})" if leaning.kind == "pronoun" and named else None
 
 
-def speaks_of_asker(clause: str) -> bool:
+def speaks_of_asker(clause: str, requests: bool = True) -> bool:
     """Whether the clause speaks of the one asking ("i'm new at undp", "just joined the ilo"; reference_words.txt);
-    not "the US"."""
-    said = [m.group().lower() for m in words_of(clause) if m.group() != "US"]
-    return bool(reference_words()["asker"] & {*said, *map(" ".join, zip(said, said[1:], strict=False))})
+    not "the US". `requests`: "give me", "tell me" count ("…, give me the short version" is the asker's wish)."""
+    ref, said = reference_words(), [m.group().lower() for m in words_of(clause) if m.group() != "US"]
+    said = [w for i, w in enumerate(said) if requests or not (w == "me" and i and said[i - 1] in ref["request_verbs"])]
+    return bool(ref["asker"] & {*said, *map(" ".join, zip(said, said[1:], strict=False))})
+
+
+def _says_where(clause: str) -> bool:
+    """Whether the clause says where the asker works or joined ("just joined", "new at", "work for"; asker_place)."""
+    said = [m.group().lower() for m in words_of(clause)]
+    return bool(reference_words()["asker_place"] & {*said, *map(" ".join, zip(said, said[1:], strict=False))})
 
 
 def _opening_clause(sentence: str) -> tuple[str, str, str]:

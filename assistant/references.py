@@ -10,7 +10,16 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.answering.question import PLURALS, attribute_words, is_plural, without_s
-from assistant.words import asks_word, content_words, names_something, reference_words, words_of
+from assistant.words import (
+    QUOTED,
+    asks_word,
+    content_words,
+    names_something,
+    reference_words,
+    set_aside_span,
+    without_set_aside,
+    words_of,
+)
 from ingest.glossary import Body, Glossary
 from ingest.sections import split_sentences
 
@@ -31,8 +40,8 @@ def _is_noun_phrase(word: str, frame: frozenset[str]) -> bool:
     """A word after "that"/"this" that makes it a determiner of a noun ("that agency", "this plan"), not a
     conjunction ("… that the GMG is …") or a pronoun before a verb ("that is")."""
     ref = reference_words()
-    return word not in ref["pronoun"] and (word in frame or word in ref["body_nouns"]
-                                           or bool(content_words(word, frozenset())))
+    nouns = ref["body_nouns"] | ref["definite_body"] | ref["definite_part"] | ref["office"]  # "that position"
+    return word not in ref["pronoun"] and (word in frame or word in nouns or bool(content_words(word, frozenset())))
 
 
 def is_object(word: str, previous: str | None) -> bool:
@@ -65,12 +74,9 @@ def _said_in_earlier_clause(before: str, frame: frozenset[str]) -> bool:
 
 
 def _has_antecedent(before: str, glossary: Glossary, frame: frozenset[str]) -> bool:
-    """Whether the question names, before a pronoun, something the pronoun can refer to: a body, a proper name,
-    or a content word in an earlier clause ("the custodian …, and what else does it do?", "pensions for migrants
-    - who covers that?")."""
-    if names_something(before, glossary):
-        return True
-    return _said_in_earlier_clause(before, frame)
+    """Whether the question names, before a pronoun, something it can refer to: a body, a proper name
+    or a content word in an earlier clause ("the custodian …, and what else does it do?", "pensions, who does it?")."""
+    return names_something(before, glossary) or _said_in_earlier_clause(before, frame)
 
 
 def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] = frozenset()) -> Reference | None:
@@ -111,8 +117,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             if word == "they" and i == 0 and lowered[1:2] and lowered[1] in ref["generic_they"] and names_something(
                     question, glossary):  # "they say …, what does unctad say about it?"; its own body is asked
                 continue
-            if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"]
-                                 or following in ref["expletive"]):
+            if word == "it" and (lowered[i + 1 : i + 2] and lowered[i + 1] in ref["expletive"] or following in ref[
+                    "expletive"] or i and lowered[i - 1] in ref["empty_it"]):
                 continue
             if contracted and any(asks_word(w) or w == "that" for w in lowered[i + 1 :]):
                 continue  # "it's unclear which agency handles trafficking": "it" opens what follows
@@ -123,6 +129,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             # A demonstrative points back standing alone ("When was that?", "that one", "that is") or before a noun
             # ("does that agency …", "this group"); before a clause it is a conjunction ("… that the GMG is …").
             following_word = lowered[i + 1] if i + 1 < len(words) else None
+            if word in {"this", "these"} and following_word in ref["present_time"]:
+                continue  # "this year": now
             if following_word is not None and not asks_word(following_word) and following_word not in ref["relative"]:
                 if not _is_noun_phrase(following_word, frame):
                     # "does that include …?": after an auxiliary it points back unless the question named something
@@ -147,6 +155,8 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
         if word == "their" and _plural_before(question[: m.start()], frame):
             continue  # "people displaced inside their own country": the people, in the same question
         before = question[: m.start()]
+        if word in {"it", "this", "that"} and QUOTED.search(before):
+            continue  # "what does 'return' mean when IOM talks about it": the term quoted (round-22 probe)
         as_object = not contracted and is_object(word, lowered[i - 1] if i else None)  # "it's": a subject
         # "Which agency did it set up?": "it" after an auxiliary is the subject, not the agency asked for.
         subject = word == "it" and i > 0 and asks_word(lowered[i - 1])
@@ -160,8 +170,10 @@ def dangling_reference(question: str, glossary: Glossary, frame: frozenset[str] 
             # An object pronoun never means its own clause's subject ("does the UN have a say in it?": not the UN);
             # its antecedent is in an earlier clause ("When the GFMD was set up, who proposed it?") or earlier turn.
             # (an earlier sentence too: "is the world bank in there too? i thought it wasnt a un agency"; not "U.N.")
+            # (a relative clause too: "can the GFMD bind the states that take part in it?", round-23 probe)
             breaks = [b.start() for b in CLAUSE_BREAK.finditer(before) if b.start() > 0] + [
-                a for a, _ in split_sentences(before, 0, len(before)) if a > 0]
+                a for a, _ in split_sentences(before, 0, len(before)) if a > 0] + [
+                words[j].start() for j in range(1, i) if lowered[j] in ref["relative_clause"]]
             before = before[: max(breaks)] if breaks else ""
             if not (names_something(before, glossary) or content_words(before, frame)):
                 return Reference("pronoun", m.start(), m.start() + len(word), word)
@@ -299,14 +311,16 @@ def _one_without_noun(question: str, glossary: Glossary, frame: frozenset[str]) 
 
 
 def _membership_without_group(question: str, words: list[re.Match], lowered: list[str]) -> Reference | None:
-    """ "is the UN a member?", "are NGOs observers?": a membership noun that ends the question (or comes before
-    "too", "or", "either", "also": membership_end) is membership of the group the conversation is about (reviewed
-    list: membership_nouns); "members of …" and "family members join …" name their own."""
+    """ "is the UN a member?", "are NGOs observers?": a membership noun that ends the question, or its clause after
+    "a" ("is the World Bank a member, even though …?", round-22 probe), or comes before "too", "or", "either", "also"
+    (membership_end), is membership of the group the conversation is about (reviewed list: membership_nouns);
+    "members of …" and "family members join …" name their own."""
     ref = reference_words()
     for i, word in enumerate(lowered):
         following = lowered[i + 1] if i + 1 < len(lowered) else None
-        # "a member?", "members too?", "a member or an observer?"; not "members of …", "family members join …"
-        if word in ref["membership_nouns"] and (following is None or following in ref["membership_end"]):
+        ends = following is None or lowered[i - 1 : i] in (["a"], ["an"]) and question[words[i].end() :].lstrip()[
+            :1] in {",", ";", "?"}
+        if word in ref["membership_nouns"] and (ends or following in ref["membership_end"]):
             return Reference("membership", words[i].start(), words[i].end(), word, noun=word)
     return None
 
@@ -372,27 +386,7 @@ def said_what_it_is(following: list[str], place: bool = True) -> bool:
     """Whether the word after a noun says what the noun is right there ("the head of unicef", "the agency that
     counts migrants", "the dialogue between agencies"): then the noun does not point back. `place`: "at", "in"
     count ("the agency in charge"); not after a body's own noun ("the forum in a nutshell", "the bank in 2010")."""
-    return following in (["of"], ["for"], ["that"], ["who"], ["which"], ["between"]) or place and following in (
-        ["at"], ["in"])
-
-
-def set_aside_span(question: str) -> tuple[int, int] | None:
-    """Where the question sets bodies aside ("… apart from IOM?", "besides UNHCR, who …?"): from the first of
-    data/reference_words.txt's "besides" words to the end of its clause; None when it sets none aside."""
-    pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
-    found = re.search(rf"\b(?:{pattern})\b", question, re.I)
-    if found is None:
-        return None
-    ends = r"[;?(]|,\s*(?=(?:who|which|what|does|do|is|are)\b)|\b(?:who|which|what|does|do|is|are)\b"
-    clause = re.split(ends, question[found.end() :], maxsplit=1, flags=re.I)[0]
-    return found.start(), found.end() + len(clause)
-
-
-def without_set_aside(question: str) -> str:
-    """The question without what it sets aside: "which agencies help out with the forum apart from iom?" is about
-    "the forum", not IOM; "Besides, does IOM work with the forum?" still names IOM."""
-    span = set_aside_span(question)
-    return question[: span[0]] + question[span[1] :] if span else question
+    return following in (["of"], ["for"], ["that"], ["who"], ["which"], ["between"], *(place * [["at"], ["in"]]))
 
 
 def without_bodies(text: str, bodies: list[Body]) -> str:

@@ -183,10 +183,8 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
 
 
 def _without_opener(question: str) -> str:
-    """The question without the words that open it as an ellipsis: interjections ("sorry,", "ok") and the opener
-    itself ("what about", "and", "i meant")."""
-    ref = reference_words()
-    words = words_of(question)
+    """The question without what opens it as an ellipsis: interjections ("sorry,", "ok"), "what about", "and" …"""
+    ref, words = reference_words(), words_of(question)
     i = 0
     while i < len(words) and words[i].group().lower() in ref["interjections"]:
         i += 1
@@ -238,11 +236,15 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
             b for _, answer in reversed(history) for b in glossary.find(answer) if b.pronoun and b.name not in named]
     else:
         candidates = [b for b in candidates if not b.pronoun] or candidates
-    if names_a_body(ref.noun):  # "that agency": one of the member bodies, not the group they form
-        candidates = [b for b in candidates if b.member] or candidates
+    # "this group", "that fund": the body whose full name is built on the noun (round-22 probe: "who is make the
+    # decisions in this group?" was read with the whole last question); "that agency": a member, not their group
+    one = ref.word in {"this", "that"} and bool(ref.noun)
+    called = [b for b in candidates if b.head == ref.noun] if one and not names_a_body(ref.noun) else []
+    if called or names_a_body(ref.noun):
+        candidates = called or [b for b in candidates if b.member] or candidates
     else:  # "how often do they meet?": a group does that
         candidates = group_first(question, last_word, candidates)
-    one_body = ref.word not in words["demonstrative"] or (names_a_body(ref.noun) and ref.word in {"this", "that"})
+    one_body = ref.word not in words["demonstrative"] or one and bool(called or names_a_body(ref.noun))
     if not candidates or not one_body:
         # "when was that?", "these agencies": the earlier question says what is meant
         return _with_context(question, history[-1], glossary, frame, excluded)
@@ -298,8 +300,7 @@ def _which_of_them(question: str, ref: Reference, candidates: list[Body], histor
 
 def _spelling(body: Body, history: list[tuple[str, str]], glossary: Glossary) -> str:
     """The body as the conversation last spelled it: the user's words ("undp"), else the answer's ("High-level
-    Dialogue" for "they" after an answer about the dialogues), which the passages were found with; else the
-    glossary's short name."""
+    Dialogue" for "they" after an answer about the dialogues), which found the passages; else its short name."""
     for question, answer in reversed(history):
         spelled = glossary.spelling_in(question, body) or glossary.spelling_in(answer, body)
         if spelled:

@@ -13,6 +13,9 @@ from assistant.answering.question import WH_START, without_s
 from ingest.glossary import Glossary
 
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
+# A term the user quotes ("what does 'return' mean …"): an opening mark after a space, a closing one before a
+# non-letter, so "what's the GMG's role" holds none.
+QUOTED = re.compile(r"(?:^|\s)[\"“‘'][A-Za-z][^\"”’'\n]{0,40}[\"”’'](?![A-Za-z])")
 
 
 @lru_cache(maxsize=1)
@@ -67,3 +70,22 @@ def names_something(text: str, glossary: Glossary) -> bool:
     """A body of the glossary or a proper name (a capitalised word after the first)."""
     return bool(glossary.find(text)) or any(m.start() > 0 and m.group()[0].isupper() and m.group() != "I"
                                             for m in words_of(text))
+
+
+def set_aside_span(question: str) -> tuple[int, int] | None:
+    """Where the question sets bodies aside ("… apart from IOM?", "besides UNHCR, who …?"): from the first of
+    data/reference_words.txt's "besides" words to the end of its clause; None when it sets none aside."""
+    pattern = "|".join(re.escape(w) for w in sorted(reference_words()["besides"], key=len, reverse=True))
+    found = re.search(rf"\b(?:{pattern})\b", question, re.I)
+    if found is None:
+        return None
+    ends = r"[;?(]|,\s*(?=(?:who|which|what|does|do|is|are)\b)|\b(?:who|which|what|does|do|is|are)\b"
+    clause = re.split(ends, question[found.end() :], maxsplit=1, flags=re.I)[0]
+    return found.start(), found.end() + len(clause)
+
+
+def without_set_aside(question: str) -> str:
+    """The question without what it sets aside: "which agencies help out with the forum apart from iom?" is about
+    "the forum", not IOM; "Besides, does IOM work with the forum?" still names IOM."""
+    span = set_aside_span(question)
+    return question[: span[0]] + question[span[1] :] if span else question

@@ -14,8 +14,8 @@ from assistant.answering.passages import coverage, join_items, span_text
 from assistant.answering.question import NUMBER_PATTERN, QuestionType, is_plural
 from assistant.answering.reader import Candidate
 from assistant.answering.reader_model import ReaderModel
-from assistant.references import set_aside_span, without_bodies
-from assistant.words import content_words, reference_words, words_of
+from assistant.references import without_bodies
+from assistant.words import content_words, reference_words, set_aside_span, words_of
 from ingest.glossary import Glossary
 
 

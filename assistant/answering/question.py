@@ -11,8 +11,10 @@ from wordfreq import zipf_frequency
 
 # up to two words between "which" (or "what": "what bodies are in the gmg?", not "what kind of body is it?") and the
 # noun ("which other gmg members …"), not a verb ("which countries are members"); or a capitalised name of up to four
-# words ("which Global Migration Group members …", as a rewrite puts it)
-_WHO = re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose|(?:which|what(?!\s+(?:kind|kinds|type|types|sort|sorts)\b))\s+"
+# words ("which Global Migration Group members …", as a rewrite puts it); opening the question or after a topic set
+# off by a dash or colon ("remittances - which gmg members work on them", round-22 probe), as _WHEN below
+_WHO = re.compile(r"(?:^|\s-+\s|\s*[–—]\s*|:\s)\s*(?:and\s+)?"
+                  r"(?:who|whom|whose|(?:which|what(?!\s+(?:kind|kinds|type|types|sort|sorts)\b))\s+"
                   r"(?:(?:(?!(?:are|is|was|were|do|does|did|has|have)\b)[\w-]+\s+){0,2}|(?-i:[A-Z][\w-]*\s+){1,4})"
                   r"(?:agency|agencies|organi[sz]ation|organi[sz]ations|body|bodies|member|members|"
                   r"entity|entities|office))\b", re.I)

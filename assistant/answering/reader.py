@@ -36,7 +36,7 @@ from assistant.answering.question import QuestionType, is_name, question_words, 
 from assistant.answering.reader_model import ReaderModel, shipped_model
 from assistant.answering.specifics import counts, gives_detail, pins_detail, unknown_year
 from assistant.models import Citation
-from assistant.words import courtesies
+from assistant.words import courtesies, reference_words
 from ingest.glossary import Glossary
 
 LEADING = 3  # passages whose words the question-level coverage is measured over
@@ -183,7 +183,10 @@ class Reader:
         keep, weights, stems, unknown, within, names_unknown = [], [], {}, [], [], []
         names = {b.name: [m.span() for s in b.spellings for m in re.finditer(rf"(?i)\b{re.escape(s)}\b", question)]
                  for b in self.glossary.find(question)}
+        said, polite = [question[a:b].lower() for a, b in encoded.words.spans], reference_words()["polite_modals"]
         for i, (a, b) in enumerate(encoded.words.spans):
+            if said[i] in polite and said[i + 1 : i + 2] == ["you"]:
+                continue  # "can you give me …": a request's frame, no topic
             terms = [t for t in self.keyword.terms(question[a:b]) if t not in self._frame]
             if terms:
                 keep.append(i)
