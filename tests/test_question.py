@@ -1405,3 +1405,13 @@ def test_readings_of_the_round_23_probe():
     srsg = [("Could you summarise the role of the SRSG on migration?", "Peter Sutherland is the Special …")]
     assert rewrite("Who holds that position?", srsg) == (
         "Who holds that position? (Could you summarise the role of the SRSG on migration?)")
+
+
+def test_a_body_spelled_out_beside_another_is_read_by_its_short_name(assistant):
+    """ "is the world bank a member of the Global Migration Group?" quoted the Bank's work: with two bodies named, the
+    words of a spelled-out name had to be in the sentence itself, and the member list says "The GMG" (round-23
+    probe; "… of the GMG?" got the list)."""
+    for question in ("is the world bank a member of the Global Migration Group?",
+                     "Does the Global Migration Group include UNHCR?"):
+        answer = assistant.ask(question)
+        assert answer.answer.startswith("The GMG consists of 10 organizations"), answer.answer

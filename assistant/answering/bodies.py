@@ -246,6 +246,11 @@ class BodyAnswers:
         members ("which agencies are in the gmg?" is read as asked); a group the question asks about ("which agency
         chairs the GMG?") stays."""
         named = self.glossary.find(question)
+        # "a member of the Global Migration Group" (round-23 probe): with two bodies named, the words of a name spelled
+        # out must be in the sentence itself (QuestionEvidence.named), and the member list says "The GMG"
+        for body in named if len(named) > 1 else []:
+            spelled = self.glossary.spelling_in(question, body)
+            question = question.replace(spelled, body.name) if spelled and len(spelled.split()) > 2 else question
         groups = [b for b in named if is_group(b)]
         # "compare iom and unhcr within the gmg" (not "are UNODC and UNHCR both in the group?", on membership)
         says_compare = bool(set(self.keyword.terms(question)) & self._compare)
