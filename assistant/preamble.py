@@ -91,13 +91,17 @@ def speaks_of_asker(clause: str, requests: bool = True) -> bool:
     not "the US". `requests`: "give me", "tell me" count ("…, give me the short version" is the asker's wish)."""
     ref, said = reference_words(), [m.group().lower() for m in words_of(clause) if m.group() != "US"]
     said = [w for i, w in enumerate(said) if requests or not (w == "me" and i and said[i - 1] in ref["request_verbs"])]
-    return bool(ref["asker"] & {*said, *map(" ".join, zip(said, said[1:], strict=False))})
+    return bool(ref["asker"] & _words_and_pairs(said))
 
 
 def _says_where(clause: str) -> bool:
     """Whether the clause says where the asker works or joined ("just joined", "new at", "work for"; asker_place)."""
-    said = [m.group().lower() for m in words_of(clause)]
-    return bool(reference_words()["asker_place"] & {*said, *map(" ".join, zip(said, said[1:], strict=False))})
+    return bool(reference_words()["asker_place"] & _words_and_pairs([m.group().lower() for m in words_of(clause)]))
+
+
+def _words_and_pairs(said: list[str]) -> set[str]:
+    """The words and two-word phrases of a clause, as the reviewed lists spell them ("just joined")."""
+    return {*said, *map(" ".join, zip(said, said[1:], strict=False))}
 
 
 def _opening_clause(sentence: str) -> tuple[str, str, str]:

@@ -244,7 +244,8 @@ class BodyAnswers:
         it (else the group's own passages, which mention refugees among the issues it discusses, outrank UNHCR's).
         Only for a who/which question that names no body but groups, and has a topic beyond the group and its
         members ("which agencies are in the gmg?" is read as asked); a group the question asks about ("which agency
-        chairs the GMG?") stays."""
+        chairs the GMG?") stays. A name of three words or more is read as its short name when another body is named
+        too (both the search and the reader read what this returns)."""
         named = self.glossary.find(question)
         # "a member of the Global Migration Group" (round-23 probe): with two bodies named, the words of a name spelled
         # out must be in the sentence itself (QuestionEvidence.named), and the member list says "The GMG"
