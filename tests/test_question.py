@@ -1415,3 +1415,15 @@ def test_a_body_spelled_out_beside_another_is_read_by_its_short_name(assistant):
                      "Does the Global Migration Group include UNHCR?"):
         answer = assistant.ask(question)
         assert answer.answer.startswith("The GMG consists of 10 organizations"), answer.answer
+
+
+def test_counts_asked_after_who():
+    """A question opening with "who" may still ask for a number. Round 24 (2026-12-07) tried reading any later count
+    after a bare "who" as what the body does ("Who produces the official estimates of the number of international
+    migrants?" abstains for want of a number); a review found these, which ask for the number, and it was dropped."""
+    of = QuestionType.of
+    for question in ("who would know how many people work at UNHCR", "who has the number of IOM member states?",
+                     "and who leads IOM how many staff does it have",
+                     "who can tell me how many agencies are in the gmg",
+                     "who chairs it and how many members are there?"):
+        assert of(question).how_many, question
