@@ -223,8 +223,11 @@ def _pronoun(question: str, ref: Reference, history, glossary: Glossary, frame: 
             previous, glossary):  # "what's in it?" after "does the group have a work plan?": the plan, not the group
         # ("what else does it do?": a subject, the group)
         return _with_context(question, history[-1], glossary, frame, excluded)
-    # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things
-    if (ref.word in words["plural_pronouns"] and not named and "both" not in before and before[-2:] != ["which", "of"]
+    # "who tracks them?" after "explain remittances simply" (led by the World Bank): an object means the things, also
+    # beside a body the question names when the earlier one asked for none ("does unodc help governments put them in
+    # place" after the two protocols: round-24 probe, "… put OHCHR"; not after "which organizations help refugees?")
+    if (ref.word in words["plural_pronouns"] and "both" not in before and before[-2:] != ["which", "of"]
+            and (not named or not glossary.find(previous) and not QuestionType.of(previous).who)
             and not pair_asked(question, ref.start, ref.end)  # "so how are they different": the two bodies
             and (glossary.find(previous) or not aside and is_object(ref.word, last_word))
             and about_things(previous, glossary, frame)):

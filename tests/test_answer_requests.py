@@ -22,7 +22,9 @@ def _answer(focus=None):
                                                ("Shorter please, 2 lines max", "shorter"), ("source?", "sources"),
                                                ("says who?", "sources"), ("ok thanks, shorter please", "shorter"),
                                                ("sources please", "sources"), ("quote the source pls", "sources"),
-                                               ("where does it say that pls", "sources")])
+                                               ("where does it say that pls", "sources"),
+                                               ("can you say that more simply", "shorter"),
+                                               ("in simple words pls", "shorter")])
 def test_requests_are_recognised(message, kind):
     assert kind in social_kind_names(message)
     assert social_kind("shorter please, and who chairs it?") is None  # a question of its own

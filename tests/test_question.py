@@ -1427,3 +1427,22 @@ def test_counts_asked_after_who():
                      "who can tell me how many agencies are in the gmg",
                      "who chairs it and how many members are there?"):
         assert of(question).how_many, question
+
+
+def test_round_24_a_plural_object_beside_a_named_body_means_the_things_asked_about():
+    """Blind probe round 24 (2026-12-07): a plural object in a question naming its own body means the things an
+    earlier question naming no body spoke of ("does unodc help governments put them in place" after a question on
+    the two protocols had become "… put OHCHR in place"); not when that question asked which bodies (a review: "does
+    IOM cooperate with them?" after "which organizations help refugees and asylum seekers?" is UNHCR), nor when it
+    named one. Tried and dropped after the review: an object "it" after a follow-up that added a topic ("is there a
+    target for cutting it" after "and the cost of remittances") read as the topic; "how can my country join it",
+    "does anyone fund it" mean the body."""
+    protocols = [("which un body deals with human trafficking", "OHCHR promotes a human rights approach … [1]"),
+                 ("what are the two protocols? signed", "The documents don't say. …")]
+    assert rewrite("does unodc help governments put them in place", protocols) == (
+        "does unodc help governments put them in place (what are the two protocols? signed)")
+    refugees = [("which organizations help refugees and asylum seekers?", "UNHCR: In order to fulfil … [1]")]
+    assert rewrite("does IOM cooperate with them?", refugees) == "does IOM cooperate with UNHCR?"
+    assert rewrite("does unodc work with them", [("what does ohchr do", "OHCHR promotes … [1]")]) == (
+        "does unodc work with ohchr")  # the earlier question named a body: the pronoun is it (spelt as there)
+
