@@ -161,6 +161,10 @@ def _ellipsis(question: str, turn: tuple[str, str], glossary: Glossary, frame: f
     keeps its words, with the previous question as context."""
     previous = turn[0]
     opener = len(question) - len(_without_opener(question))  # "sorry, i meant ilo" asks nothing but of the ILO
+    restated = question[opener:]  # "i meant what does the world bank do on remittances": that question, as it stands
+    if question[:opener].lower().split()[-2:] == ["i", "meant"] and words_of(restated) and asks_word(words_of(
+            restated)[0].group()) and glossary.find(restated) and dangling_reference(restated, glossary, frame) is None:
+        return Rewrite(restated, restated)  # not with the body turned down ("i meant how does the rotation work" does)
     # "no, I meant UNFPA not UNDP": UNDP is the body taken back, which the earlier question may name
     asked, taken_back = taken_back_from(question[opener:], glossary)
     question = question[:opener] + asked

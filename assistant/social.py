@@ -101,7 +101,7 @@ def _without_bare_opener(message: str) -> str:
 
 
 # kinds a question may open with ("ok, and who …", "thanks! …", "yes, and …")
-OPENINGS = ("greeting", "accept", "acknowledgement", "thanks")
+OPENINGS = ("greeting", "accept", "acknowledgement", "thanks", "rejection")
 
 
 @lru_cache(maxsize=512)
@@ -109,5 +109,7 @@ def _opening(phrase: str) -> re.Pattern:
     """A normalised phrase at the start of a message, with the mark after it (", ", " - ", "! "); a space alone
     does not end an opening ("good practices on …", "question 3 of the note")."""
     words = r"[^\w']+".join(re.escape(w).replace("'", "['’]") for w in phrase.split())
-    # a mark and then a space: "Good-practice examples …", "no. of members …" open with no social phrase
-    return re.compile(rf"(?i)\s*{words}\s*(?:[,!:;–—-]+|\.(?=\s+(?-i:[A-Z])))(?=\s)[\s,!:;–—-]*")
+    # a mark and then a space: "Good-practice examples …", "no. of members …" open with no social phrase; a phrase of
+    # two words or more may end its sentence before a small letter ("that's not it. who chaired it in 2013?")
+    stop = r"\." if len(phrase.split()) > 1 else r"\.(?=\s+(?-i:[A-Z]))"
+    return re.compile(rf"(?i)\s*{words}\s*(?:[,!:;–—-]+|{stop})(?=\s)[\s,!:;–—-]*")

@@ -1446,3 +1446,18 @@ def test_round_24_a_plural_object_beside_a_named_body_means_the_things_asked_abo
     assert rewrite("does unodc work with them", [("what does ohchr do", "OHCHR promotes … [1]")]) == (
         "does unodc work with ohchr")  # the earlier question named a body: the pronoun is it (spelt as there)
 
+
+
+def test_round_24_a_correction_that_restates_a_whole_question_is_that_question():
+    """Round 24 (2026-12-07): "i meant" before a question that names its own body and leans on nothing asks that
+    question ("i meant what does the world bank do on remittances" after a question on UNDP was read with it); one
+    that names no body still leans on the chat (a review: "i meant how does the rotation work" after "who chairs the
+    GMG?" abstained alone)."""
+    undp = [("what does undp do on migration", "UNDP's aim is … [1]")]
+    assert rewrite("i meant what does the world bank do on remittances", undp) == (
+        "what does the world bank do on remittances")
+    assert rewrite("no i meant what does ilo do", undp) == "what does ilo do"
+    assert rewrite("i meant unctad", undp) == "what does UNCTAD do on migration"
+    assert "GMG" in rewrite("i meant how does the rotation work", [("who chairs the GMG?", "The Chair … [1]")])
+    assert rewrite("i meant what does it do on return", undp) == (
+        "i meant what does it do on return (what does undp do on migration)")
